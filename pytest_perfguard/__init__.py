@@ -1,0 +1,14 @@
+"""pytest-perfguard: benchmarks written as tests, baselines in TOML, a gate that fails only real regressions."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from pytest_perfguard.model import Measurement
+
+try:
+    __version__ = version("pytest-perfguard")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0"
+
+__all__ = ["Measurement", "__version__"]

@@ -1,0 +1,179 @@
+"""Frozen values shared by every layer: settings, measurements, baselines, comparisons."""
+
+from __future__ import annotations
+
+import enum
+import statistics
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class BenchSettings:
+    """How one benchmark is measured and judged, after precedence was resolved."""
+
+    max_time: float = 1.0
+    """Seconds for the whole measurement of one benchmark (warm-up and calibration included)."""
+    min_rounds: int = 5
+    warmup: int = 3
+    """Calls before calibration; at least 3 (the 1st call is 2.6-3.4x steady, the 3rd within 3%)."""
+    memory: bool = True
+    allocations: bool = True
+    min_effect: float = 0.10
+    """Smallest relative slowdown that may fail a time comparison (0.10 = 10%)."""
+    limit_time_ns: float | None = None
+    limit_memory_bytes: int | None = None
+    limit_allocs: float | None = None
+    group: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """What one benchmark measured in one run. Per-op figures are per call of the target."""
+
+    median_ns: float
+    """Median over rounds of ns per op."""
+    spread_ns: float
+    """Robust spread of the per-round ns/op: the median absolute deviation."""
+    rounds: int
+    loops: int
+    """Calls per round."""
+    samples_ns: tuple[float, ...]
+    """Per-round ns/op, in the order measured."""
+    ref_ratios: tuple[float, ...]
+    """Per round: ns/op divided by the ns/unit of the interleaved reference round next to it."""
+    reference_ns: float
+    """Median ns per reference unit during the run: how fast the machine was."""
+    gc_collections_per_op: float
+    allocs_per_op: float | None = None
+    bytes_per_op: float | None = None
+    retained_blocks_per_op: float | None = None
+    peak_memory_bytes: int | None = None
+    peak_memory_exact: bool = True
+    """False when the peak is a lower bound (no procfs high-water mark)."""
+    notes: tuple[str, ...] = ()
+    """Honest remarks: too fast for the clock, budget too small, tracer active, fallbacks."""
+
+    @property
+    def ref_ratio(self) -> float | None:
+        """Median of the per-round reference ratios, or None when no reference ran."""
+        return statistics.median(self.ref_ratios) if self.ref_ratios else None
+
+
+@dataclass(frozen=True, slots=True)
+class BenchResult:
+    """A measured benchmark with the identity it is stored and reported under."""
+
+    nodeid: str
+    group: str | None
+    measurement: Measurement
+    settings: BenchSettings = field(default_factory=BenchSettings)
+    location: tuple[str, int] | None = None
+    """(path relative to rootdir, 1-based line) of the test function, for annotations."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """The environment a run was measured in."""
+
+    python_implementation: str
+    python_version: str
+    """major.minor.micro"""
+    os: str
+    arch: str
+    cpu_model: str
+    cpu_count: int
+    perfguard_version: str
+
+    @property
+    def python_minor(self) -> str:
+        return ".".join(self.python_version.split(".")[:2])
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """One run of one benchmark as kept in the baseline file."""
+
+    timestamp: str
+    """ISO 8601, UTC."""
+    median_ns: float
+    ref_ratio: float | None
+    reference_ns: float | None
+    rounds: int
+    loops: int
+    allocs_per_op: float | None = None
+    bytes_per_op: float | None = None
+    peak_memory_bytes: int | None = None
+    samples_ns: tuple[float, ...] | None = None
+    """Raw per-round ns/op of this run, kept for the newest run only."""
+    ref_ratios: tuple[float, ...] | None = None
+    """Raw per-round reference ratios of this run, kept for the newest run only."""
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineEntry:
+    """Everything the baseline file keeps for one benchmark: its last runs, oldest first."""
+
+    nodeid: str
+    group: str | None
+    runs: tuple[RunSummary, ...]
+    python_version: str = ""
+    """major.minor of the newest run, so deterministic counts compare only like with like."""
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """The baseline file: a fingerprint and one entry per benchmark node id."""
+
+    fingerprint: Fingerprint | None
+    entries: dict[str, BaselineEntry]
+
+
+class Verdict(enum.Enum):
+    """What a comparison concluded for one benchmark (or one metric of it)."""
+
+    REGRESSED = "regressed"
+    IMPROVED = "improved"
+    UNCHANGED = "unchanged"
+    NEW = "new"
+    MISSING = "missing"
+    NOT_COMPARABLE = "not comparable"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricComparison:
+    """One metric (time, allocs, bytes, memory) of one benchmark, baseline against now."""
+
+    metric: str
+    """"time", "allocs", "bytes" or "memory"."""
+    baseline: float
+    current: float
+    change: float
+    """Relative change, current / baseline - 1."""
+    interval: tuple[float, float] | None
+    """Confidence interval of the relative change, where one can be given."""
+    p_value: float | None
+    verdict: Verdict
+    rule: str
+    """The rule that decided, in words a user can act on."""
+    detectable: float | None = None
+    """Smallest relative regression this benchmark can detect here (time only)."""
+    advisory: bool = False
+    """Reported but never failing (different CPU or Python, or warn-only)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """The verdict for one benchmark: the worst of its metrics."""
+
+    nodeid: str
+    group: str | None
+    verdict: Verdict
+    metrics: tuple[MetricComparison, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def failing(self) -> tuple[MetricComparison, ...]:
+        """Metrics that regressed and are not advisory: these fail the test."""
+        return tuple(
+            m for m in self.metrics if m.verdict is Verdict.REGRESSED and not m.advisory
+        )
