@@ -1,9 +1,10 @@
-"""pytest-perfguard: benchmarks written as tests, baselines in TOML, a gate that fails only real regressions."""
+"""pytest-perfguard: benchmarks as tests, TOML baselines, a gate that fails only real regressions."""
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from pytest_perfguard.bench import Perf
 from pytest_perfguard.model import Measurement
 
 try:
@@ -11,4 +12,4 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0"
 
-__all__ = ["Measurement", "__version__"]
+__all__ = ["Measurement", "Perf", "__version__"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 class BenchSettings:
     """How one benchmark is measured and judged, after precedence was resolved."""
 
-    max_time: float = 1.0
+    max_time: float = 0.5
     """Seconds for the whole measurement of one benchmark (warm-up and calibration included)."""
     min_rounds: int = 5
     warmup: int = 3
@@ -174,6 +174,4 @@ class Comparison:
     @property
     def failing(self) -> tuple[MetricComparison, ...]:
         """Metrics that regressed and are not advisory: these fail the test."""
-        return tuple(
-            m for m in self.metrics if m.verdict is Verdict.REGRESSED and not m.advisory
-        )
+        return tuple(m for m in self.metrics if m.verdict is Verdict.REGRESSED and not m.advisory)

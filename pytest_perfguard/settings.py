@@ -1,0 +1,193 @@
+"""Resolve and validate settings: marker > command line > ini > default, in one place.
+
+Every error names the bad value and where it came from, so a user can find it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from pytest_perfguard.model import BenchSettings
+
+
+class SettingsError(ValueError):
+    """A setting's value is not valid; the message names the value and its source."""
+
+
+_DURATION_UNITS = {"ns": 1.0, "us": 1e3, "µs": 1e3, "ms": 1e6, "s": 1e9}
+_SIZE_UNITS = {
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+}
+_NUMBER_UNIT = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Zµ%]*)\s*$")
+
+
+def _number_and_unit(value: object) -> tuple[float, str]:
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a bool")
+    if isinstance(value, int | float):
+        return float(value), ""
+    if isinstance(value, str):
+        match = _NUMBER_UNIT.match(value)
+        if match:
+            return float(match.group(1)), match.group(2)
+    raise ValueError(f"expected a number with a unit, got {value!r}")
+
+
+def parse_duration_ns(value: object) -> float:
+    """'2ms', '150 us', '1.5s' or a number of seconds -> nanoseconds (> 0)."""
+    number, unit = _number_and_unit(value)
+    if unit == "":
+        number, unit = number, "s"
+    if unit not in _DURATION_UNITS:
+        raise ValueError(f"unknown time unit {unit!r} (use ns, us, ms or s)")
+    ns = number * _DURATION_UNITS[unit]
+    if not ns > 0 or math.isinf(ns):
+        raise ValueError("expected a duration > 0")
+    return ns
+
+
+def parse_size_bytes(value: object) -> int:
+    """'50 MiB', '200kB', '1GB' or a number of bytes -> bytes (> 0)."""
+    number, unit = _number_and_unit(value)
+    key = unit.lower() or "b"
+    if key not in _SIZE_UNITS:
+        raise ValueError(f"unknown size unit {unit!r} (use B, kB, MB, GB, KiB, MiB or GiB)")
+    size = int(number * _SIZE_UNITS[key])
+    if size <= 0:
+        raise ValueError("expected a size > 0")
+    return size
+
+
+def parse_fraction(value: object) -> float:
+    """'10%' or 0.1 -> 0.1 (between 0 and 10)."""
+    number, unit = _number_and_unit(value)
+    if unit == "%":
+        number /= 100
+    elif unit:
+        raise ValueError(f"expected a percentage like '10%', got unit {unit!r}")
+    if not 0 <= number <= 10:
+        raise ValueError("expected a fraction between 0% and 1000%")
+    return number
+
+
+def parse_seconds(value: object) -> float:
+    """'0.5', 0.5 or '500ms' -> seconds (> 0)."""
+    return parse_duration_ns(value) / 1e9
+
+
+def parse_count(value: object, minimum: int) -> int:
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number, got a bool")
+    try:
+        number = int(value) if isinstance(value, int | str) else None
+    except ValueError:
+        number = None
+    if number is None:
+        raise ValueError(f"expected a whole number, got {value!r}")
+    if number < minimum:
+        raise ValueError(f"expected a whole number >= {minimum}")
+    return number
+
+
+def parse_bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "1", "yes", "on"}:
+        return True
+    if isinstance(value, str) and value.strip().lower() in {"false", "0", "no", "off"}:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def parse_allocs(value: object) -> float:
+    number, unit = _number_and_unit(value)
+    if unit:
+        raise ValueError(f"expected a number of allocations per op, got {value!r}")
+    return number
+
+
+def parse_group(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected a non-empty string, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    field: str
+    parse: Callable[[object], Any]
+    configurable: bool = True
+    """Also a --perf-X flag and perf_X ini key (not just a marker keyword)."""
+
+
+_KEYS: dict[str, _Key] = {
+    "group": _Key("group", parse_group, configurable=False),
+    "max_time": _Key("max_time", parse_seconds),
+    "min_rounds": _Key("min_rounds", lambda v: parse_count(v, 1)),
+    "warmup": _Key("warmup", lambda v: parse_count(v, 0)),
+    "memory": _Key("memory", parse_bool),
+    "allocations": _Key("allocations", parse_bool),
+    "min_effect": _Key("min_effect", parse_fraction),
+    "limit_time": _Key("limit_time_ns", parse_duration_ns, configurable=False),
+    "limit_memory": _Key("limit_memory_bytes", parse_size_bytes, configurable=False),
+    "limit_allocs": _Key("limit_allocs", parse_allocs, configurable=False),
+}
+
+MARKER_KEYWORDS = tuple(_KEYS)
+CONFIGURABLE = tuple(name for name, key in _KEYS.items() if key.configurable)
+assert {key.field for key in _KEYS.values()} == {f.name for f in fields(BenchSettings)}
+
+
+def _apply(base: BenchSettings, values: Mapping[str, object], source: str) -> BenchSettings:
+    changes: dict[str, Any] = {}
+    for name, value in values.items():
+        key = _KEYS[name]
+        try:
+            changes[key.field] = key.parse(value)
+        except ValueError as exc:
+            raise SettingsError(f"invalid {name}={value!r} from {source}: {exc}") from None
+    return replace(base, **changes)
+
+
+def session_defaults(
+    cli: Mapping[str, object | None], ini: Mapping[str, object | None]
+) -> BenchSettings:
+    """Defaults for every benchmark of the run: command line over ini over built-in defaults.
+
+    `cli` and `ini` map configurable names (e.g. "max_time") to the raw value or None (unset).
+    """
+    settings = BenchSettings()
+    for values, source_of in ((ini, "ini key perf_{}"), (cli, "option --perf-{}")):
+        for name in CONFIGURABLE:
+            value = values.get(name)
+            if value is not None and value != "":
+                source = source_of.format(name if "ini" in source_of else name.replace("_", "-"))
+                settings = _apply(settings, {name: value}, source)
+    return settings
+
+
+def marker_settings(
+    defaults: BenchSettings, args: tuple[object, ...], kwargs: Mapping[str, object], test: str
+) -> BenchSettings:
+    """Apply a test's `@pytest.mark.perf(...)` keywords over the session defaults."""
+    source = f"@pytest.mark.perf on {test}"
+    if args:
+        raise SettingsError(
+            f"{source}: takes keyword arguments only, got positional {list(args)!r}"
+        )
+    unknown = sorted(set(kwargs) - set(_KEYS))
+    if unknown:
+        raise SettingsError(
+            f"{source}: unknown keyword {', '.join(unknown)} (known: {', '.join(MARKER_KEYWORDS)})"
+        )
+    return _apply(defaults, kwargs, source)

@@ -1,0 +1,273 @@
+"""The timing engine: warm-up, calibration and interleaved benchmark/reference rounds.
+
+The schedule is a pure generator: it yields `Request`s (run this kind of round with n calls) and
+is sent back what the round took. Drivers decide how a round is run: a bare loop over a
+function (`run_function_rounds`) or the user's own `for _ in perf.loop()`. Clocks are parameters,
+so the schedule is tested with a fake clock and never depends on real speed.
+"""
+
+from __future__ import annotations
+
+import enum
+import gc
+import itertools
+import math
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+
+from pytest_perfguard.model import BenchSettings, Measurement
+
+Clock = Callable[[], int]
+"""Returns nanoseconds from a monotonic clock."""
+
+TARGET_ROUND_NS = 200_000
+"""Rounds are calibrated to about 200 us: long against the clock's cost, short against drift."""
+MIN_ROUND_NS = 50_000
+BENCH_ROUNDS_PER_REFERENCE = 3
+MAX_LOOPS = 1 << 30
+
+
+class Kind(enum.Enum):
+    WARMUP = "warmup"
+    """Calls whose time is discarded."""
+    BENCH = "bench"
+    """A measured round of the benchmark."""
+    REFERENCE = "reference"
+    """A round of the built-in reference workload."""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    kind: Kind
+    n: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoundResult:
+    elapsed_ns: int
+    gc_collections: int = 0
+
+
+Schedule = Generator[Request, RoundResult, Measurement]
+
+
+def calibrate_loops(elapsed_ns: int, n: int) -> int | None:
+    """The loop count for a round of about TARGET_ROUND_NS, or None to keep doubling."""
+    if elapsed_ns >= TARGET_ROUND_NS or n >= MAX_LOOPS:
+        return max(1, min(MAX_LOOPS, round(n * TARGET_ROUND_NS / max(elapsed_ns, 1))))
+    if elapsed_ns >= TARGET_ROUND_NS // 4:
+        # Close enough to extrapolate without another doubling (saves up to half the time).
+        return max(1, min(MAX_LOOPS, round(n * TARGET_ROUND_NS / elapsed_ns)))
+    return None
+
+
+def schedule(
+    settings: BenchSettings,
+    *,
+    clock: Clock,
+    reference_loops: int,
+    rng: random.Random,
+) -> Schedule:
+    """Plan one benchmark's measurement; return its Measurement when done.
+
+    Warm-up calls, calibration by doubling, one discarded round, then blocks of
+    BENCH_ROUNDS_PER_REFERENCE benchmark rounds and one reference round in random order, until
+    the `max_time` deadline (which warm-up and calibration count against) and at least
+    `min_rounds` benchmark rounds.
+    """
+    deadline = clock() + int(settings.max_time * 1e9)
+    notes: list[str] = []
+
+    skipped_warmup = 0
+    for done in range(settings.warmup):
+        if done >= 1 and clock() >= deadline:
+            skipped_warmup = settings.warmup - done
+            break
+        yield Request(Kind.WARMUP, 1)
+
+    n = 1
+    while True:
+        result = yield Request(Kind.WARMUP, n)
+        loops = calibrate_loops(result.elapsed_ns, n)
+        if loops is not None:
+            n = loops
+            break
+        if clock() >= deadline:
+            break
+        n *= 2
+    if clock() < deadline:
+        yield Request(Kind.WARMUP, n)  # one discarded round at the final loop count
+
+    samples: list[float] = []
+    ratios: list[float] = []
+    references: list[float] = []
+    collections = 0
+    block = [Kind.BENCH] * BENCH_ROUNDS_PER_REFERENCE + [Kind.REFERENCE]
+    while len(samples) < settings.min_rounds or clock() < deadline:
+        rng.shuffle(block)
+        block_samples: list[float] = []
+        reference_ns: float | None = None
+        for kind in block:
+            if kind is Kind.REFERENCE:
+                result = yield Request(kind, reference_loops)
+                reference_ns = result.elapsed_ns / reference_loops
+            else:
+                result = yield Request(kind, n)
+                block_samples.append(result.elapsed_ns / n)
+                collections += result.gc_collections
+        samples.extend(block_samples)
+        if reference_ns:  # zero only from a fake clock
+            references.append(reference_ns)
+            ratios.extend(s / reference_ns for s in block_samples)
+
+    if skipped_warmup:
+        notes.append(f"max_time reached during warm-up: {skipped_warmup} warm-up calls skipped")
+    overrun_ns = clock() - deadline
+    if overrun_ns > 0.2 * settings.max_time * 1e9:
+        notes.append(
+            f"slower than the time budget: took {settings.max_time + overrun_ns / 1e9:.3g} s "
+            f"(max_time={settings.max_time:g} s) for min_rounds={settings.min_rounds} rounds "
+            f"of {n} call{'s' if n > 1 else ''}"
+        )
+    return summarize(samples, ratios, references, n, collections, notes)
+
+
+def summarize(
+    samples: list[float],
+    ratios: list[float],
+    references: list[float],
+    loops: int,
+    collections: int,
+    notes: list[str],
+) -> Measurement:
+    """Reduce per-round figures to a Measurement (medians and a robust spread)."""
+    median = statistics.median(samples)
+    spread = statistics.median(abs(s - median) for s in samples)
+    return Measurement(
+        median_ns=median,
+        spread_ns=spread,
+        rounds=len(samples),
+        loops=loops,
+        samples_ns=tuple(samples),
+        ref_ratios=tuple(ratios),
+        reference_ns=statistics.median(references) if references else math.nan,
+        gc_collections_per_op=collections / (len(samples) * loops),
+        notes=tuple(notes),
+    )
+
+
+def gc_collections() -> int:
+    """Collections so far, all generations (read per round, never per call)."""
+    return sum(gen["collections"] for gen in gc.get_stats())
+
+
+def bare_loop(call: Callable[[], object], clock: Clock) -> Callable[[int], int]:
+    """A round runner: n calls in timeit's loop (itertools.repeat; no argument unpacking)."""
+
+    def run(n: int) -> int:
+        repeat = itertools.repeat
+        t0 = clock()
+        for _ in repeat(None, n):
+            call()
+        return clock() - t0
+
+    return run
+
+
+def setup_loop(
+    call: Callable[..., object],
+    setup: Callable[[], tuple[tuple[object, ...], dict[str, object]]],
+    teardown: Callable[..., object] | None,
+    clock: Clock,
+) -> Callable[[int], int]:
+    """A round runner for per-call setup/teardown: only the call itself is timed.
+
+    The clock is read around each call here (setup must precede every call), so its cost,
+    about 60 ns a read pair, is included; per-call setup is meant for calls far slower than that.
+    """
+
+    def run(n: int) -> int:
+        total = 0
+        for _ in itertools.repeat(None, n):
+            args, kwargs = setup()
+            t0 = clock()
+            call(*args, **kwargs)
+            total += clock() - t0
+            if teardown is not None:
+                teardown(*args, **kwargs)
+        return total
+
+    return run
+
+
+def drive(
+    sched: Schedule, run_bench: Callable[[int], int], run_reference: Callable[[int], int]
+) -> Measurement:
+    """Run a schedule with round runners; gc collections are counted around benchmark rounds."""
+    request = next(sched)
+    while True:
+        if request.kind is Kind.REFERENCE:
+            result = RoundResult(run_reference(request.n))
+        else:
+            before = gc_collections()
+            elapsed = run_bench(request.n)
+            result = RoundResult(elapsed, gc_collections() - before)
+        try:
+            request = sched.send(result)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+
+
+def calibrate_reference(
+    reference: Callable[[], object], clock: Clock = time.perf_counter_ns
+) -> int:
+    """Loops for one reference round of about TARGET_ROUND_NS (warmed up like a benchmark)."""
+    run = bare_loop(reference, clock)
+    run(3)
+    n = 1
+    while True:
+        loops = calibrate_loops(run(n), n)
+        if loops is not None:
+            return loops
+        n *= 2
+
+
+def loop_cost_note(median_ns: float, loop_ns: float) -> str | None:
+    """A warning when the loop's own cost is over 10% of the per-op time measured."""
+    if median_ns <= 0 or loop_ns / median_ns <= 0.10:
+        return None
+    return (
+        f"too fast for the clock: the loop's own cost (~{loop_ns:.0f} ns per call of an empty "
+        f"function) is {loop_ns / median_ns:.0%} of the {median_ns:.0f} ns measured; "
+        "measure a larger unit of work"
+    )
+
+
+def _empty() -> None:
+    pass
+
+
+def empty_loop_ns(n: int, clock: Clock = time.perf_counter_ns) -> float:
+    """The same bare loop calling an empty function: what a call costs the loop itself."""
+    run = bare_loop(_empty, clock)
+    return min(run(n) for _ in range(3)) / n
+
+
+def active_tracers() -> tuple[str, ...]:
+    """Tracers and profilers that slow every call (coverage, debuggers, profilers)."""
+    found = []
+    if sys.gettrace() is not None:
+        found.append("sys.settrace")
+    if sys.getprofile() is not None:
+        found.append("sys.setprofile")
+    monitoring = getattr(sys, "monitoring", None)  # 3.12+: coverage uses sys.monitoring
+    if monitoring is not None:
+        for tool_id in range(6):
+            name = monitoring.get_tool(tool_id)
+            if name is not None:
+                found.append(f"sys.monitoring tool {name!r}")
+    return tuple(found)
