@@ -35,7 +35,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         parser.addini(f"perf_{name}", help_text, type="bool", default=False)
     for name in CONFIGURABLE:
         flag = "--perf-" + name.replace("_", "-")
-        group.addoption(flag, dest=f"perf_{name}", metavar="VALUE", help=_HELP[name])
+        group.addoption(
+            flag, dest=f"perf_{name}", metavar="VALUE", help=_HELP[name].replace("%", "%%")
+        )
         parser.addini(f"perf_{name}", _HELP[name], default=None)
 
 

@@ -59,7 +59,7 @@ def calibrate_loops(elapsed_ns: int, n: int) -> int | None:
     """The loop count for a round of about TARGET_ROUND_NS, or None to keep doubling."""
     if elapsed_ns >= TARGET_ROUND_NS or n >= MAX_LOOPS:
         return max(1, min(MAX_LOOPS, round(n * TARGET_ROUND_NS / max(elapsed_ns, 1))))
-    if elapsed_ns >= TARGET_ROUND_NS // 4:
+    if elapsed_ns >= MIN_ROUND_NS:
         # Close enough to extrapolate without another doubling (saves up to half the time).
         return max(1, min(MAX_LOOPS, round(n * TARGET_ROUND_NS / elapsed_ns)))
     return None
