@@ -1,0 +1,251 @@
+/* Counts allocator calls and requested bytes of one thread, for exact allocs/op and B/op.
+ *
+ * Hooks the RAW, MEM and OBJ domains with PyMem_SetAllocator. Every hook delegates to the
+ * allocator it replaced, so behaviour is unchanged; the hooks only add to two counters.
+ *
+ * What counts as one allocation: one call of malloc, calloc or realloc made directly by the
+ * counting thread (realloc counts, like Go's growslice; its bytes are the full new size).
+ * free is not hooked at all. A call the allocator makes while serving another hooked call
+ * (pymalloc handing blocks over 512 B to the RAW domain) is not counted again.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <pythread.h>
+#include <stdint.h>
+
+#if defined(_MSC_VER)
+#define THREAD_LOCAL __declspec(thread)
+#else
+#define THREAD_LOCAL _Thread_local
+#endif
+
+/* 1 only in the counting thread, while counting, not paused and not inside a hooked call.
+ * Thread-local so the check in every hook is one load with no lock and no Python API:
+ * the RAW domain is called without the GIL. */
+static THREAD_LOCAL int tl_active = 0;
+
+/* Written only by the thread whose tl_active is 1, so plain integers suffice. */
+static uint64_t n_allocs = 0;
+static uint64_t n_bytes = 0;
+
+/* Run state below is touched only with the GIL held (from the module's functions). */
+static int installed = 0;
+static int counting = 0;
+static int pause_depth = 0;
+static unsigned long owner = 0;
+static PyMemAllocatorEx orig_raw, orig_mem, orig_obj;
+
+/* One set of hooks per domain, each reading its own saved allocator. The hooks ignore
+ * their ctx argument and are installed with the ORIGINAL ctx: a thread calling the RAW
+ * domain without the GIL during the swap may pair an old function with a new ctx or the
+ * reverse, and either pair still works. */
+#define DEFINE_HOOKS(NAME, ORIG)                                                           \
+    static void *NAME##_malloc(void *ctx, size_t size)                                     \
+    {                                                                                      \
+        (void)ctx;                                                                         \
+        if (!tl_active) {                                                                  \
+            return ORIG.malloc(ORIG.ctx, size);                                            \
+        }                                                                                  \
+        n_allocs++;                                                                        \
+        n_bytes += size;                                                                   \
+        tl_active = 0; /* the delegate's own allocator calls are part of this one */       \
+        void *ptr = ORIG.malloc(ORIG.ctx, size);                                           \
+        tl_active = 1;                                                                     \
+        return ptr;                                                                        \
+    }                                                                                      \
+    static void *NAME##_calloc(void *ctx, size_t nelem, size_t elsize)                     \
+    {                                                                                      \
+        (void)ctx;                                                                         \
+        if (!tl_active) {                                                                  \
+            return ORIG.calloc(ORIG.ctx, nelem, elsize);                                   \
+        }                                                                                  \
+        n_allocs++;                                                                        \
+        n_bytes += (uint64_t)nelem * (uint64_t)elsize;                                     \
+        tl_active = 0;                                                                     \
+        void *ptr = ORIG.calloc(ORIG.ctx, nelem, elsize);                                  \
+        tl_active = 1;                                                                     \
+        return ptr;                                                                        \
+    }                                                                                      \
+    static void *NAME##_realloc(void *ctx, void *p, size_t size)                           \
+    {                                                                                      \
+        (void)ctx;                                                                         \
+        if (!tl_active) {                                                                  \
+            return ORIG.realloc(ORIG.ctx, p, size);                                        \
+        }                                                                                  \
+        n_allocs++;                                                                        \
+        n_bytes += size;                                                                   \
+        tl_active = 0;                                                                     \
+        void *ptr = ORIG.realloc(ORIG.ctx, p, size);                                       \
+        tl_active = 1;                                                                     \
+        return ptr;                                                                        \
+    }
+
+DEFINE_HOOKS(raw, orig_raw)
+DEFINE_HOOKS(mem, orig_mem)
+DEFINE_HOOKS(obj, orig_obj)
+
+static void
+hook_domain(PyMemAllocatorDomain domain, PyMemAllocatorEx *orig, void *(*m)(void *, size_t),
+            void *(*c)(void *, size_t, size_t), void *(*r)(void *, void *, size_t))
+{
+    PyMemAllocatorEx hook;
+    PyMem_GetAllocator(domain, orig);
+    hook.ctx = orig->ctx;
+    hook.malloc = m;
+    hook.calloc = c;
+    hook.realloc = r;
+    hook.free = orig->free; /* frees are not counted: delegate without a wrapper */
+    PyMem_SetAllocator(domain, &hook);
+}
+
+static int
+ours_on_top(PyMemAllocatorDomain domain, void *(*m)(void *, size_t))
+{
+    PyMemAllocatorEx cur;
+    PyMem_GetAllocator(domain, &cur);
+    return cur.malloc == m;
+}
+
+static int
+check_owner(void)
+{
+    if (!counting) {
+        PyErr_SetString(PyExc_RuntimeError, "allocation counting is not running");
+        return -1;
+    }
+    if (PyThread_get_thread_ident() != owner) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "allocation counting belongs to another thread");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+allocount_start(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    if (counting) {
+        PyErr_SetString(PyExc_RuntimeError, "allocation counting is already running");
+        return NULL;
+    }
+    /* A previous stop() may have had to leave the hooks in place (someone stacked on top);
+     * they are still in the chain and still delegate to the saved originals, so reuse them
+     * rather than save our own hooks as "original" and recurse forever. */
+    if (!installed) {
+        hook_domain(PYMEM_DOMAIN_RAW, &orig_raw, raw_malloc, raw_calloc, raw_realloc);
+        hook_domain(PYMEM_DOMAIN_MEM, &orig_mem, mem_malloc, mem_calloc, mem_realloc);
+        hook_domain(PYMEM_DOMAIN_OBJ, &orig_obj, obj_malloc, obj_calloc, obj_realloc);
+        installed = 1;
+    }
+    counting = 1;
+    pause_depth = 0;
+    owner = PyThread_get_thread_ident();
+    n_allocs = 0;
+    n_bytes = 0;
+    tl_active = 1; /* last: nothing below allocates */
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+allocount_stop(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    if (check_owner() < 0) {
+        return NULL;
+    }
+    tl_active = 0; /* first: building the result must not count */
+    counting = 0;
+    uint64_t allocs = n_allocs, bytes = n_bytes;
+    if (ours_on_top(PYMEM_DOMAIN_RAW, raw_malloc) && ours_on_top(PYMEM_DOMAIN_MEM, mem_malloc)
+        && ours_on_top(PYMEM_DOMAIN_OBJ, obj_malloc)) {
+        PyMem_SetAllocator(PYMEM_DOMAIN_RAW, &orig_raw);
+        PyMem_SetAllocator(PYMEM_DOMAIN_MEM, &orig_mem);
+        PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &orig_obj);
+        installed = 0;
+    }
+    else {
+        /* Another hook (tracemalloc) was stacked on ours: removing ours would unhook it
+         * too. Ours stay as pure pass-throughs; the counts include the other hook's own
+         * allocations, so refuse them. */
+        PyErr_SetString(PyExc_RuntimeError,
+                        "allocator hooks were replaced while counting (tracemalloc "
+                        "started?); counts discarded");
+        return NULL;
+    }
+    return Py_BuildValue("(KK)", (unsigned long long)allocs, (unsigned long long)bytes);
+}
+
+static PyObject *
+allocount_pause(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    if (check_owner() < 0) {
+        return NULL;
+    }
+    pause_depth++;
+    tl_active = 0;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+allocount_resume(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    if (check_owner() < 0) {
+        return NULL;
+    }
+    if (pause_depth == 0) {
+        PyErr_SetString(PyExc_RuntimeError, "resume() without pause()");
+        return NULL;
+    }
+    if (--pause_depth == 0) {
+        tl_active = 1;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+allocount_counts(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    int was_active = tl_active;
+    tl_active = 0; /* reading must not count its own result tuple */
+    PyObject *res =
+        Py_BuildValue("(KK)", (unsigned long long)n_allocs, (unsigned long long)n_bytes);
+    tl_active = was_active;
+    return res;
+}
+
+static PyObject *
+allocount_is_counting(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    return PyBool_FromLong(counting);
+}
+
+static PyMethodDef allocount_methods[] = {
+    {"start", allocount_start, METH_NOARGS,
+     "start()\n--\n\nInstall the hooks, zero the counters and count this thread's "
+     "allocations.\nRuntimeError if counting is already running."},
+    {"stop", allocount_stop, METH_NOARGS,
+     "stop()\n--\n\nStop counting, remove the hooks and return (allocs, bytes).\n"
+     "RuntimeError if another hook was stacked on top while counting."},
+    {"pause", allocount_pause, METH_NOARGS,
+     "pause()\n--\n\nExclude allocations until the matching resume(); pauses nest."},
+    {"resume", allocount_resume, METH_NOARGS,
+     "resume()\n--\n\nEnd the innermost pause()."},
+    {"counts", allocount_counts, METH_NOARGS,
+     "counts()\n--\n\nCurrent (allocs, bytes) totals; the last totals after stop()."},
+    {"is_counting", allocount_is_counting, METH_NOARGS,
+     "is_counting()\n--\n\nTrue between start() and stop()."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef allocount_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "pytest_perfguard._allocount",
+    .m_doc = "Counts allocator calls and requested bytes of one thread (RAW, MEM, OBJ).",
+    .m_size = -1, /* the allocator is process-wide state: one instance only */
+    .m_methods = allocount_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__allocount(void)
+{
+    return PyModule_Create(&allocount_module);
+}

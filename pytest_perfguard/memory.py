@@ -1,0 +1,364 @@
+"""The memory passes: exact allocations per op (via _allocount) and peak resident memory."""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import itertools
+import os
+import sys
+import tracemalloc
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Protocol, cast
+
+NO_CEXT_ENV = "PERFGUARD_NO_CEXT"
+
+
+class AllocationHooks(Protocol):
+    """The `_allocount` extension's interface; tests may pass a fake."""
+
+    def start(self) -> None: ...
+    def stop(self) -> tuple[int, int]: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+    def counts(self) -> tuple[int, int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationCounter:
+    """The hooks to count with, or None and the reason they cannot be used."""
+
+    hooks: AllocationHooks | None
+    reason: str | None = None
+
+
+def load_hooks() -> AllocationHooks | None:
+    """The compiled extension, or None when it was not built."""
+    try:
+        module = importlib.import_module("pytest_perfguard._allocount")
+    except ImportError:
+        return None
+    return cast(AllocationHooks, module)
+
+
+def allocation_counter(
+    *,
+    environ: Mapping[str, str] = os.environ,
+    is_tracing: Callable[[], bool] = tracemalloc.is_tracing,
+    load: Callable[[], AllocationHooks | None] = load_hooks,
+) -> AllocationCounter:
+    """Whether allocations can be counted now, and if not, why (for the summary's note)."""
+    if environ.get(NO_CEXT_ENV, "") not in ("", "0"):
+        return AllocationCounter(None, f"{NO_CEXT_ENV}={environ[NO_CEXT_ENV]} is set")
+    hooks = load()
+    if hooks is None:
+        return AllocationCounter(None, "C extension not built")
+    if is_tracing():
+        # tracemalloc's hooks would sit on ours, add their own allocations to the counts, and
+        # unhook ours if it stops first: refuse rather than report wrong numbers.
+        return AllocationCounter(None, "tracemalloc is tracing (it would inflate the counts)")
+    return AllocationCounter(hooks)
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationCounts:
+    """Per-op results of an allocation pass. None where the extension was unavailable."""
+
+    allocs_per_op: float | None
+    bytes_per_op: float | None
+    retained_blocks_per_op: float
+    """Net change of `sys.getallocatedblocks()` per op: objects the calls kept alive."""
+    ops: int
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RawCounts:
+    """Totals of one counting window, before dividing by ops."""
+
+    allocs: int | None
+    bytes: int | None
+    blocks: int
+    pauses: int = 0
+    failure: str | None = None
+
+
+class _Pause:
+    """`with counting.paused():` — reused, so entering it allocates the same every time."""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, owner: Counting) -> None:
+        self._owner = owner
+
+    def __enter__(self) -> None:
+        owner = self._owner
+        if owner._active and owner._hooks is not None:
+            owner._hooks.pause()
+            # An itertools.count, not an int attribute: a stored int above 256 would be a
+            # retained block in this window and not in the empty one.
+            next(owner._pauses)
+
+    def __exit__(self, *exc: object) -> None:
+        owner = self._owner
+        if owner._active and owner._hooks is not None:
+            owner._hooks.resume()
+
+
+class Counting:
+    """One counting window, usable across yields: `with counting(c) as w: ...` then
+    `w.result(ops, overhead=empty)`, where `empty` is a window around zero ops on the same
+    code path; subtracting it makes allocs/op exact for deterministic code."""
+
+    __slots__ = (
+        "_active",
+        "_blocks",
+        "_blocks_before",
+        "_counter",
+        "_hooks",
+        "_pause",
+        "_pause_cost",
+        "_pauses",
+        "raw",
+    )
+
+    def __init__(self, counter: AllocationCounter, blocks: Callable[[], int]) -> None:
+        self._counter = counter
+        self._hooks = counter.hooks
+        self._blocks = blocks
+        self._blocks_before = 0
+        self._active = False
+        self._pauses = itertools.count()
+        self._pause = _Pause(self)
+        self._pause_cost = (0, 0)
+        self.raw: RawCounts | None = None
+
+    def paused(self) -> _Pause:
+        """Allocations inside `with w.paused():` are excluded (perf.paused()). Return this
+        object directly from wrappers: each use's own cost is measured once and removed."""
+        return self._pause
+
+    def _measure_pause_cost(self, hooks: AllocationHooks) -> tuple[int, int]:
+        # Entering a `with` allocates (bound __enter__/__exit__) before pause() runs; those
+        # allocations land in the counts once per use. Measure them the same way, twice so
+        # the second is warm, and subtract per pause.
+        cost = (0, 0)
+        for _ in range(2):
+            self._active = True
+            hooks.start()
+            with self._pause:
+                pass
+            cost = hooks.stop()
+        self._active = False
+        self._pauses = itertools.count()
+        return cost
+
+    def __enter__(self) -> Counting:
+        hooks = self._hooks
+        if hooks is not None:
+            self._pause_cost = self._measure_pause_cost(hooks)
+        self._blocks_before = self._blocks()
+        if hooks is not None:
+            self._active = True
+            hooks.start()  # last: everything after this line counts
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        hooks = self._hooks
+        allocs: int | None = None
+        nbytes: int | None = None
+        failure = None
+        # Read blocks before stop(): its result's large ints would otherwise count as retained
+        # in a long window and not in the empty one. The read's own int is counted in both.
+        blocks = self._blocks() - self._blocks_before
+        if hooks is not None and self._active:
+            self._active = False
+            try:
+                allocs, nbytes = hooks.stop()
+            except RuntimeError as err:
+                failure = str(err)
+        pauses = next(self._pauses)
+        if allocs is not None and nbytes is not None:
+            allocs -= pauses * self._pause_cost[0]
+            nbytes -= pauses * self._pause_cost[1]
+        self.raw = RawCounts(allocs, nbytes, blocks, pauses, failure)
+
+    def result(self, ops: int, overhead: Counting | None = None) -> AllocationCounts:
+        """Per-op counts over `ops` calls, less the totals of the `overhead` window."""
+        if ops <= 0:
+            raise ValueError(f"ops must be positive, got {ops}")
+        raw = self.raw
+        if raw is None:
+            raise RuntimeError("result() before the counting window was closed")
+        base = overhead.raw if overhead is not None else None
+        if overhead is not None and base is None:
+            raise RuntimeError("the overhead window was never closed")
+        blocks = raw.blocks - (base.blocks if base else 0)
+        notes: list[str] = []
+        allocs = raw.allocs
+        nbytes = raw.bytes
+        failure = raw.failure or (base.failure if base else None)
+        if failure is not None:
+            notes.append(f"allocs/op n/a: {failure}")
+            allocs = nbytes = None
+        elif allocs is None or nbytes is None:
+            notes.append(f"allocs/op n/a: {self._counter.reason or 'counting did not run'}")
+        elif base is not None and base.allocs is not None and base.bytes is not None:
+            allocs -= base.allocs
+            nbytes -= base.bytes
+        return AllocationCounts(
+            allocs_per_op=None if allocs is None else allocs / ops,
+            bytes_per_op=None if nbytes is None else nbytes / ops,
+            retained_blocks_per_op=blocks / ops,
+            ops=ops,
+            notes=tuple(notes),
+        )
+
+
+def counting(
+    counter: AllocationCounter | None = None,
+    *,
+    blocks: Callable[[], int] = sys.getallocatedblocks,
+) -> Counting:
+    """A counting window (see `Counting`); `counter` defaults to `allocation_counter()`."""
+    return Counting(counter if counter is not None else allocation_counter(), blocks)
+
+
+def count_allocations(
+    run: Callable[[int], object],
+    n: int,
+    *,
+    counter: AllocationCounter | None = None,
+    blocks: Callable[[], int] = sys.getallocatedblocks,
+    collect: Callable[[], object] = gc.collect,
+) -> AllocationCounts:
+    """Allocation pass: `run(k)` makes k calls in a bare `itertools.repeat` loop.
+
+    Collects garbage, warms up with two calls (the first calls after a collection differ),
+    then counts `run(n)` less a `run(0)` window, so loop set-up is not charged to the calls.
+    """
+    if counter is None:
+        counter = allocation_counter()
+    collect()
+    run(1)
+    run(1)
+    # One uncounted window of n calls as well: the first window in a process allocates frames
+    # for the counting code itself, and 3.10 allocates a code object's opcache after 1024
+    # executions or loop iterations; both are one-time and would skew the subtraction.
+    with counting(counter, blocks=blocks):
+        run(n)
+    with counting(counter, blocks=blocks) as empty:
+        run(0)
+    with counting(counter, blocks=blocks) as window:
+        run(n)
+    return window.result(n, overhead=empty)
+
+
+@dataclass(frozen=True, slots=True)
+class PeakMemory:
+    """Highest resident memory during one call above the resident memory just before it."""
+
+    bytes: int
+    exact: bool
+    """False when `bytes` is a lower bound (RSS after minus before: a freed spike is missed)."""
+    note: str | None = None
+
+
+class HighWaterMark(Protocol):
+    """A resettable resident-memory high-water mark (Linux procfs); tests pass a fake."""
+
+    def reset(self) -> bool:
+        """Reset the mark to the current resident memory; False if this is not possible."""
+        ...
+
+    def read(self) -> tuple[int, int]:
+        """(resident bytes now, high-water mark bytes since the last reset)."""
+        ...
+
+
+class Procfs:
+    """VmRSS/VmHWM from /proc/self/status; writing "5" to clear_refs resets VmHWM."""
+
+    # Sanity margin: right after a reset the mark must be close to the resident size, else the
+    # kernel accepted the write but ignored it and VmHWM would be the process-wide peak.
+    RESET_SLACK = 4 << 20
+
+    def __init__(self, root: str = "/proc/self") -> None:
+        self.root = root
+
+    def reset(self) -> bool:
+        try:
+            with open(os.path.join(self.root, "clear_refs"), "w") as f:
+                f.write("5")
+            rss, hwm = self.read()
+        except (OSError, ValueError):
+            return False
+        return hwm - rss <= self.RESET_SLACK
+
+    def read(self) -> tuple[int, int]:
+        values: dict[str, int] = {}
+        with open(os.path.join(self.root, "status")) as f:
+            for line in f:
+                key, _, rest = line.partition(":")
+                if key in ("VmRSS", "VmHWM"):
+                    values[key] = int(rest.split()[0]) * 1024  # the kernel reports kB
+        return values["VmRSS"], values["VmHWM"]
+
+
+def psutil_rss() -> int:
+    """Resident bytes now, on any platform psutil supports."""
+    import psutil  # imported late: only the fallback needs it
+
+    return int(psutil.Process().memory_info().rss)
+
+
+PROCFS = Procfs()
+LOWER_BOUND_NOTE = "peak memory is a lower bound: no resettable high-water mark (procfs clear_refs)"
+
+
+class PeakTracker:
+    """Peak memory of the code between `start()` and `finish()`; usable across a yield."""
+
+    __slots__ = ("_before", "_exact", "_hwm", "_rss")
+
+    def __init__(
+        self, *, hwm: HighWaterMark | None = PROCFS, rss: Callable[[], int] = psutil_rss
+    ) -> None:
+        self._hwm = hwm
+        self._rss = rss
+        self._exact = False
+        self._before = 0
+
+    def start(self) -> None:
+        self._exact = self._hwm is not None and self._hwm.reset()
+        if self._hwm is not None and self._exact:
+            self._before = self._hwm.read()[0]
+        else:
+            self._before = self._rss()
+
+    def finish(self) -> PeakMemory:
+        if self._hwm is not None and self._exact:
+            peak = self._hwm.read()[1]
+            return PeakMemory(max(0, peak - self._before), exact=True)
+        after = self._rss()
+        return PeakMemory(max(0, after - self._before), exact=False, note=LOWER_BOUND_NOTE)
+
+
+def peak_memory(
+    call: Callable[[], object],
+    *,
+    hwm: HighWaterMark | None = PROCFS,
+    rss: Callable[[], int] = psutil_rss,
+) -> PeakMemory:
+    """Peak-memory pass over one call of `call()`."""
+    tracker = PeakTracker(hwm=hwm, rss=rss)
+    tracker.start()
+    call()
+    return tracker.finish()
