@@ -16,7 +16,7 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 
 from pytest_perfguard.model import BenchSettings, Measurement
@@ -168,8 +168,13 @@ def gc_collections() -> int:
 def bare_loop(call: Callable[[], object], clock: Clock) -> Callable[[int], int]:
     """A round runner: n calls in timeit's loop (itertools.repeat; no argument unpacking)."""
 
-    def run(n: int) -> int:
-        repeat = itertools.repeat
+    # Defaults make call/clock/repeat locals of run(): the same fast loads as timeit's loop.
+    def run(
+        n: int,
+        call: Callable[[], object] = call,
+        clock: Clock = clock,
+        repeat: Callable[..., Iterator[None]] = itertools.repeat,
+    ) -> int:
         t0 = clock()
         for _ in repeat(None, n):
             call()
