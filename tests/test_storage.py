@@ -1,0 +1,521 @@
+"""Tests of the baseline file: format (golden file), errors, atomic save, merging."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import tomli_w
+
+from pytest_perfguard import storage
+from pytest_perfguard.model import (
+    Baseline,
+    BaselineEntry,
+    BenchResult,
+    Fingerprint,
+    Measurement,
+    RunSummary,
+)
+from pytest_perfguard.storage import BaselineError
+
+GOLDEN_DIR = Path(__file__).parent / "golden"
+WEIRD_ID = 'tests/test_x.py::test_y[a-"b"-ü]'
+
+FP = Fingerprint(
+    python_implementation="CPython",
+    python_version="3.12.4",
+    os="Linux",
+    arch="x86_64",
+    cpu_model="AMD EPYC 7763 64-Core Processor",
+    cpu_count=2,
+    perfguard_version="0.1.0",
+)
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def stamp(day: int) -> str:
+    return (T0 + timedelta(days=day)).isoformat(timespec="seconds")
+
+
+def run(day: int, median: float = 1234.5, **kw: object) -> RunSummary:
+    fields: dict[str, object] = {
+        "timestamp": stamp(day),
+        "median_ns": median,
+        "ref_ratio": 27.0361,
+        "reference_ns": 45.662,
+        "rounds": 30,
+        "loops": 256,
+    }
+    fields.update(kw)
+    return RunSummary(**fields)  # type: ignore[arg-type]
+
+
+GOLDEN = Baseline(
+    FP,
+    {
+        "tests/test_sort.py::test_sorted": BaselineEntry(
+            "tests/test_sort.py::test_sorted",
+            "sort",
+            (
+                run(0, 81234.0, allocs_per_op=2.0, bytes_per_op=80056.0),
+                run(1, 80917.0, allocs_per_op=2.0, bytes_per_op=80056.0),
+                run(
+                    2,
+                    81502.0,
+                    allocs_per_op=2.0,
+                    bytes_per_op=80056.0,
+                    peak_memory_bytes=163840,
+                    samples_ns=(81502.0, 81377.0, 81623.0),
+                    ref_ratios=(1783.2, 1780.45, 1786.01),
+                ),
+            ),
+            "3.12",
+        ),
+        WEIRD_ID: BaselineEntry(
+            WEIRD_ID,
+            None,
+            (
+                run(1, 12.345, ref_ratio=None, reference_ns=None, rounds=50, loops=65536),
+                run(
+                    2,
+                    12.351,
+                    ref_ratio=None,
+                    reference_ns=None,
+                    rounds=50,
+                    loops=65536,
+                    samples_ns=(12.351, 12.349),
+                ),
+            ),
+            "3.12",
+        ),
+    },
+)
+
+
+def golden_path() -> Path:
+    return GOLDEN_DIR / f"baseline_v{storage.SCHEMA_VERSION}.toml"
+
+
+def result(nodeid: str, median: float = 1000.0, group: str | None = None) -> BenchResult:
+    m = Measurement(
+        median_ns=median,
+        spread_ns=3.0,
+        rounds=3,
+        loops=100,
+        samples_ns=(median, median + 1, median - 1),
+        ref_ratios=(2.0, 2.01, 1.99),
+        reference_ns=500.0,
+        gc_collections_per_op=0.0,
+        allocs_per_op=1.0,
+    )
+    return BenchResult(nodeid, group, m)
+
+
+# --- format ------------------------------------------------------------------------------------
+
+
+def test_writer_output_matches_golden_file() -> None:
+    if os.environ.get("PERFGUARD_UPDATE_GOLDEN"):
+        golden_path().write_bytes(storage.dumps(GOLDEN).encode())
+    assert storage.dumps(GOLDEN) == golden_path().read_bytes().decode("utf-8")
+
+
+def test_golden_file_loads_to_the_same_model() -> None:
+    assert storage.load(golden_path()) == GOLDEN
+
+
+def test_layout_schema_version_first_then_environment_then_sorted_benchmarks() -> None:
+    lines = storage.dumps(GOLDEN).splitlines()
+    assert lines[0] == "schema_version = 1"
+    assert lines[2] == "[environment]"
+    headers = [line for line in lines if line.startswith("[benchmarks.")]
+    assert headers == sorted(headers)
+
+
+@pytest.mark.parametrize(
+    "nodeid",
+    [
+        WEIRD_ID,
+        "tests/test x.py::test[with space]",
+        "tests/t.py::T::test[a.b::c]",
+        "tests/t.py::test[back\\slash-'single']",
+        "tests/t.py::test[\t-\x7f-\u00e9\u0301-\U0001f600-中文]",
+        "tests/t.py::test[]]",
+        "plain",
+    ],
+)
+def test_node_ids_round_trip(tmp_path: Path, nodeid: str) -> None:
+    entry = BaselineEntry(nodeid, "g", (run(0),), "3.12")
+    baseline = Baseline(FP, {nodeid: entry})
+    storage.save(tmp_path / "b.toml", baseline)
+    assert storage.load(tmp_path / "b.toml") == baseline
+
+
+def test_numbers_are_rounded_and_none_fields_left_out() -> None:
+    raw = run(0, 1234.56789, ref_ratio=1.0123456789, reference_ns=None, bytes_per_op=1 / 3)
+    text = storage.dumps(Baseline(None, {"t": BaselineEntry("t", None, (raw,))}))
+    assert "median_ns = 1234.6\n" in text
+    assert "ref_ratio = 1.01235\n" in text
+    assert "bytes_per_op = 0.3333333\n" in text
+    for absent in ("reference_ns", "allocs_per_op", "peak_memory_bytes", "samples_ns", "group"):
+        assert absent not in text
+    assert "[environment]" not in text
+    # Writing what was read changes nothing more.
+    assert storage.dumps(storage.loads(text)) == text
+
+
+def test_non_finite_numbers_are_refused_before_writing(tmp_path: Path) -> None:
+    bad = Baseline(FP, {"t": BaselineEntry("t", None, (run(0, float("nan")),))})
+    with pytest.raises(ValueError, match=r"t\.runs\.median_ns is not finite"):
+        storage.save(tmp_path / "b.toml", bad)
+    assert not list(tmp_path.iterdir())
+
+
+def test_empty_baseline_round_trips() -> None:
+    assert storage.loads(storage.dumps(Baseline(None, {}))) == Baseline(None, {})
+
+
+def test_hand_written_variants_are_accepted() -> None:
+    text = """schema_version = 1
+[benchmarks.t]
+runs = [{ timestamp = 2024-05-01T12:00:00Z, median_ns = 1200, rounds = 3, loops = 1 }]
+"""
+    (summary,) = storage.loads(text).entries["t"].runs
+    assert summary.timestamp == "2024-05-01T12:00:00+00:00"
+    assert summary.median_ns == 1200.0
+    assert isinstance(summary.median_ns, float)
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "baseline.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_invalid_toml_names_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, 'schema_version = 1\n\n[benchmarks."t"]\ngroup = oops\n')
+    with pytest.raises(BaselineError) as info:
+        storage.load(path)
+    assert info.value.line == 4
+    assert str(info.value).startswith(f"{path}, line 4: not valid TOML")
+
+
+@pytest.mark.parametrize(
+    ("cut_after", "expected"),
+    [
+        ("", ": no schema_version"),
+        ("\n[benchmarks.", ", line 12: not valid TOML: Invalid initial character for a key part"),
+        ('timestamp = "2024', ", line 17: not valid TOML: Unterminated string at the end of the"),
+        ("samples_ns = [\n    81502.0,", ", line 47: not valid TOML: Invalid value at the end"),
+        ('sorted".runs]]\n', ': benchmarks."tests/test_sort.py::test_sorted".runs[0].timestamp: '),
+    ],
+)
+def test_truncated_file_is_an_error(tmp_path: Path, cut_after: str, expected: str) -> None:
+    golden = golden_path().read_text(encoding="utf-8")
+    path = write(tmp_path, golden[: golden.index(cut_after) + len(cut_after)] if cut_after else "")
+    with pytest.raises(BaselineError) as info:
+        storage.load(path)
+    assert str(info.value).startswith(f"{path}{expected}")
+
+
+def test_wrong_type_names_the_key_path(tmp_path: Path) -> None:
+    text = golden_path().read_text(encoding="utf-8")
+    # The third run of the first benchmark.
+    marker = "median_ns = 81502.0"
+    path = write(tmp_path, text.replace(marker, "median_ns = 'abc'"))
+    with pytest.raises(BaselineError) as info:
+        storage.load(path)
+    assert str(info.value) == (
+        f'{path}: benchmarks."tests/test_sort.py::test_sorted".runs[2].median_ns: '
+        "expected a finite number, got 'abc'"
+    )
+    assert info.value.key == 'benchmarks."tests/test_sort.py::test_sorted".runs[2].median_ns'
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("1783.2,", "true,", "runs[2].ref_ratios[0]: expected a finite number, got true"),
+        ("1783.2,", "nan,", "runs[2].ref_ratios[0]: expected a finite number, got nan"),
+        ("1783.2,", "{},", "runs[2].ref_ratios[0]: expected a finite number, got a table"),
+        (
+            "ref_ratios = [\n    1783.2,\n    1780.45,\n    1786.01,\n]",
+            "ref_ratios = 3",
+            "runs[2].ref_ratios: expected an array of finite numbers, got 3",
+        ),
+        ("rounds = 30\n", "rounds = 30.5\n", "runs[0].rounds: expected an integer, got 30.5"),
+        ('"2024-05-03T12:00:00+00:00"', '"yesterday"', "runs[2].timestamp: expected an ISO 8601"),
+        ('"2024-05-03T12:00:00+00:00"', '"2024-05-03T12:00:00"', "with a UTC offset, got '2024"),
+        ('group = "sort"', "group = 3", 'test_sorted".group: expected a string, got 3'),
+        ("cpu_count = 2", "cpu_count = '2'", "environment.cpu_count: expected an integer, got '2'"),
+        ('os = "Linux"', 'oss = "Linux"', "environment.oss: unknown key (known: arch, "),
+        ('os = "Linux"', "", "environment.os: missing, expected a string"),
+        ("loops = 65536\n", "", 'ü]".runs[0].loops: missing, expected an integer'),
+    ],
+)
+def test_wrong_values_are_reported(tmp_path: Path, old: str, new: str, message: str) -> None:
+    text = golden_path().read_text(encoding="utf-8")
+    assert old in text
+    path = write(tmp_path, text.replace(old, new, 1))
+    with pytest.raises(BaselineError) as info:
+        storage.load(path)
+    assert str(info.value).startswith(f"{path}: ")
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2", "the file has schema_version 2, from a newer perfguard; this perfguard"),
+        ("0", "unknown schema_version 0"),
+        ('"1"', "schema_version: expected an integer, got '1'"),
+        ("1.0", "schema_version: expected an integer, got 1.0"),
+    ],
+)
+def test_unknown_schema_version(tmp_path: Path, value: str, message: str) -> None:
+    path = write(tmp_path, f"# comment\nschema_version = {value}\n[benchmarks.t]\nnew = 1\n")
+    with pytest.raises(BaselineError) as info:
+        storage.load(path)
+    assert str(info.value).startswith(f"{path}, line 2: ")
+    assert message in str(info.value)
+    assert f"reads schema_version {storage.SCHEMA_VERSION}" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("environment = 1", "<string>: environment: expected a table, got 1"),
+        ("benchmarks = []", "<string>: benchmarks: expected a table, got an array"),
+        ("benchmarks.t = 1", "<string>: benchmarks.t: expected a table, got 1"),
+        ("benchmarks.t.runs = []", "<string>: benchmarks.t.runs: expected at least one run"),
+        ("benchmarks.t.runs = [1]", "<string>: benchmarks.t.runs[0]: expected a table, got 1"),
+    ],
+)
+def test_wrong_tables_are_reported(text: str, message: str) -> None:
+    with pytest.raises(BaselineError) as info:
+        storage.loads(f"schema_version = 1\n{text}\n")
+    assert str(info.value).startswith(message)
+
+
+def test_not_utf8_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "b.toml"
+    path.write_bytes(b"schema_version = 1\n# \xff\n")
+    with pytest.raises(BaselineError, match=r"line 2: not UTF-8"):
+        storage.load(path)
+
+
+def test_unreadable_path_is_a_baseline_error(tmp_path: Path) -> None:
+    with pytest.raises(BaselineError, match="cannot read it"):
+        storage.load(tmp_path)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        storage.load(tmp_path / "none.toml")
+    assert storage.load_optional(tmp_path / "none.toml") is None
+
+
+# --- atomic save -------------------------------------------------------------------------------
+
+
+def test_save_creates_parent_dirs_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "baseline.toml"
+    storage.save(path, GOLDEN)
+    storage.save(path, GOLDEN)
+    assert os.listdir(path.parent) == ["baseline.toml"]
+    assert storage.load(path) == GOLDEN
+
+
+def test_failing_serializer_leaves_existing_file_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "baseline.toml"
+    storage.save(path, GOLDEN)
+    before = path.read_bytes()
+
+    def explode(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("serializer failed")
+
+    monkeypatch.setattr(tomli_w, "dumps", explode)
+    with pytest.raises(RuntimeError, match="serializer failed"):
+        storage.save(path, Baseline(FP, {}))
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["baseline.toml"]
+
+
+def test_failing_replace_removes_temp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "baseline.toml"
+    storage.save(path, GOLDEN)
+    before = path.read_bytes()
+
+    def refuse(src: object, dst: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError, match="disk full"):
+        storage.save(path, Baseline(FP, {}))
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["baseline.toml"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_save_keeps_the_mode_of_an_existing_file(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.toml"
+    storage.save(path, GOLDEN)
+    path.chmod(0o640)
+    storage.save(path, GOLDEN)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_save_results_never_overwrites_a_corrupt_file(tmp_path: Path) -> None:
+    text = golden_path().read_text(encoding="utf-8")
+    path = write(tmp_path, text[: len(text) // 2] + '"')
+    before = path.read_bytes()
+    with pytest.raises(BaselineError, match="nothing was saved"):
+        storage.save_results(path, [result("t")], FP, now=T0)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["baseline.toml"]
+
+
+def test_save_results_creates_then_merges(tmp_path: Path) -> None:
+    path = tmp_path / ".perfguard" / "baseline.toml"
+    storage.save_results(path, [result("a"), result("b")], FP, now=T0)
+    saved = storage.save_results(path, [result("a")], FP, now=T0 + timedelta(hours=1))
+    assert storage.load(path) == saved
+    assert [len(e.runs) for e in saved.entries.values()] == [2, 1]
+
+
+# --- merge -------------------------------------------------------------------------------------
+
+
+def test_merge_appends_measured_and_keeps_others() -> None:
+    later = T0 + timedelta(days=3)
+    merged = storage.merge(
+        GOLDEN, [result(WEIRD_ID, 13.0), result("tests/new.py::t")], FP, now=later
+    )
+    assert list(merged.entries) == sorted(merged.entries)
+    sort_id = "tests/test_sort.py::test_sorted"
+    assert merged.entries[sort_id] is GOLDEN.entries[sort_id]
+    weird = merged.entries[WEIRD_ID]
+    assert [r.median_ns for r in weird.runs] == [12.345, 12.351, 13.0]
+    assert [r.samples_ns is None for r in weird.runs] == [True, True, False]
+    assert weird.runs[-1].timestamp == "2024-05-04T12:00:00+00:00"
+    assert weird.runs[-1].ref_ratio == 2.0
+    assert weird.runs[-1].reference_ns == 500.0
+    assert weird.runs[-1].samples_ns == (13.0, 14.0, 12.0)
+    assert len(merged.entries["tests/new.py::t"].runs) == 1
+
+
+def test_merge_without_existing_file() -> None:
+    merged = storage.merge(None, [result("t", group="g")], FP, now=T0)
+    assert merged.fingerprint == FP
+    assert merged.entries["t"].group == "g"
+    assert merged.entries["t"].python_version == "3.12"
+
+
+def test_merge_keeps_last_k_runs_and_samples_of_newest_only() -> None:
+    baseline = None
+    for day in range(7):
+        baseline = storage.merge(
+            baseline, [result("t", 1000.0 + day)], FP, keep=5, now=T0 + timedelta(days=day)
+        )
+    assert baseline is not None
+    runs = baseline.entries["t"].runs
+    assert [r.median_ns for r in runs] == [1002.0, 1003.0, 1004.0, 1005.0, 1006.0]
+    assert [r.samples_ns is None for r in runs] == [True] * 4 + [False]
+    assert all(r.ref_ratios is None for r in runs[:-1])
+
+
+@pytest.mark.parametrize(
+    ("change", "kept"),
+    [
+        ({"python_version": "3.12.7"}, 3),  # a patch release: still comparable
+        ({"cpu_count": 4, "perfguard_version": "0.2.0"}, 3),
+        ({"cpu_model": "Intel Xeon"}, 0),
+        ({"python_version": "3.13.0"}, 0),
+        ({"python_implementation": "PyPy"}, 0),
+        ({"arch": "aarch64"}, 0),
+    ],
+)
+def test_merge_drops_incomparable_runs_of_remeasured_benchmarks(
+    change: dict[str, object], kept: int
+) -> None:
+    new_fp = replace(FP, **change)  # type: ignore[arg-type]
+    sort_id = "tests/test_sort.py::test_sorted"
+    merged = storage.merge(GOLDEN, [result(sort_id)], new_fp, now=T0 + timedelta(days=3))
+    assert len(merged.entries[sort_id].runs) == kept + 1
+    assert merged.entries[WEIRD_ID] == GOLDEN.entries[WEIRD_ID]  # untouched: kept as it was
+    assert merged.fingerprint == new_fp
+
+
+def test_merge_compares_with_the_entrys_own_python() -> None:
+    # An entry kept from an older Python while the file moved on: its runs are not comparable.
+    old = Baseline(FP, {"t": BaselineEntry("t", None, (run(0),), "3.11")})
+    merged = storage.merge(old, [result("t")], FP, now=T0 + timedelta(days=1))
+    assert len(merged.entries["t"].runs) == 1
+
+
+def test_merge_rerun_result_counts_once() -> None:
+    merged = storage.merge(None, [result("t", 1.0), result("t", 2.0)], FP, now=T0)
+    assert [r.median_ns for r in merged.entries["t"].runs] == [2.0]
+
+
+def test_merge_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        storage.merge(None, [], FP, now=datetime(2024, 1, 1))
+    with pytest.raises(ValueError, match="keep must be at least 1"):
+        storage.merge(None, [], FP, keep=0, now=T0)
+
+
+# --- merging shards ----------------------------------------------------------------------------
+
+
+def test_merge_baselines_of_disjoint_shards() -> None:
+    a = storage.merge(None, [result("a")], FP, now=T0)
+    b = storage.merge(None, [result("b")], FP, now=T0 + timedelta(seconds=5))
+    assert storage.merge_baselines(a, b).entries == {**a.entries, **b.entries}
+
+
+def test_merge_baselines_counts_shared_history_once() -> None:
+    # Both shards started from the committed file and each re-measured its own benchmark.
+    later = T0 + timedelta(days=5)
+    shard_a = storage.merge(GOLDEN, [result(WEIRD_ID)], FP, now=later)
+    shard_b = storage.merge(GOLDEN, [result("tests/test_sort.py::test_sorted")], FP, now=later)
+    both = storage.merge(
+        GOLDEN, [result(WEIRD_ID), result("tests/test_sort.py::test_sorted")], FP, now=later
+    )
+    assert storage.merge_baselines(shard_a, shard_b) == both
+    assert storage.merge_baselines(shard_b, shard_a) == both
+
+
+def test_merge_baselines_combines_runs_by_time_and_keeps_last_k() -> None:
+    a = Baseline(FP, {"t": BaselineEntry("t", "old", (run(0), run(2), run(4, samples_ns=(1.0,))))})
+    b = Baseline(FP, {"t": BaselineEntry("t", "new", (run(1), run(3), run(5, samples_ns=(2.0,))))})
+    entry = storage.merge_baselines(a, b, keep=4).entries["t"]
+    assert [r.timestamp for r in entry.runs] == [stamp(d) for d in (2, 3, 4, 5)]
+    assert [r.samples_ns for r in entry.runs] == [None, None, None, (2.0,)]
+    assert entry.group == "new"
+
+
+def test_merge_baselines_never_mixes_machines() -> None:
+    other = replace(FP, cpu_model="Intel Xeon")
+    a = Baseline(FP, {"t": BaselineEntry("t", None, (run(0), run(3)))})
+    b = Baseline(other, {"t": BaselineEntry("t", None, (run(1), run(2)))})
+    merged = storage.merge_baselines(a, b)
+    assert merged.entries["t"] == a.entries["t"]
+    assert merged.fingerprint == FP
+    assert storage.merge_baselines(b, a) == merged
+
+
+def test_merge_baselines_with_missing_fingerprint() -> None:
+    a = Baseline(None, {})
+    b = storage.merge(None, [result("t")], FP, now=T0)
+    assert storage.merge_baselines(a, b) == b
+    assert storage.merge_baselines(b, a) == b
