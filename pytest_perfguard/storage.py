@@ -10,7 +10,7 @@ import secrets
 import stat
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -44,14 +44,9 @@ SCHEMA_VERSION = 1
 DEFAULT_KEEP = 5
 """Runs kept per benchmark: enough to estimate run-to-run variation, few enough to review."""
 
-_ENV_FIELDS = (
-    ("python_implementation", "string"),
-    ("python_version", "string"),
-    ("os", "string"),
-    ("arch", "string"),
-    ("cpu_model", "string"),
-    ("cpu_count", "integer"),
-    ("perfguard_version", "string"),
+# Every Fingerprint field, in the model's order; cpu_count is its only integer.
+_ENV_FIELDS = tuple(
+    (f.name, "integer" if f.type == "int" else "string") for f in fields(Fingerprint)
 )
 # (field, kind, significant digits written), in file order. 5 digits of ns resolve 0.001-0.01%,
 # below the best within-run noise measured (0.03%); deterministic counts get 7 so tolerances
@@ -107,7 +102,7 @@ def load(path: str | os.PathLike[str]) -> Baseline:
     except OSError as exc:
         raise BaselineError(path, f"cannot read it: {exc.strerror or exc}") from exc
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # some Windows editors add a byte order mark
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise BaselineError(path, "not UTF-8 text", line=line) from exc
@@ -150,6 +145,8 @@ def dumps(baseline: Baseline) -> str:
             table["python"] = entry.python_version
         table["runs"] = [_run_doc(run, f"{_key('benchmarks', nodeid)}.runs") for run in entry.runs]
         benchmarks[nodeid] = table
+    # tomli_w writes `[[...runs]]` tables unless every run fits on one line, which needs runs
+    # without a reference and no raw samples (a measured newest run has them); both forms load.
     return tomli_w.dumps(doc)
 
 
@@ -242,14 +239,14 @@ def merge(
 def merge_baselines(a: Baseline, b: Baseline, *, keep: int = DEFAULT_KEEP) -> Baseline:
     """Combine two baselines, e.g. the shards of a split CI run.
 
-    A node id in one only is taken as it is. A node id in both: when the two fingerprints are
-    comparable (`environment.differences` finds nothing), their runs are combined in timestamp
-    order, runs present in both (shards started from the same committed file) counted once, and
-    the last `keep` kept; group and Python come from the entry with the newest run. When the
-    fingerprints are not comparable, the entry with the newer newest run is kept whole, so
+    A node id in one only is taken as it is. A node id in both: when the fingerprints are
+    comparable (`environment.differences` finds nothing) and both entries record the same
+    Python, their runs are combined in timestamp order, a run present in both (shards started
+    from the same committed file) counted once, and the last `keep` kept, the group taken from
+    the entry with the newest run. Otherwise the entry with the newer newest run is kept whole:
     runs from different machines are never mixed. The result carries the fingerprint of the
-    baseline holding the newest run (the other one's when that one has none). Pairwise, so shards
-    fold left to right.
+    baseline holding the newest run (or the other one's when that one has none). Pairwise, so
+    shards fold left to right.
     """
     _check_keep(keep)
     newer_first = sorted((a, b), key=_newest_in_baseline, reverse=True)
@@ -263,7 +260,7 @@ def merge_baselines(a: Baseline, b: Baseline, *, keep: int = DEFAULT_KEEP) -> Ba
             entries[nodeid] = theirs
             continue
         newer = max(ours, theirs, key=_newest_in_entry)
-        if comparable:
+        if comparable and ours.python_version == theirs.python_version:
             newer = replace(newer, runs=_trim(_union(ours.runs, theirs.runs), keep))
         entries[nodeid] = newer
     return Baseline(fingerprint, dict(sorted(entries.items())))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -126,6 +126,14 @@ def test_writer_output_matches_golden_file() -> None:
 
 def test_golden_file_loads_to_the_same_model() -> None:
     assert storage.load(golden_path()) == GOLDEN
+
+
+def test_golden_file_covers_every_model_field() -> None:
+    # A field added to the model must be added to the file format (and a golden file) too.
+    text = golden_path().read_text(encoding="utf-8")
+    for cls in (Fingerprint, RunSummary):
+        for field in fields(cls):
+            assert f"\n{field.name} = " in text, field.name
 
 
 def test_layout_schema_version_first_then_environment_then_sorted_benchmarks() -> None:
@@ -309,6 +317,12 @@ def test_not_utf8_names_the_line(tmp_path: Path) -> None:
     path.write_bytes(b"schema_version = 1\n# \xff\n")
     with pytest.raises(BaselineError, match=r"line 2: not UTF-8"):
         storage.load(path)
+
+
+def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "b.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + golden_path().read_bytes())
+    assert storage.load(path) == GOLDEN
 
 
 def test_unreadable_path_is_a_baseline_error(tmp_path: Path) -> None:
@@ -512,6 +526,12 @@ def test_merge_baselines_never_mixes_machines() -> None:
     assert merged.entries["t"] == a.entries["t"]
     assert merged.fingerprint == FP
     assert storage.merge_baselines(b, a) == merged
+
+
+def test_merge_baselines_never_mixes_pythons() -> None:
+    a = Baseline(FP, {"t": BaselineEntry("t", None, (run(0), run(3)), "3.11")})
+    b = Baseline(FP, {"t": BaselineEntry("t", None, (run(1), run(2)), "3.12")})
+    assert storage.merge_baselines(a, b).entries["t"] == a.entries["t"]
 
 
 def test_merge_baselines_with_missing_fingerprint() -> None:
