@@ -61,11 +61,12 @@ GOLDEN = Baseline(
             "tests/test_sort.py::test_sorted",
             "sort",
             (
-                run(0, 81234.0, allocs_per_op=2.0, bytes_per_op=80056.0),
-                run(1, 80917.0, allocs_per_op=2.0, bytes_per_op=80056.0),
+                run(0, 81234.0, ref_ratio=1779.04, allocs_per_op=2.0, bytes_per_op=80056.0),
+                run(1, 80917.0, ref_ratio=1772.1, allocs_per_op=2.0, bytes_per_op=80056.0),
                 run(
                     2,
                     81502.0,
+                    ref_ratio=1783.2,
                     allocs_per_op=2.0,
                     bytes_per_op=80056.0,
                     peak_memory_bytes=163840,
@@ -250,9 +251,9 @@ def test_wrong_type_names_the_key_path(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("1783.2,", "true,", "runs[2].ref_ratios[0]: expected a finite number, got true"),
-        ("1783.2,", "nan,", "runs[2].ref_ratios[0]: expected a finite number, got nan"),
-        ("1783.2,", "{},", "runs[2].ref_ratios[0]: expected a finite number, got a table"),
+        ("    1783.2,", "    true,", "runs[2].ref_ratios[0]: expected a finite number, got true"),
+        ("    1783.2,", "    nan,", "runs[2].ref_ratios[0]: expected a finite number, got nan"),
+        ("    1783.2,", "    {},", "runs[2].ref_ratios[0]: expected a finite number, got a table"),
         (
             "ref_ratios = [\n    1783.2,\n    1780.45,\n    1786.01,\n]",
             "ref_ratios = 3",
