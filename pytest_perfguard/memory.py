@@ -10,7 +10,6 @@ import sys
 import tracemalloc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Protocol, cast
 
 NO_CEXT_ENV = "PERFGUARD_NO_CEXT"
@@ -68,8 +67,9 @@ class AllocationCounts:
 
     allocs_per_op: float | None
     bytes_per_op: float | None
-    retained_blocks_per_op: float
-    """Net change of `sys.getallocatedblocks()` per op: objects the calls kept alive."""
+    retained_blocks_per_op: float | None
+    """Net change of `sys.getallocatedblocks()` per op: objects the calls kept alive. None when
+    the allocator keeps no count (not pymalloc, e.g. PYTHONMALLOC=malloc)."""
     ops: int
     notes: tuple[str, ...] = ()
 
@@ -80,7 +80,7 @@ class RawCounts:
 
     allocs: int | None
     bytes: int | None
-    blocks: int
+    blocks: int | None
     pauses: int = 0
     failure: str | None = None
 
@@ -165,19 +165,14 @@ class Counting:
             hooks.start()  # last: everything after this line counts
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         hooks = self._hooks
-        allocs: int | None = None
-        nbytes: int | None = None
+        allocs = nbytes = None
         failure = None
         # Read blocks before stop(): its result's large ints would otherwise count as retained
         # in a long window and not in the empty one. The read's own int is counted in both.
-        blocks = self._blocks() - self._blocks_before
+        after = self._blocks()
+        blocks = after - self._blocks_before if self._blocks_before else None
         if hooks is not None and self._active:
             self._active = False
             try:
@@ -200,8 +195,10 @@ class Counting:
         base = overhead.raw if overhead is not None else None
         if overhead is not None and base is None:
             raise RuntimeError("the overhead window was never closed")
-        blocks = raw.blocks - (base.blocks if base else 0)
         notes: list[str] = []
+        blocks = raw.blocks
+        if blocks is not None and base is not None:
+            blocks = None if base.blocks is None else blocks - base.blocks
         allocs = raw.allocs
         nbytes = raw.bytes
         failure = raw.failure or (base.failure if base else None)
@@ -213,10 +210,12 @@ class Counting:
         elif base is not None and base.allocs is not None and base.bytes is not None:
             allocs -= base.allocs
             nbytes -= base.bytes
+        if blocks is None:
+            notes.append("retained blocks n/a: the allocator keeps no count (not pymalloc)")
         return AllocationCounts(
             allocs_per_op=None if allocs is None else allocs / ops,
             bytes_per_op=None if nbytes is None else nbytes / ops,
-            retained_blocks_per_op=blocks / ops,
+            retained_blocks_per_op=None if blocks is None else blocks / ops,
             ops=ops,
             notes=tuple(notes),
         )

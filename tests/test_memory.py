@@ -111,7 +111,7 @@ class TestCountAllocationsLogic:
             noop_run,
             10,
             counter=AllocationCounter(None, "C extension not built"),
-            blocks=fake_blocks([0, 0, 0, 0, 0, 20]),
+            blocks=fake_blocks([5, 5, 5, 5, 5, 25]),
             collect=lambda: 0,
         )
         assert got.allocs_per_op is None
@@ -122,7 +122,7 @@ class TestCountAllocationsLogic:
     def test_hooks_replaced_mid_window_becomes_a_note(self) -> None:
         hooks = FakeHooks([*PAUSE_COST, (1, 1), *PAUSE_COST, (1, 1), *PAUSE_COST], fail_on=8)
         got = count_allocations(
-            noop_run, 10, counter=AllocationCounter(hooks), blocks=lambda: 0, collect=lambda: 0
+            noop_run, 10, counter=AllocationCounter(hooks), blocks=lambda: 5, collect=lambda: 0
         )
         assert got.allocs_per_op is None
         assert got.notes == ("allocs/op n/a: allocator hooks were replaced while counting",)
@@ -145,6 +145,14 @@ class TestCountAllocationsLogic:
         with window.paused():
             pass
         assert hooks.paused == 0
+
+    def test_no_block_count_without_pymalloc(self) -> None:
+        window = counting(AllocationCounter(None, "x"), blocks=lambda: 0)
+        with window:
+            pass
+        got = window.result(10)
+        assert got.retained_blocks_per_op is None
+        assert "retained blocks n/a" in got.notes[-1]
 
     def test_result_needs_positive_ops_and_a_closed_window(self) -> None:
         window = counting(AllocationCounter(None, "x"), blocks=lambda: 0)
@@ -271,9 +279,10 @@ def test_one_more_object_per_call_is_exactly_one_more_alloc() -> None:
     assert one.allocs_per_op is not None and two.allocs_per_op is not None
     assert two.allocs_per_op - one.allocs_per_op == 1
     assert one.allocs_per_op == int(one.allocs_per_op)
-    assert one.notes == two.notes == ()
+    assert not [n for n in one.notes + two.notes if n.startswith("allocs/op")]
 
 
+@pytest.mark.skipif(sys.getallocatedblocks() == 0, reason="allocator keeps no block count")
 def test_retained_blocks_count_what_calls_keep_alive() -> None:
     kept: list[object] = [None] * 2100  # preallocated: keeping must not grow a list
     position = itertools.count()
@@ -323,7 +332,7 @@ def test_env_var_fallback_for_real(monkeypatch: pytest.MonkeyPatch) -> None:
     got = count_allocations(bare_loop(one_object), 100)
     assert got.allocs_per_op is None
     assert got.bytes_per_op is None
-    assert got.notes == ("allocs/op n/a: PERFGUARD_NO_CEXT=1 is set",)
+    assert got.notes[0] == "allocs/op n/a: PERFGUARD_NO_CEXT=1 is set"
 
 
 @needs_cext
@@ -334,7 +343,7 @@ def test_tracemalloc_active_is_refused_for_real() -> None:
     finally:
         tracemalloc.stop()
     assert got.allocs_per_op is None
-    assert len(got.notes) == 1 and "tracemalloc" in got.notes[0]
+    assert got.notes[0].startswith("allocs/op n/a: tracemalloc")
 
 
 @needs_cext
