@@ -20,9 +20,8 @@ import time
 import timeit
 from pathlib import Path
 
-from pytest_perfguard.bench import Engine
+from pytest_perfguard.engine import Engine
 from pytest_perfguard.model import BenchSettings, Measurement
-from pytest_perfguard.timing import bare_loop
 
 
 def noop() -> None:
@@ -36,7 +35,7 @@ def small_work() -> int:
 def perfguard(engine: Engine, fn: object) -> Measurement:
     assert callable(fn)
     fn()  # the first call, as perf() makes it
-    return engine.measure(bare_loop(fn, engine.clock), BenchSettings(), check_loop=False)
+    return engine.measure_call(fn, BenchSettings(memory=False, allocations=False))
 
 
 def timeit_ns(fn: object) -> float:

@@ -3,97 +3,41 @@
 from __future__ import annotations
 
 import functools
-import gc
 import itertools
-import random
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from types import TracebackType
 from typing import Any, final
 
+from pytest_perfguard.engine import Engine, Prepare, with_allocations, with_peak
+from pytest_perfguard.memory import allocation_pass
 from pytest_perfguard.model import BenchSettings, Measurement
-from pytest_perfguard.reference import reference_unit
-from pytest_perfguard.timing import (
-    Clock,
-    Kind,
-    RoundResult,
-    Schedule,
-    active_tracers,
-    bare_loop,
-    calibrate_reference,
-    drive,
-    empty_loop_ns,
-    gc_collections,
-    loop_cost_note,
-    schedule,
-    setup_loop,
-)
-
-LOOP_COST_CHECK_NS = 2_000
-"""Below this per-op time the loop's own cost is measured in the same run and compared."""
+from pytest_perfguard.peak import PeakTracker
+from pytest_perfguard.timing import Kind, RoundResult, gc_collections
 
 
 class PerfUsageError(Exception):
     """The perf fixture was used in a way that cannot give a measurement."""
 
 
-@final
-class Engine:
-    """What every benchmark of a session shares: the clock, the reference, the random order."""
+class _NoPause:
+    """`perf.paused()` where nothing is measured (--perf-off, warm-up of the memory passes)."""
 
-    def __init__(
-        self,
-        clock: Clock = time.perf_counter_ns,
-        reference: Callable[[], object] = reference_unit,
-        rng: random.Random | None = None,
-    ) -> None:
-        self.clock = clock
-        self._reference = reference
-        self._reference_loops: int | None = None
-        self._rng = rng or random.Random()
+    __slots__ = ()
 
-    def reference_loops(self) -> int:
-        """Calibrated once per session, on first use."""
-        if self._reference_loops is None:
-            self._reference_loops = calibrate_reference(self._reference, self.clock)
-        return self._reference_loops
+    def __enter__(self) -> None:
+        pass
 
-    def run_reference(self, n: int) -> int:
-        return bare_loop(self._reference, self.clock)(n)
+    def __exit__(self, *exc: object) -> None:
+        pass
 
-    def schedule(self, settings: BenchSettings) -> Schedule:
-        gc.collect()
-        return schedule(
-            settings, clock=self.clock, reference_loops=self.reference_loops(), rng=self._rng
-        )
 
-    def measure(
-        self, run_bench: Callable[[int], int], settings: BenchSettings, *, check_loop: bool
-    ) -> Measurement:
-        """The timing pass of a function-form benchmark."""
-        measurement = drive(self.schedule(settings), run_bench, self.run_reference)
-        loop_ns = None
-        if check_loop and measurement.median_ns < LOOP_COST_CHECK_NS:
-            loop_ns = empty_loop_ns(measurement.loops, self.clock)
-        return self.finish(measurement, loop_ns)
-
-    def finish(self, measurement: Measurement, loop_ns: float | None) -> Measurement:
-        """Add the notes every measurement needs: tracers active, too fast for the clock."""
-        notes = list(measurement.notes)
-        tracers = active_tracers()
-        if tracers:
-            notes.append(f"a tracer/profiler is active ({', '.join(tracers)}): figures inflated")
-        if loop_ns is not None:
-            note = loop_cost_note(measurement.median_ns, loop_ns)
-            if note:
-                notes.append(note)
-        return replace(measurement, notes=tuple(notes))
+_NO_PAUSE = _NoPause()
 
 
 @final
-class _Pause:
-    """`with perf.paused():` excludes its body from the round's time."""
+class _TimedPause:
+    """`with perf.paused():` during timed rounds: its body's time is taken off the round."""
 
     __slots__ = ("_perf", "_start")
 
@@ -113,6 +57,9 @@ class _Pause:
         self._perf._paused_ns += self._perf._clock() - self._start
 
 
+Pause = _NoPause | _TimedPause | Any
+
+
 @final
 class Perf:
     """The `perf` fixture: measure one call (`perf(fn, ...)`) or one loop (`perf.loop()`).
@@ -124,8 +71,8 @@ class Perf:
         "_clock",
         "_enabled",
         "_engine",
-        "_in_loop",
         "_on_measured",
+        "_pause",
         "_paused_ns",
         "_settings",
         "_test",
@@ -149,7 +96,7 @@ class Perf:
         self._on_measured = on_measured
         self._enabled = enabled
         self._used: str | None = None
-        self._in_loop = False
+        self._pause: Pause | None = None  # set while inside perf.loop()
         self._paused_ns = 0
         self.measurement: Measurement | None = None
 
@@ -185,22 +132,22 @@ class Perf:
         `(args, kwargs)`; `teardown(*args, **kwargs)` runs after every call, untimed.
         """
         self._claim("perf()")
-        for role, value in (("the function to measure", fn), ("setup", setup)):
+        for role, value in (
+            ("the function to measure", fn),
+            ("setup", setup),
+            ("teardown", teardown),
+        ):
             if value is not None and not callable(value):
                 raise PerfUsageError(
                     f"{self._test}: perf() needs {role} to be callable, got {value!r}"
                 )
-        if teardown is not None and not callable(teardown):
-            raise PerfUsageError(
-                f"{self._test}: perf() needs teardown to be callable, got {teardown!r}"
-            )
-
+        # The first call is one of the warm-up calls; its result is what perf() returns.
+        settings = replace(self._settings, warmup=max(self._settings.warmup - 1, 0))
         if setup is None and teardown is None:
             call = functools.partial(fn, *args, **kwargs) if args or kwargs else fn
-            result = call()  # the first warm-up call; its result is what perf() returns
+            result = call()
             if self._enabled:
-                runner = bare_loop(call, self._clock)
-                self._measure(runner, check_loop=True)
+                self._record(self._engine.measure_call(call, settings))
             return result
 
         prepare = self._prepare(setup, args, kwargs)
@@ -209,12 +156,12 @@ class Perf:
         if teardown is not None:
             teardown(*first_args, **first_kwargs)
         if self._enabled:
-            self._measure(setup_loop(fn, prepare, teardown, self._clock), check_loop=False)
+            self._record(self._engine.measure_prepared(fn, prepare, teardown, settings))
         return result
 
     def _prepare(
         self, setup: Callable[[], Any] | None, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Callable[[], tuple[tuple[object, ...], dict[str, object]]]:
+    ) -> Prepare:
         def prepare() -> tuple[tuple[object, ...], dict[str, object]]:
             got = setup() if setup is not None else None
             if got is None:
@@ -232,30 +179,27 @@ class Perf:
 
         return prepare
 
-    def _measure(self, runner: Callable[[int], int], *, check_loop: bool) -> None:
-        # The first call already ran: it counts as one of the warm-up calls.
-        settings = replace(self._settings, warmup=max(self._settings.warmup - 1, 0))
-        self._record(self._engine.measure(runner, settings, check_loop=check_loop))
-
     def loop(self) -> Iterator[None]:
         """`for _ in perf.loop():` runs the body as many times as perfguard needs (Go's b.Loop)."""
         self._claim("perf.loop()")
-        self._in_loop = True
         try:
-            if not self._enabled:
+            if self._enabled:
+                yield from self._measured_loop()
+            else:
+                self._pause = _NO_PAUSE
                 yield
-                return
-            yield from self._timed_loop()
         finally:
-            self._in_loop = False
+            self._pause = None
 
-    def _timed_loop(self) -> Iterator[None]:
-        sched = self._engine.schedule(self._settings)
+    def _measured_loop(self) -> Iterator[None]:
+        """The three passes, each running the loop body the number of times it needs."""
+        engine, clock, settings = self._engine, self._clock, self._settings
+        self._pause = _TimedPause(self)
+        sched = engine.schedule(settings)
         request = next(sched)
-        clock = self._clock
         while True:
             if request.kind is Kind.REFERENCE:
-                result = RoundResult(self._engine.run_reference(request.n))
+                result = RoundResult(engine.run_reference(request.n))
             else:
                 self._paused_ns = 0
                 before = gc_collections()
@@ -269,12 +213,35 @@ class Perf:
             except StopIteration as stop:
                 measurement: Measurement = stop.value
                 break
-        self._record(self._engine.finish(measurement, None))
+        measurement = engine.finish(measurement, None)
 
-    def paused(self) -> _Pause:
-        """`with perf.paused():` inside `perf.loop()`: the body is not timed (Go's StopTimer)."""
-        if not self._in_loop:
+        if settings.allocations:
+            plan = allocation_pass(measurement.loops)
+            step = next(plan)
+            while True:
+                n, paused = step
+                self._pause = paused()  # the window's own pause object, reused every time
+                for _ in itertools.repeat(None, n):
+                    yield
+                try:
+                    step = next(plan)
+                except StopIteration as done:
+                    measurement = with_allocations(measurement, done.value)
+                    break
+
+        if settings.memory:
+            self._pause = _NO_PAUSE  # a high-water mark cannot leave out part of an iteration
+            tracker = PeakTracker()
+            tracker.start()
+            yield
+            measurement = with_peak(measurement, tracker.finish())
+        self._record(measurement)
+
+    def paused(self) -> Pause:
+        """`with perf.paused():` inside `perf.loop()`: the body is not timed (Go's StopTimer)
+        and its allocations are not counted."""
+        if self._pause is None:
             raise PerfUsageError(
                 f"{self._test}: perf.paused() works only inside `for _ in perf.loop():`"
             )
-        return _Pause(self)
+        return self._pause

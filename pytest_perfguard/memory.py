@@ -8,7 +8,7 @@ import itertools
 import os
 import sys
 import tracemalloc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Protocol, cast
 
@@ -238,126 +238,63 @@ def count_allocations(
     blocks: Callable[[], int] = sys.getallocatedblocks,
     collect: Callable[[], object] = gc.collect,
 ) -> AllocationCounts:
-    """Allocation pass: `run(k)` makes k calls in a bare `itertools.repeat` loop.
+    """Allocation pass: `run(k)` makes k calls in a bare `itertools.repeat` loop."""
+    return count_allocations_pausable(
+        lambda k, _paused: run(k), n, counter=counter, blocks=blocks, collect=collect
+    )
 
-    Collects garbage, warms up with two calls (the first calls after a collection differ),
-    then counts `run(n)` less a `run(0)` window, so loop set-up is not charged to the calls.
+
+PauseFactory = Callable[[], _Pause]
+AllocationPass = Generator[tuple[int, PauseFactory], None, AllocationCounts]
+
+
+def allocation_pass(
+    n: int,
+    *,
+    counter: AllocationCounter | None = None,
+    blocks: Callable[[], int] = sys.getallocatedblocks,
+    collect: Callable[[], object] = gc.collect,
+) -> AllocationPass:
+    """The allocation pass as a plan: yields (k, paused) for each step, returns the counts.
+
+    The driver makes k calls per step, wrapping work to exclude in `with paused():`. A generator
+    so that the same pass drives both a function (`count_allocations`) and a user's
+    `for _ in perf.loop()`. Collects garbage and warms up with two calls (the first calls
+    after a collection differ), then counts n calls less an empty window of 0 calls, so what
+    the driver does around the calls is not charged to them.
     """
     if counter is None:
         counter = allocation_counter()
+    idle = counting(counter, blocks=blocks)  # never entered: its paused() does nothing
     collect()
-    run(1)
-    run(1)
+    yield 1, idle.paused
+    yield 1, idle.paused
     # One uncounted window of n calls as well: the first window in a process allocates frames
     # for the counting code itself, and 3.10 allocates a code object's opcache after 1024
     # executions or loop iterations; both are one-time and would skew the subtraction.
-    with counting(counter, blocks=blocks):
-        run(n)
+    with counting(counter, blocks=blocks) as warm:
+        yield n, warm.paused
     with counting(counter, blocks=blocks) as empty:
-        run(0)
+        yield 0, empty.paused
     with counting(counter, blocks=blocks) as window:
-        run(n)
+        yield n, window.paused
     return window.result(n, overhead=empty)
 
 
-@dataclass(frozen=True, slots=True)
-class PeakMemory:
-    """Highest resident memory during one call above the resident memory just before it."""
-
-    bytes: int
-    exact: bool
-    """False when `bytes` is a lower bound (RSS after minus before: a freed spike is missed)."""
-    note: str | None = None
-
-
-class HighWaterMark(Protocol):
-    """A resettable resident-memory high-water mark (Linux procfs); tests pass a fake."""
-
-    def reset(self) -> bool:
-        """Reset the mark to the current resident memory; False if this is not possible."""
-        ...
-
-    def read(self) -> tuple[int, int]:
-        """(resident bytes now, high-water mark bytes since the last reset)."""
-        ...
-
-
-class Procfs:
-    """VmRSS/VmHWM from /proc/self/status; writing "5" to clear_refs resets VmHWM."""
-
-    # Sanity margin: right after a reset the mark must be close to the resident size, else the
-    # kernel accepted the write but ignored it and VmHWM would be the process-wide peak.
-    RESET_SLACK = 4 << 20
-
-    def __init__(self, root: str = "/proc/self") -> None:
-        self.root = root
-
-    def reset(self) -> bool:
-        try:
-            with open(os.path.join(self.root, "clear_refs"), "w") as f:
-                f.write("5")
-            rss, hwm = self.read()
-        except (OSError, ValueError):
-            return False
-        return hwm - rss <= self.RESET_SLACK
-
-    def read(self) -> tuple[int, int]:
-        values: dict[str, int] = {}
-        with open(os.path.join(self.root, "status")) as f:
-            for line in f:
-                key, _, rest = line.partition(":")
-                if key in ("VmRSS", "VmHWM"):
-                    values[key] = int(rest.split()[0]) * 1024  # the kernel reports kB
-        return values["VmRSS"], values["VmHWM"]
-
-
-def psutil_rss() -> int:
-    """Resident bytes now, on any platform psutil supports."""
-    import psutil  # imported late: only the fallback needs it
-
-    return int(psutil.Process().memory_info().rss)
-
-
-PROCFS = Procfs()
-LOWER_BOUND_NOTE = "peak memory is a lower bound: no resettable high-water mark (procfs clear_refs)"
-
-
-class PeakTracker:
-    """Peak memory of the code between `start()` and `finish()`; usable across a yield."""
-
-    __slots__ = ("_before", "_exact", "_hwm", "_rss")
-
-    def __init__(
-        self, *, hwm: HighWaterMark | None = PROCFS, rss: Callable[[], int] = psutil_rss
-    ) -> None:
-        self._hwm = hwm
-        self._rss = rss
-        self._exact = False
-        self._before = 0
-
-    def start(self) -> None:
-        self._exact = self._hwm is not None and self._hwm.reset()
-        if self._hwm is not None and self._exact:
-            self._before = self._hwm.read()[0]
-        else:
-            self._before = self._rss()
-
-    def finish(self) -> PeakMemory:
-        if self._hwm is not None and self._exact:
-            peak = self._hwm.read()[1]
-            return PeakMemory(max(0, peak - self._before), exact=True)
-        after = self._rss()
-        return PeakMemory(max(0, after - self._before), exact=False, note=LOWER_BOUND_NOTE)
-
-
-def peak_memory(
-    call: Callable[[], object],
+def count_allocations_pausable(
+    run: Callable[[int, PauseFactory], object],
+    n: int,
     *,
-    hwm: HighWaterMark | None = PROCFS,
-    rss: Callable[[], int] = psutil_rss,
-) -> PeakMemory:
-    """Peak-memory pass over one call of `call()`."""
-    tracker = PeakTracker(hwm=hwm, rss=rss)
-    tracker.start()
-    call()
-    return tracker.finish()
+    counter: AllocationCounter | None = None,
+    blocks: Callable[[], int] = sys.getallocatedblocks,
+    collect: Callable[[], object] = gc.collect,
+) -> AllocationCounts:
+    """Run the allocation pass with `run(k, paused)` making k calls."""
+    plan = allocation_pass(n, counter=counter, blocks=blocks, collect=collect)
+    step = next(plan)
+    while True:
+        run(*step)
+        try:
+            step = next(plan)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from pytest_perfguard.bench import Engine, Perf, PerfUsageError
+from pytest_perfguard.bench import Perf, PerfUsageError
+from pytest_perfguard.budgets import check_budgets
+from pytest_perfguard.engine import Engine
 from pytest_perfguard.model import BenchResult, BenchSettings, Measurement
 from pytest_perfguard.report.terminal import render_results
 from pytest_perfguard.settings import CONFIGURABLE, SettingsError, marker_settings, session_defaults
@@ -48,7 +51,6 @@ def _switch(config: pytest.Config, name: str) -> bool:
 
 SESSION_KEY = pytest.StashKey["PerfSession"]()
 SETTINGS_KEY = pytest.StashKey[BenchSettings]()
-MEASURED_KEY = pytest.StashKey[Measurement]()
 FIXTURE_KEY = pytest.StashKey[Perf]()
 
 
@@ -78,6 +80,21 @@ def _is_perf(item: pytest.Item) -> bool:
     )
 
 
+def _bind(function: Callable[..., object], funcargs: dict[str, object]) -> Callable[[], object]:
+    """The test function with its fixture values bound once, positionally where possible:
+    a partial with keywords would build a dict on every call and count it as the test's."""
+    positional: list[object] = []
+    keywords: dict[str, object] = {}
+    for name, parameter in inspect.signature(function).parameters.items():
+        if name not in funcargs:
+            continue
+        if parameter.kind is parameter.KEYWORD_ONLY or keywords:
+            keywords[name] = funcargs[name]
+        else:
+            positional.append(funcargs[name])
+    return functools.partial(function, *positional, **keywords)
+
+
 class PerfSession:
     """Run state of one pytest session: settings, the engine, the results."""
 
@@ -87,7 +104,7 @@ class PerfSession:
         self.enabled = not _switch(config, "off")
         self.only = _switch(config, "only")
         self.engine = Engine()
-        self.results: list[BenchResult] = []
+        self.results: dict[str, BenchResult] = {}
 
     @pytest.hookimpl(wrapper=True)
     def pytest_pycollect_makeitem(
@@ -120,15 +137,12 @@ class PerfSession:
     def record(self, item: pytest.Item, measurement: Measurement) -> None:
         settings = item.stash[SETTINGS_KEY]
         path, line, _ = item.location
-        item.stash[MEASURED_KEY] = measurement
-        self.results.append(
-            BenchResult(
-                nodeid=item.nodeid,
-                group=settings.group,
-                measurement=measurement,
-                settings=settings,
-                location=(path, (line or 0) + 1),
-            )
+        self.results[item.nodeid] = BenchResult(
+            nodeid=item.nodeid,
+            group=settings.group,
+            measurement=measurement,
+            settings=settings,
+            location=(path, (line or 0) + 1),
         )
 
     def make_perf(self, item: pytest.Item) -> Perf:
@@ -147,11 +161,9 @@ class PerfSession:
             return None
         if SETTINGS_KEY not in pyfuncitem.stash:
             return None
-        wanted = inspect.signature(pyfuncitem.obj).parameters
-        args = {name: value for name, value in pyfuncitem.funcargs.items() if name in wanted}
         perf = self.make_perf(pyfuncitem)
         pyfuncitem.stash[FIXTURE_KEY] = perf
-        perf(functools.partial(pyfuncitem.obj, **args))
+        perf(_bind(pyfuncitem.obj, pyfuncitem.funcargs))
         return True
 
     @pytest.hookimpl(wrapper=True)
@@ -161,15 +173,26 @@ class PerfSession:
         except PerfUsageError as exc:
             pytest.fail(str(exc), pytrace=False)
         perf = item.stash.get(FIXTURE_KEY, None)
-        if self.enabled and perf is not None and perf.used and perf.measurement is None:
+        if not self.enabled or perf is None or not perf.used:
+            return
+        if perf.measurement is None:
             pytest.fail(
                 f"{item.nodeid}: perf.loop() was left before the measurement finished "
                 "(a `break` or `return` inside the loop); let the loop run to its end",
                 pytrace=False,
             )
+        result = self.results[item.nodeid]
+        budgets = check_budgets(result.measurement, result.settings)
+        if budgets.unchecked:
+            notes = result.measurement.notes + budgets.unchecked
+            self.results[item.nodeid] = replace(
+                result, measurement=replace(result.measurement, notes=notes)
+            )
+        if budgets.failures:
+            pytest.fail(f"{item.nodeid}: " + "; ".join(budgets.failures), pytrace=False)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        lines = render_results(self.results)
+        lines = render_results(list(self.results.values()))
         if not lines:
             return
         terminalreporter.write_sep("-", f"perfguard: {len(self.results)} benchmarks")

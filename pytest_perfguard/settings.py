@@ -190,4 +190,10 @@ def marker_settings(
         raise SettingsError(
             f"{source}: unknown keyword {', '.join(unknown)} (known: {', '.join(MARKER_KEYWORDS)})"
         )
-    return _apply(defaults, kwargs, source)
+    settings = _apply(defaults, kwargs, source)
+    for limit, switch in (("limit_memory", "memory"), ("limit_allocs", "allocations")):
+        if limit in kwargs and not getattr(settings, switch):
+            raise SettingsError(
+                f"{source}: {limit} needs {switch}=True (the pass that measures it)"
+            )
+    return settings

@@ -15,14 +15,11 @@ import pytest
 from pytest_perfguard import memory
 from pytest_perfguard.memory import (
     AllocationCounter,
-    PeakMemory,
-    PeakTracker,
-    Procfs,
     allocation_counter,
     count_allocations,
     counting,
-    peak_memory,
 )
+from pytest_perfguard.peak import PeakMemory, PeakTracker, Procfs, peak_memory
 
 MiB = 1 << 20
 

@@ -8,7 +8,7 @@ FAST = ("--perf-max-time=0.01", "-p", "no:cacheprovider")
 
 FAKE_CLOCK_CONFTEST = """
 import pytest
-from pytest_perfguard.bench import Engine
+from pytest_perfguard.engine import Engine
 from pytest_perfguard.plugin import SESSION_KEY
 
 class Clock:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pytest_perfguard.model import BenchResult, Measurement
-from pytest_perfguard.report.terminal import format_bytes, format_time, render_results
+from pytest_perfguard.report.terminal import render_results
+from pytest_perfguard.units import format_bytes, format_time
 
 
 @pytest.mark.parametrize(
