@@ -3,12 +3,13 @@
 `list.sort` sorts in place, so every call needs a fresh unsorted copy. Go stops the timer around
 the copy (`b.StopTimer()`); here `perf(list.sort, setup=...)` makes the copy before each call,
 untimed, and `test_sorted` is the honest contrast: `sorted(data)` pays for its copy. In the
-summary, each group "sort N" has three rows: time grows faster than N from group to group
-(n log n, plus cache misses at 10,000), `sort` of already-sorted data is 5x (at 100) to 20x (at 10,000) cheaper (Timsort
-finds one run in a single pass), and `sorted` costs about the copy more than `sort`. That last
-difference is small, and rows of different tests are measured seconds apart on a machine whose
-speed drifts, so read differences under ~20% between rows as noise. B/op shows the merge buffer
-`list.sort` needs for random data (0 B when already sorted) and the new list `sorted` adds.
+summary, each group "sort N" has three rows: time grows faster than N from group to group (n log
+n, plus cache misses at 10,000), `sort` of already-sorted data is 5x (at 100) to 20x (at 10,000)
+cheaper (Timsort finds one run in a single pass), and `sorted` costs about the copy more than
+`sort`. That last difference is small, and rows of different tests are measured seconds apart on
+a machine whose speed drifts, so read differences under ~20% between rows as noise. B/op shows
+the merge buffer `list.sort` needs for random data (0 B when already sorted) and the new list
+`sorted` adds.
 """
 
 from __future__ import annotations
