@@ -1,0 +1,216 @@
+"""Pure numerics for the verdict: rank tests, multiple-testing corrections, run-to-run spread."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from scipy import special  # type: ignore[import-untyped]
+from scipy import stats as sps
+
+__all__ = [
+    "LevelSpread",
+    "ShiftTest",
+    "VariancePrior",
+    "bonferroni",
+    "detectable_change",
+    "fit_variance_prior",
+    "hodges_lehmann",
+    "holm",
+    "level_spread",
+    "mann_whitney_p",
+    "median_variance",
+    "moderate",
+    "predictive_test",
+    "shift_interval",
+    "shift_p",
+]
+
+
+def mann_whitney_p(a: Sequence[float], b: Sequence[float]) -> float:
+    """Two-sided Mann-Whitney U p-value of samples a against b (1.0 when either is too small)."""
+    if len(a) < 2 or len(b) < 2:
+        return 1.0
+    return float(sps.mannwhitneyu(a, b, alternative="two-sided").pvalue)
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm step-down adjusted p-values, in input order (family-wise error control)."""
+    m = len(pvalues)
+    order = sorted(range(m), key=lambda i: pvalues[i])
+    adjusted = [1.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        # max() keeps the adjusted values monotone in the sorted order, as the procedure requires.
+        running = max(running, min(1.0, (m - rank) * pvalues[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def bonferroni(pvalues: Sequence[float]) -> list[float]:
+    """Bonferroni adjusted p-values, in input order."""
+    return [min(1.0, len(pvalues) * p) for p in pvalues]
+
+
+def hodges_lehmann(
+    base: Sequence[float], current: Sequence[float], confidence: float = 0.95
+) -> tuple[float, tuple[float, float]]:
+    """Relative change current/base - 1 and its interval, from the shift of log samples.
+
+    The estimate is the median of all pairwise log differences; the interval takes order
+    statistics of those differences at the ranks where the U statistic reaches significance
+    (normal approximation), so it needs no bootstrap and no distributional assumption.
+    """
+    if not base or not current:
+        raise ValueError("hodges_lehmann needs samples on both sides")
+    diffs = sorted(math.log(c) - math.log(b) for b in base for c in current)
+    n, m = len(base), len(current)
+    estimate = statistics.median(diffs)
+    z = float(sps.norm.ppf(0.5 + confidence / 2))
+    k = math.floor(n * m / 2 - z * math.sqrt(n * m * (n + m + 1) / 12))
+    k = max(0, min(k, len(diffs) - 1))
+    low, high = diffs[k], diffs[len(diffs) - 1 - k]
+    return math.expm1(estimate), (math.expm1(low), math.expm1(high))
+
+
+@dataclass(frozen=True, slots=True)
+class LevelSpread:
+    """Where a benchmark's saved runs sit on the log scale and how much they vary between runs."""
+
+    mean: float
+    """Mean of the log run levels."""
+    var: float
+    """Sample variance of the log run levels (0.0 with a single run)."""
+    df: float
+    """Degrees of freedom of var: runs - 1 (more after moderation)."""
+    n: int
+
+    @property
+    def sd(self) -> float:
+        return math.sqrt(self.var)
+
+
+def level_spread(levels: Sequence[float]) -> LevelSpread:
+    """Run-to-run spread of positive per-run levels (medians or reference ratios), on log scale."""
+    if not levels or any(v <= 0 for v in levels):
+        raise ValueError("levels must be positive and non-empty")
+    logs = [math.log(v) for v in levels]
+    var = statistics.variance(logs) if len(logs) > 1 else 0.0
+    return LevelSpread(statistics.fmean(logs), var, float(len(logs) - 1), len(logs))
+
+
+def median_variance(samples: Sequence[float]) -> float:
+    """Variance of the log of a run's median, from its per-round samples (robust: MAD-based)."""
+    if len(samples) < 2 or any(v <= 0 for v in samples):
+        return 0.0
+    logs = [math.log(v) for v in samples]
+    centre = statistics.median(logs)
+    sigma = 1.4826 * statistics.median(abs(x - centre) for x in logs)
+    # The median of n normal draws has variance pi/2 * sigma^2 / n.
+    return math.pi / 2 * sigma * sigma / len(logs)
+
+
+@dataclass(frozen=True, slots=True)
+class VariancePrior:
+    """A scaled inverse chi-square prior for run-to-run variances, fitted across a suite."""
+
+    var: float
+    df: float
+    """math.inf when the suite's variances are indistinguishable from one common value."""
+
+
+def _trigamma_inverse(x: float) -> float:
+    # Newton's method on 1/trigamma, which is nearly linear; converges in a few steps.
+    y = 0.5 + 1.0 / x
+    for _ in range(50):
+        tri = float(special.polygamma(1, y))
+        step = tri * (1.0 - tri / x) / float(special.polygamma(2, y))
+        y += step
+        if -step / y < 1e-8:
+            break
+    return y
+
+
+def fit_variance_prior(
+    estimates: Sequence[tuple[float, float]], max_df: float = 1e6
+) -> VariancePrior | None:
+    """Fit a common prior to (variance, df) pairs by moments of log variance; None if too few.
+
+    This is the empirical-Bayes step that lets one benchmark with five saved runs borrow
+    strength from the rest of the suite: five runs alone give 4 degrees of freedom, whose
+    extreme t quantiles are far too wide to detect anything after a correction for 200 tests.
+    """
+    usable = [(v, d) for v, d in estimates if v > 0 and d > 0]
+    if len(usable) < 3:
+        return None
+    e = [math.log(v) - float(special.digamma(d / 2)) + math.log(d / 2) for v, d in usable]
+    e_mean = statistics.fmean(e)
+    excess = statistics.variance(e) - statistics.fmean(
+        float(special.polygamma(1, d / 2)) for _, d in usable
+    )
+    if excess <= 0:
+        return VariancePrior(math.exp(e_mean), max_df)
+    df = min(2 * _trigamma_inverse(excess), max_df)
+    return VariancePrior(math.exp(e_mean + float(special.digamma(df / 2)) - math.log(df / 2)), df)
+
+
+def moderate(spread: LevelSpread, prior: VariancePrior | None) -> LevelSpread:
+    """Shrink a benchmark's variance towards the suite prior, adding the prior's df."""
+    if prior is None or spread.df <= 0:
+        return spread
+    var = (prior.df * prior.var + spread.df * spread.var) / (prior.df + spread.df)
+    return LevelSpread(spread.mean, var, spread.df + prior.df, spread.n)
+
+
+def shift_p(delta: float, se: float, df: float) -> float:
+    """Two-sided t p-value of a log shift delta with standard error se."""
+    if se <= 0:
+        return 0.0 if delta != 0 else 1.0
+    return float(2 * sps.t.sf(abs(delta) / se, df))
+
+
+def shift_interval(delta: float, se: float, df: float, confidence: float) -> tuple[float, float]:
+    """Interval of the relative change exp(delta) - 1 at the given confidence."""
+    half = float(sps.t.ppf(0.5 + confidence / 2, df)) * se
+    return math.expm1(delta - half), math.expm1(delta + half)
+
+
+def detectable_change(se: float, df: float, alpha: float) -> float:
+    """Smallest relative slowdown a two-sided t test at level alpha would call significant."""
+    return math.expm1(float(sps.t.isf(alpha / 2, df)) * se)
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftTest:
+    """A new run's log level tested against the saved runs' spread."""
+
+    delta: float
+    """Log of the new level over the saved runs' geometric mean."""
+    se: float
+    df: float
+    p: float
+    interval: tuple[float, float]
+    """Interval of the relative change exp(delta) - 1."""
+
+
+def predictive_test(
+    spread: LevelSpread, level_now: float, within_var: float = 0.0, confidence: float = 0.95
+) -> ShiftTest:
+    """t test of a new run against the prediction interval of the saved runs.
+
+    Each saved run is one observation of the benchmark's log level, so their variance is the
+    run-to-run variance (within-run noise included). A new run deviates from their mean by one
+    run's variance plus the mean's own uncertainty; the new run's own within-run variance widens
+    that when it was noisier inside than the saved runs were between each other.
+    """
+    delta = level_now - spread.mean
+    se = math.sqrt(spread.var / spread.n + max(spread.var, within_var))
+    return ShiftTest(
+        delta,
+        se,
+        spread.df,
+        shift_p(delta, se, spread.df),
+        shift_interval(delta, se, spread.df, confidence),
+    )

@@ -1,0 +1,116 @@
+"""Unit tests of the pure numerics in pytest_perfguard.stats."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from scipy import stats as sps  # type: ignore[import-untyped]
+
+from pytest_perfguard import stats
+
+
+def test_holm_adjusts_step_down_in_input_order() -> None:
+    # Sorted: 0.005*4=0.02, 0.01*3=0.03, 0.03*2=0.06, then 0.04*1 raised to 0.06 (monotone).
+    assert stats.holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+
+
+def test_holm_caps_at_one_and_handles_empty() -> None:
+    assert stats.holm([0.5, 0.9]) == [1.0, 1.0]
+    assert stats.holm([]) == []
+
+
+def test_holm_is_never_stricter_than_bonferroni() -> None:
+    p = [0.001, 0.002, 0.02, 0.3]
+    assert all(h <= b for h, b in zip(stats.holm(p), stats.bonferroni(p), strict=True))
+    assert stats.bonferroni([0.01, 0.5]) == [0.02, 1.0]
+
+
+def test_mann_whitney_separates_shifted_samples() -> None:
+    base = [100.0 + i for i in range(20)]
+    assert stats.mann_whitney_p(base, [x * 1.5 for x in base]) < 1e-6
+    assert stats.mann_whitney_p(base, list(reversed(base))) > 0.9
+    assert stats.mann_whitney_p([1.0], [2.0, 3.0]) == 1.0
+
+
+def test_hodges_lehmann_estimates_relative_shift() -> None:
+    rng = random.Random(3)
+    base = [100.0 * math.exp(rng.gauss(0, 0.02)) for _ in range(40)]
+    now = [x * 1.2 * math.exp(rng.gauss(0, 0.02)) for x in base]
+    change, (low, high) = stats.hodges_lehmann(base, now)
+    assert change == pytest.approx(0.2, abs=0.02)
+    assert low < change < high
+    assert low < 0.2 < high
+    assert high - low < 0.05  # tight with 40 rounds of 2% noise
+
+
+def test_level_spread_is_on_log_scale() -> None:
+    spread = stats.level_spread([1.0, math.exp(0.2)])
+    assert spread.mean == pytest.approx(0.1)
+    assert spread.var == pytest.approx(0.02)
+    assert (spread.n, spread.df) == (2, 1.0)
+    assert stats.level_spread([5.0]).var == 0.0
+    with pytest.raises(ValueError):
+        stats.level_spread([1.0, 0.0])
+
+
+def test_median_variance_shrinks_with_rounds() -> None:
+    assert stats.median_variance([10.0] * 8) == 0.0
+    few = stats.median_variance([10.0, 11.0, 9.0, 10.5] * 5)
+    many = stats.median_variance([10.0, 11.0, 9.0, 10.5] * 20)
+    assert many == pytest.approx(few / 4)
+
+
+def test_fit_variance_prior_recovers_a_known_prior() -> None:
+    rng = random.Random(11)
+    pairs = []
+    for _ in range(4000):
+        true_var = 0.01 * 10 / rng.gammavariate(5, 2)  # scaled inverse chi-square, 10 df
+        pairs.append((true_var * rng.gammavariate(2, 2) / 4, 4.0))  # sample variance, 4 df
+    prior = stats.fit_variance_prior(pairs)
+    assert prior is not None
+    assert prior.df == pytest.approx(10, rel=0.3)
+    assert prior.var == pytest.approx(0.01, rel=0.1)
+
+
+def test_fit_variance_prior_needs_a_few_benchmarks() -> None:
+    assert stats.fit_variance_prior([(0.01, 4.0), (0.02, 4.0)]) is None
+    # Identical variances: nothing but the common value is left to learn.
+    prior = stats.fit_variance_prior([(0.01, 4.0)] * 10)
+    assert prior is not None and prior.df > 1000
+
+
+def test_moderate_pools_variance_and_degrees_of_freedom() -> None:
+    own = stats.LevelSpread(0.0, 0.04, 4.0, 5)
+    pooled = stats.moderate(own, stats.VariancePrior(0.01, 12.0))
+    assert pooled.var == pytest.approx((12 * 0.01 + 4 * 0.04) / 16)
+    assert pooled.df == 16.0
+    assert stats.moderate(own, None) is own
+
+
+def test_predictive_test_uses_run_to_run_and_within_run_variance() -> None:
+    spread = stats.LevelSpread(0.0, 0.01, 4.0, 5)
+    t = stats.predictive_test(spread, 0.3)
+    se = math.sqrt(0.01 / 5 + 0.01)
+    assert t.se == pytest.approx(se)
+    assert t.p == pytest.approx(2 * sps.t.sf(0.3 / se, 4))
+    assert t.interval[0] < math.expm1(0.3) < t.interval[1]
+    noisier = stats.predictive_test(spread, 0.3, within_var=0.04)
+    assert noisier.se == pytest.approx(math.sqrt(0.01 / 5 + 0.04))
+    assert noisier.p > t.p
+
+
+def test_predictive_test_is_calibrated_under_the_null() -> None:
+    rng = random.Random(5)
+    hits = 0
+    for _ in range(4000):
+        levels = [math.exp(rng.gauss(0, 0.3)) for _ in range(5)]
+        hits += stats.predictive_test(stats.level_spread(levels), rng.gauss(0, 0.3)).p < 0.05
+    assert 0.04 < hits / 4000 < 0.06
+
+
+def test_detectable_change_is_where_the_test_turns_significant() -> None:
+    d = stats.detectable_change(0.05, 8.0, 0.01)
+    assert stats.shift_p(math.log1p(d), 0.05, 8.0) == pytest.approx(0.01)
+    assert stats.detectable_change(0.05, 8.0, 0.001) > d
