@@ -1,0 +1,269 @@
+"""Unit tests of the regression verdict, with constructed baselines and measurements."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from pytest_perfguard.model import (
+    Baseline,
+    BaselineEntry,
+    BenchResult,
+    BenchSettings,
+    Comparison,
+    Fingerprint,
+    Measurement,
+    MetricComparison,
+    RunSummary,
+    Verdict,
+)
+from pytest_perfguard.verdict import (
+    Observation,
+    Policy,
+    compare_all,
+    compare_baselines,
+    compare_benchmark,
+)
+
+MiB = 1024 * 1024
+FP = Fingerprint("CPython", "3.11.7", "Linux", "x86_64", "Test CPU A", 2, "0.1")
+STEADY = (100.0, 101.0, 99.0, 100.5, 99.5)  # run medians, ~0.8% run-to-run sd
+WILD = (100.0, 150.0, 70.0, 125.0, 80.0)  # ~40% run-to-run sd
+
+
+def rounds(median: float, n: int = 20) -> tuple[float, ...]:
+    """Per-round values tightly around a median (0.2% steps), so within-run noise is small."""
+    return tuple(median * (1 + 0.002 * (i % 5 - 2)) for i in range(n))
+
+
+def entry(
+    medians: tuple[float, ...], *, refs: tuple[float, ...] | None = None, nodeid: str = "t::a",
+    python: str = "3.11", allocs: float | None = 2.0, peak: int | None = None,
+) -> BaselineEntry:  # fmt: skip
+    refs = refs or tuple(m / 50 for m in medians)
+    runs = tuple(
+        RunSummary(
+            "2026-01-01T00:00:00Z",
+            m,
+            r,
+            50.0,
+            20,
+            100,
+            allocs,
+            64.0,
+            peak,
+            rounds(m) if i == len(medians) - 1 else None,
+            rounds(r) if i == len(medians) - 1 else None,
+        )
+        for i, (m, r) in enumerate(zip(medians, refs, strict=True))
+    )
+    return BaselineEntry(nodeid, None, runs, python)
+
+
+def measured(
+    median: float, *, ref: float | None = None, allocs: float | None = 2.0, peak: int | None = None
+) -> Measurement:
+    ref = median / 50 if ref is None else ref
+    return Measurement(median, 0.0, 20, 100, rounds(median), rounds(ref), 50.0, 0.0,
+                       allocs_per_op=allocs, bytes_per_op=64.0, peak_memory_bytes=peak)  # fmt: skip
+
+
+def result(nodeid: str, m: Measurement, min_effect: float = 0.10) -> BenchResult:
+    return BenchResult(nodeid, None, m, BenchSettings(min_effect=min_effect))
+
+
+def one(
+    e: BaselineEntry, m: Measurement, policy: Policy | None = None, *, current: Fingerprint = FP,
+    base_fp: Fingerprint = FP, min_effect: float = 0.10,
+) -> Comparison:  # fmt: skip
+    """Compare one benchmark through compare_all; returns its Comparison."""
+    baseline = Baseline(base_fp, {e.nodeid: e})
+    (c,) = compare_all(baseline, [result(e.nodeid, m, min_effect)], current, policy or Policy())
+    return c
+
+
+def metric(c: Comparison, name: str) -> MetricComparison:
+    (m,) = [m for m in c.metrics if m.metric == name]
+    return m
+
+
+def test_unchanged_code_is_unchanged_with_every_field_filled() -> None:
+    c = one(entry(STEADY), measured(100.2))
+    t = metric(c, "time")
+    assert c.verdict is Verdict.UNCHANGED and not c.failing
+    assert t.baseline == pytest.approx(100.0, rel=0.01)
+    assert t.current == 100.2
+    assert t.interval is not None and t.interval[0] < t.change < t.interval[1]
+    assert t.p_value is not None and t.p_value > 0.5
+    assert t.detectable is not None and 0.10 <= t.detectable < 0.2
+    assert metric(c, "allocs").verdict is Verdict.UNCHANGED
+
+
+def test_one_more_allocation_per_op_fails() -> None:
+    c = one(entry(STEADY, allocs=2.0), measured(100.0, allocs=3.0))
+    a = metric(c, "allocs")
+    assert c.verdict is Verdict.REGRESSED
+    assert c.failing == (a,)
+    assert (a.baseline, a.current, a.change) == (2.0, 3.0, 0.5)
+    assert "allocs" in a.rule and "2 -> 3" in a.rule
+
+
+def test_fractional_allocation_drift_does_not_fail() -> None:
+    # Amortized growth makes allocs/op fractional and loop-count dependent; half an alloc is not a
+    # new allocation.
+    assert not one(entry(STEADY, allocs=2.0), measured(100.0, allocs=2.4)).failing
+    assert not one(entry(STEADY, allocs=1000.0), measured(100.0, allocs=1009.0)).failing
+    assert one(entry(STEADY, allocs=1000.0), measured(100.0, allocs=1011.0)).failing
+
+
+def test_fewer_allocations_are_improved() -> None:
+    c = one(entry(STEADY, allocs=3.0), measured(100.0, allocs=2.0))
+    assert metric(c, "allocs").verdict is Verdict.IMPROVED and not c.failing
+
+
+def test_quarter_slower_with_steady_runs_fails() -> None:
+    c = one(entry(STEADY), measured(125.0))
+    t = metric(c, "time")
+    assert c.verdict is Verdict.REGRESSED and c.failing == (t,)
+    assert t.change == pytest.approx(0.25, abs=0.01)
+    assert t.interval is not None and t.interval[0] > 0.10
+    assert "5 saved runs" in t.rule and "minimum effect" in t.rule
+
+
+def test_quarter_slower_with_wild_runs_does_not_fail() -> None:
+    c = one(entry(WILD), measured(125.0))
+    t = metric(c, "time")
+    assert t.verdict is Verdict.UNCHANGED and not c.failing
+    assert t.detectable is not None and t.detectable > 0.5
+
+
+def test_small_but_significant_change_below_min_effect_is_unchanged() -> None:
+    e = entry((100.0, 100.2, 99.8, 100.1, 99.9))
+    p = metric(one(e, measured(108.0)), "time").p_value
+    assert p is not None and p < 0.001
+    assert not one(e, measured(108.0)).failing
+    assert one(e, measured(115.0)).failing
+    assert not one(e, measured(115.0), min_effect=0.2).failing  # settings' min_effect counts
+
+
+def test_faster_is_improved() -> None:
+    c = one(entry(STEADY), measured(70.0))
+    assert c.verdict is Verdict.IMPROVED and not c.failing
+
+
+def test_reference_ratio_is_used_where_it_cancels_drift() -> None:
+    refs = (2.0, 2.01, 1.99, 2.0, 2.005)
+    # Raw time swung 70..150 with the machine; the ratio stayed put: +60% raw is not a change.
+    assert not one(entry(WILD, refs=refs), measured(160.0, ref=2.0)).failing
+    # The ratio rose 30% while raw time looks ordinary: the machine was faster, the code slower.
+    t = metric(one(entry(WILD, refs=refs), measured(100.0, ref=2.6)), "time")
+    assert t.verdict is Verdict.REGRESSED and "reference-corrected time" in t.rule
+    assert t.change == pytest.approx(0.3, abs=0.01)
+    assert t.current == 100.0 and t.baseline == pytest.approx(100 / 1.3, rel=0.01)
+
+
+def test_raw_time_is_used_where_the_reference_adds_noise() -> None:
+    refs = (2.0, 3.0, 1.4, 2.5, 1.6)  # C-heavy code: the ratio swings, raw time is steady
+    t = metric(one(entry(STEADY, refs=refs), measured(125.0, ref=2.0)), "time")
+    assert t.verdict is Verdict.REGRESSED and "raw time" in t.rule
+
+
+def test_holm_corrects_across_the_session() -> None:
+    policy = Policy(pool_variance=False)
+    steady = entry((100.0, 103.0, 97.0, 101.5, 98.5), nodeid="t::x")
+    alone = compare_benchmark(steady, Observation.from_measurement(measured(121.0)), policy)
+    raw_p = metric(alone, "time").p_value
+    assert alone.failing and raw_p is not None and 0.05 / 200 < raw_p < 0.05
+    others = {f"t::{i}": dataclasses.replace(steady, nodeid=f"t::{i}") for i in range(199)}
+    baseline = Baseline(FP, {**others, "t::x": steady})
+    results = [result(n, measured(100.0)) for n in others] + [result("t::x", measured(121.0))]
+    comps = compare_all(baseline, results, FP, policy)
+    suite = metric(comps[-1], "time")
+    assert 200 * raw_p < 1
+    assert suite.p_value == pytest.approx(200 * raw_p)  # Holm's first step
+    assert suite.verdict is Verdict.UNCHANGED and not any(c.failing for c in comps)
+    assert "over 200 time comparisons" in suite.rule
+    assert (suite.detectable or 0) > (metric(alone, "time").detectable or 1)
+
+
+def test_variance_pooling_lends_power_to_each_benchmark() -> None:
+    steady = entry((100.0, 105.0, 95.0, 103.0, 97.0), nodeid="t::x")
+    entries = {f"t::{i}": dataclasses.replace(steady, nodeid=f"t::{i}") for i in range(50)}
+    results = [result(n, measured(100.0)) for n in entries]
+    pooled = compare_all(Baseline(FP, entries), results, FP, Policy(pool_variance=True))
+    alone = compare_all(Baseline(FP, entries), results, FP, Policy(pool_variance=False))
+    with_pool = metric(pooled[0], "time").detectable or 0.0
+    without = metric(alone[0], "time").detectable or 0.0
+    assert 0.1 < with_pool < without / 2
+
+
+def test_few_saved_runs_fail_only_large_effects_and_say_so() -> None:
+    e = entry((100.0, 101.0))
+    t = metric(one(e, measured(300.0)), "time")  # +200%: could still be drift
+    assert t.verdict is Verdict.UNCHANGED
+    assert "only 2 saved run(s), 3 needed" in t.rule
+    assert t.detectable is not None and t.detectable > 1.0
+    assert one(e, measured(1000.0)).failing  # 10x: no drift we measured does that
+
+
+def test_few_runs_need_both_scales_to_agree() -> None:
+    # 10x raw, but the machine was 10x slower too: the reference ratio did not move.
+    e = entry((100.0,), refs=(2.0,))
+    assert not one(e, measured(1000.0, ref=2.0)).failing
+
+
+def test_other_cpu_makes_time_advisory_unless_strict() -> None:
+    other = dataclasses.replace(FP, cpu_model="Test CPU B")
+    c = one(entry(STEADY), measured(125.0), current=other)
+    t = metric(c, "time")
+    assert t.verdict is Verdict.REGRESSED and t.advisory and not c.failing
+    assert "Test CPU B" in t.rule and "advisory" in t.rule
+    strict = one(entry(STEADY), measured(125.0), Policy(strict=True), current=other)
+    assert strict.failing == (metric(strict, "time"),)
+
+
+def test_other_python_minor_makes_counts_advisory_even_when_strict() -> None:
+    py312 = dataclasses.replace(FP, python_version="3.12.1")
+    c = one(entry(STEADY), measured(100.0, allocs=3.0), Policy(strict=True), current=py312)
+    a = metric(c, "allocs")
+    assert a.verdict is Verdict.REGRESSED and a.advisory and not c.failing
+    assert "3.11" in a.rule and "3.12" in a.rule
+    patch = dataclasses.replace(FP, python_version="3.11.9")  # micro releases compare
+    assert one(entry(STEADY), measured(100.0, allocs=3.0), current=patch).failing
+
+
+def test_warn_only_makes_everything_advisory() -> None:
+    c = one(entry(STEADY), measured(150.0, allocs=5.0), Policy(warn_only=True))
+    assert c.verdict is Verdict.REGRESSED and not c.failing
+    assert all(m.advisory for m in c.metrics)
+
+
+def test_peak_memory_tolerance_is_the_larger_of_1_mib_and_10_percent() -> None:
+    def mem(base: int, now: int) -> Verdict:
+        return metric(one(entry(STEADY, peak=base), measured(100.0, peak=now)), "memory").verdict
+
+    assert mem(100 * MiB, 109 * MiB) is Verdict.UNCHANGED
+    assert mem(100 * MiB, 111 * MiB) is Verdict.REGRESSED
+    assert mem(MiB // 2, MiB + MiB // 4) is Verdict.UNCHANGED  # +0.75 MiB, though +150%
+    assert mem(MiB // 2, 2 * MiB) is Verdict.REGRESSED
+
+
+def test_new_and_missing() -> None:
+    baseline = Baseline(FP, {"t::a": entry(STEADY), "t::gone": entry(STEADY, nodeid="t::gone")})
+    results = [result("t::a", measured(100.0)), result("t::new", measured(5.0))]
+    partial = compare_all(baseline, results, FP, Policy())
+    assert [(c.nodeid, c.verdict) for c in partial] == [
+        ("t::a", Verdict.UNCHANGED),
+        ("t::new", Verdict.NEW),
+    ]
+    full = compare_all(baseline, results, FP, Policy(), suite_complete=True)
+    assert [(c.nodeid, c.verdict) for c in full][-1] == ("t::gone", Verdict.MISSING)
+    assert all(c.verdict is Verdict.NEW for c in compare_all(None, results, FP, Policy()))
+
+
+def test_compare_baselines_offline() -> None:
+    old = Baseline(FP, {"t::a": entry(STEADY)})
+    newer = entry((*STEADY[1:], 100.0), allocs=3.0)
+    comps = compare_baselines(old, Baseline(FP, {"t::a": newer}), Policy())
+    assert [m.metric for m in comps[0].failing] == ["allocs"]
