@@ -8,7 +8,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pytest_perfguard import stats
+from pytest_perfguard import environment, stats
 from pytest_perfguard.model import (
     Baseline,
     BaselineEntry,
@@ -25,6 +25,7 @@ __all__ = ["Observation", "Policy", "compare_all", "compare_baselines", "compare
 
 MiB = 1024 * 1024
 _NC = Verdict.NOT_COMPARABLE
+_LABELS = {"allocs": "allocations", "bytes": "allocated bytes", "memory": "peak memory"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +87,10 @@ class _Case:
     entry: BaselineEntry
     now: Observation
     min_effect: float
-    python_minor: str
     caveat: str | None
     """Why time is advisory here (the environment differs), or None."""
+    counts_caveat: str | None
+    """Why allocation counts are advisory here (another interpreter version), or None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,18 +126,20 @@ def _pct(x: float) -> str:
     return f"{x * 100:+.1f}%"
 
 
-def _env_difference(base: Fingerprint | None, now: Fingerprint | None) -> str | None:
-    # Micro versions may differ: CI images update them and they rarely move speed.
-    if base is None or now is None:
-        return None
-    if (base.cpu_model, base.arch) != (now.cpu_model, now.arch):
-        return f"CPU {base.cpu_model!r} -> {now.cpu_model!r}"
-    if (base.python_implementation, base.python_minor) != (
-        now.python_implementation,
-        now.python_minor,
-    ):
-        return f"Python {base.python_minor} -> {now.python_minor}"
-    return None
+def _caveats(
+    base: Fingerprint | None, now: Fingerprint | None, entry: BaselineEntry
+) -> tuple[str | None, str | None]:
+    """(time caveat, counts caveat) from environment's single definition of compatibility."""
+    if now is None:
+        return "the compared run records no environment", "the compared run records no environment"
+    time = "; ".join(environment.differences(base, now, entry)) or None
+    if environment.counts_comparable(base, now, entry):
+        return time, None
+    old = entry.python_version or (base.python_minor if base else "unknown")
+    return (
+        time,
+        f"counts differ between interpreters: baseline Python {old}, now {now.python_minor}",
+    )
 
 
 def _scales(case: _Case) -> dict[str, _Scale] | str:
@@ -196,7 +200,8 @@ def _time_metric(
 ) -> MetricComparison:
     alpha, eff = policy.alpha, case.min_effect
     where = "reference-corrected" if t.scale == "ref" else "raw"
-    both = " (the better-fitting of raw and reference-corrected, p doubled)" if t.tries > 1 else ""
+    other = "raw" if t.scale == "ref" else "reference-corrected"
+    both = f" ({other} time tested too, p doubled)" if t.tries > 1 else ""
     holm = f"Holm-adjusted p < {alpha:g} over {family} time comparisons"
     here = "no p-value" if p_adj is None else f"p = {p_adj:.3g}"
     significant = p_adj is not None and p_adj < alpha
@@ -235,8 +240,9 @@ def _time_metric(
 
 
 def _tolerance_metric(
-    metric: str, unit: str, base: float | None, now: float | None, tol: tuple[float, float]
-) -> MetricComparison | None:
+    metric: str, unit: str, base: float | None, now: float | None, tol: tuple[float, float],
+    per_unit: float = 1.0,
+) -> MetricComparison | None:  # fmt: skip
     if base is None or now is None:
         return None
     limit = max(tol[0], tol[1] * base)
@@ -247,9 +253,10 @@ def _tolerance_metric(
         verdict = Verdict.REGRESSED
     elif delta < -limit:
         verdict = Verdict.IMPROVED
+    b, n, d, t0, lim = (x / per_unit for x in (base, now, delta, tol[0], limit))
     rule = (
-        f"{metric} {verdict.value}: {base:g} -> {now:g} {unit} ({delta:+g}); a change "
-        f"beyond max({tol[0]:g} {unit}, {tol[1]:.0%}) = {limit:g} {unit} counts"
+        f"{_LABELS[metric]} {verdict.value}: {b:.4g} -> {n:.4g} {unit} ({d:+.4g}); changes "
+        f"beyond ±max({t0:.4g} {unit}, {tol[1]:.0%}) = {lim:.4g} {unit} count as real"
     )
     return MetricComparison(metric, base, now, change, None, None, verdict, rule)
 
@@ -272,18 +279,16 @@ def _metrics(
                           policy.alloc_tolerance),
         _tolerance_metric("bytes", "B/op", newest.bytes_per_op, now.bytes_per_op,
                           policy.bytes_tolerance),
-        _tolerance_metric("memory", "B peak", statistics.median(peaks) if peaks else None,
-                          now.peak_memory_bytes, policy.memory_tolerance),
+        _tolerance_metric("memory", "MiB", statistics.median(peaks) if peaks else None,
+                          now.peak_memory_bytes, policy.memory_tolerance, MiB),
     ]  # fmt: skip
-    # Allocation counts and allocator behaviour differ between Python minor versions.
-    base_py = case.entry.python_version
-    same_python = not base_py or not case.python_minor or base_py == case.python_minor
     for m in others:
         if m is None:
             continue
-        if not same_python:
-            rule = f"{m.rule}; baseline from Python {base_py}, now {case.python_minor}: advisory"
-            m = dataclasses.replace(m, rule=rule, advisory=True)
+        if case.counts_caveat is not None:
+            m = dataclasses.replace(
+                m, rule=f"{m.rule}; {case.counts_caveat}: advisory", advisory=True
+            )
         out.append(dataclasses.replace(m, advisory=True) if policy.warn_only else m)
     return out
 
@@ -316,7 +321,7 @@ def _compare_cases(cases: Sequence[_Case], policy: Policy) -> list[Comparison]:
     return out
 
 
-_Now = tuple[str, "str | None", Observation, float, str]
+_Now = tuple[str, "str | None", Observation, float]
 
 
 def _assemble(
@@ -324,15 +329,16 @@ def _assemble(
     policy: Policy, suite_complete: bool,
 ) -> list[Comparison]:  # fmt: skip
     entries = baseline.entries if baseline is not None else {}
-    caveat = _env_difference(baseline.fingerprint if baseline else None, current)
+    base_env = baseline.fingerprint if baseline else None
     new: dict[int, Comparison] = {}
     cases: list[_Case] = []
-    for i, (nodeid, group, obs, min_effect, minor) in enumerate(now):
+    for i, (nodeid, group, obs, min_effect) in enumerate(now):
         entry = entries.get(nodeid)
         if entry is None or not entry.runs:
             new[i] = Comparison(nodeid, group, Verdict.NEW, notes=("no baseline entry yet",))
         else:
-            cases.append(_Case(nodeid, group, entry, obs, min_effect, minor, caveat))
+            caveats = _caveats(base_env, current, entry)
+            cases.append(_Case(nodeid, group, entry, obs, min_effect, *caveats))
     compared = iter(_compare_cases(cases, policy))
     out = [new[i] if i in new else next(compared) for i in range(len(now))]
     if suite_complete:
@@ -353,7 +359,7 @@ def compare_all(
     measured now are reported MISSING only when `suite_complete` (a `-k` run is partial).
     """
     now = [(r.nodeid, r.group, Observation.from_measurement(r.measurement),
-            r.settings.min_effect, current.python_minor) for r in results]  # fmt: skip
+            r.settings.min_effect) for r in results]  # fmt: skip
     return _assemble(baseline, now, current, policy, suite_complete)
 
 
@@ -361,19 +367,27 @@ def compare_baselines(
     old: Baseline, new: Baseline, policy: Policy, *, suite_complete: bool = True
 ) -> list[Comparison]:
     """Offline: each entry's newest run in `new` against the saved runs in `old`."""
-    minor = new.fingerprint.python_minor if new.fingerprint else ""
-    now = [(e.nodeid, e.group, Observation.from_run(e.runs[-1]), policy.min_effect,
-            e.python_version or minor) for e in new.entries.values() if e.runs]  # fmt: skip
+    entries = [e for e in new.entries.values() if e.runs]
+    now = [
+        (e.nodeid, e.group, Observation.from_run(e.runs[-1]), policy.min_effect) for e in entries
+    ]
     return _assemble(old, now, new.fingerprint, policy, suite_complete)
 
 
 def compare_benchmark(
     entry: BaselineEntry | None, now: Observation, policy: Policy, *,
-    min_effect: float | None = None, python_minor: str = "", caveat: str | None = None,
+    min_effect: float | None = None, baseline_env: Fingerprint | None = None,
+    current_env: Fingerprint | None = None,
 ) -> Comparison:  # fmt: skip
-    """One benchmark alone: a family of one, so no correction and no variance pooling."""
+    """One benchmark alone: a family of one, so no correction and no variance pooling.
+
+    Without either fingerprint the environments are taken as the same.
+    """
     if entry is None or not entry.runs:
         return Comparison("", None, Verdict.NEW, notes=("no baseline entry yet",))
     effect = policy.min_effect if min_effect is None else min_effect
-    case = _Case(entry.nodeid, entry.group, entry, now, effect, python_minor, caveat)
+    caveats: tuple[str | None, str | None] = (None, None)
+    if baseline_env is not None or current_env is not None:
+        caveats = _caveats(baseline_env, current_env, entry)
+    case = _Case(entry.nodeid, entry.group, entry, now, effect, *caveats)
     return _compare_cases([case], policy)[0]

@@ -267,3 +267,12 @@ def test_compare_baselines_offline() -> None:
     newer = entry((*STEADY[1:], 100.0), allocs=3.0)
     comps = compare_baselines(old, Baseline(FP, {"t::a": newer}), Policy())
     assert [m.metric for m in comps[0].failing] == ["allocs"]
+
+
+def test_baseline_without_environment_is_advisory() -> None:
+    e = entry(STEADY, allocs=2.0)
+    (c,) = compare_all(Baseline(None, {e.nodeid: e}), [result(e.nodeid, measured(125.0, allocs=3.0))],
+                       FP, Policy())  # fmt: skip
+    assert c.verdict is Verdict.REGRESSED and not c.failing
+    assert all(m.advisory for m in c.metrics)
+    assert "records no environment" in metric(c, "time").rule
