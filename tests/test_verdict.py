@@ -271,8 +271,8 @@ def test_compare_baselines_offline() -> None:
 
 def test_baseline_without_environment_is_advisory() -> None:
     e = entry(STEADY, allocs=2.0)
-    (c,) = compare_all(Baseline(None, {e.nodeid: e}), [result(e.nodeid, measured(125.0, allocs=3.0))],
-                       FP, Policy())  # fmt: skip
+    now = [result(e.nodeid, measured(125.0, allocs=3.0))]
+    (c,) = compare_all(Baseline(None, {e.nodeid: e}), now, FP, Policy())
     assert c.verdict is Verdict.REGRESSED and not c.failing
     assert all(m.advisory for m in c.metrics)
     assert "records no environment" in metric(c, "time").rule
