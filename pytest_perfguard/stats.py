@@ -7,22 +7,18 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy import special  # type: ignore[import-untyped]
-from scipy import stats as sps
+from scipy import stats as sps  # type: ignore[import-untyped]
 
 __all__ = [
     "LevelSpread",
     "ShiftTest",
-    "VariancePrior",
     "bonferroni",
     "detectable_change",
-    "fit_variance_prior",
     "hodges_lehmann",
     "holm",
     "level_spread",
     "mann_whitney_p",
     "median_variance",
-    "moderate",
     "predictive_test",
     "shift_interval",
     "shift_p",
@@ -84,7 +80,7 @@ class LevelSpread:
     var: float
     """Sample variance of the log run levels (0.0 with a single run)."""
     df: float
-    """Degrees of freedom of var: runs - 1 (more after moderation)."""
+    """Degrees of freedom of var: runs - 1."""
     n: int
 
     @property
@@ -110,58 +106,6 @@ def median_variance(samples: Sequence[float]) -> float:
     sigma = 1.4826 * statistics.median(abs(x - centre) for x in logs)
     # The median of n normal draws has variance pi/2 * sigma^2 / n.
     return math.pi / 2 * sigma * sigma / len(logs)
-
-
-@dataclass(frozen=True, slots=True)
-class VariancePrior:
-    """A scaled inverse chi-square prior for run-to-run variances, fitted across a suite."""
-
-    var: float
-    df: float
-    """math.inf when the suite's variances are indistinguishable from one common value."""
-
-
-def _trigamma_inverse(x: float) -> float:
-    # Newton's method on 1/trigamma, which is nearly linear; converges in a few steps.
-    y = 0.5 + 1.0 / x
-    for _ in range(50):
-        tri = float(special.polygamma(1, y))
-        step = tri * (1.0 - tri / x) / float(special.polygamma(2, y))
-        y += step
-        if -step / y < 1e-8:
-            break
-    return y
-
-
-def fit_variance_prior(
-    estimates: Sequence[tuple[float, float]], max_df: float = 1e6
-) -> VariancePrior | None:
-    """Fit a common prior to (variance, df) pairs by moments of log variance; None if too few.
-
-    This is the empirical-Bayes step that lets one benchmark with five saved runs borrow
-    strength from the rest of the suite: five runs alone give 4 degrees of freedom, whose
-    extreme t quantiles are far too wide to detect anything after a correction for 200 tests.
-    """
-    usable = [(v, d) for v, d in estimates if v > 0 and d > 0]
-    if len(usable) < 3:
-        return None
-    e = [math.log(v) - float(special.digamma(d / 2)) + math.log(d / 2) for v, d in usable]
-    e_mean = statistics.fmean(e)
-    excess = statistics.variance(e) - statistics.fmean(
-        float(special.polygamma(1, d / 2)) for _, d in usable
-    )
-    if excess <= 0:
-        return VariancePrior(math.exp(e_mean), max_df)
-    df = min(2 * _trigamma_inverse(excess), max_df)
-    return VariancePrior(math.exp(e_mean + float(special.digamma(df / 2)) - math.log(df / 2)), df)
-
-
-def moderate(spread: LevelSpread, prior: VariancePrior | None) -> LevelSpread:
-    """Shrink a benchmark's variance towards the suite prior, adding the prior's df."""
-    if prior is None or spread.df <= 0:
-        return spread
-    var = (prior.df * prior.var + spread.df * spread.var) / (prior.df + spread.df)
-    return LevelSpread(spread.mean, var, spread.df + prior.df, spread.n)
 
 
 def shift_p(delta: float, se: float, df: float) -> float:

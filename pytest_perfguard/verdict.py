@@ -46,9 +46,6 @@ class Policy:
     """With fewer than min_runs saved runs, time fails only beyond max(min_effect, this)."""
     assumed_drift: float = 0.50
     """Run-to-run sd (log) assumed with fewer than min_runs saved runs: the worst measured."""
-    pool_variance: bool = False
-    """Shrink each benchmark's run-to-run variance towards the suite's (empirical Bayes): more
-    power, but false failures rise when benchmarks' spreads differ widely (see the simulation)."""
     alloc_tolerance: tuple[float, float] = (0.5, 0.01)
     """(absolute allocs/op, relative): a rise beyond the larger of the two regresses."""
     bytes_tolerance: tuple[float, float] = (64.0, 0.01)
@@ -157,9 +154,7 @@ def _scales(case: _Case) -> dict[str, _Scale] | str:
     return out
 
 
-def _time(
-    scales: dict[str, _Scale], priors: dict[str, stats.VariancePrior | None], policy: Policy
-) -> _Time:
+def _time(scales: dict[str, _Scale], policy: Policy) -> _Time:
     runs = scales["raw"].spread.n
     if runs >= policy.min_runs:
         # The reference cancels machine drift for pure-Python code but not for C-heavy code.
@@ -168,13 +163,13 @@ def _time(
         # with its p-value doubled (Bonferroni over the two scales).
         tests = []
         for name, s in scales.items():
-            spread = stats.moderate(s.spread, priors.get(name))
-            t = stats.predictive_test(spread, s.level_now, s.within_var, policy.confidence)
-            tests.append((t.p, name, t, spread))
-        _, name, t, spread = min(tests, key=lambda x: x[0])
+            t = stats.predictive_test(s.spread, s.level_now, s.within_var, policy.confidence)
+            tests.append((t.p, name, t))
+        _, name, t = min(tests, key=lambda x: x[0])
         change = math.expm1(t.delta)
         p = min(1.0, len(tests) * t.p)
-        return _Time(name, runs, change, change, t.interval, p, spread.sd, t.se, t.df, len(tests))
+        sd = scales[name].spread.sd
+        return _Time(name, runs, change, change, t.interval, p, sd, t.se, t.df, len(tests))
     # No trustworthy spread of our own: assume the worst drift measured on shared hosts (C-heavy
     # code, which the reference cannot correct) unless the saved runs show more.
     name = "ref" if "ref" in scales else "raw"
@@ -303,13 +298,7 @@ def _overall(metrics: Sequence[MetricComparison]) -> Verdict:
 
 def _compare_cases(cases: Sequence[_Case], policy: Policy) -> list[Comparison]:
     scales = [_scales(c) for c in cases]
-    usable = [s for s in scales if not isinstance(s, str)]
-    priors: dict[str, stats.VariancePrior | None] = {"ref": None, "raw": None}
-    for name in priors:
-        pairs = [(s[name].spread.var, s[name].spread.df) for s in usable
-                 if name in s and s[name].spread.n >= policy.min_runs]  # fmt: skip
-        priors[name] = stats.fit_variance_prior(pairs) if policy.pool_variance else None
-    times = [s if isinstance(s, str) else _time(s, priors, policy) for s in scales]
+    times = [s if isinstance(s, str) else _time(s, policy) for s in scales]
     tested = [i for i, t in enumerate(times) if not isinstance(t, str) and t.p is not None]
     adjusted = stats.holm([t.p for t in times if not isinstance(t, str) and t.p is not None])
     p_adj = dict(zip(tested, adjusted, strict=True))
@@ -379,7 +368,7 @@ def compare_benchmark(
     min_effect: float | None = None, baseline_env: Fingerprint | None = None,
     current_env: Fingerprint | None = None,
 ) -> Comparison:  # fmt: skip
-    """One benchmark alone: a family of one, so no correction and no variance pooling.
+    """One benchmark alone: a family of one, so no multiple-testing correction.
 
     Without either fingerprint the environments are taken as the same.
     """

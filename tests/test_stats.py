@@ -62,33 +62,6 @@ def test_median_variance_shrinks_with_rounds() -> None:
     assert many == pytest.approx(few / 4)
 
 
-def test_fit_variance_prior_recovers_a_known_prior() -> None:
-    rng = random.Random(11)
-    pairs = []
-    for _ in range(4000):
-        true_var = 0.01 * 10 / rng.gammavariate(5, 2)  # scaled inverse chi-square, 10 df
-        pairs.append((true_var * rng.gammavariate(2, 2) / 4, 4.0))  # sample variance, 4 df
-    prior = stats.fit_variance_prior(pairs)
-    assert prior is not None
-    assert prior.df == pytest.approx(10, rel=0.3)
-    assert prior.var == pytest.approx(0.01, rel=0.1)
-
-
-def test_fit_variance_prior_needs_a_few_benchmarks() -> None:
-    assert stats.fit_variance_prior([(0.01, 4.0), (0.02, 4.0)]) is None
-    # Identical variances: nothing but the common value is left to learn.
-    prior = stats.fit_variance_prior([(0.01, 4.0)] * 10)
-    assert prior is not None and prior.df > 1000
-
-
-def test_moderate_pools_variance_and_degrees_of_freedom() -> None:
-    own = stats.LevelSpread(0.0, 0.04, 4.0, 5)
-    pooled = stats.moderate(own, stats.VariancePrior(0.01, 12.0))
-    assert pooled.var == pytest.approx((12 * 0.01 + 4 * 0.04) / 16)
-    assert pooled.df == 16.0
-    assert stats.moderate(own, None) is own
-
-
 def test_predictive_test_uses_run_to_run_and_within_run_variance() -> None:
     spread = stats.LevelSpread(0.0, 0.01, 4.0, 5)
     t = stats.predictive_test(spread, 0.3)
