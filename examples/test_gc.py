@@ -1,18 +1,19 @@
 """Garbage collection: allocation-heavy and cyclic code with the cyclic GC on, frozen and off.
 
-Go tunes its collector with GOGC; CPython frees most objects at once by reference counting,
-and its cyclic GC runs after every 700 net container allocations. Young collections are cheap;
-full ones walk every tracked object in the process, so a large long-lived heap (caches, loaded
-data: here a 100,000-object fixture) makes allocation-heavy code pay for it. In the summary,
-group "records": with GC on, gc/op shows ~80 collections per op and the time is ~7x that of GC
-off (about 48 ms vs 7 ms here); `gc.freeze()`, which moves the long-lived heap to a permanent
+Go tunes its collector with GOGC; CPython frees most objects at once by reference counting, and
+its cyclic GC runs after every 700 net container allocations. Young collections are cheap; full
+ones walk every tracked object in the process, so a large long-lived heap (caches, loaded data:
+here a 100,000-object fixture) makes allocation-heavy code pay for it. In the summary, group
+"records": with GC on, gc/op shows ~80 collections per op and the time is ~7x that of GC off
+(about 48 ms vs 7 ms here); `gc.freeze()`, which moves the long-lived heap to a permanent
 generation the collector never scans, brings it to ~2x while still collecting. That cost comes
 in lumps (a full collection every few ops), and a median of rounds hides a lump that lands in
-one op of ten: each op here builds enough records to trigger full collections itself.
-Group "cycles": parent/child cycles are freed only by the collector. GC off is no faster here
-(fresh memory for the leaked trees costs about what the collections did) and keeps every tree
-alive until someone collects: the test checks retained blocks/op. Turning GC off defers the
-cost; it does not remove it, which is why perfguard measures with GC on.
+one op of ten: each op here builds enough records to trigger full collections itself. Group
+"cycles": parent/child cycles are freed only by the collector. GC off is not reliably faster
+here (from equal to ~30% faster over our runs: fresh memory for the leaked trees costs about
+what the collections did) and keeps every tree alive until someone collects: the test checks
+retained blocks/op. Turning GC off defers the cost; it does not remove it, which is why
+perfguard measures with GC on.
 """
 
 from __future__ import annotations

@@ -2,14 +2,15 @@
 
 Go's `sync.Pool` lesson: a hot path that allocates a buffer per call makes garbage; taking one
 from a pool and handing it back makes none. In CPython a pool is a list used as a free stack
-(single-threaded here; shared between threads it needs a lock or a `queue.SimpleQueue`).
-The point is in the allocs/op and B/op columns. Group "buffer 64 KiB": the fresh version
-requests the whole 64 KiB on every call (6 allocs/op, ~64.6 KiB/op), the pooled one only the
-checksum's int and a memoryview slice (2 allocs/op, ~200 B/op). Time differs less (~15-20%):
-glibc hands the same freed 64 KiB block straight back, so the fresh cost is mostly zeroing it.
-Group "small object": 100 fresh `Point`s cost 101 allocs/op, pooled ones 3, and pooling is
-~20% faster here mainly because it skips the `__init__` call. The pooled tests carry a
-`limit_allocs` budget, so a change that brings an allocation back into the hot path fails.
+(single-threaded here; shared between threads it needs a lock or a `queue.SimpleQueue`). The
+point is in the allocs/op and B/op columns. Group "buffer 64 KiB": the fresh version requests
+the whole 64 KiB on every call (6 allocs/op, ~64.6 KiB/op), the pooled one only the checksum's
+int and a memoryview slice (2 allocs/op, ~200 B/op). Time is close (pooled 15-20% faster in most
+runs, within this machine's drift between tests in others): glibc hands the same freed 64 KiB
+block straight back, so the fresh cost is mostly zeroing it. Group "small object": 100 fresh
+`Point`s cost 101 allocs/op, pooled ones 3, and pooling is ~20% faster here mainly because it
+skips the `__init__` call. The pooled tests carry a `limit_allocs` budget, so a change that
+brings an allocation back into the hot path fails.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 CPython can sometimes extend a string in place for `+=`, but `''.join` over a list is the
 reliable linear-time way; StringIO sits between. In the summary, group "strings" shows `join`
-about 10x faster than `+=` with 2 allocs/op against 400 (one new string per `+=` and one per
-`part + ","`), and StringIO and the f-string comprehension in between.
+10-20x faster than `+=` with 2 allocs/op against 400 (one new string per `+=` and one per `part
++ ","`), and StringIO and the f-string comprehension in between.
 """
 
 from __future__ import annotations
