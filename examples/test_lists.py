@@ -6,9 +6,10 @@ comprehension and the `append` loop close together and fastest (3.11 specialises
 `[None] * n` plus index assignment is the slowest: it requests less memory in total (B/op about
 half: no regrowth of an overallocated list) but pays for `enumerate` and the index store, and
 every index above 256 is a new int object (allocs/op in the hundreds). Group "filter": the Go
-two-pointer loop filters in place with the fewest bytes but is the slowest, since it runs the
-loop in Python; `data[:] = [...]` keeps the caller's list object but builds the new list first
-(same allocs/op as the comprehension, plus the copy back).
+two-pointer loop filters in place with the fewest bytes but is usually the slowest (it runs the
+loop in Python; 10-20% behind, within drift in some runs); `data[:] = [...]` keeps the caller's
+list object but builds the new list first (same allocs/op as the comprehension, plus the copy
+back).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Go's lesson is "choose the data structure": O(n) scan, O(log n) binary search, O(1) map. Each
 benchmark looks up the same 100 keys (half present, half absent) in a collection of N ints. In
-the summary, group "lookup 100" already shows the scan 10-20x slower than the hashed set/dict,
+the summary, group "lookup 100" already shows the scan 15-25x slower than the hashed set/dict,
 with `bisect` in between; in group "lookup 10000" the scan is about 100x slower than its
 size-100 row (milliseconds per op), `set`/`dict` stay flat and `bisect` grows only by log n.
 allocs/op stays a handful (the generator expression), except `bisect` at 10,000: each index
