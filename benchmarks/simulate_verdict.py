@@ -32,6 +32,7 @@ from pytest_perfguard.verdict import Policy, compare_all
 
 FP = Fingerprint("CPython", "3.11.7", "Linux", "x86_64", "sim CPU", 2, "0")
 PY_SHARE = 0.7
+Run = tuple[np.ndarray, np.ndarray, np.ndarray]
 MACHINE_SD = 0.30
 
 
@@ -47,10 +48,10 @@ class Suite:
         self.noise = rng.uniform(0.02, 0.10, n)
         self.rounds = rng.integers(15, 60, n)
 
-    def run(self, rng: np.random.Generator, effect: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+    def run(self, rng: np.random.Generator, effect: np.ndarray) -> list[Run]:
         """Per benchmark: (per-round ns/op, per-round reference ratios, reference ns) of one run."""
         machine = rng.normal(0.0, MACHINE_SD)
-        out = []
+        out: list[Run] = []
         for b in range(self.n):
             own = rng.normal(0.0, self.drift[b]) + math.log1p(effect[b])
             rounds = int(self.rounds[b])
@@ -101,7 +102,9 @@ def naive_gate(baseline: Baseline, results: list[BenchResult]) -> list[bool]:
     return out
 
 
-def build(rng: np.random.Generator, suite: Suite, k: int, effect: np.ndarray):  # type: ignore[no-untyped-def]
+def build(
+    rng: np.random.Generator, suite: Suite, k: int, effect: np.ndarray
+) -> tuple[Baseline, list[BenchResult]]:
     history = [suite.run(rng, np.zeros(suite.n)) for _ in range(k)]
     now = suite.run(rng, effect)
     entries = {}
