@@ -6,35 +6,60 @@ import functools
 import inspect
 from collections.abc import Callable, Generator
 from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_perfguard.bench import Perf, PerfUsageError
 from pytest_perfguard.budgets import check_budgets
+from pytest_perfguard.codec import (
+    comparison_from_dict,
+    comparison_to_dict,
+    result_from_dict,
+    result_to_dict,
+)
 from pytest_perfguard.engine import Engine
-from pytest_perfguard.model import BenchResult, BenchSettings, Measurement
-from pytest_perfguard.report.terminal import render_results
-from pytest_perfguard.settings import CONFIGURABLE, SettingsError, marker_settings, session_defaults
+from pytest_perfguard.environment import current_fingerprint
+from pytest_perfguard.gate import DEFAULT_BASELINE, Gate, GateOptions
+from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, Measurement
+from pytest_perfguard.report.terminal import failure_message, render_comparisons, render_results
+from pytest_perfguard.settings import (
+    CONFIGURABLE,
+    SettingsError,
+    marker_settings,
+    parse_count,
+    session_defaults,
+)
+from pytest_perfguard.storage import DEFAULT_KEEP, BaselineError
+from pytest_perfguard.verdict import Policy
 
 _HELP = {
     "max_time": "seconds of measuring per benchmark, warm-up included (default 0.5)",
     "min_rounds": "measured rounds per benchmark even past max_time (default 5)",
     "warmup": "calls before calibration (default 3)",
-    "memory": "measure peak memory: true/false (default true)",
-    "allocations": "count allocations: true/false (default true)",
+    "memory": "run the peak-memory pass: true/false (default true)",
+    "allocations": "run the allocation pass: true/false (default true)",
     "min_effect": "smallest slowdown that may fail a comparison (default 10%)",
 }
 _SWITCHES = {
     "off": "run perf test bodies once, unmeasured (a fast functional run)",
     "only": "run only perf tests",
+    "save": "record the measured benchmarks in the baseline file (merged with what it holds)",
+    "compare": "compare with the baseline file; a real regression fails its test",
+    "strict": "time verdicts count even on another CPU model or Python version",
+    "warn_only": "report regressions without failing",
 }
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("perfguard", "performance benchmarks (pytest-perfguard)")
     for name, help_text in _SWITCHES.items():
-        group.addoption(f"--perf-{name}", action="store_true", default=None, help=help_text)
+        flag = "--perf-" + name.replace("_", "-")
+        group.addoption(
+            flag, dest=f"perf_{name}", action="store_true", default=None, help=help_text
+        )
         parser.addini(f"perf_{name}", help_text, type="bool", default=False)
     for name in CONFIGURABLE:
         flag = "--perf-" + name.replace("_", "-")
@@ -42,6 +67,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             flag, dest=f"perf_{name}", metavar="VALUE", help=_HELP[name].replace("%", "%%")
         )
         parser.addini(f"perf_{name}", _HELP[name], default=None)
+    path_help = f"the baseline file (default: {DEFAULT_BASELINE} under the rootdir)"
+    group.addoption("--perf-baseline", dest="perf_baseline", metavar="PATH", help=path_help)
+    parser.addini("perf_baseline", path_help, default=None)
+    keep_help = f"runs kept per benchmark in the baseline file (default {DEFAULT_KEEP})"
+    group.addoption("--perf-keep-runs", dest="perf_keep_runs", metavar="N", help=keep_help)
+    parser.addini("perf_keep_runs", keep_help, default=None)
 
 
 def _switch(config: pytest.Config, name: str) -> bool:
@@ -49,9 +80,39 @@ def _switch(config: pytest.Config, name: str) -> bool:
     return bool(config.getini(f"perf_{name}") if cli is None else cli)
 
 
+def _gate_options(config: pytest.Config, defaults: BenchSettings) -> GateOptions:
+    cli_path = config.getoption("perf_baseline")
+    ini_path = config.getini("perf_baseline")
+    if cli_path:
+        path = Path(cli_path).absolute()  # relative to where pytest was started
+    elif ini_path:
+        path = config.rootpath / ini_path
+    else:
+        path = config.rootpath / DEFAULT_BASELINE
+    keep_cli = config.getoption("perf_keep_runs")
+    keep_ini = config.getini("perf_keep_runs")
+    keep, source = DEFAULT_KEEP, ""
+    try:
+        if keep_cli is not None:
+            source, keep = "option --perf-keep-runs", parse_count(keep_cli, 1)
+        elif keep_ini:
+            source, keep = "ini key perf_keep_runs", parse_count(keep_ini, 1)
+    except ValueError as exc:
+        raise pytest.UsageError(
+            f"pytest-perfguard: invalid keep_runs from {source}: {exc}"
+        ) from None
+    policy = Policy(
+        min_effect=defaults.min_effect,
+        strict=_switch(config, "strict"),
+        warn_only=_switch(config, "warn_only"),
+    )
+    return GateOptions(path, _switch(config, "compare"), _switch(config, "save"), keep, policy)
+
+
 SESSION_KEY = pytest.StashKey["PerfSession"]()
 SETTINGS_KEY = pytest.StashKey[BenchSettings]()
 FIXTURE_KEY = pytest.StashKey[Perf]()
+COMPARED_KEY = pytest.StashKey[Comparison]()
 
 
 @pytest.hookimpl(trylast=True)
@@ -69,7 +130,12 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     except SettingsError as exc:
         raise pytest.UsageError(f"pytest-perfguard: {exc}") from None
-    session = PerfSession(config, defaults)
+    options = _gate_options(config, defaults)
+    try:
+        gate = Gate.open(options, current_fingerprint())
+    except BaselineError as exc:
+        raise pytest.UsageError(f"pytest-perfguard: {exc}") from None
+    session = PerfSession(config, defaults, gate)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "perfguard-session")
 
@@ -96,15 +162,27 @@ def _bind(function: Callable[..., object], funcargs: dict[str, object]) -> Calla
 
 
 class PerfSession:
-    """Run state of one pytest session: settings, the engine, the results."""
+    """Run state of one pytest session (or one xdist worker): settings, engine, gate, results.
 
-    def __init__(self, config: pytest.Config, defaults: BenchSettings) -> None:
+    Results travel to the summary on the test reports (`report.perfguard`), so a serial run and
+    an xdist controller collect them the same way.
+    """
+
+    def __init__(self, config: pytest.Config, defaults: BenchSettings, gate: Gate) -> None:
         self.config = config
         self.defaults = defaults
+        self.gate = gate
         self.enabled = not _switch(config, "off")
         self.only = _switch(config, "only")
+        self.is_worker = hasattr(config, "workerinput")
         self.engine = Engine()
-        self.results: dict[str, BenchResult] = {}
+        self.family = 0
+        self.measured: dict[str, BenchResult] = {}  # in this process
+        self.reported: dict[str, BenchResult] = {}  # from every process's reports
+        self.comparisons: dict[str, Comparison] = {}
+        self.failed: set[str] = set()
+        self.workers = 0
+        self.save_message = ""
 
     @pytest.hookimpl(wrapper=True)
     def pytest_pycollect_makeitem(
@@ -134,10 +212,14 @@ class PerfSession:
             config.hook.pytest_deselected(items=deselected)
             items[:] = kept
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        perf_items = [item.nodeid for item in session.items if SETTINGS_KEY in item.stash]
+        self.family = self.gate.family(perf_items)
+
     def record(self, item: pytest.Item, measurement: Measurement) -> None:
         settings = item.stash[SETTINGS_KEY]
         path, line, _ = item.location
-        self.results[item.nodeid] = BenchResult(
+        self.measured[item.nodeid] = BenchResult(
             nodeid=item.nodeid,
             group=settings.group,
             measurement=measurement,
@@ -181,23 +263,124 @@ class PerfSession:
                 "(a `break` or `return` inside the loop); let the loop run to its end",
                 pytrace=False,
             )
-        result = self.results[item.nodeid]
+        self.judge(item)
+
+    def judge(self, item: pytest.Item) -> None:
+        """Budgets, then the baseline comparison; either fails the test."""
+        result = self.measured[item.nodeid]
         budgets = check_budgets(result.measurement, result.settings)
         if budgets.unchecked:
             notes = result.measurement.notes + budgets.unchecked
-            self.results[item.nodeid] = replace(
-                result, measurement=replace(result.measurement, notes=notes)
-            )
-        if budgets.failures:
-            pytest.fail(f"{item.nodeid}: " + "; ".join(budgets.failures), pytrace=False)
+            result = replace(result, measurement=replace(result.measurement, notes=notes))
+            self.measured[item.nodeid] = result
+        failures = [f"{item.nodeid}: " + "; ".join(budgets.failures)] if budgets.failures else []
+        if self.gate.options.compare:
+            comparison = self.gate.judge(result, self.family)
+            item.stash[COMPARED_KEY] = comparison
+            if comparison.failing:
+                failures.append(failure_message(comparison, str(self.gate.options.path)))
+        if failures:
+            pytest.fail("\n".join(failures), pytrace=False)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        result = self.measured.get(item.nodeid)
+        if call.when != "call" or result is None:
+            return report
+        comparison = item.stash.get(COMPARED_KEY, None)
+        # Plain JSON types: pytest serializes report attributes for xdist.
+        report.perfguard = {  # type: ignore[attr-defined]
+            "result": result_to_dict(result),
+            "comparison": None if comparison is None else comparison_to_dict(comparison),
+        }
+        m = result.measurement
+        report.user_properties.extend(
+            [
+                ("perf_median_ns", f"{m.median_ns:.6g}"),
+                ("perf_rounds_x_loops", f"{m.rounds}x{m.loops}"),
+                (
+                    "perf_allocs_per_op",
+                    "n/a" if m.allocs_per_op is None else f"{m.allocs_per_op:g}",
+                ),
+                ("perf_bytes_per_op", "n/a" if m.bytes_per_op is None else f"{m.bytes_per_op:g}"),
+                ("perf_peak_memory_bytes", str(m.peak_memory_bytes)),
+            ]
+        )
+        if comparison is not None:
+            report.user_properties.append(("perf_verdict", comparison.verdict.value))
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "perfguard", None)
+        if report.when != "call" or data is None:
+            return
+        result = result_from_dict(data["result"])
+        self.reported[result.nodeid] = result
+        if data["comparison"] is not None:
+            self.comparisons[result.nodeid] = comparison_from_dict(data["comparison"])
+        if not report.passed:
+            self.failed.add(result.nodeid)
+
+    def pytest_xdist_node_collection_finished(self, node: object, ids: list[str]) -> None:
+        self.workers += 1
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.is_worker:
+            return
+        decision = self.gate.save_decision(list(self.comparisons.values()), len(self.failed))
+        if decision.save:
+            passed = [r for r in self.reported.values() if r.nodeid not in self.failed]
+            if passed:
+                self.gate.save(passed, datetime.now(timezone.utc))
+                self.save_message = (
+                    f"saved {len(passed)} benchmark(s) to {self.gate.options.path}"
+                    + decision.reason
+                )
+        else:
+            self.save_message = decision.reason
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        lines = render_results(list(self.results.values()))
-        if not lines:
+        results = list(self.reported.values())
+        lines = render_results(results)
+        if not lines and not self.save_message:
             return
-        terminalreporter.write_sep("-", f"perfguard: {len(self.results)} benchmarks")
+        terminalreporter.write_sep("-", f"perfguard: {len(results)} benchmarks")
         for line in lines:
             terminalreporter.write_line(line)
+        if self.workers > 1:
+            terminalreporter.write_line(
+                f"warning: measured in {self.workers} parallel workers that share this "
+                "machine's cores: figures are slower and noisier; for baselines, run perf tests "
+                "serially (-p no:xdist, or -n 0 with --perf-only)"
+            )
+        if self.gate.options.compare:
+            self._summarize_comparison(terminalreporter, results)
+        if self.save_message:
+            terminalreporter.write_line(f"perfguard: {self.save_message}")
+
+    def _summarize_comparison(
+        self, terminalreporter: pytest.TerminalReporter, results: list[BenchResult]
+    ) -> None:
+        path = self.gate.options.path
+        if self.gate.baseline is None:
+            terminalreporter.write_line(
+                f"perfguard: no baseline at {path}: every benchmark is new. "
+                "Record one with --perf-save."
+            )
+            return
+        terminalreporter.write_sep("-", f"perfguard: comparison with {path}")
+        for line in render_comparisons(list(self.comparisons.values())):
+            terminalreporter.write_line(line)
+        missing = self.gate.missing(r.nodeid for r in results)
+        if missing:
+            terminalreporter.write_line(
+                f"missing: {len(missing)} baseline benchmark(s) not measured in this run, "
+                f"e.g. {missing[0]}"
+            )
 
 
 @pytest.fixture

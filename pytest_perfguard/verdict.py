@@ -191,13 +191,14 @@ def _time(scales: dict[str, _Scale], policy: Policy) -> _Time:
 
 
 def _time_metric(
-    case: _Case, now_ns: float, t: _Time, p_adj: float | None, family: int, policy: Policy
-) -> MetricComparison:
+    case: _Case, now_ns: float, t: _Time, p_adj: float | None, family: int, correction: str,
+    policy: Policy,
+) -> MetricComparison:  # fmt: skip
     alpha, eff = policy.alpha, case.min_effect
     where = "reference-corrected" if t.scale == "ref" else "raw"
     other = "raw" if t.scale == "ref" else "reference-corrected"
     both = f" ({other} time tested too, p doubled)" if t.tries > 1 else ""
-    holm = f"Holm-adjusted p < {alpha:g} over {family} time comparisons"
+    holm = f"{correction}-adjusted p < {alpha:g} over {family} time comparisons"
     here = "no p-value" if p_adj is None else f"p = {p_adj:.3g}"
     significant = p_adj is not None and p_adj < alpha
     if t.runs >= policy.min_runs:
@@ -257,8 +258,9 @@ def _tolerance_metric(
 
 
 def _metrics(
-    case: _Case, time: _Time | str, p_adj: float | None, family: int, policy: Policy
-) -> list[MetricComparison]:
+    case: _Case, time: _Time | str, p_adj: float | None, family: int, correction: str,
+    policy: Policy,
+) -> list[MetricComparison]:  # fmt: skip
     now, newest = case.now, case.entry.runs[-1]
     out: list[MetricComparison] = []
     if isinstance(time, str):
@@ -266,7 +268,7 @@ def _metrics(
         nan = math.nan
         out.append(MetricComparison("time", nan, now.median_ns, nan, None, None, _NC, rule))
     else:
-        out.append(_time_metric(case, now.median_ns, time, p_adj, family, policy))
+        out.append(_time_metric(case, now.median_ns, time, p_adj, family, correction, policy))
     # Peak memory is noisier than counts (allocator trim thresholds): median of the saved runs.
     peaks = [r.peak_memory_bytes for r in case.entry.runs if r.peak_memory_bytes is not None]
     others = [
@@ -296,16 +298,22 @@ def _overall(metrics: Sequence[MetricComparison]) -> Verdict:
     return Verdict.NOT_COMPARABLE
 
 
-def _compare_cases(cases: Sequence[_Case], policy: Policy) -> list[Comparison]:
+def _compare_cases(
+    cases: Sequence[_Case], policy: Policy, family: int | None = None
+) -> list[Comparison]:
+    """Holm over the cases' time p-values, or Bonferroni over a given family size."""
     scales = [_scales(c) for c in cases]
     times = [s if isinstance(s, str) else _time(s, policy) for s in scales]
     tested = [i for i, t in enumerate(times) if not isinstance(t, str) and t.p is not None]
-    adjusted = stats.holm([t.p for t in times if not isinstance(t, str) and t.p is not None])
+    pvalues = [t.p for t in times if not isinstance(t, str) and t.p is not None]
+    if family is None:
+        adjusted, correction, family = stats.holm(pvalues), "Holm", max(1, len(tested))
+    else:
+        adjusted, correction = [min(1.0, p * family) for p in pvalues], "Bonferroni"
     p_adj = dict(zip(tested, adjusted, strict=True))
-    family = max(1, len(tested))
     out = []
     for i, (case, t) in enumerate(zip(cases, times, strict=True)):
-        metrics = _metrics(case, t, p_adj.get(i), family, policy)
+        metrics = _metrics(case, t, p_adj.get(i), family, correction, policy)
         out.append(Comparison(case.nodeid, case.group, _overall(metrics), tuple(metrics)))
     return out
 
@@ -366,9 +374,11 @@ def compare_baselines(
 def compare_benchmark(
     entry: BaselineEntry | None, now: Observation, policy: Policy, *,
     min_effect: float | None = None, baseline_env: Fingerprint | None = None,
-    current_env: Fingerprint | None = None,
+    current_env: Fingerprint | None = None, family: int = 1,
 ) -> Comparison:  # fmt: skip
-    """One benchmark alone: a family of one, so no multiple-testing correction.
+    """One benchmark, decided on its own as soon as it is measured (the plugin fails the test
+    right away): its time p-value is Bonferroni-corrected for the `family` of time comparisons
+    the session will make, since Holm would need every other benchmark's p-value first.
 
     Without either fingerprint the environments are taken as the same.
     """
@@ -379,4 +389,4 @@ def compare_benchmark(
     if baseline_env is not None or current_env is not None:
         caveats = _caveats(baseline_env, current_env, entry)
     case = _Case(entry.nodeid, entry.group, entry, now, effect, *caveats)
-    return _compare_cases([case], policy)[0]
+    return _compare_cases([case], policy, family=max(1, family))[0]

@@ -127,4 +127,4 @@ def test_a_freed_50_mb_spike_shows_as_peak_memory(pytester: pytest.Pytester) -> 
     )
     result = pytester.runpytest(*FAST)
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*::test_spike * 5?.? MiB"])
+    result.stdout.fnmatch_lines(["*::test_spike * [45]?.? MiB"])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
-from pytest_perfguard.model import BenchResult
+from pytest_perfguard.model import BenchResult, Comparison, MetricComparison, Verdict
 from pytest_perfguard.units import format_bytes, format_time
+
 
 def _count(value: float | None) -> str:
     if value is None:
@@ -71,4 +73,94 @@ def render_results(results: Sequence[BenchResult]) -> list[str]:
     for note, nodeids in by_note.items():
         who = nodeids[0] if len(nodeids) == 1 else f"{len(nodeids)} benchmarks"
         lines.append(f"note: {who}: {note}")
+    return lines
+
+
+def _metric_value(metric: str, value: float) -> str:
+    if math.isnan(value):
+        return "n/a"
+    if metric == "time":
+        return format_time(value)
+    if metric in ("bytes", "memory"):
+        return format_bytes(value)
+    return f"{value:.4g}"
+
+
+def _change(m: MetricComparison) -> str:
+    if math.isnan(m.change):
+        return "n/a"
+    if math.isinf(m.change):
+        return "+inf%"
+    text = f"{m.change:+.1%}"
+    if m.interval is not None:
+        text += f" [{m.interval[0]:+.1%}, {m.interval[1]:+.1%}]"
+    return text
+
+
+_METRIC_NAMES = {"time": "time/op", "allocs": "allocs/op", "bytes": "B/op", "memory": "peak mem"}
+
+
+def describe_metric(m: MetricComparison) -> str:
+    """One metric's comparison in a sentence: what, baseline -> now, change, interval, p."""
+    p = "" if m.p_value is None else f", p={m.p_value:.2g}"
+    advisory = " (advisory)" if m.advisory else ""
+    return (
+        f"{_METRIC_NAMES.get(m.metric, m.metric)} {m.verdict.value}{advisory}: "
+        f"{_metric_value(m.metric, m.baseline)} -> {_metric_value(m.metric, m.current)} "
+        f"({_change(m)}{p})"
+    )
+
+
+def failure_message(comparison: Comparison, baseline_path: str) -> str:
+    """Why a benchmark's test failed, and how to accept the change if it was intended."""
+    lines = [f"{comparison.nodeid}: performance regression"]
+    for m in comparison.failing:
+        lines.append(f"  {describe_metric(m)}")
+        lines.append(f"    rule: {m.rule}")
+    lines.append(
+        f"  If this change is intended, accept it: rerun with --perf-save and commit "
+        f"{baseline_path}."
+    )
+    return "\n".join(lines)
+
+
+COMPARISON_HEADER = ["benchmark", "baseline", "now", "change [95% CI]", "p", "verdict", "detects"]
+
+
+def render_comparisons(comparisons: Sequence[Comparison]) -> list[str]:
+    """A benchstat-like table of time per op, then every other metric that changed."""
+    if not comparisons:
+        return []
+    rows = []
+    others: list[str] = []
+    for c in comparisons:
+        time = next((m for m in c.metrics if m.metric == "time"), None)
+        if time is None:
+            rows.append([c.nodeid, "", "", "", "", c.verdict.value, ""])
+        else:
+            verdict = time.verdict.value + (" (advisory)" if time.advisory else "")
+            rows.append(
+                [
+                    c.nodeid,
+                    _metric_value("time", time.baseline),
+                    _metric_value("time", time.current),
+                    _change(time),
+                    "" if time.p_value is None else f"{time.p_value:.2g}",
+                    verdict,
+                    "" if time.detectable is None else f">{time.detectable:.0%}",
+                ]
+            )
+        others.extend(
+            f"  {c.nodeid}: {describe_metric(m)}"
+            for m in c.metrics
+            if m.metric != "time" and m.verdict is not Verdict.UNCHANGED
+        )
+    widths = [max(len(r[i]) for r in [COMPARISON_HEADER, *rows]) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [COMPARISON_HEADER, *rows]
+    ]
+    if others:
+        lines.append("other metrics that changed:")
+        lines.extend(others)
     return lines

@@ -1,0 +1,161 @@
+"""Model values <-> plain dicts of JSON types (for xdist transport and the JSON report)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from pytest_perfguard.model import (
+    BenchResult,
+    BenchSettings,
+    Comparison,
+    Measurement,
+    MetricComparison,
+    Verdict,
+)
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else value
+
+
+def measurement_to_dict(m: Measurement) -> dict[str, Any]:
+    return {
+        "median_ns": m.median_ns,
+        "spread_ns": m.spread_ns,
+        "rounds": m.rounds,
+        "loops": m.loops,
+        "samples_ns": list(m.samples_ns),
+        "ref_ratios": list(m.ref_ratios),
+        "reference_ns": _finite(m.reference_ns),
+        "gc_collections_per_op": m.gc_collections_per_op,
+        "allocs_per_op": m.allocs_per_op,
+        "bytes_per_op": m.bytes_per_op,
+        "retained_blocks_per_op": m.retained_blocks_per_op,
+        "peak_memory_bytes": m.peak_memory_bytes,
+        "peak_memory_exact": m.peak_memory_exact,
+        "notes": list(m.notes),
+    }
+
+
+def measurement_from_dict(d: Mapping[str, Any]) -> Measurement:
+    reference = d["reference_ns"]
+    return Measurement(
+        median_ns=d["median_ns"],
+        spread_ns=d["spread_ns"],
+        rounds=d["rounds"],
+        loops=d["loops"],
+        samples_ns=tuple(d["samples_ns"]),
+        ref_ratios=tuple(d["ref_ratios"]),
+        reference_ns=math.nan if reference is None else reference,
+        gc_collections_per_op=d["gc_collections_per_op"],
+        allocs_per_op=d["allocs_per_op"],
+        bytes_per_op=d["bytes_per_op"],
+        retained_blocks_per_op=d["retained_blocks_per_op"],
+        peak_memory_bytes=d["peak_memory_bytes"],
+        peak_memory_exact=d["peak_memory_exact"],
+        notes=tuple(d["notes"]),
+    )
+
+
+def settings_to_dict(s: BenchSettings) -> dict[str, Any]:
+    return {
+        "max_time_s": s.max_time,
+        "min_rounds": s.min_rounds,
+        "warmup": s.warmup,
+        "memory": s.memory,
+        "allocations": s.allocations,
+        "min_effect": s.min_effect,
+        "limit_time_ns": s.limit_time_ns,
+        "limit_memory_bytes": s.limit_memory_bytes,
+        "limit_allocs": s.limit_allocs,
+        "group": s.group,
+    }
+
+
+def settings_from_dict(d: Mapping[str, Any]) -> BenchSettings:
+    return BenchSettings(
+        max_time=d["max_time_s"],
+        min_rounds=d["min_rounds"],
+        warmup=d["warmup"],
+        memory=d["memory"],
+        allocations=d["allocations"],
+        min_effect=d["min_effect"],
+        limit_time_ns=d["limit_time_ns"],
+        limit_memory_bytes=d["limit_memory_bytes"],
+        limit_allocs=d["limit_allocs"],
+        group=d["group"],
+    )
+
+
+def result_to_dict(r: BenchResult) -> dict[str, Any]:
+    return {
+        "nodeid": r.nodeid,
+        "group": r.group,
+        "location": None if r.location is None else list(r.location),
+        "settings": settings_to_dict(r.settings),
+        "measurement": measurement_to_dict(r.measurement),
+    }
+
+
+def result_from_dict(d: Mapping[str, Any]) -> BenchResult:
+    location = d["location"]
+    return BenchResult(
+        nodeid=d["nodeid"],
+        group=d["group"],
+        measurement=measurement_from_dict(d["measurement"]),
+        settings=settings_from_dict(d["settings"]),
+        location=None if location is None else (location[0], location[1]),
+    )
+
+
+def metric_to_dict(m: MetricComparison) -> dict[str, Any]:
+    return {
+        "metric": m.metric,
+        "baseline": m.baseline,
+        "current": m.current,
+        "change": m.change,
+        "interval": None if m.interval is None else list(m.interval),
+        "p_value": m.p_value,
+        "verdict": m.verdict.value,
+        "rule": m.rule,
+        "detectable": m.detectable,
+        "advisory": m.advisory,
+    }
+
+
+def metric_from_dict(d: Mapping[str, Any]) -> MetricComparison:
+    interval = d["interval"]
+    return MetricComparison(
+        metric=d["metric"],
+        baseline=d["baseline"],
+        current=d["current"],
+        change=d["change"],
+        interval=None if interval is None else (interval[0], interval[1]),
+        p_value=d["p_value"],
+        verdict=Verdict(d["verdict"]),
+        rule=d["rule"],
+        detectable=d["detectable"],
+        advisory=d["advisory"],
+    )
+
+
+def comparison_to_dict(c: Comparison) -> dict[str, Any]:
+    return {
+        "nodeid": c.nodeid,
+        "group": c.group,
+        "verdict": c.verdict.value,
+        "metrics": [metric_to_dict(m) for m in c.metrics],
+        "notes": list(c.notes),
+    }
+
+
+def comparison_from_dict(d: Mapping[str, Any]) -> Comparison:
+    return Comparison(
+        nodeid=d["nodeid"],
+        group=d["group"],
+        verdict=Verdict(d["verdict"]),
+        metrics=tuple(metric_from_dict(m) for m in d["metrics"]),
+        notes=tuple(d["notes"]),
+    )

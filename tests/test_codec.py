@@ -1,0 +1,73 @@
+"""Model values survive the trip through plain dicts (xdist transport, JSON report)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from pytest_perfguard.codec import (
+    comparison_from_dict,
+    comparison_to_dict,
+    result_from_dict,
+    result_to_dict,
+)
+from pytest_perfguard.model import (
+    BenchResult,
+    BenchSettings,
+    Comparison,
+    Measurement,
+    MetricComparison,
+    Verdict,
+)
+
+
+def test_results_round_trip_through_json() -> None:
+    result = BenchResult(
+        nodeid='t.py::test[a-"b"-ü]',
+        group="g",
+        measurement=Measurement(
+            median_ns=12.5,
+            spread_ns=0.5,
+            rounds=3,
+            loops=7,
+            samples_ns=(12.0, 12.5, 13.0),
+            ref_ratios=(0.1, 0.2, 0.3),
+            reference_ns=100.0,
+            gc_collections_per_op=0.01,
+            allocs_per_op=2.0,
+            bytes_per_op=64.0,
+            retained_blocks_per_op=0.0,
+            peak_memory_bytes=4096,
+            peak_memory_exact=False,
+            notes=("n",),
+        ),  # fmt: skip
+        settings=BenchSettings(max_time=0.2, limit_time_ns=1e6, limit_memory_bytes=10, group="g"),
+        location=("t.py", 3),
+    )
+    assert result_from_dict(json.loads(json.dumps(result_to_dict(result)))) == result
+
+
+def test_a_missing_reference_becomes_null_and_back_to_nan() -> None:
+    m = Measurement(1.0, 0.0, 1, 1, (1.0,), (), math.nan, 0.0)
+    result = BenchResult("t.py::t", None, m)
+    data = result_to_dict(result)
+    assert data["measurement"]["reference_ns"] is None
+    assert math.isnan(result_from_dict(data).measurement.reference_ns)
+
+
+def test_comparisons_round_trip_through_json() -> None:
+    comparison = Comparison(
+        nodeid="t.py::t",
+        group=None,
+        verdict=Verdict.REGRESSED,
+        metrics=(
+            MetricComparison(
+                "time", 100.0, 130.0, 0.3, (0.2, 0.4), 0.001, Verdict.REGRESSED, "rule", 0.05, False
+            ),
+            MetricComparison("allocs", 2.0, 2.0, 0.0, None, None, Verdict.UNCHANGED, "r2"),
+        ),  # fmt: skip
+        notes=("x",),
+    )
+    assert comparison_from_dict(json.loads(json.dumps(comparison_to_dict(comparison)))) == (
+        comparison
+    )
