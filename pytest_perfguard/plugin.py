@@ -24,6 +24,7 @@ from pytest_perfguard.engine import Engine
 from pytest_perfguard.environment import current_fingerprint
 from pytest_perfguard.gate import DEFAULT_BASELINE, Gate, GateOptions
 from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, Measurement
+from pytest_perfguard.report.json import render_json, results_document
 from pytest_perfguard.report.terminal import failure_message, render_comparisons, render_results
 from pytest_perfguard.settings import (
     CONFIGURABLE,
@@ -70,6 +71,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     path_help = f"the baseline file (default: {DEFAULT_BASELINE} under the rootdir)"
     group.addoption("--perf-baseline", dest="perf_baseline", metavar="PATH", help=path_help)
     parser.addini("perf_baseline", path_help, default=None)
+    group.addoption(
+        "--perf-json", dest="perf_json", metavar="PATH", help="write every result as JSON to PATH"
+    )
     keep_help = f"runs kept per benchmark in the baseline file (default {DEFAULT_KEEP})"
     group.addoption("--perf-keep-runs", dest="perf_keep_runs", metavar="N", help=keep_help)
     parser.addini("perf_keep_runs", keep_help, default=None)
@@ -297,7 +301,8 @@ class PerfSession:
             "comparison": None if comparison is None else comparison_to_dict(comparison),
         }
         m = result.measurement
-        report.user_properties.extend(
+        # JUnit XML takes properties from the item when its teardown is reported.
+        item.user_properties.extend(
             [
                 ("perf_median_ns", f"{m.median_ns:.6g}"),
                 ("perf_rounds_x_loops", f"{m.rounds}x{m.loops}"),
@@ -310,7 +315,7 @@ class PerfSession:
             ]
         )
         if comparison is not None:
-            report.user_properties.append(("perf_verdict", comparison.verdict.value))
+            item.user_properties.append(("perf_verdict", comparison.verdict.value))
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -331,6 +336,7 @@ class PerfSession:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.is_worker:
             return
+        self.write_outputs()
         decision = self.gate.save_decision(list(self.comparisons.values()), len(self.failed))
         if decision.save:
             passed = [r for r in self.reported.values() if r.nodeid not in self.failed]
@@ -342,6 +348,28 @@ class PerfSession:
                 )
         else:
             self.save_message = decision.reason
+
+    def write_outputs(self) -> None:
+        json_path = self.config.getoption("perf_json")
+        if json_path:
+            options = self.gate.options
+            settings = {
+                "baseline": str(options.path),
+                "compare": options.compare,
+                "save": options.save,
+                "strict": options.policy.strict,
+                "warn_only": options.policy.warn_only,
+                "alpha": options.policy.alpha,
+                "keep_runs": options.keep,
+            }
+            document = results_document(
+                list(self.reported.values()),
+                self.comparisons,
+                self.gate.fingerprint,
+                settings,
+                datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            )
+            Path(json_path).write_text(render_json(document), encoding="utf-8")
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         results = list(self.reported.values())

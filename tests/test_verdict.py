@@ -265,3 +265,33 @@ def test_baseline_without_environment_is_advisory() -> None:
     assert c.verdict is Verdict.REGRESSED and not c.failing
     assert all(m.advisory for m in c.metrics)
     assert "records no environment" in metric(c, "time").rule
+
+
+def test_counts_that_varied_between_saved_runs_get_that_much_slack() -> None:
+    # Thread-pool code: the counted thread's allocations depend on scheduling.
+    runs = entry(STEADY)
+    varied = dataclasses.replace(
+        runs,
+        runs=tuple(
+            dataclasses.replace(r, allocs_per_op=a)
+            for r, a in zip(runs.runs, (20.0, 24.0, 22.0, 21.0, 22.0), strict=True)
+        ),
+    )
+    assert not one(varied, measured(100.0, allocs=29.0)).failing  # within 2 x (24 - 20)
+    assert metric(one(varied, measured(100.0, allocs=31.0)), "allocs").verdict is (
+        Verdict.REGRESSED
+    )
+
+
+def test_a_single_benchmark_is_corrected_for_the_sessions_family() -> None:
+    # The plugin decides each test alone, Bonferroni over the benchmarks it will compare.
+    alone = compare_benchmark(entry(STEADY), Observation.from_measurement(measured(113.0)),
+                              Policy(), baseline_env=FP, current_env=FP)  # fmt: skip
+    among_many = compare_benchmark(entry(STEADY), Observation.from_measurement(measured(113.0)),
+                                   Policy(), baseline_env=FP, current_env=FP, family=200)  # fmt: skip
+    t_alone, t_many = metric(alone, "time"), metric(among_many, "time")
+    assert t_alone.p_value is not None and t_many.p_value is not None
+    assert t_many.p_value == pytest.approx(min(1.0, t_alone.p_value * 200))
+    assert "Bonferroni-adjusted p < 0.05 over 200 time comparisons" in t_many.rule
+    assert t_many.detectable is not None and t_alone.detectable is not None
+    assert t_many.detectable > t_alone.detectable

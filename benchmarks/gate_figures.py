@@ -1,0 +1,113 @@
+"""The regression gate on the example suite, end to end, on this machine.
+
+    python benchmarks/gate_figures.py [--saves 5] [--compares 10]
+
+1. Saves the example suite's baseline `--saves` times (K runs per benchmark), in a copy.
+2. A/A: `--compares` runs of `pytest --perf-compare` on unchanged code; counts failed tests.
+3. Injects a +25% time regression into one example (25% more probes in the list scan at
+   size 10,000: the same allocations, 25% more comparisons) and +1 allocation per op into
+   another (the pooled-object example), then compares once: both must fail, nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+INJECTIONS = {
+    "test_lookup.py": (
+        "    assert perf(find, collection, keys) == present\n",
+        "    if (n, name) == (10_000, 'list_scan'):  # injected: 25% more probes\n"
+        "        keys = keys + keys[:25]\n"
+        "        present = sum(1 for k in keys if k % 2 == 0)\n"
+        "    assert perf(find, collection, keys) == present\n",
+    ),
+    "test_pools.py": (
+        "    get, put = POINTS.get, POINTS.put\n",
+        "    get, put = POINTS.get, POINTS.put\n    injected = object()  # +1 allocation\n",
+    ),
+}
+
+
+def pytest(suite: Path, *args: str) -> dict[str, object]:
+    """Run the suite; return the --perf-json document plus the exit code."""
+    out = suite / "results.json"
+    command = [sys.executable, "-m", "pytest", str(suite), "-q", "-p", "no:cacheprovider"]
+    command += ["--perf-baseline", str(suite / "baseline.toml"), "--perf-json", str(out), *args]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"pytest failed to run:\n{done.stdout}\n{done.stderr}")
+    document: dict[str, object] = json.loads(out.read_text())
+    document["exit_code"] = done.returncode
+    return document
+
+
+def failing(document: dict[str, object]) -> dict[str, list[str]]:
+    """nodeid -> metrics that regressed and counted."""
+    found: dict[str, list[str]] = {}
+    for bench in document["benchmarks"]:  # type: ignore[attr-defined]
+        comparison = bench["comparison"]
+        for metric in (comparison or {}).get("metrics", []):
+            if metric["verdict"] == "regressed" and not metric["advisory"]:
+                found.setdefault(bench["nodeid"], []).append(metric["metric"])
+    return found
+
+
+def detectable(document: dict[str, object]) -> list[float]:
+    values = []
+    for bench in document["benchmarks"]:  # type: ignore[attr-defined]
+        for metric in (bench["comparison"] or {}).get("metrics", []):
+            if metric["metric"] == "time" and metric["detectable"] is not None:
+                values.append(metric["detectable"])
+    return sorted(values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--saves", type=int, default=5)
+    parser.add_argument("--compares", type=int, default=10)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        suite = Path(tmp) / "examples"
+        shutil.copytree(EXAMPLES, suite, ignore=shutil.ignore_patterns("__pycache__", "*.toml"))
+        for i in range(args.saves):
+            pytest(suite, "--perf-save")
+            print(f"saved run {i + 1}/{args.saves}", flush=True)
+
+        print(f"A/A: {args.compares} compare runs of unchanged code")
+        total = 0
+        for i in range(args.compares):
+            document = pytest(suite, "--perf-compare")
+            failed = failing(document)
+            total += len(failed)
+            benchmarks = len(document["benchmarks"])  # type: ignore[arg-type]
+            print(f"  run {i + 1}: {len(failed)} of {benchmarks} failed {sorted(failed.items())}")
+            if i == 0:
+                values = detectable(document)
+                print(
+                    f"  smallest detectable time regression per benchmark: median "
+                    f"{values[len(values) // 2]:.0%}, best {values[0]:.0%}, worst {values[-1]:.0%}"
+                )
+        print(f"A/A total: {total} failed benchmark verdicts in {args.compares} runs")
+
+        for name, (old, new) in INJECTIONS.items():
+            path = suite / name
+            text = path.read_text()
+            assert old in text, f"injection point not found in {name}"
+            path.write_text(text.replace(old, new))
+        document = pytest(suite, "--perf-compare")
+        print("injected +25% time (test_lookup list_scan-10000), +1 alloc/op (pooled object):")
+        for nodeid, metrics in sorted(failing(document).items()):
+            print(f"  failed: {nodeid}: {', '.join(metrics)}")
+        print(f"  exit code {document['exit_code']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,249 @@
+"""Saving baselines and the regression gate, from the user's side (pytester runs)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from pytest_perfguard import storage
+from pytest_perfguard.environment import current_fingerprint
+from pytest_perfguard.memory import load_hooks
+from pytest_perfguard.model import Baseline, BaselineEntry, RunSummary
+
+FAST = ("--perf-max-time=0.01", "-p", "no:cacheprovider")
+
+# A fake clock: a benchmark "takes" exactly what it ticks, a reference unit 1000 ns.
+CONFTEST = """
+import pytest
+from pytest_perfguard.engine import Engine
+from pytest_perfguard.plugin import SESSION_KEY
+
+class Clock:
+    now = 0
+    def __call__(self):
+        return Clock.now
+
+def tick(ns):
+    Clock.now += ns
+
+@pytest.fixture(autouse=True)
+def _fake_clock(request):
+    request.config.stash[SESSION_KEY].engine = Engine(clock=Clock(), reference=lambda: tick(1000))
+"""
+
+SUITE = """
+import pytest
+from conftest import tick
+
+def test_steady(perf):
+    perf(tick, 1000)
+
+def test_other(perf):
+    perf(tick, 2000)
+"""
+
+STEADY = (990.0, 1000.0, 1010.0, 1005.0, 995.0)
+
+
+def baseline_with(
+    medians: dict[str, tuple[float, ...]], allocs: float | None = None, **fingerprint: object
+) -> Baseline:
+    fp = dataclasses.replace(current_fingerprint(), **fingerprint)  # type: ignore[arg-type]
+    entries = {}
+    for nodeid, values in medians.items():
+        runs = tuple(
+            RunSummary(f"2026-01-0{i + 1}T00:00:00+00:00", m, m / 1000, 1000.0, 20, 200, allocs)
+            for i, m in enumerate(values)
+        )
+        entries[nodeid] = BaselineEntry(nodeid, None, runs, fp.python_minor)
+    return Baseline(fp, entries)
+
+
+def write_baseline(pytester: pytest.Pytester, baseline: Baseline) -> Path:
+    path = pytester.path / ".perfguard" / "baseline.toml"
+    storage.save(path, baseline)
+    return path
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_suite=SUITE)
+    return pytester
+
+
+def test_save_writes_the_default_file_and_keeps_the_last_k_runs(suite: pytest.Pytester) -> None:
+    result = suite.runpytest(*FAST, "--perf-save", "--perf-keep-runs=2")
+    result.assert_outcomes(passed=2)
+    path = suite.path / ".perfguard" / "baseline.toml"
+    result.stdout.fnmatch_lines([f"perfguard: saved 2 benchmark(s) to {path}"])
+    for _ in range(2):
+        suite.runpytest(*FAST, "--perf-save", "--perf-keep-runs=2").assert_outcomes(passed=2)
+    saved = storage.load(path)
+    assert set(saved.entries) == {"test_suite.py::test_steady", "test_suite.py::test_other"}
+    steady = saved.entries["test_suite.py::test_steady"]
+    assert len(steady.runs) == 2
+    assert steady.runs[-1].median_ns == 1000.0
+    assert steady.runs[-1].ref_ratio == pytest.approx(1.0)
+
+
+def test_a_partial_run_keeps_the_other_entries(suite: pytest.Pytester) -> None:
+    suite.runpytest(*FAST, "--perf-save").assert_outcomes(passed=2)
+    suite.runpytest(*FAST, "--perf-save", "-k", "steady").assert_outcomes(passed=1, deselected=1)
+    saved = storage.load(suite.path / ".perfguard" / "baseline.toml")
+    assert len(saved.entries["test_suite.py::test_steady"].runs) == 2
+    assert len(saved.entries["test_suite.py::test_other"].runs) == 1
+
+
+def test_compare_without_a_baseline_warns_and_passes(suite: pytest.Pytester) -> None:
+    result = suite.runpytest(*FAST, "--perf-compare")
+    result.assert_outcomes(passed=2)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        ["perfguard: no baseline at *baseline.toml: every benchmark is new. Record one with*"]
+    )
+
+
+def test_unchanged_code_passes_and_a_slowdown_fails_its_own_test(suite: pytest.Pytester) -> None:
+    write_baseline(
+        suite,
+        baseline_with(
+            {
+                "test_suite.py::test_steady": STEADY,
+                "test_suite.py::test_other": tuple(m / 2 for m in STEADY),  # now 2x slower
+            }
+        ),
+    )
+    result = suite.runpytest(*FAST, "--perf-compare")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_suite.py::test_other: performance regression",
+            "  time/op regressed: 500 ns -> 2.00 us (+300.0% [[]*], p=*)",
+            "    rule: time regressed +300.0% (*5 saved runs*Bonferroni-adjusted p < 0.05 over 2*",
+            "  If this change is intended, accept it: rerun with --perf-save and commit *",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*- perfguard: comparison with *baseline.toml -*",
+            "benchmark*baseline*now*change [[]95% CI]*p*verdict*detects",
+            "test_suite.py::test_steady *1.00 us*1.00 us*unchanged*",
+            "test_suite.py::test_other *500 ns*2.00 us*+300.0%*regressed*",
+        ]
+    )
+    assert "FAILED test_suite.py::test_other" in result.stdout.str()
+
+
+def test_warn_only_reports_without_failing(suite: pytest.Pytester) -> None:
+    write_baseline(suite, baseline_with({"test_suite.py::test_other": (500.0,) * 5}))
+    result = suite.runpytest(*FAST, "--perf-compare", "--perf-warn-only")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["test_suite.py::test_other *regressed (advisory)*"])
+
+
+def test_another_cpu_makes_time_advisory_unless_strict(suite: pytest.Pytester) -> None:
+    write_baseline(
+        suite,
+        baseline_with({"test_suite.py::test_other": (500.0,) * 5}, cpu_model="Another CPU"),
+    )
+    result = suite.runpytest(*FAST, "--perf-compare")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["test_suite.py::test_other *regressed (advisory)*"])
+    suite.runpytest(*FAST, "--perf-compare", "--perf-strict").assert_outcomes(passed=1, failed=1)
+
+
+def test_a_run_with_regressions_does_not_become_the_baseline(suite: pytest.Pytester) -> None:
+    path = write_baseline(suite, baseline_with({"test_suite.py::test_other": STEADY}))
+    before = path.read_bytes()
+    result = suite.runpytest(*FAST, "--perf-compare", "--perf-save")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "perfguard: baseline not updated: 1 benchmark(s) regressed; to accept them "
+            "intentionally, rerun with --perf-save alone and commit *baseline.toml"
+        ]  # fmt: skip
+    )
+    assert path.read_bytes() == before
+    # --perf-save alone accepts the new figures.
+    suite.runpytest(*FAST, "--perf-save").assert_outcomes(passed=2)
+    assert storage.load(path).entries["test_suite.py::test_other"].runs[-1].median_ns == 2000.0
+
+
+def test_a_corrupt_baseline_is_a_usage_error_and_is_never_overwritten(
+    suite: pytest.Pytester,
+) -> None:
+    path = suite.path / ".perfguard" / "baseline.toml"
+    path.parent.mkdir()
+    path.write_text("schema_version = 1\n[benchmarks\n")
+    for flags in (("--perf-compare",), ("--perf-save",)):
+        result = suite.runpytest(*FAST, *flags)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines([f"*pytest-perfguard: {path}, line 2: not valid TOML*"])
+    assert path.read_text() == "schema_version = 1\n[benchmarks\n"
+
+
+def test_baseline_path_option_and_ini_key(suite: pytest.Pytester) -> None:
+    suite.runpytest(*FAST, "--perf-save", "--perf-baseline=custom/base.toml").assert_outcomes(
+        passed=2
+    )
+    assert (suite.path / "custom" / "base.toml").exists()
+    suite.makeini("[pytest]\nperf_baseline = ini/base.toml\n")
+    suite.runpytest(*FAST, "--perf-save").assert_outcomes(passed=2)
+    assert (suite.path / "ini" / "base.toml").exists()
+
+
+def test_the_baseline_flag_never_eats_a_test_path(suite: pytest.Pytester) -> None:
+    # `--perf-compare tests/` must run tests/, not read it as a baseline path.
+    result = suite.runpytest(*FAST, "--perf-compare", "test_suite.py")
+    result.assert_outcomes(passed=2)
+
+
+@pytest.mark.skipif(load_hooks() is None, reason="C extension not built here")
+def test_one_more_allocation_fails_the_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_allocs="""
+        def test_alloc(perf):
+            perf(object)
+        """
+    )
+    write_baseline(pytester, baseline_with({"test_allocs.py::test_alloc": STEADY}, allocs=0.0))
+    result = pytester.runpytest(*FAST, "--perf-compare")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "  allocs/op regressed: 0 -> 1 (+inf%)",
+            "    rule: allocations regressed: 0 -> 1 allocs/op (+1); changes beyond *",
+        ]
+    )
+
+
+def test_json_results_and_junit_properties(suite: pytest.Pytester) -> None:
+    write_baseline(suite, baseline_with({"test_suite.py::test_steady": STEADY}))
+    result = suite.runpytest(
+        *FAST, "--perf-compare", "--perf-json=out.json", "--junitxml=junit.xml"
+    )
+    result.assert_outcomes(passed=2)
+    document = json.loads((suite.path / "out.json").read_text())
+    assert document["schema_version"] == 1
+    assert document["environment"]["python_version"] == current_fingerprint().python_version
+    assert document["settings"]["compare"] is True
+    by_id = {b["nodeid"]: b for b in document["benchmarks"]}
+    steady = by_id["test_suite.py::test_steady"]
+    assert steady["measurement"]["median_ns"] == 1000.0
+    assert steady["comparison"]["verdict"] == "unchanged"
+    assert by_id["test_suite.py::test_other"]["comparison"]["verdict"] == "new"
+
+    tree = ET.parse(suite.path / "junit.xml")
+    props = {
+        p.get("name"): p.get("value")
+        for case in tree.iter("testcase")
+        if case.get("name") == "test_steady"
+        for p in case.iter("property")
+    }
+    assert props["perf_median_ns"] == "1000"
+    assert props["perf_verdict"] == "unchanged"
