@@ -1,4 +1,4 @@
-"""pytest-perfguard: benchmarks as tests, TOML baselines, a gate that fails only real regressions."""
+"""pytest-perfguard: benchmarks as tests, TOML baselines, a gate failing only real regressions."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ def test_results_round_trip_through_json() -> None:
             peak_memory_bytes=4096,
             peak_memory_exact=False,
             notes=("n",),
-        ),  # fmt: skip
+        ),
         settings=BenchSettings(max_time=0.2, limit_time_ns=1e6, limit_memory_bytes=10, group="g"),
         location=("t.py", 3),
     )
@@ -65,7 +65,7 @@ def test_comparisons_round_trip_through_json() -> None:
                 "time", 100.0, 130.0, 0.3, (0.2, 0.4), 0.001, Verdict.REGRESSED, "rule", 0.05, False
             ),
             MetricComparison("allocs", 2.0, 2.0, 0.0, None, None, Verdict.UNCHANGED, "r2"),
-        ),  # fmt: skip
+        ),
         notes=("x",),
     )
     assert comparison_from_dict(json.loads(json.dumps(comparison_to_dict(comparison)))) == (

@@ -166,7 +166,7 @@ def test_a_run_with_regressions_does_not_become_the_baseline(suite: pytest.Pytes
         [
             "perfguard: baseline not updated: 1 benchmark(s) regressed; to accept them "
             "intentionally, rerun with --perf-save alone and commit *baseline.toml"
-        ]  # fmt: skip
+        ]
     )
     assert path.read_bytes() == before
     # --perf-save alone accepts the new figures.

@@ -285,10 +285,11 @@ def test_counts_that_varied_between_saved_runs_get_that_much_slack() -> None:
 
 def test_a_single_benchmark_is_corrected_for_the_sessions_family() -> None:
     # The plugin decides each test alone, Bonferroni over the benchmarks it will compare.
-    alone = compare_benchmark(entry(STEADY), Observation.from_measurement(measured(113.0)),
-                              Policy(), baseline_env=FP, current_env=FP)  # fmt: skip
-    among_many = compare_benchmark(entry(STEADY), Observation.from_measurement(measured(113.0)),
-                                   Policy(), baseline_env=FP, current_env=FP, family=200)  # fmt: skip
+    now = Observation.from_measurement(measured(113.0))
+    alone = compare_benchmark(entry(STEADY), now, Policy(), baseline_env=FP, current_env=FP)
+    among_many = compare_benchmark(
+        entry(STEADY), now, Policy(), baseline_env=FP, current_env=FP, family=200
+    )
     t_alone, t_many = metric(alone, "time"), metric(among_many, "time")
     assert t_alone.p_value is not None and t_many.p_value is not None
     assert t_many.p_value == pytest.approx(min(1.0, t_alone.p_value * 200))
