@@ -186,6 +186,7 @@ class PerfSession:
         self.comparisons: dict[str, Comparison] = {}
         self.failed: set[str] = set()
         self.workers = 0
+        self.order: dict[str, int] = {}  # collection order, for a stable summary under xdist
         self.save_message = ""
 
     @pytest.hookimpl(wrapper=True)
@@ -219,6 +220,7 @@ class PerfSession:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         perf_items = [item.nodeid for item in session.items if SETTINGS_KEY in item.stash]
         self.family = self.gate.family(perf_items)
+        self.order = {item.nodeid: i for i, item in enumerate(session.items)}
 
     def record(self, item: pytest.Item, measurement: Measurement) -> None:
         settings = item.stash[SETTINGS_KEY]
@@ -329,8 +331,10 @@ class PerfSession:
         if not report.passed:
             self.failed.add(result.nodeid)
 
+    @pytest.hookimpl(optionalhook=True)  # an xdist hook: absent without xdist
     def pytest_xdist_node_collection_finished(self, node: object, ids: list[str]) -> None:
         self.workers += 1
+        self.order = {nodeid: i for i, nodeid in enumerate(ids)}  # the controller collects none
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -363,7 +367,7 @@ class PerfSession:
                 "keep_runs": options.keep,
             }
             document = results_document(
-                list(self.reported.values()),
+                self.in_order(),
                 self.comparisons,
                 self.gate.fingerprint,
                 settings,
@@ -371,8 +375,12 @@ class PerfSession:
             )
             Path(json_path).write_text(render_json(document), encoding="utf-8")
 
+    def in_order(self) -> list[BenchResult]:
+        last = len(self.order)
+        return sorted(self.reported.values(), key=lambda r: self.order.get(r.nodeid, last))
+
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        results = list(self.reported.values())
+        results = self.in_order()
         lines = render_results(results)
         if not lines and not self.save_message:
             return
@@ -401,7 +409,8 @@ class PerfSession:
             )
             return
         terminalreporter.write_sep("-", f"perfguard: comparison with {path}")
-        for line in render_comparisons(list(self.comparisons.values())):
+        compared = [self.comparisons[r.nodeid] for r in results if r.nodeid in self.comparisons]
+        for line in render_comparisons(compared):
             terminalreporter.write_line(line)
         missing = self.gate.missing(r.nodeid for r in results)
         if missing:
