@@ -1,0 +1,69 @@
+"""Every code block in README.md is run or checked here, so the documentation cannot rot."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from pytest_perfguard import storage
+
+README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+BLOCKS = re.findall(r"^```(\w*)\n(.*?)^```", README, flags=re.DOTALL | re.MULTILINE)
+FAST = ("--perf-max-time=0.01", "-p", "no:cacheprovider")
+
+
+def blocks(language: str) -> list[str]:
+    return [text for lang, text in BLOCKS if lang == language]
+
+
+def test_the_readme_opens_with_the_two_commands_ci_runs() -> None:
+    first, second = blocks("bash")[:2]
+    assert "pytest examples --perf-compare" in first
+    ci = (Path(__file__).parent.parent / ".ci" / "run").read_text()
+    assert second.strip().split("&& ")[-1] in ci  # the test command
+    assert first.strip().split("&& ")[-1] in ci  # the main job
+
+
+@pytest.mark.parametrize("code", blocks("python"), ids=lambda code: code.split("def ")[1][:20])
+def test_python_blocks_run_as_test_files(pytester: pytest.Pytester, code: str) -> None:
+    pytester.makepyfile(test_readme_block=code)
+    result = pytester.runpytest(*FAST)
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) >= 1 and "failed" not in outcomes, result.stdout.str()
+    result.stdout.fnmatch_lines(["*- perfguard: * benchmarks -*"])
+
+
+def test_quickstart_commands_work(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_readme_block=blocks("python")[0])
+    quickstart = next(b for b in blocks("bash") if "git add" in b)
+    for line in quickstart.splitlines():
+        command = shlex.split(line.split("#")[0])
+        if command and command[0] == "pytest":
+            result = pytester.runpytest(*command[1:], *FAST)
+            assert result.ret == 0, result.stdout.str()
+    assert (pytester.path / ".perfguard" / "baseline.toml").exists()
+
+
+def test_the_toml_block_is_a_valid_baseline() -> None:
+    (toml,) = blocks("toml")
+    baseline = storage.loads(toml)
+    assert "tests/test_sort.py::test_sorted" in baseline.entries
+    assert storage.dumps(baseline) == toml
+
+
+def test_the_failure_message_block_matches_a_real_failure(pytester: pytest.Pytester) -> None:
+    (sample,) = blocks("")
+    code = "import time\ndef test_parse(perf):\n    perf(time.sleep, {})\n"
+    pytester.makepyfile(test_parse=code.format(0.0002))
+    for _ in range(3):
+        pytester.runpytest(*FAST, "--perf-save").assert_outcomes(passed=1)
+    pytester.makepyfile(test_parse=code.format(0.004))  # 20x slower
+    result = pytester.runpytest(*FAST, "--perf-compare")
+    result.assert_outcomes(failed=1)
+    for line in sample.splitlines():
+        if line.lstrip().startswith(("time/op", "rule:", "If this change")):
+            prefix = line.split(":")[0]
+            assert any(out.startswith(prefix) for out in result.outlines), prefix
