@@ -1,0 +1,50 @@
+"""Render failing regressions as GitHub Actions `::error` workflow commands (pure)."""
+
+# No `from __future__ import annotations`: it would bind the name `annotations`, which this
+# module's public function needs; every annotation here is valid at runtime on Python 3.10.
+
+from collections.abc import Sequence
+
+from pytest_perfguard.model import BenchResult, Comparison
+from pytest_perfguard.report.terminal import describe_metric
+
+__all__ = ["annotations", "escape_data", "escape_property"]
+
+
+def escape_data(text: str) -> str:
+    """Escape a command's message: GitHub decodes these three and ends the command at a newline."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a property value, where `:` ends the properties and `,` separates them."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _test_name(nodeid: str) -> str:
+    # The file is already in the annotation; the title names the test within it.
+    return nodeid.split("::", 1)[1] if "::" in nodeid else nodeid
+
+
+def annotations(comparisons: Sequence[Comparison], results: Sequence[BenchResult]) -> list[str]:
+    """One `::error` command per benchmark failing on a non-advisory regression.
+
+    The annotation points at the test function when its result carries a location (path
+    relative to the rootdir, 1-based line); without one it is still emitted, unanchored.
+    """
+    locations = {r.nodeid: r.location for r in results if r.location is not None}
+    commands = []
+    for c in comparisons:
+        if not c.failing:
+            continue
+        properties = []
+        location = locations.get(c.nodeid)
+        if location is not None:
+            path, line = location
+            properties += [f"file={escape_property(path)}", f"line={line}"]
+        properties.append(
+            f"title={escape_property(f'perfguard: {_test_name(c.nodeid)} regressed')}"
+        )
+        message = "; ".join(describe_metric(m) for m in c.failing)
+        commands.append(f"::error {','.join(properties)}::{escape_data(message)}")
+    return commands

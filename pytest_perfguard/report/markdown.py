@@ -1,0 +1,248 @@
+"""Render comparisons and measurements as Markdown for a PR comment or a job summary (pure)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+from pytest_perfguard.model import BenchResult, Comparison, MetricComparison, Verdict
+from pytest_perfguard.report.terminal import describe_metric
+from pytest_perfguard.units import format_bytes, format_time
+
+__all__ = ["headline", "render_markdown"]
+
+_METRIC_NAMES = {"time": "time/op", "allocs": "allocs/op", "bytes": "B/op", "memory": "peak mem"}
+# Rows are ordered by how much a reviewer needs to see them: what fails the build first.
+_RANK = {
+    Verdict.REGRESSED: 1,  # rank 0 is a non-advisory regression, decided in _rank
+    Verdict.IMPROVED: 2,
+    Verdict.NOT_COMPARABLE: 3,
+    Verdict.UNCHANGED: 4,
+    Verdict.NEW: 5,
+    Verdict.MISSING: 6,
+}
+_ICONS = {
+    Verdict.REGRESSED: "⚠️",  # only failing regressions get ❌, see _verdict_cell
+    Verdict.IMPROVED: "✅",
+    Verdict.NOT_COMPARABLE: "❔",
+    Verdict.UNCHANGED: "",
+    Verdict.NEW: "🆕",
+    Verdict.MISSING: "",
+}
+
+
+def code(text: str) -> str:
+    """`text` as an inline code span that is safe inside a table cell.
+
+    A fence longer than any backtick run inside keeps backticks literal; pipes are escaped
+    because GFM splits table cells on them even inside code spans.
+    """
+    text = text.replace("\r", " ").replace("\n", " ")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}".replace("|", "\\|")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def headline(
+    comparisons: Sequence[Comparison], results: Sequence[BenchResult] = (), *, icons: bool = True
+) -> str:
+    """One line a reviewer reads first: failing regressions, out of how many benchmarks."""
+    if not comparisons:
+        if not results:
+            return "no benchmarks measured"
+        text = f"{_plural(len(results), 'benchmark')} measured (not compared with a baseline)"
+        return f"⏱️ {text}" if icons else text
+    compared = [c for c in comparisons if c.verdict is not Verdict.MISSING]
+    failing = sum(1 for c in comparisons if c.failing)
+    advisory = sum(1 for c in comparisons if c.verdict is Verdict.REGRESSED and not c.failing)
+    extras = [f"{advisory} advisory"] if advisory else []
+    for verdict in (Verdict.IMPROVED, Verdict.NEW, Verdict.NOT_COMPARABLE, Verdict.MISSING):
+        n = sum(1 for c in comparisons if c.verdict is verdict)
+        if n:
+            extras.append(f"{n} {verdict.value}")
+    tail = f" ({', '.join(extras)})" if extras else ""
+    total = _plural(len(compared), "benchmark")
+    if failing:
+        text, icon = f"{_plural(failing, 'regression')} in {total}{tail}", "❌ "
+    else:
+        text, icon = f"no regression in {total}{tail}", "✅ "
+    return icon + text if icons else text
+
+
+def _rank(c: Comparison) -> int:
+    return 0 if c.failing else _RANK[c.verdict]
+
+
+def _value(metric: str, value: float | None) -> str:
+    if value is None or math.isnan(value):
+        return "n/a"
+    if metric == "time":
+        return format_time(value)
+    if metric in ("bytes", "memory"):
+        return format_bytes(value)
+    return f"{value:.4g}"
+
+
+def _change(m: MetricComparison) -> str:
+    if math.isnan(m.change):
+        return "n/a"
+    if math.isinf(m.change):
+        return "+inf%"
+    text = f"{m.change:+.1%}"
+    if m.interval is not None:
+        text += f" [{m.interval[0]:+.1%}, {m.interval[1]:+.1%}]"
+    return text
+
+
+def _verdict_cell(c: Comparison) -> str:
+    if c.failing:
+        names = ", ".join(_METRIC_NAMES.get(m.metric, m.metric) for m in c.failing)
+        return f"❌ regressed: {names}"
+    changed = [m for m in c.metrics if m.verdict is c.verdict]
+    text = c.verdict.value
+    if changed and c.verdict in (Verdict.REGRESSED, Verdict.IMPROVED):
+        text += ": " + ", ".join(_METRIC_NAMES.get(m.metric, m.metric) for m in changed)
+    if c.verdict is Verdict.REGRESSED:
+        text += " (advisory)"
+    return f"{_ICONS[c.verdict]} {text}".strip()
+
+
+def _row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str) -> list[str]:
+    """A GFM table; `align` has one letter per column: l (text) or r (figures)."""
+    rule = ["---:" if a == "r" else "---" for a in align]
+    return [_row(header), _row(rule), *(_row(r) for r in rows)]
+
+
+def _comparison_table(comparisons: Sequence[Comparison]) -> list[str]:
+    header = ["benchmark", "baseline", "now", "change [95% CI]", "p", "verdict", "detects"]
+    rows = []
+    for c in comparisons:
+        time = next((m for m in c.metrics if m.metric == "time"), None)
+        figures = ["", "", "", ""]
+        detects = ""
+        if time is not None:
+            p = "" if time.p_value is None else f"{time.p_value:.2g}"
+            figures = [
+                _value("time", time.baseline),
+                _value("time", time.current),
+                _change(time),
+                p,
+            ]
+            detects = "" if time.detectable is None else f">{time.detectable:.0%}"
+        rows.append([code(c.nodeid), *figures, _verdict_cell(c), detects])
+    return _table(header, rows, "lrrrrlr")
+
+
+def _other_metrics(comparisons: Sequence[Comparison]) -> list[str]:
+    rows = []
+    for c in comparisons:
+        for m in c.metrics:
+            if m.metric == "time" or m.verdict is Verdict.UNCHANGED:
+                continue
+            verdict = m.verdict.value
+            if m.verdict is Verdict.REGRESSED:
+                verdict = "⚠️ regressed (advisory)" if m.advisory else "❌ regressed"
+            name = _METRIC_NAMES.get(m.metric, m.metric)
+            rows.append(
+                [
+                    code(c.nodeid),
+                    name,
+                    _value(m.metric, m.baseline),
+                    _value(m.metric, m.current),
+                    _change(m),
+                    verdict,
+                ]
+            )
+    if not rows:
+        return []
+    header = ["benchmark", "metric", "baseline", "now", "change", "verdict"]
+    return ["", "Other metrics that changed:", "", *_table(header, rows, "llrrrl")]
+
+
+def _rules(comparisons: Sequence[Comparison]) -> list[str]:
+    lines = []
+    for c in comparisons:
+        for m in c.metrics:
+            if m.verdict is Verdict.REGRESSED:
+                # The rule is prose from verdict.py; a pipe or backtick in it cannot break a list.
+                lines.append(f"- {code(c.nodeid)}: {describe_metric(m)}: {m.rule}")
+    if not lines:
+        return []
+    return [
+        "",
+        "<details><summary>Why each regression was called</summary>",
+        "",
+        *lines,
+        "",
+        "</details>",
+    ]
+
+
+def _measurements(results: Sequence[BenchResult]) -> list[str]:
+    header = ["benchmark", "time/op", "spread", "allocs/op", "B/op", "peak mem"]
+    rows = []
+    for r in results:
+        m = r.measurement
+        spread = f"±{m.spread_ns / m.median_ns:.1%}" if m.median_ns > 0 else "n/a"
+        allocs = "n/a" if m.allocs_per_op is None else f"{m.allocs_per_op:.4g}"
+        peak = _value("memory", m.peak_memory_bytes)
+        if m.peak_memory_bytes is not None and not m.peak_memory_exact:
+            peak = "≥" + peak  # a lower bound (no kernel high-water mark on this platform)
+        rows.append(
+            [
+                code(r.nodeid),
+                format_time(m.median_ns),
+                spread,
+                allocs,
+                _value("bytes", m.bytes_per_op),
+                peak,
+            ]
+        )
+    return _table(header, rows, "lrrrrr")
+
+
+def render_markdown(
+    comparisons: Sequence[Comparison],
+    results: Sequence[BenchResult],
+    *,
+    baseline_path: str | None,
+    notes: Sequence[str] = (),
+) -> str:
+    """A Markdown report: headline, comparison (failing first), then every measurement.
+
+    With comparisons, the measurements are collapsed under `<details>`; without (a plain run),
+    they are the report.
+    """
+    lines = [f"### perfguard: {headline(comparisons, results)}", ""]
+    if comparisons:
+        where = code(baseline_path) if baseline_path else "the baseline"
+        lines += [f"Compared with {where}; the table shows time per op.", ""]
+        ordered = sorted(comparisons, key=_rank)  # stable: same rank keeps the run's order
+        lines += _comparison_table(ordered)
+        lines += _other_metrics(ordered)
+        lines += _rules(ordered)
+    if results:
+        if comparisons:
+            summary = f"All measurements ({_plural(len(results), 'benchmark')})"
+            lines += [
+                "",
+                f"<details><summary>{summary}</summary>",
+                "",
+                *_measurements(results),
+                "",
+                "</details>",
+            ]
+        else:
+            lines += _measurements(results)
+    if notes:
+        lines += ["", *(f"- {note}" for note in notes)]
+    return "\n".join(lines).rstrip("\n") + "\n"
