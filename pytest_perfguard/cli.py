@@ -1,0 +1,455 @@
+"""The `perfguard` console script: show, compare and merge baselines and results offline."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import json
+import math
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pytest_perfguard import __version__, codec, environment, storage
+from pytest_perfguard.model import Baseline, BenchResult, Comparison, Fingerprint, Verdict
+from pytest_perfguard.report import json as json_report
+from pytest_perfguard.report.markdown import headline, render_markdown
+from pytest_perfguard.report.terminal import describe_metric, render_comparisons, render_results
+from pytest_perfguard.settings import parse_count, parse_fraction
+from pytest_perfguard.units import format_bytes, format_time
+from pytest_perfguard.verdict import Policy, compare_all, compare_baselines
+
+__all__ = ["InputError", "Results", "build_parser", "main", "read_input"]
+
+T = TypeVar("T")
+
+_FORMATS = (
+    "FILE is a baseline (TOML, written by --perf-save) or a results document (JSON, written by "
+    "--perf-json): a file whose text starts with '{' or whose name ends in .json is read as "
+    "JSON, anything else as TOML."
+)
+
+
+class InputError(Exception):
+    """A file the command cannot use; the message starts with the file's name."""
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    """A `--perf-json` results document, read back."""
+
+    fingerprint: Fingerprint
+    created: datetime
+    results: tuple[BenchResult, ...]
+
+
+def read_input(path: str) -> Baseline | Results:
+    """Read a baseline or a results document (see _FORMATS); InputError when it is neither."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text, so neither a baseline nor results") from None
+    # A TOML document cannot start with '{', a JSON object must: the content decides, and the
+    # name only picks which parser explains a broken file.
+    if text.lstrip().startswith("{") or path.lower().endswith(".json"):
+        return _parse_results(path, text)
+    try:
+        return storage.loads(text, source=path)
+    except storage.BaselineError as exc:
+        hint = " (expected a perfguard baseline TOML or --perf-json results JSON)"
+        raise InputError(str(exc) + (hint if "not valid TOML" in exc.problem else "")) from None
+
+
+def _parse_results(path: str, text: str) -> Results:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}, line {exc.lineno}: not valid JSON: {exc.msg}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
+        raise InputError(f"{path}: JSON, but not perfguard results (no benchmarks list)")
+    version, reads = doc.get("schema_version"), json_report.SCHEMA_VERSION
+    if type(version) is not int or version != reads:
+        newer = type(version) is int and version > reads
+        raise InputError(
+            f"{path}: results schema_version {version!r} is "
+            f"{'from a newer perfguard' if newer else 'unknown'}; this perfguard ({__version__}) "
+            f"reads schema_version {reads}" + ("; upgrade pytest-perfguard" if newer else "")
+        )
+    try:
+        fingerprint = _fingerprint(doc.get("environment"))
+        created = _timestamp(doc.get("created"))
+    except ValueError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    results = []
+    for i, raw in enumerate(doc["benchmarks"]):
+        try:
+            results.append(_checked(codec.result_from_dict(raw)))
+        except KeyError as exc:
+            raise InputError(f"{path}: benchmarks[{i}]: missing key {exc}") from None
+        except (TypeError, ValueError, IndexError) as exc:
+            raise InputError(f"{path}: benchmarks[{i}]: {exc}") from None
+    return Results(fingerprint, created, tuple(results))
+
+
+def _fingerprint(env: object) -> Fingerprint:
+    if not isinstance(env, dict):
+        raise ValueError("environment: missing or not an object")
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(Fingerprint):
+        kind = int if field.type == "int" else str
+        value = env.get(field.name)
+        if type(value) is not kind:
+            raise ValueError(f"environment.{field.name}: expected {kind.__name__}, got {value!r}")
+        values[field.name] = value
+    return Fingerprint(**values)
+
+
+def _timestamp(text: object) -> datetime:
+    try:
+        assert isinstance(text, str)
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))  # 3.10 rejects "Z"
+    except (AssertionError, ValueError):
+        raise ValueError(f"created: expected an ISO 8601 date-time, got {text!r}") from None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+
+
+def _checked(result: BenchResult) -> BenchResult:
+    """Types the codec passes through unchecked; a wrong one would crash later, far from here."""
+    m = result.measurement
+    names = ("median_ns", "spread_ns", "rounds", "loops", "gc_collections_per_op")
+    maybe = ("allocs_per_op", "bytes_per_op", "peak_memory_bytes")
+    values = [(n, getattr(m, n)) for n in names] + [(n, getattr(m, n)) for n in maybe]
+    values += [(f"samples_ns[{i}]", v) for i, v in enumerate(m.samples_ns)]
+    values += [(f"ref_ratios[{i}]", v) for i, v in enumerate(m.ref_ratios)]
+    for name, value in [*values, ("settings.min_effect", result.settings.min_effect)]:
+        if type(value) not in (int, float) and not (value is None and name in maybe):
+            raise ValueError(f"measurement.{name}: expected a number, got {value!r}")
+    if not isinstance(result.nodeid, str) or not result.nodeid:
+        raise ValueError(f"nodeid: expected a string, got {result.nodeid!r}")
+    return result
+
+
+def _describe_env(fingerprint: Fingerprint | None) -> str:
+    if fingerprint is None:
+        return "environment: not recorded"
+    f = fingerprint
+    return (
+        f"environment: {f.python_implementation} {f.python_version} on {f.os} {f.arch}, "
+        f"{f.cpu_model} ({f.cpu_count} CPUs), perfguard {f.perfguard_version}"
+    )
+
+
+def _align(header: list[str], rows: Sequence[list[str] | str]) -> list[str]:
+    """Text columns: the first left-aligned, figures right-aligned; str rows are headings."""
+    cells = [header, *(r for r in rows if isinstance(r, list))]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
+
+    def line(row: list[str]) -> str:
+        rest = (cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True))
+        return "  ".join([row[0].ljust(widths[0]), *rest]).rstrip()
+
+    return [line(header), *(line(r) if isinstance(r, list) else r for r in rows)]
+
+
+def _baseline_lines(baseline: Baseline) -> list[str]:
+    header = "benchmark,runs,newest run,time/op,run spread,ref ratio,allocs/op,B/op,peak mem"
+    rows: list[list[str] | str] = []
+    entries = sorted(baseline.entries.values(), key=lambda e: (e.group is not None, e.group or ""))
+    group: str | None = None
+    for entry in entries:
+        if entry.group is not None and entry.group != group:
+            group = entry.group
+            rows.append(f"group {group}:")
+        newest, medians = entry.runs[-1], sorted(r.median_ns for r in entry.runs)
+        middle = medians[len(medians) // 2]
+        spread = f"{(medians[-1] - medians[0]) / middle:.1%}" if len(medians) > 1 else "n/a"
+        figures = (newest.ref_ratio, newest.allocs_per_op)
+        sizes = (newest.bytes_per_op, newest.peak_memory_bytes)
+        rows.append(
+            [
+                ("  " if entry.group else "") + entry.nodeid,
+                str(len(entry.runs)),
+                newest.timestamp,
+                format_time(newest.median_ns),
+                spread,
+                *("n/a" if v is None else f"{v:.4g}" for v in figures),
+                *("n/a" if v is None else format_bytes(v) for v in sizes),
+            ]
+        )
+    notes = "run spread: (slowest - fastest) / median time/op of the saved runs"
+    return [*_align(header.split(","), rows), notes] if rows else ["no benchmarks"]
+
+
+def _show(args: argparse.Namespace) -> int:
+    data = read_input(args.file)
+    if isinstance(data, Results):
+        print(
+            f"{args.file}: results of {len(data.results)} benchmark(s), created "
+            f"{data.created.isoformat()}"
+        )
+        print(_describe_env(data.fingerprint), end="\n\n")
+        print("\n".join(render_results(data.results) or ["no benchmarks"]))
+    else:
+        print(f"{args.file}: baseline, {len(data.entries)} benchmark(s), newest run of each")
+        print(_describe_env(data.fingerprint), end="\n\n")
+        print("\n".join(_baseline_lines(data)))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    old, new = read_input(args.old), read_input(args.new)
+    if isinstance(old, Results):
+        raise InputError(
+            f"{args.old}: results JSON holds one run, no saved history: OLD must be a baseline "
+            "TOML (NEW may be either)"
+        )
+    policy = Policy(alpha=args.alpha, strict=args.strict, warn_only=args.warn_only)
+    if args.min_effect is not None:
+        policy = dataclasses.replace(policy, min_effect=args.min_effect)
+    results: tuple[BenchResult, ...] = ()
+    if isinstance(new, Results):
+        # Results carry each benchmark's resolved settings, so its own min_effect applies (as
+        # in the plugin) unless --min-effect overrides it.
+        results = new.results
+        if args.min_effect is not None:
+            results = tuple(_with_min_effect(r, args.min_effect) for r in results)
+        comparisons = compare_all(old, results, new.fingerprint, policy, suite_complete=True)
+    else:
+        comparisons = compare_baselines(old, new, policy)
+    notes = []
+    differs = old.fingerprint and new.fingerprint and _differences(old.fingerprint, new)
+    if differs:
+        counted = "count (--strict)" if args.strict else "are advisory (--strict counts them)"
+        notes.append(f"environments differ ({differs}): time verdicts {counted}")
+    if args.markdown:
+        text = render_markdown(comparisons, results, baseline_path=args.old, notes=notes)
+        _write_text(args.markdown, text)
+    print("\n".join([*render_comparisons(comparisons), *_details(comparisons)]))
+    for note in notes:
+        print(f"note: {note}")
+    print(f"perfguard: {headline(comparisons, results, icons=False)}")
+    return 1 if any(c.failing for c in comparisons) else 0
+
+
+def _with_min_effect(result: BenchResult, min_effect: float) -> BenchResult:
+    settings = dataclasses.replace(result.settings, min_effect=min_effect)
+    return dataclasses.replace(result, settings=settings)
+
+
+def _differences(old: Fingerprint, new: Baseline | Results) -> str:
+    return "; ".join(environment.differences(old, new.fingerprint)) if new.fingerprint else ""
+
+
+def _details(comparisons: Sequence[Comparison]) -> list[str]:
+    lines = []
+    for title, advisory in (("regressions", False), ("advisory regressions (not failing)", True)):
+        found = [
+            (c, m)
+            for c in comparisons
+            for m in c.metrics
+            if m.verdict is Verdict.REGRESSED and m.advisory is advisory
+        ]
+        if found:
+            lines += ["", f"{title}:"]
+        for c, m in found:
+            lines += [f"  {c.nodeid}", f"    {describe_metric(m)}", f"      rule: {m.rule}"]
+    return lines
+
+
+def _write_text(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write it: {exc.strerror or exc}") from None
+
+
+def _merge(args: argparse.Namespace) -> int:
+    baselines = []
+    for path in args.inputs:
+        data = read_input(path)
+        if isinstance(data, Results):
+            raise InputError(
+                f"{path}: results JSON, not a baseline: merge takes baseline TOML files"
+            )
+        baselines.append(data)
+    out = Path(args.output)
+    if out.is_dir():
+        raise InputError(f"{args.output}: is a directory")
+    if out.exists() and not args.force and not any(_same_file(out, p) for p in args.inputs):
+        # Replacing a file the user did not name as an input would lose whatever it held.
+        raise InputError(
+            f"{args.output}: already exists and is not one of the inputs; "
+            "add it as an input to keep its entries, or pass --force to replace it"
+        )
+    first = baselines[0].fingerprint
+    for path, other in zip(args.inputs[1:], baselines[1:], strict=True):
+        if first is not None and (differs := _differences(first, other)):
+            # The merge rule then keeps whole entries instead of combining runs: say so.
+            print(
+                f"note: {path} differs from {args.inputs[0]} ({differs}): a benchmark in "
+                "both keeps only the entry with the newer run"
+            )
+    merged = functools.reduce(lambda a, b: storage.merge_baselines(a, b, keep=args.keep), baselines)
+    try:
+        storage.save(out, merged)
+    except OSError as exc:
+        raise InputError(f"{args.output}: cannot write it: {exc.strerror or exc}") from None
+    print(f"merged {len(baselines)} file(s), {len(merged.entries)} benchmark(s), into {out}")
+    return 0
+
+
+def _same_file(a: Path, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _alpha(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 1:
+        raise ValueError(f"expected a number between 0 and 1, got {text!r}")
+    return value
+
+
+def _checked_by(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse type from a parser raising ValueError, keeping its message."""
+
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
+
+
+_SHOW_HELP = (
+    "Print the environment and a table of benchmarks: the newest run of each benchmark for a "
+    f"baseline, the measurements for results. {_FORMATS}"
+)
+_COMPARE_HELP = """\
+Compare the newest run of each benchmark in NEW with the saved runs in OLD, with the
+plugin's verdict rules; print a benchstat-like table and the rule behind each regression.
+
+OLD is a baseline TOML; NEW is a baseline TOML or --perf-json results (read as JSON when its
+text starts with '{' or its name ends in .json).
+"""
+_COMPARE_EPILOG = """\
+Exit status: 1 when any benchmark regressed (not advisory), 0 otherwise, 2 on bad input.
+Benchmarks only in OLD are reported missing and never fail.
+"""
+_MERGE_HELP = """\
+Merge baseline files, e.g. those saved by the shards of a split CI run, into OUT.
+Every input is read and checked before anything is written.
+"""
+_MERGE_RULE = """\
+Conflict rule, per benchmark (node id), folding the inputs left to right:
+  - in one input only: taken as it is;
+  - in both, same environment (Python implementation and minor version, OS, architecture and
+    CPU model) and the same Python: the saved runs are combined in time order, a run present in
+    both (shards started from the same committed baseline) counted once, and the newest --keep
+    runs kept;
+  - in both, different environments: the entry whose newest run is newer is kept whole, since
+    runs from different machines must never pass for run-to-run variation.
+The output carries the environment of the input holding the newest run. OUT is written
+atomically; an existing OUT that is not one of the inputs is never replaced without --force.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `perfguard` argument parser, with a description and --help on every command."""
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="perfguard",
+        description="Inspect, compare and merge pytest-perfguard baselines and results.",
+        epilog="Exit status: 0 ok, 1 regression (compare), 2 bad input.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add = commands.add_parser
+
+    show = add("show", help="print a baseline or a results file", description=_SHOW_HELP)
+    show.add_argument("file", metavar="FILE")
+    show.set_defaults(run=_show)
+
+    compare = add(
+        "compare",
+        help="compare NEW against the saved runs of OLD",
+        formatter_class=raw,
+        description=_COMPARE_HELP,
+        epilog=_COMPARE_EPILOG,
+    )
+    compare.add_argument("old", metavar="OLD", help="baseline TOML (the saved runs)")
+    compare.add_argument("new", metavar="NEW", help="baseline TOML or results JSON")
+    option = compare.add_argument
+    option("--strict", action="store_true", help="time counts across a different CPU or Python")
+    option("--warn-only", action="store_true", help="every verdict advisory: exit 0")
+    option(
+        "--alpha",
+        type=_checked_by(_alpha),
+        default=Policy().alpha,
+        metavar="A",
+        help="false-failure rate over all time comparisons, Holm (default %(default)s)",
+    )
+    option(
+        "--min-effect",
+        type=_checked_by(parse_fraction),
+        metavar="PCT",
+        help="smallest time change that may fail, e.g. 10%% (default: each benchmark's own "
+        "setting when NEW is results JSON, else 10%%)",
+    )
+    option("--markdown", metavar="PATH", help="also write a Markdown report to PATH")
+    compare.set_defaults(run=_compare)
+
+    merge = add(
+        "merge",
+        help="merge baselines (shards of a split CI run) into one",
+        formatter_class=raw,
+        description=_MERGE_HELP,
+        epilog=_MERGE_RULE,
+    )
+    merge.add_argument("inputs", nargs="+", metavar="BASELINE")
+    option = merge.add_argument
+    option("-o", "--output", required=True, metavar="OUT", help="the file to write")
+    option("--force", action="store_true", help="replace OUT even if it is not an input")
+    option(
+        "--keep",
+        type=_checked_by(lambda text: parse_count(text, 1)),
+        default=storage.DEFAULT_KEEP,
+        metavar="N",
+        help="runs kept where runs are combined (default %(default)s, as --perf-keep-runs)",
+    )
+    merge.set_defaults(run=_merge)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (argparse's own errors included)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        status: int = args.run(args)
+    except InputError as exc:
+        print(f"perfguard: error: {exc}", file=sys.stderr)
+        return 2
+    return status
