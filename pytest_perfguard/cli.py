@@ -131,12 +131,12 @@ def _checked(result: BenchResult) -> BenchResult:
     m = result.measurement
     names = ("median_ns", "spread_ns", "rounds", "loops", "gc_collections_per_op")
     maybe = ("allocs_per_op", "bytes_per_op", "peak_memory_bytes")
-    values = [(n, getattr(m, n)) for n in names] + [(n, getattr(m, n)) for n in maybe]
-    values += [(f"samples_ns[{i}]", v) for i, v in enumerate(m.samples_ns)]
-    values += [(f"ref_ratios[{i}]", v) for i, v in enumerate(m.ref_ratios)]
+    values = [(f"measurement.{n}", getattr(m, n)) for n in (*names, *maybe)]
+    values += [(f"measurement.samples_ns[{i}]", v) for i, v in enumerate(m.samples_ns)]
+    values += [(f"measurement.ref_ratios[{i}]", v) for i, v in enumerate(m.ref_ratios)]
     for name, value in [*values, ("settings.min_effect", result.settings.min_effect)]:
-        if type(value) not in (int, float) and not (value is None and name in maybe):
-            raise ValueError(f"measurement.{name}: expected a number, got {value!r}")
+        if type(value) not in (int, float) and not (value is None and name[12:] in maybe):
+            raise ValueError(f"{name}: expected a number, got {value!r}")
     if not isinstance(result.nodeid, str) or not result.nodeid:
         raise ValueError(f"nodeid: expected a string, got {result.nodeid!r}")
     return result
