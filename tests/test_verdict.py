@@ -296,3 +296,19 @@ def test_a_single_benchmark_is_corrected_for_the_sessions_family() -> None:
     assert "Bonferroni-adjusted p < 0.05 over 200 time comparisons" in t_many.rule
     assert t_many.detectable is not None and t_alone.detectable is not None
     assert t_many.detectable > t_alone.detectable
+
+
+def test_peak_memory_that_varied_between_saved_runs_gets_that_much_slack() -> None:
+    base = entry(STEADY, peak=10 * MiB)
+    varied = dataclasses.replace(
+        base,
+        runs=tuple(
+            dataclasses.replace(r, peak_memory_bytes=p * MiB)
+            for r, p in zip(base.runs, (10, 14, 12, 11, 13), strict=True)
+        ),
+    )
+    # Median 12 MiB; seen range 4 MiB, so up to 12 + 8 MiB is noise here.
+    assert not one(varied, measured(100.0, peak=19 * MiB)).failing
+    assert metric(one(varied, measured(100.0, peak=21 * MiB)), "memory").verdict is (
+        Verdict.REGRESSED
+    )
