@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -14,6 +15,23 @@ from pytest_perfguard.memory import allocation_pass
 from pytest_perfguard.model import BenchSettings, Measurement
 from pytest_perfguard.peak import PeakTracker
 from pytest_perfguard.timing import Kind, RoundResult, gc_collections
+
+
+def bind_fixtures(
+    function: Callable[..., object], values: dict[str, object]
+) -> Callable[[], object]:
+    """A test function with its fixture values bound once, positionally where possible:
+    a partial with keywords would build a dict on every call and count it as the test's."""
+    positional: list[object] = []
+    keywords: dict[str, object] = {}
+    for name, parameter in inspect.signature(function).parameters.items():
+        if name not in values:
+            continue
+        if parameter.kind is parameter.KEYWORD_ONLY or keywords:
+            keywords[name] = values[name]
+        else:
+            positional.append(values[name])
+    return functools.partial(function, *positional, **keywords)
 
 
 class PerfUsageError(Exception):

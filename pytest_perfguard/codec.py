@@ -159,3 +159,20 @@ def comparison_from_dict(d: Mapping[str, Any]) -> Comparison:
         metrics=tuple(metric_from_dict(m) for m in d["metrics"]),
         notes=tuple(d["notes"]),
     )
+
+
+def junit_properties(m: Measurement, comparison: Comparison | None) -> list[tuple[str, str]]:
+    """A perf test's figures and verdict as JUnit XML properties (strings, units in names)."""
+    properties = [
+        ("perf_median_ns", f"{m.median_ns:.6g}"),
+        ("perf_rounds_x_loops", f"{m.rounds}x{m.loops}"),
+        ("perf_allocs_per_op", "n/a" if m.allocs_per_op is None else f"{m.allocs_per_op:g}"),
+        ("perf_bytes_per_op", "n/a" if m.bytes_per_op is None else f"{m.bytes_per_op:g}"),
+        (
+            "perf_peak_memory_bytes",
+            "n/a" if m.peak_memory_bytes is None else str(m.peak_memory_bytes),
+        ),
+    ]
+    if comparison is not None:
+        properties.append(("perf_verdict", comparison.verdict.value))
+    return properties

@@ -1,10 +1,15 @@
-"""pytest hooks, options, marker and fixture: the only module that imports pytest."""
+"""pytest hooks, options, marker and fixture: the only module that imports pytest.
+
+Each hook reads pytest objects, calls the core, and writes the result back. Results travel to
+the summary on the test reports (`report.perfguard`), so a serial run and an xdist controller
+collect them the same way.
+"""
 
 from __future__ import annotations
 
 import functools
-import inspect
-from collections.abc import Callable, Generator
+import os
+from collections.abc import Generator
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,111 +17,41 @@ from typing import Any
 
 import pytest
 
-from pytest_perfguard.bench import Perf, PerfUsageError
+from pytest_perfguard import codec, options
+from pytest_perfguard.bench import Perf, PerfUsageError, bind_fixtures
 from pytest_perfguard.budgets import check_budgets
-from pytest_perfguard.codec import (
-    comparison_from_dict,
-    comparison_to_dict,
-    result_from_dict,
-    result_to_dict,
-)
 from pytest_perfguard.engine import Engine
 from pytest_perfguard.environment import current_fingerprint
-from pytest_perfguard.gate import DEFAULT_BASELINE, Gate, GateOptions
+from pytest_perfguard.gate import Gate, GateOptions
 from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, Measurement
-from pytest_perfguard.report.json import render_json, results_document
-from pytest_perfguard.report.terminal import failure_message, render_comparisons, render_results
-from pytest_perfguard.settings import (
-    CONFIGURABLE,
-    SettingsError,
-    marker_settings,
-    parse_count,
-    session_defaults,
-)
+from pytest_perfguard.report import github, json, markdown, terminal
+from pytest_perfguard.settings import CONFIGURABLE, SettingsError, marker_settings, session_defaults
 from pytest_perfguard.storage import DEFAULT_KEEP, BaselineError
 from pytest_perfguard.verdict import Policy
-
-_HELP = {
-    "max_time": "seconds of measuring per benchmark, warm-up included (default 0.5)",
-    "min_rounds": "measured rounds per benchmark even past max_time (default 5)",
-    "warmup": "calls before calibration (default 3)",
-    "memory": "run the peak-memory pass: true/false (default true)",
-    "allocations": "run the allocation pass: true/false (default true)",
-    "min_effect": "smallest slowdown that may fail a comparison (default 10%)",
-}
-_SWITCHES = {
-    "off": "run perf test bodies once, unmeasured (a fast functional run)",
-    "only": "run only perf tests",
-    "save": "record the measured benchmarks in the baseline file (merged with what it holds)",
-    "compare": "compare with the baseline file; a real regression fails its test",
-    "strict": "time verdicts count even on another CPU model or Python version",
-    "warn_only": "report regressions without failing",
-}
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("perfguard", "performance benchmarks (pytest-perfguard)")
-    for name, help_text in _SWITCHES.items():
-        flag = "--perf-" + name.replace("_", "-")
-        group.addoption(
-            flag, dest=f"perf_{name}", action="store_true", default=None, help=help_text
-        )
-        parser.addini(f"perf_{name}", help_text, type="bool", default=False)
-    for name in CONFIGURABLE:
-        flag = "--perf-" + name.replace("_", "-")
-        group.addoption(
-            flag, dest=f"perf_{name}", metavar="VALUE", help=_HELP[name].replace("%", "%%")
-        )
-        parser.addini(f"perf_{name}", _HELP[name], default=None)
-    path_help = f"the baseline file (default: {DEFAULT_BASELINE} under the rootdir)"
-    group.addoption("--perf-baseline", dest="perf_baseline", metavar="PATH", help=path_help)
-    parser.addini("perf_baseline", path_help, default=None)
-    group.addoption(
-        "--perf-json", dest="perf_json", metavar="PATH", help="write every result as JSON to PATH"
-    )
-    keep_help = f"runs kept per benchmark in the baseline file (default {DEFAULT_KEEP})"
-    group.addoption("--perf-keep-runs", dest="perf_keep_runs", metavar="N", help=keep_help)
-    parser.addini("perf_keep_runs", keep_help, default=None)
-
-
-def _switch(config: pytest.Config, name: str) -> bool:
-    cli = config.getoption(f"perf_{name}")
-    return bool(config.getini(f"perf_{name}") if cli is None else cli)
-
-
-def _gate_options(config: pytest.Config, defaults: BenchSettings) -> GateOptions:
-    cli_path = config.getoption("perf_baseline")
-    ini_path = config.getini("perf_baseline")
-    if cli_path:
-        path = Path(cli_path).absolute()  # relative to where pytest was started
-    elif ini_path:
-        path = config.rootpath / ini_path
-    else:
-        path = config.rootpath / DEFAULT_BASELINE
-    keep_cli = config.getoption("perf_keep_runs")
-    keep_ini = config.getini("perf_keep_runs")
-    keep, source = DEFAULT_KEEP, ""
-    try:
-        if keep_cli is not None:
-            source, keep = "option --perf-keep-runs", parse_count(keep_cli, 1)
-        elif keep_ini:
-            source, keep = "ini key perf_keep_runs", parse_count(keep_ini, 1)
-    except ValueError as exc:
-        raise pytest.UsageError(
-            f"pytest-perfguard: invalid keep_runs from {source}: {exc}"
-        ) from None
-    policy = Policy(
-        min_effect=defaults.min_effect,
-        strict=_switch(config, "strict"),
-        warn_only=_switch(config, "warn_only"),
-    )
-    return GateOptions(path, _switch(config, "compare"), _switch(config, "save"), keep, policy)
-
 
 SESSION_KEY = pytest.StashKey["PerfSession"]()
 SETTINGS_KEY = pytest.StashKey[BenchSettings]()
 FIXTURE_KEY = pytest.StashKey[Perf]()
 COMPARED_KEY = pytest.StashKey[Comparison]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("perfguard", "performance benchmarks (pytest-perfguard)")
+    for name, text in options.SWITCHES.items():
+        flag = "--perf-" + name.replace("_", "-")
+        group.addoption(flag, dest=f"perf_{name}", action="store_true", default=None, help=text)
+        parser.addini(f"perf_{name}", text, type="bool", default=False)
+    for name in CONFIGURABLE:
+        text = options.SETTING_HELP[name]
+        flag = "--perf-" + name.replace("_", "-")
+        group.addoption(flag, dest=f"perf_{name}", metavar="VALUE", help=text.replace("%", "%%"))
+        parser.addini(f"perf_{name}", text, default=None)
+    for name, text in options.PATHS.items():
+        group.addoption(f"--perf-{name}", dest=f"perf_{name}", metavar="PATH", help=text)
+    parser.addini("perf_baseline", options.PATHS["baseline"], default=None)
+    keep = f"runs kept per benchmark in the baseline file (default {DEFAULT_KEEP})"
+    group.addoption("--perf-keep-runs", dest="perf_keep_runs", metavar="N", help=keep)
+    parser.addini("perf_keep_runs", keep, default=None)
 
 
 @pytest.hookimpl(trylast=True)
@@ -127,66 +62,66 @@ def pytest_configure(config: pytest.Config) -> None:
         "group, max_time, min_rounds, warmup, memory, allocations, min_effect, "
         "limit_time, limit_memory, limit_allocs",
     )
+    switches = options.resolve_switches(
+        {name: config.getoption(f"perf_{name}") for name in options.SWITCHES},
+        {name: config.getini(f"perf_{name}") for name in options.SWITCHES},
+    )
     try:
         defaults = session_defaults(
             {name: config.getoption(f"perf_{name}") for name in CONFIGURABLE},
             {name: config.getini(f"perf_{name}") for name in CONFIGURABLE},
         )
-    except SettingsError as exc:
+        keep = options.resolve_keep(
+            config.getoption("perf_keep_runs"), config.getini("perf_keep_runs")
+        )
+        path = options.resolve_baseline_path(
+            config.getoption("perf_baseline"),
+            config.getini("perf_baseline"),
+            config.rootpath,
+            config.invocation_params.dir,
+        )
+        policy = Policy(
+            min_effect=defaults.min_effect, strict=switches.strict, warn_only=switches.warn_only
+        )
+        gate = Gate.open(
+            GateOptions(path, switches.compare, switches.save, keep, policy),
+            current_fingerprint(),
+        )
+    except (SettingsError, BaselineError) as exc:
         raise pytest.UsageError(f"pytest-perfguard: {exc}") from None
-    options = _gate_options(config, defaults)
-    try:
-        gate = Gate.open(options, current_fingerprint())
-    except BaselineError as exc:
-        raise pytest.UsageError(f"pytest-perfguard: {exc}") from None
-    session = PerfSession(config, defaults, gate)
+    session = PerfSession(config, defaults, gate, switches)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "perfguard-session")
 
 
 def _is_perf(item: pytest.Item) -> bool:
-    return item.get_closest_marker("perf") is not None or "perf" in getattr(
-        item, "fixturenames", ()
-    )
-
-
-def _bind(function: Callable[..., object], funcargs: dict[str, object]) -> Callable[[], object]:
-    """The test function with its fixture values bound once, positionally where possible:
-    a partial with keywords would build a dict on every call and count it as the test's."""
-    positional: list[object] = []
-    keywords: dict[str, object] = {}
-    for name, parameter in inspect.signature(function).parameters.items():
-        if name not in funcargs:
-            continue
-        if parameter.kind is parameter.KEYWORD_ONLY or keywords:
-            keywords[name] = funcargs[name]
-        else:
-            positional.append(funcargs[name])
-    return functools.partial(function, *positional, **keywords)
+    marked = item.get_closest_marker("perf") is not None
+    return marked or "perf" in getattr(item, "fixturenames", ())
 
 
 class PerfSession:
-    """Run state of one pytest session (or one xdist worker): settings, engine, gate, results.
+    """Run state of one pytest session (or one xdist worker): settings, engine, gate, results."""
 
-    Results travel to the summary on the test reports (`report.perfguard`), so a serial run and
-    an xdist controller collect them the same way.
-    """
-
-    def __init__(self, config: pytest.Config, defaults: BenchSettings, gate: Gate) -> None:
+    def __init__(
+        self,
+        config: pytest.Config,
+        defaults: BenchSettings,
+        gate: Gate,
+        switches: options.Switches,
+    ) -> None:
         self.config = config
         self.defaults = defaults
         self.gate = gate
-        self.enabled = not _switch(config, "off")
-        self.only = _switch(config, "only")
+        self.switches = switches
         self.is_worker = hasattr(config, "workerinput")
         self.engine = Engine()
         self.family = 0
+        self.order: dict[str, int] = {}  # collection order, for a stable summary under xdist
         self.measured: dict[str, BenchResult] = {}  # in this process
         self.reported: dict[str, BenchResult] = {}  # from every process's reports
         self.comparisons: dict[str, Comparison] = {}
         self.failed: set[str] = set()
         self.workers = 0
-        self.order: dict[str, int] = {}  # collection order, for a stable summary under xdist
         self.save_message = ""
 
     @pytest.hookimpl(wrapper=True)
@@ -209,49 +144,44 @@ class PerfSession:
     def pytest_collection_modifyitems(
         self, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
-        if not self.only:
-            return
-        kept = [item for item in items if SETTINGS_KEY in item.stash]
-        deselected = [item for item in items if SETTINGS_KEY not in item.stash]
-        if deselected:
-            config.hook.pytest_deselected(items=deselected)
-            items[:] = kept
+        if self.switches.only:
+            deselected = [item for item in items if SETTINGS_KEY not in item.stash]
+            if deselected:
+                config.hook.pytest_deselected(items=deselected)
+                items[:] = [item for item in items if SETTINGS_KEY in item.stash]
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         perf_items = [item.nodeid for item in session.items if SETTINGS_KEY in item.stash]
         self.family = self.gate.family(perf_items)
         self.order = {item.nodeid: i for i, item in enumerate(session.items)}
 
+    @pytest.hookimpl(optionalhook=True)  # an xdist hook: absent without xdist
+    def pytest_xdist_node_collection_finished(self, node: object, ids: list[str]) -> None:
+        self.workers += 1
+        self.order = {nodeid: i for i, nodeid in enumerate(ids)}  # the controller collects none
+
     def record(self, item: pytest.Item, measurement: Measurement) -> None:
         settings = item.stash[SETTINGS_KEY]
         path, line, _ = item.location
         self.measured[item.nodeid] = BenchResult(
-            nodeid=item.nodeid,
-            group=settings.group,
-            measurement=measurement,
-            settings=settings,
-            location=(path, (line or 0) + 1),
+            item.nodeid, settings.group, measurement, settings, (path, (line or 0) + 1)
         )
 
     def make_perf(self, item: pytest.Item) -> Perf:
-        return Perf(
-            self.engine,
-            item.stash[SETTINGS_KEY],
-            item.nodeid,
-            functools.partial(self.record, item),
-            enabled=self.enabled,
-        )
+        record = functools.partial(self.record, item)
+        enabled = not self.switches.off
+        perf = Perf(self.engine, item.stash[SETTINGS_KEY], item.nodeid, record, enabled=enabled)
+        item.stash[FIXTURE_KEY] = perf
+        return perf
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
         # The marker-only form: the test body itself is the benchmark.
-        if not self.enabled or "perf" in pyfuncitem.fixturenames:
+        if self.switches.off or "perf" in pyfuncitem.fixturenames:
             return None
         if SETTINGS_KEY not in pyfuncitem.stash:
             return None
-        perf = self.make_perf(pyfuncitem)
-        pyfuncitem.stash[FIXTURE_KEY] = perf
-        perf(_bind(pyfuncitem.obj, pyfuncitem.funcargs))
+        self.make_perf(pyfuncitem)(bind_fixtures(pyfuncitem.obj, pyfuncitem.funcargs))
         return True
 
     @pytest.hookimpl(wrapper=True)
@@ -261,7 +191,7 @@ class PerfSession:
         except PerfUsageError as exc:
             pytest.fail(str(exc), pytrace=False)
         perf = item.stash.get(FIXTURE_KEY, None)
-        if not self.enabled or perf is None or not perf.used:
+        if self.switches.off or perf is None or not perf.used:
             return
         if perf.measurement is None:
             pytest.fail(
@@ -284,7 +214,7 @@ class PerfSession:
             comparison = self.gate.judge(result, self.family)
             item.stash[COMPARED_KEY] = comparison
             if comparison.failing:
-                failures.append(failure_message(comparison, str(self.gate.options.path)))
+                failures.append(terminal.failure_message(comparison, str(self.gate.options.path)))
         if failures:
             pytest.fail("\n".join(failures), pytrace=False)
 
@@ -299,135 +229,93 @@ class PerfSession:
         comparison = item.stash.get(COMPARED_KEY, None)
         # Plain JSON types: pytest serializes report attributes for xdist.
         report.perfguard = {  # type: ignore[attr-defined]
-            "result": result_to_dict(result),
-            "comparison": None if comparison is None else comparison_to_dict(comparison),
+            "result": codec.result_to_dict(result),
+            "comparison": None if comparison is None else codec.comparison_to_dict(comparison),
         }
-        m = result.measurement
         # JUnit XML takes properties from the item when its teardown is reported.
-        item.user_properties.extend(
-            [
-                ("perf_median_ns", f"{m.median_ns:.6g}"),
-                ("perf_rounds_x_loops", f"{m.rounds}x{m.loops}"),
-                (
-                    "perf_allocs_per_op",
-                    "n/a" if m.allocs_per_op is None else f"{m.allocs_per_op:g}",
-                ),
-                ("perf_bytes_per_op", "n/a" if m.bytes_per_op is None else f"{m.bytes_per_op:g}"),
-                ("perf_peak_memory_bytes", str(m.peak_memory_bytes)),
-            ]
-        )
-        if comparison is not None:
-            item.user_properties.append(("perf_verdict", comparison.verdict.value))
+        item.user_properties.extend(codec.junit_properties(result.measurement, comparison))
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "perfguard", None)
         if report.when != "call" or data is None:
             return
-        result = result_from_dict(data["result"])
+        result = codec.result_from_dict(data["result"])
         self.reported[result.nodeid] = result
         if data["comparison"] is not None:
-            self.comparisons[result.nodeid] = comparison_from_dict(data["comparison"])
+            self.comparisons[result.nodeid] = codec.comparison_from_dict(data["comparison"])
         if not report.passed:
             self.failed.add(result.nodeid)
-
-    @pytest.hookimpl(optionalhook=True)  # an xdist hook: absent without xdist
-    def pytest_xdist_node_collection_finished(self, node: object, ids: list[str]) -> None:
-        self.workers += 1
-        self.order = {nodeid: i for i, nodeid in enumerate(ids)}  # the controller collects none
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.is_worker:
-            return
-        self.write_outputs()
-        decision = self.gate.save_decision(list(self.comparisons.values()), len(self.failed))
-        if decision.save:
-            passed = [r for r in self.reported.values() if r.nodeid not in self.failed]
-            if passed:
-                self.gate.save(passed, datetime.now(timezone.utc))
-                self.save_message = (
-                    f"saved {len(passed)} benchmark(s) to {self.gate.options.path}"
-                    + decision.reason
-                )
-        else:
-            self.save_message = decision.reason
-
-    def write_outputs(self) -> None:
-        json_path = self.config.getoption("perf_json")
-        if json_path:
-            options = self.gate.options
-            settings = {
-                "baseline": str(options.path),
-                "compare": options.compare,
-                "save": options.save,
-                "strict": options.policy.strict,
-                "warn_only": options.policy.warn_only,
-                "alpha": options.policy.alpha,
-                "keep_runs": options.keep,
-            }
-            document = results_document(
-                self.in_order(),
-                self.comparisons,
-                self.gate.fingerprint,
-                settings,
-                datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            )
-            Path(json_path).write_text(render_json(document), encoding="utf-8")
 
     def in_order(self) -> list[BenchResult]:
         last = len(self.order)
         return sorted(self.reported.values(), key=lambda r: self.order.get(r.nodeid, last))
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.is_worker:
+            return
+        results = self.in_order()
+        comparisons = [self.comparisons[r.nodeid] for r in results if r.nodeid in self.comparisons]
+        self.write_reports(results, comparisons)
+        decision = self.gate.save_decision(comparisons, len(self.failed))
+        saved = [r for r in results if r.nodeid not in self.failed]
+        if decision.save and saved:
+            self.gate.save(saved, datetime.now(timezone.utc))
+            path = self.gate.options.path
+            self.save_message = f"saved {len(saved)} benchmark(s) to {path}{decision.reason}"
+        elif not decision.save:
+            self.save_message = decision.reason
+
+    def write_reports(self, results: list[BenchResult], comparisons: list[Comparison]) -> None:
+        json_path = self.config.getoption("perf_json")
+        if json_path:
+            created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            settings = json.gate_settings(self.gate.options)
+            document = json.results_document(
+                results, self.comparisons, self.gate.fingerprint, settings, created
+            )
+            Path(json_path).write_text(json.render_json(document), encoding="utf-8")
+        if not results:
+            return
+        text = markdown.render_markdown(
+            comparisons, results, baseline_path=str(self.gate.options.path)
+        )
+        markdown_path = self.config.getoption("perf_markdown")
+        if markdown_path:
+            Path(markdown_path).write_text(text, encoding="utf-8")
+        step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if step_summary:
+            with open(step_summary, "a", encoding="utf-8") as summary:
+                summary.write(text + "\n")
+
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         results = self.in_order()
-        lines = render_results(results)
-        if not lines and not self.save_message:
-            return
-        terminalreporter.write_sep("-", f"perfguard: {len(results)} benchmarks")
-        for line in lines:
-            terminalreporter.write_line(line)
-        if self.workers > 1:
-            terminalreporter.write_line(
-                f"warning: measured in {self.workers} parallel workers that share this "
-                "machine's cores: figures are slower and noisier; for baselines, run perf tests "
-                "serially (-p no:xdist, or -n 0 with --perf-only)"
-            )
-        if self.gate.options.compare:
-            self._summarize_comparison(terminalreporter, results)
-        if self.save_message:
-            terminalreporter.write_line(f"perfguard: {self.save_message}")
-
-    def _summarize_comparison(
-        self, terminalreporter: pytest.TerminalReporter, results: list[BenchResult]
-    ) -> None:
-        path = self.gate.options.path
-        if self.gate.baseline is None:
-            terminalreporter.write_line(
-                f"perfguard: no baseline at {path}: every benchmark is new. "
-                "Record one with --perf-save."
-            )
-            return
-        terminalreporter.write_sep("-", f"perfguard: comparison with {path}")
-        compared = [self.comparisons[r.nodeid] for r in results if r.nodeid in self.comparisons]
-        for line in render_comparisons(compared):
-            terminalreporter.write_line(line)
-        missing = self.gate.missing(r.nodeid for r in results)
-        if missing:
-            terminalreporter.write_line(
-                f"missing: {len(missing)} baseline benchmark(s) not measured in this run, "
-                f"e.g. {missing[0]}"
-            )
+        comparisons = [self.comparisons[r.nodeid] for r in results if r.nodeid in self.comparisons]
+        in_actions = os.environ.get("GITHUB_ACTIONS") == "true"
+        summary = terminal.Summary(
+            results=results,
+            comparisons=comparisons,
+            compare=self.gate.options.compare,
+            baseline_path=str(self.gate.options.path),
+            baseline_found=self.gate.baseline is not None,
+            missing=self.gate.missing(r.nodeid for r in results),
+            workers=self.workers,
+            save_message=self.save_message,
+            annotations=github.annotations(comparisons, results) if in_actions else (),
+        )
+        for title, lines in terminal.render_summary(summary):
+            if title is not None:
+                terminalreporter.write_sep("-", title)
+            for line in lines:
+                terminalreporter.write_line(line)
 
 
 @pytest.fixture
 def perf(request: pytest.FixtureRequest) -> Perf:
     """Measure one call (`perf(fn, *args, setup=, teardown=)`) or a loop (`perf.loop()`)."""
-    session = request.config.stash[SESSION_KEY]
-    item = request.node
-    made = session.make_perf(item)
-    item.stash[FIXTURE_KEY] = made
-    return made
+    session: PerfSession = request.config.stash[SESSION_KEY]
+    return session.make_perf(request.node)
 
 
 __all__ = ["PerfUsageError", "perf"]

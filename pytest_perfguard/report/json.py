@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pytest_perfguard.codec import comparison_to_dict, result_to_dict
+from pytest_perfguard.gate import GateOptions
 from pytest_perfguard.model import BenchResult, Comparison, Fingerprint
 
 SCHEMA_VERSION = 1
@@ -52,6 +53,20 @@ def results_document(
         }
     )
     return document
+
+
+def gate_settings(options: GateOptions) -> dict[str, Any]:
+    """The settings that decided the verdicts, for the document's `settings` table."""
+    return {
+        "baseline": str(options.path),
+        "compare": options.compare,
+        "save": options.save,
+        "strict": options.policy.strict,
+        "warn_only": options.policy.warn_only,
+        "alpha": options.policy.alpha,
+        "min_effect": options.policy.min_effect,
+        "keep_runs": options.keep,
+    }
 
 
 def render_json(document: Mapping[str, Any]) -> str:

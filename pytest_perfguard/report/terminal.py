@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from pytest_perfguard.model import BenchResult, Comparison, MetricComparison, Verdict
 from pytest_perfguard.units import format_bytes, format_time
@@ -164,3 +165,56 @@ def render_comparisons(comparisons: Sequence[Comparison]) -> list[str]:
         lines.append("other metrics that changed:")
         lines.extend(others)
     return lines
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Everything the end-of-run summary shows, gathered by the plugin."""
+
+    results: Sequence[BenchResult]
+    comparisons: Sequence[Comparison]
+    compare: bool
+    baseline_path: str
+    baseline_found: bool
+    missing: Sequence[str] = ()
+    workers: int = 0
+    save_message: str = ""
+    annotations: Sequence[str] = ()
+
+
+def render_summary(s: Summary) -> list[tuple[str | None, list[str]]]:
+    """Sections of the summary: (separator title or None, lines). Empty when nothing ran."""
+    sections: list[tuple[str | None, list[str]]] = []
+    if s.results:
+        lines = render_results(s.results)
+        if s.workers > 1:
+            lines.append(
+                f"warning: measured in {s.workers} parallel workers that share this machine's "
+                "cores: figures are slower and noisier; for baselines, run perf tests serially "
+                "(-p no:xdist, or -n 0 with --perf-only)"
+            )
+        sections.append((f"perfguard: {len(s.results)} benchmarks", lines))
+    if s.compare and not s.baseline_found:
+        sections.append(
+            (
+                None,
+                [
+                    f"perfguard: no baseline at {s.baseline_path}: every benchmark is new. "
+                    "Record one with --perf-save."
+                ],
+            )
+        )
+    elif s.compare:
+        lines = render_comparisons(s.comparisons)
+        if s.missing:
+            lines.append(
+                f"missing: {len(s.missing)} baseline benchmark(s) not measured in this run, "
+                f"e.g. {s.missing[0]}"
+            )
+        sections.append((f"perfguard: comparison with {s.baseline_path}", lines))
+    tail = list(s.annotations)
+    if s.save_message:
+        tail.append(f"perfguard: {s.save_message}")
+    if tail:
+        sections.append((None, tail))
+    return sections

@@ -1,0 +1,81 @@
+"""The session-wide flags and ini keys: their names and help, and how they resolve.
+
+Per-benchmark settings (max_time, min_rounds, ...) are resolved in settings.py; this module
+holds the switches and paths that apply to the whole run. Pure: plugin.py reads the values
+from pytest and passes them in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_perfguard.settings import SettingsError, parse_count
+from pytest_perfguard.storage import DEFAULT_KEEP
+
+SWITCHES = {
+    "off": "run perf test bodies once, unmeasured (a fast functional run)",
+    "only": "run only perf tests",
+    "save": "record the measured benchmarks in the baseline file (merged with what it holds)",
+    "compare": "compare with the baseline file; a real regression fails its test",
+    "strict": "time verdicts count even on another CPU model or Python version",
+    "warn_only": "report regressions without failing",
+}
+"""On/off flags: `--perf-X` and the bool ini key `perf_X`."""
+
+SETTING_HELP = {
+    "max_time": "seconds of measuring per benchmark, warm-up included (default 0.5)",
+    "min_rounds": "measured rounds per benchmark even past max_time (default 5)",
+    "warmup": "calls before calibration (default 3)",
+    "memory": "run the peak-memory pass: true/false (default true)",
+    "allocations": "run the allocation pass: true/false (default true)",
+    "min_effect": "smallest slowdown that may fail a comparison (default 10%)",
+}
+"""Per-benchmark defaults: `--perf-X VALUE`, ini `perf_X`, marker keyword `X`."""
+
+DEFAULT_BASELINE = Path(".perfguard") / "baseline.toml"
+"""Under the rootdir, committed with the code (like pytest-benchmark's .benchmarks/)."""
+
+PATHS = {
+    "baseline": f"the baseline file (default: {DEFAULT_BASELINE} under the rootdir)",
+    "json": "write every measurement and verdict as JSON to this file",
+    "markdown": "write a Markdown report (for a PR comment) to this file",
+}
+"""Options taking a path: `--perf-X PATH` (never an optional value of another flag)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Switches:
+    off: bool = False
+    only: bool = False
+    save: bool = False
+    compare: bool = False
+    strict: bool = False
+    warn_only: bool = False
+
+
+def resolve_switches(cli: Mapping[str, bool | None], ini: Mapping[str, bool]) -> Switches:
+    """A flag given on the command line wins; otherwise the ini key."""
+    values = {}
+    for name in SWITCHES:
+        given = cli.get(name)
+        values[name] = bool(ini.get(name, False)) if given is None else given
+    return Switches(**values)
+
+
+def resolve_baseline_path(cli: str | None, ini: str | None, rootdir: Path, cwd: Path) -> Path:
+    """The command line is relative to where pytest was started; ini to the rootdir."""
+    if cli:
+        return cwd / cli
+    return rootdir / (ini or DEFAULT_BASELINE)
+
+
+def resolve_keep(cli: str | None, ini: str | None) -> int:
+    for value, source in ((cli, "option --perf-keep-runs"), (ini, "ini key perf_keep_runs")):
+        if value is not None and value != "":
+            try:
+                return parse_count(value, 1)
+            except ValueError as exc:
+                raise SettingsError(f"invalid keep_runs={value!r} from {source}: {exc}") from None
+    return DEFAULT_KEEP

@@ -1,0 +1,58 @@
+"""CI outputs from the user's side: Markdown report, GitHub step summary and annotations."""
+
+from __future__ import annotations
+
+import pytest
+
+from .test_plugin_baseline import CONFTEST, STEADY, SUITE, baseline_with, write_baseline
+
+FAST = ("--perf-max-time=0.01", "-p", "no:cacheprovider")
+
+
+@pytest.fixture
+def regressed(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_suite=SUITE)
+    halved = tuple(m / 2 for m in STEADY)
+    write_baseline(
+        pytester,
+        baseline_with({"test_suite.py::test_steady": STEADY, "test_suite.py::test_other": halved}),
+    )
+    return pytester
+
+
+def test_markdown_report_file(regressed: pytest.Pytester) -> None:
+    regressed.runpytest(*FAST, "--perf-compare", "--perf-markdown=report.md").assert_outcomes(
+        passed=1, failed=1
+    )
+    text = (regressed.path / "report.md").read_text()
+    assert "❌ 1 regression in 2 benchmarks" in text
+    assert text.index("test_other") < text.index("test_steady")  # regressions first
+
+
+def test_github_step_summary_and_annotations(
+    regressed: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = regressed.path / "step_summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    result = regressed.runpytest(*FAST, "--perf-compare")
+    result.assert_outcomes(passed=1, failed=1)
+    text = summary.read_text()
+    assert text.startswith("earlier step\n")  # appended, never overwritten
+    assert "test_other" in text and "regress" in text
+    result.stdout.fnmatch_lines(
+        ["::error file=test_suite.py,line=7,title=perfguard%3A test_other regressed::time/op*"]
+    )
+    annotations = [line for line in result.outlines if line.startswith("::error")]
+    assert len(annotations) == 1
+
+
+def test_no_annotations_outside_github_actions(
+    regressed: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    result = regressed.runpytest(*FAST, "--perf-compare")
+    assert not any(line.startswith("::error") for line in result.outlines)
