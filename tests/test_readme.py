@@ -67,3 +67,36 @@ def test_the_failure_message_block_matches_a_real_failure(pytester: pytest.Pytes
         if line.lstrip().startswith(("time/op", "rule:", "If this change")):
             prefix = line.split(":")[0]
             assert any(out.startswith(prefix) for out in result.outlines), prefix
+
+
+def test_the_ci_recipe_uses_only_real_options(pytester: pytest.Pytester) -> None:
+    (recipe,) = blocks("yaml")
+    flags = set(re.findall(r"(--perf-[a-z-]+)", recipe))
+    assert {"--perf-compare", "--perf-save", "--perf-only"} <= flags
+    help_text = pytester.runpytest("--help").stdout.str()
+    assert all(flag in help_text for flag in flags), flags - set(help_text.split())
+
+
+def test_the_perfguard_command_block_runs(pytester: pytest.Pytester) -> None:
+    import subprocess
+    import sys
+
+    commands = next(b for b in blocks("bash") if b.startswith("perfguard "))
+    pytester.makepyfile(test_readme_block=blocks("python")[0])
+    for name in ("shard1.toml", "shard2.toml", "old.toml"):
+        pytester.runpytest(*FAST, "--perf-save", f"--perf-baseline={name}").assert_outcomes(
+            passed=4
+        )
+    pytester.runpytest(*FAST, "--perf-save").assert_outcomes(passed=4)
+    pytester.runpytest(*FAST, "--perf-json=results.json").assert_outcomes(passed=4)
+    for line in commands.splitlines():
+        argv = shlex.split(line.split("#")[0])
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest_perfguard", *argv[1:]],
+            cwd=pytester.path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode in (0, 1), (line, done.stderr)
+    assert (pytester.path / "all.toml").exists()
