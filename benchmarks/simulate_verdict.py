@@ -6,7 +6,12 @@ ones); a machine-speed factor per run shared by the whole suite (sd 30%, the "2x
 which the reference ratio cancels for pure-Python code and adds to C-heavy code; per-round
 noise (sd 2-10%, 5% of rounds 30% slow). K saved runs, then the current run.
 
-    .venv/bin/python benchmarks/simulate_verdict.py [--builds N] [--seed S]
+Gates, on the same simulated builds: the plugin's per-test decision (compare_benchmark,
+Bonferroni over the suite) with each benchmark's own run-to-run variance ("unmoderated") and
+with variances moderated toward a per-scale prior fitted over the baseline ("moderated",
+Smyth 2004); compare_all (Holm, moderated); pytest-benchmark's mean:10%.
+
+    .venv/bin/python benchmarks/simulate_verdict.py [--builds N] [--seed S] [--config I]
 """
 
 from __future__ import annotations
@@ -28,7 +33,13 @@ from pytest_perfguard.model import (
     Measurement,
     RunSummary,
 )
-from pytest_perfguard.verdict import Policy, compare_all
+from pytest_perfguard.verdict import (
+    Observation,
+    Policy,
+    compare_all,
+    compare_benchmark,
+    fit_time_prior,
+)
 
 FP = Fingerprint("CPython", "3.11.7", "Linux", "x86_64", "sim CPU", 2, "0")
 PY_SHARE = 0.7
@@ -93,6 +104,29 @@ def verdict_gate(policy: Policy) -> Gate:
     return gate
 
 
+def plugin_gate(policy: Policy, moderated: bool) -> Gate:
+    """What the plugin does: each test decided alone, Bonferroni over the compared benchmarks."""
+
+    def gate(baseline: Baseline, results: list[BenchResult]) -> list[bool]:
+        entries = baseline.entries
+        prior = fit_time_prior(entries.values(), policy.min_runs) if moderated else None
+        return [
+            bool(
+                compare_benchmark(
+                    entries[r.nodeid],
+                    Observation.from_measurement(r.measurement),
+                    policy,
+                    min_effect=r.settings.min_effect,
+                    family=len(results),
+                    prior=prior,
+                ).failing
+            )
+            for r in results
+        ]
+
+    return gate
+
+
 def naive_gate(baseline: Baseline, results: list[BenchResult]) -> list[bool]:
     """pytest-benchmark's --benchmark-compare-fail=mean:10% against the newest saved run."""
     out = []
@@ -152,10 +186,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--builds", type=int, default=200)
     ap.add_argument("--seed", type=int, default=20260101)
-    ap.add_argument("--quick", action="store_true", help="only the default gate and K=5")
+    ap.add_argument("--quick", action="store_true", help="only the plugin's gates and K=5")
+    ap.add_argument("--config", type=int, help="run only this configuration (0-5; 5: one bench)")
     args = ap.parse_args()
-    gates: dict[str, Gate] = {"perfguard default": verdict_gate(Policy())}
+    policy = Policy()
+    gates: dict[str, Gate] = {
+        "unmoderated (plugin, Bonferroni)": plugin_gate(policy, moderated=False),
+        "moderated (plugin, Bonferroni)": plugin_gate(policy, moderated=True),
+    }
     if not args.quick:
+        gates["moderated (compare_all, Holm)"] = verdict_gate(policy)
         gates["naive mean:10% vs newest run"] = naive_gate
     started = time.perf_counter()
     runs = [
@@ -163,16 +203,21 @@ def main() -> None:
         (5, (50, 200), (0.02, 0.07)),
         (10, (50, 200), (0.05, 0.17)),
         (2, (50, 200), (0.05, 0.17)),
+        (5, (5, 20), (0.05, 0.17)),
     ]
-    for k, sizes, py_drift in runs[:1] if args.quick else runs:
+    chosen = runs[:1] if args.quick else runs
+    if args.config is not None:
+        chosen = runs[args.config : args.config + 1]
+    for k, sizes, py_drift in chosen:
         print(
             f"K={k} saved runs, {sizes[0]}-{sizes[1]} benchmarks (70% pure Python with drift "
             f"sd {py_drift[0]:.0%}-{py_drift[1]:.0%}, 30% C-heavy 35%-50%), "
             f"{args.builds} builds per scenario, seed {args.seed}:"
         )
         simulate(gates, args.builds, args.seed, k, sizes, py_drift)
-    print("A suite of one benchmark (K=5):")
-    simulate(gates, args.builds * 10, args.seed + 1, 5, (1, 1))
+    if args.config is None or args.config == len(runs):
+        print("A suite of one benchmark (K=5):")
+        simulate(gates, args.builds * 10, args.seed + 1, 5, (1, 1))
     print(f"({time.perf_counter() - started:.0f} s)")
 
 

@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 from pytest_perfguard import storage
 from pytest_perfguard.model import Baseline, BenchResult, Comparison, Fingerprint, Verdict
-from pytest_perfguard.verdict import Observation, Policy, compare_benchmark
+from pytest_perfguard.verdict import (
+    Observation,
+    Policy,
+    TimePrior,
+    compare_benchmark,
+    fit_time_prior,
+)
 
 DEFAULT_BASELINE = Path(".perfguard") / "baseline.toml"
 """Under the rootdir, committed with the code (like pytest-benchmark's .benchmarks/)."""
@@ -56,6 +63,14 @@ class Gate:
             return 0
         return sum(1 for nodeid in nodeids if nodeid in self.baseline.entries)
 
+    @cached_property
+    def prior(self) -> TimePrior | None:
+        """The suite's run-to-run variance prior, fitted once from the whole baseline (so every
+        test, and every worker of a split run, is moderated toward the same prior)."""
+        if self.baseline is None:
+            return None
+        return fit_time_prior(self.baseline.entries.values(), self.options.policy.min_runs)
+
     def judge(self, result: BenchResult, family: int) -> Comparison:
         entries = self.baseline.entries if self.baseline else {}
         comparison = compare_benchmark(
@@ -66,6 +81,7 @@ class Gate:
             baseline_env=self.baseline.fingerprint if self.baseline else None,
             current_env=self.fingerprint,
             family=family,
+            prior=self.prior,
         )
         return Comparison(
             result.nodeid, result.group, comparison.verdict, comparison.metrics, comparison.notes

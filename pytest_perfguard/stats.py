@@ -7,18 +7,22 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy import stats as sps  # type: ignore[import-untyped]
+from scipy import optimize, special  # type: ignore[import-untyped]
+from scipy import stats as sps
 
 __all__ = [
     "LevelSpread",
     "ShiftTest",
+    "VariancePrior",
     "bonferroni",
     "detectable_change",
+    "fit_variance_prior",
     "hodges_lehmann",
     "holm",
     "level_spread",
     "mann_whitney_p",
     "median_variance",
+    "moderate",
     "predictive_test",
     "shift_interval",
     "shift_p",
@@ -158,3 +162,76 @@ def predictive_test(
         shift_p(delta, se, spread.df),
         shift_interval(delta, se, spread.df, confidence),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class VariancePrior:
+    """Scaled inverse chi-square prior of run-to-run variances across a suite (Smyth 2004)."""
+
+    s0_sq: float
+    """Prior variance (log scale)."""
+    d0: float
+    """Prior degrees of freedom: 0.0 means no moderation."""
+    n: int
+    """Variances the prior was fitted from."""
+
+
+NO_PRIOR = VariancePrior(0.0, 0.0, 0)
+MAX_PRIOR_DF = 100.0
+MIN_PRIOR_COUNT = 3
+OUTLIER_P = 0.05
+
+
+def _trigamma_inverse(x: float) -> float:
+    """y with trigamma(y) = x (trigamma falls from +inf at 0 to 0 at +inf)."""
+    return float(optimize.brentq(lambda y: float(special.polygamma(1, y)) - x, 1e-8, 1e8))
+
+
+def fit_variance_prior(
+    variances: Sequence[float],
+    dfs: Sequence[float],
+    *,
+    max_df: float = MAX_PRIOR_DF,
+    min_count: int = MIN_PRIOR_COUNT,
+) -> VariancePrior:
+    """Fit s0^2 and d0 by moments of the log variances (limma's fitFDist, without covariates).
+
+    If s_i^2 | sigma_i^2 ~ sigma_i^2 chi2(d_i)/d_i and 1/sigma_i^2 ~ chi2(d0)/(d0 s0^2), then
+    log s_i^2 - digamma(d_i/2) + log(d_i/2) has mean log s0^2 - digamma(d0/2) + log(d0/2) and
+    variance trigamma(d_i/2) + trigamma(d0/2). The spread of log variances beyond sampling
+    noise therefore measures how different the benchmarks' true variances are: a wide spread
+    gives a small d0 (little moderation), none gives d0 = inf, capped at max_df. Variances of
+    zero (and their df) are left out; fewer than min_count usable ones give no prior.
+    """
+    pairs = [(v, d) for v, d in zip(variances, dfs, strict=True) if v > 0 and d > 0]
+    if len(pairs) < max(2, min_count):
+        return VariancePrior(0.0, 0.0, len(pairs))
+    half = [d / 2 for _, d in pairs]
+    e = [math.log(v) - float(special.digamma(d / 2)) + math.log(d / 2) for v, d in pairs]
+    mean = statistics.fmean(e)
+    excess = statistics.variance(e) - statistics.fmean(float(special.polygamma(1, h)) for h in half)
+    if excess <= float(special.polygamma(1, max_df / 2)):
+        d0 = max_df
+    else:
+        d0 = 2 * _trigamma_inverse(excess)
+    s0_sq = math.exp(mean + float(special.digamma(d0 / 2)) - math.log(d0 / 2))
+    return VariancePrior(s0_sq, d0, len(pairs))
+
+
+def moderate(
+    spread: LevelSpread, prior: VariancePrior, outlier_p: float = OUTLIER_P
+) -> LevelSpread:
+    """The posterior variance (d0 s0^2 + d s^2) / (d0 + d) on d0 + d degrees of freedom.
+
+    Under the prior, s^2 / s0^2 ~ F(d, d0). A benchmark whose runs varied more than that
+    allows (upper tail p < outlier_p) is not one of the suite's kind (C-heavy code in a
+    pure-Python suite): shrinking it toward the quiet suite would fail it on its own noise,
+    so it keeps its own variance and df (limma's robust=TRUE guards the same case).
+    """
+    if prior.d0 <= 0 or spread.df <= 0:
+        return spread
+    if float(sps.f.sf(spread.var / prior.s0_sq, spread.df, prior.d0)) < outlier_p:
+        return spread
+    df = prior.d0 + spread.df
+    var = (prior.d0 * prior.s0_sq + spread.df * spread.var) / df
+    return LevelSpread(spread.mean, var, df, spread.n)

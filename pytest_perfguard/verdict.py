@@ -8,7 +8,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pytest_perfguard import environment, stats
+from pytest_perfguard import environment, stats, timeverdict
 from pytest_perfguard.model import (
     Baseline,
     BaselineEntry,
@@ -20,8 +20,17 @@ from pytest_perfguard.model import (
     RunSummary,
     Verdict,
 )
+from pytest_perfguard.timeverdict import NO_TIME_PRIOR, TimeAnalysis, TimePrior, fit_time_prior
 
-__all__ = ["Observation", "Policy", "compare_all", "compare_baselines", "compare_benchmark"]
+__all__ = [
+    "Observation",
+    "Policy",
+    "TimePrior",
+    "compare_all",
+    "compare_baselines",
+    "compare_benchmark",
+    "fit_time_prior",
+]
 
 MiB = 1024 * 1024
 _NC = Verdict.NOT_COMPARABLE
@@ -90,39 +99,6 @@ class _Case:
     """Why allocation counts are advisory here (another interpreter version), or None."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Scale:
-    spread: stats.LevelSpread
-    level_now: float
-    within_var: float
-    base_samples: tuple[float, ...]
-    now_samples: tuple[float, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Time:
-    """Time analysis before the Holm step."""
-
-    scale: str
-    runs: int
-    change: float
-    decisive: float
-    """The change held against the bar: on the few-runs path, the smaller of both scales."""
-    interval: tuple[float, float] | None
-    p: float | None
-    sd: float
-    se: float
-    df: float
-    tries: int
-    """Scales tested (the p-value is already multiplied by this)."""
-    within_p: float | None = None
-    """Few-runs path: within-run U test of the newest saved run's rounds against today's."""
-
-
-def _pct(x: float) -> str:
-    return f"{x * 100:+.1f}%"
-
-
 def _caveats(
     base: Fingerprint | None, now: Fingerprint | None, entry: BaselineEntry
 ) -> tuple[str | None, str | None]:
@@ -137,102 +113,6 @@ def _caveats(
         time,
         f"counts differ between interpreters: baseline Python {old}, now {now.python_minor}",
     )
-
-
-def _scales(case: _Case) -> dict[str, _Scale] | str:
-    runs = [r for r in case.entry.runs if r.median_ns > 0]
-    now = case.now
-    if not runs or now.median_ns <= 0:
-        return "no usable time in the baseline or now"
-    out = {"raw": _Scale(stats.level_spread([r.median_ns for r in runs]), math.log(now.median_ns),
-                         stats.median_variance(now.samples_ns), runs[-1].samples_ns or (),
-                         now.samples_ns)}  # fmt: skip
-    if now.ref_ratio and all(r.ref_ratio for r in runs):
-        out["ref"] = _Scale(stats.level_spread([r.ref_ratio or 0.0 for r in runs]),
-                            math.log(now.ref_ratio), stats.median_variance(now.ref_ratios),
-                            runs[-1].ref_ratios or (), now.ref_ratios)  # fmt: skip
-    return out
-
-
-def _time(scales: dict[str, _Scale], policy: Policy) -> _Time:
-    runs = scales["raw"].spread.n
-    if runs >= policy.min_runs:
-        # The reference cancels machine drift for pure-Python code but not for C-heavy code.
-        # Picking the scale whose saved runs varied less would pick the variance that came out
-        # low by chance (false failures in the simulation), so test both and keep the better,
-        # with its p-value doubled (Bonferroni over the two scales).
-        tests = []
-        for name, s in scales.items():
-            t = stats.predictive_test(s.spread, s.level_now, s.within_var, policy.confidence)
-            tests.append((t.p, name, t))
-        _, name, t = min(tests, key=lambda x: x[0])
-        change = math.expm1(t.delta)
-        p = min(1.0, len(tests) * t.p)
-        sd = scales[name].spread.sd
-        return _Time(name, runs, change, change, t.interval, p, sd, t.se, t.df, len(tests))
-    # No trustworthy spread of our own: assume the worst drift measured on shared hosts (C-heavy
-    # code, which the reference cannot correct) unless the saved runs show more.
-    name = "ref" if "ref" in scales else "raw"
-    s = scales[name]
-    var = max(s.spread.var, policy.assumed_drift**2)
-    spread = stats.LevelSpread(s.spread.mean, var, math.inf, s.spread.n)
-    t = stats.predictive_test(spread, s.level_now, s.within_var, policy.confidence)
-    # Both scales must agree on the change (raw drift reaches 2x on shared hosts; the reference
-    # does not cancel it for C-heavy code), and as a supplementary check the newest saved run's
-    # rounds must differ from today's by a within-run U test.
-    changes = [math.expm1(x.level_now - x.spread.mean) for x in scales.values()]
-    same_sign = all(c > 0 for c in changes) or all(c < 0 for c in changes)
-    decisive = min(changes, key=abs) if same_sign else 0.0
-    within = None
-    if s.base_samples and s.now_samples:
-        within = stats.mann_whitney_p(s.base_samples, s.now_samples)
-    return _Time(name, runs, math.expm1(t.delta), decisive, t.interval, t.p, spread.sd, t.se,
-                 t.df, 1, within)  # fmt: skip
-
-
-def _time_metric(
-    case: _Case, now_ns: float, t: _Time, p_adj: float | None, family: int, correction: str,
-    policy: Policy,
-) -> MetricComparison:  # fmt: skip
-    alpha, eff = policy.alpha, case.min_effect
-    where = "reference-corrected" if t.scale == "ref" else "raw"
-    other = "raw" if t.scale == "ref" else "reference-corrected"
-    both = f" ({other} time tested too, p doubled)" if t.tries > 1 else ""
-    holm = f"{correction}-adjusted p < {alpha:g} over {family} time comparisons"
-    here = "no p-value" if p_adj is None else f"p = {p_adj:.3g}"
-    significant = p_adj is not None and p_adj < alpha
-    if t.runs >= policy.min_runs:
-        bar = eff
-        why = (
-            f"{where} time{both} vs {t.runs} saved runs with run-to-run sd {_pct(t.sd)[1:]}: "
-            f"fails beyond the {_pct(eff)[1:]} minimum effect when {holm}; here {here}"
-        )
-    else:
-        bar = max(eff, policy.large_effect)
-        u = "no rounds saved" if t.within_p is None else f"p = {t.within_p:.3g}"
-        why = (
-            f"only {t.runs} saved run(s), {policy.min_runs} needed to estimate run-to-run "
-            f"variation: time fails only beyond {_pct(bar)} on raw and reference-corrected "
-            f"time, {holm} against an assumed run-to-run sd of "
-            f"{_pct(policy.assumed_drift)[1:]} (here {here}) and a within-run U test "
-            f"p < {alpha:g} (here {u})"
-        )
-        significant = significant and t.within_p is not None and t.within_p < alpha
-    detectable = max(bar, stats.detectable_change(t.se, t.df, alpha / family / t.tries))
-    verdict = Verdict.UNCHANGED
-    if significant and t.decisive > bar:
-        verdict = Verdict.REGRESSED
-    elif significant and t.decisive < -bar:
-        verdict = Verdict.IMPROVED
-    rule = f"time {verdict.value} {_pct(t.change)} ({why}); smallest detectable {_pct(detectable)}"
-    if t.scale == "ref":
-        rule += "; baseline shown at today's machine speed"
-    advisory = policy.warn_only
-    if case.caveat is not None:
-        advisory = advisory or not policy.strict
-        rule += f"; {case.caveat}: " + ("counts under strict" if policy.strict else "advisory")
-    return MetricComparison("time", now_ns / (1 + t.change), now_ns, t.change, t.interval,
-                            p_adj, verdict, rule, detectable, advisory)  # fmt: skip
 
 
 def _tolerance_metric(
@@ -269,7 +149,7 @@ def _observed(
 
 
 def _metrics(
-    case: _Case, time: _Time | str, p_adj: float | None, family: int, correction: str,
+    case: _Case, time: TimeAnalysis | str, p_adj: float | None, family: int, correction: str,
     policy: Policy,
 ) -> list[MetricComparison]:  # fmt: skip
     now, newest = case.now, case.entry.runs[-1]
@@ -279,7 +159,18 @@ def _metrics(
         nan = math.nan
         out.append(MetricComparison("time", nan, now.median_ns, nan, None, None, _NC, rule))
     else:
-        out.append(_time_metric(case, now.median_ns, time, p_adj, family, correction, policy))
+        out.append(
+            timeverdict.time_metric(
+                now.median_ns,
+                time,
+                p_adj,
+                family,
+                correction,
+                policy,
+                case.min_effect,
+                case.caveat,
+            )
+        )
     # Peak memory is noisier than counts (allocator trim thresholds): median of the saved runs.
     peaks = [r.peak_memory_bytes for r in case.entry.runs if r.peak_memory_bytes is not None]
     others = [
@@ -312,11 +203,11 @@ def _overall(metrics: Sequence[MetricComparison]) -> Verdict:
 
 
 def _compare_cases(
-    cases: Sequence[_Case], policy: Policy, family: int | None = None
+    cases: Sequence[_Case], policy: Policy, prior: TimePrior, family: int | None = None
 ) -> list[Comparison]:
     """Holm over the cases' time p-values, or Bonferroni over a given family size."""
-    scales = [_scales(c) for c in cases]
-    times = [s if isinstance(s, str) else _time(s, policy) for s in scales]
+    scales = [timeverdict.scales(c.entry, c.now) for c in cases]
+    times = [s if isinstance(s, str) else timeverdict.analyse(s, policy, prior) for s in scales]
     tested = [i for i, t in enumerate(times) if not isinstance(t, str) and t.p is not None]
     pvalues = [t.p for t in times if not isinstance(t, str) and t.p is not None]
     if family is None:
@@ -349,7 +240,8 @@ def _assemble(
         else:
             caveats = _caveats(base_env, current, entry)
             cases.append(_Case(nodeid, group, entry, obs, min_effect, *caveats))
-    compared = iter(_compare_cases(cases, policy))
+    prior = fit_time_prior(entries.values(), policy.min_runs)
+    compared = iter(_compare_cases(cases, policy, prior))
     out = [new[i] if i in new else next(compared) for i in range(len(now))]
     if suite_complete:
         seen = {n[0] for n in now}
@@ -363,7 +255,8 @@ def compare_all(
     baseline: Baseline | None, results: Sequence[BenchResult], current: Fingerprint,
     policy: Policy, *, suite_complete: bool = False,
 ) -> list[Comparison]:  # fmt: skip
-    """Compare every measured benchmark with the baseline; time is Holm-corrected across them.
+    """Compare every measured benchmark with the baseline; time is Holm-corrected across them,
+    each run-to-run variance moderated toward a prior fitted over the whole baseline.
 
     Each benchmark's minimum effect comes from its resolved settings. Baseline entries not
     measured now are reported MISSING only when `suite_complete` (a `-k` run is partial).
@@ -387,13 +280,15 @@ def compare_baselines(
 def compare_benchmark(
     entry: BaselineEntry | None, now: Observation, policy: Policy, *,
     min_effect: float | None = None, baseline_env: Fingerprint | None = None,
-    current_env: Fingerprint | None = None, family: int = 1,
+    current_env: Fingerprint | None = None, family: int = 1, prior: TimePrior | None = None,
 ) -> Comparison:  # fmt: skip
     """One benchmark, decided on its own as soon as it is measured (the plugin fails the test
     right away): its time p-value is Bonferroni-corrected for the `family` of time comparisons
     the session will make, since Holm would need every other benchmark's p-value first.
 
-    Without either fingerprint the environments are taken as the same.
+    Without either fingerprint the environments are taken as the same. `prior`, from
+    fit_time_prior over the whole baseline, moderates the run-to-run variance as compare_all
+    does; without it the benchmark's own saved runs are all there is.
     """
     if entry is None or not entry.runs:
         return Comparison("", None, Verdict.NEW, notes=("no baseline entry yet",))
@@ -402,4 +297,4 @@ def compare_benchmark(
     if baseline_env is not None or current_env is not None:
         caveats = _caveats(baseline_env, current_env, entry)
     case = _Case(entry.nodeid, entry.group, entry, now, effect, *caveats)
-    return _compare_cases([case], policy, family=max(1, family))[0]
+    return _compare_cases([case], policy, prior or NO_TIME_PRIOR, family=max(1, family))[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import statistics
 
 import pytest
 from scipy import stats as sps  # type: ignore[import-untyped]
@@ -87,3 +88,75 @@ def test_detectable_change_is_where_the_test_turns_significant() -> None:
     d = stats.detectable_change(0.05, 8.0, 0.01)
     assert stats.shift_p(math.log1p(d), 0.05, 8.0) == pytest.approx(0.01)
     assert stats.detectable_change(0.05, 8.0, 0.001) > d
+
+
+def _chi2_variances(
+    rng: random.Random, true_vars: list[float], df: int
+) -> tuple[list[float], list[float]]:
+    """Sample variances of df + 1 normal draws around each true variance."""
+    out = []
+    for v in true_vars:
+        draws = [rng.gauss(0, math.sqrt(v)) for _ in range(df + 1)]
+        out.append(statistics.variance(draws))
+    return out, [float(df)] * len(out)
+
+
+def test_variance_prior_recovers_known_s0_and_d0() -> None:
+    rng = random.Random(11)
+    # sigma_i^2 ~ d0 s0^2 / chi2(d0), with d0 = 10 and s0^2 = 0.04; each seen on 4 df.
+    true_vars = [10 * 0.04 / rng.gammavariate(5, 2) for _ in range(4000)]
+    prior = stats.fit_variance_prior(*_chi2_variances(rng, true_vars, 4))
+    assert prior.n == 4000
+    assert prior.d0 == pytest.approx(10, rel=0.25)
+    assert prior.s0_sq == pytest.approx(0.04, rel=0.08)
+
+
+def test_variance_prior_handles_mixed_df() -> None:
+    rng = random.Random(12)
+    true_vars = [20 * 0.01 / rng.gammavariate(10, 2) for _ in range(4000)]
+    v4, d4 = _chi2_variances(rng, true_vars[:2000], 4)
+    v9, d9 = _chi2_variances(rng, true_vars[2000:], 9)
+    prior = stats.fit_variance_prior(v4 + v9, d4 + d9)
+    assert prior.d0 == pytest.approx(20, rel=0.3)
+    assert prior.s0_sq == pytest.approx(0.01, rel=0.08)
+
+
+def test_equal_true_variances_give_the_capped_prior_df() -> None:
+    rng = random.Random(13)
+    prior = stats.fit_variance_prior(*_chi2_variances(rng, [0.01] * 2000, 4))
+    assert prior.d0 == stats.MAX_PRIOR_DF
+    assert prior.s0_sq == pytest.approx(0.01, rel=0.05)
+
+
+def test_heterogeneous_variances_give_a_small_prior_df() -> None:
+    # 70% pure Python (sd 5-17%) and 30% C-heavy (sd 35-50%), as on the reference scale.
+    rng = random.Random(14)
+    sds = [
+        rng.uniform(0.05, 0.17) if rng.random() < 0.7 else rng.uniform(0.35, 0.5)
+        for _ in range(200)
+    ]
+    prior = stats.fit_variance_prior(*_chi2_variances(rng, [s * s for s in sds], 4))
+    assert 0 < prior.d0 < 3
+
+
+def test_too_few_variances_give_no_prior_and_no_moderation() -> None:
+    prior = stats.fit_variance_prior([0.01, 0.02], [4.0, 4.0])
+    assert (prior.d0, prior.n) == (0.0, 2)
+    spread = stats.LevelSpread(0.0, 0.05, 4.0, 5)
+    assert stats.moderate(spread, prior) == spread
+    # Zero variances (identical runs) carry no information about the spread: left out.
+    assert stats.fit_variance_prior([0.0, 0.01, 0.02, 0.03], [4.0] * 4).n == 3
+
+
+def test_moderate_is_the_df_weighted_mean_on_added_df() -> None:
+    prior = stats.VariancePrior(0.01, 12.0, 50)
+    m = stats.moderate(stats.LevelSpread(0.5, 0.02, 4.0, 5), prior)
+    assert m.var == pytest.approx((12 * 0.01 + 4 * 0.02) / 16)
+    assert (m.df, m.n, m.mean) == (16.0, 5, 0.5)
+
+
+def test_moderate_leaves_a_variance_the_prior_cannot_explain() -> None:
+    prior = stats.VariancePrior(0.0004, 40.0, 500)  # a quiet suite: sd 2%
+    wild = stats.LevelSpread(0.0, 0.16, 4.0, 5)  # sd 40%: F = 400 on (4, 40) df
+    assert stats.moderate(wild, prior) == wild
+    assert stats.moderate(stats.LevelSpread(0.0, 0.0006, 4.0, 5), prior).df == 44.0

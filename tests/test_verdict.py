@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import random
 
 import pytest
 
@@ -24,6 +26,7 @@ from pytest_perfguard.verdict import (
     compare_all,
     compare_baselines,
     compare_benchmark,
+    fit_time_prior,
 )
 
 MiB = 1024 * 1024
@@ -171,20 +174,69 @@ def test_raw_time_is_used_where_the_reference_adds_noise() -> None:
 
 def test_holm_corrects_across_the_session() -> None:
     policy = Policy()
-    steady = entry((100.0, 103.0, 97.0, 101.5, 98.5), nodeid="t::x")
-    alone = compare_benchmark(steady, Observation.from_measurement(measured(121.0)), policy)
-    raw_p = metric(alone, "time").p_value
-    assert alone.failing and raw_p is not None and 0.05 / 200 < raw_p < 0.05
+    steady = entry((100.0, 106.0, 94.0, 103.0, 97.0), nodeid="t::x")
     others = {f"t::{i}": dataclasses.replace(steady, nodeid=f"t::{i}") for i in range(199)}
     baseline = Baseline(FP, {**others, "t::x": steady})
-    results = [result(n, measured(100.0)) for n in others] + [result("t::x", measured(121.0))]
+    prior = fit_time_prior(baseline.entries.values())
+    now = Observation.from_measurement(measured(120.0))
+    alone = compare_benchmark(steady, now, policy, prior=prior)
+    raw_p = metric(alone, "time").p_value
+    assert alone.failing and raw_p is not None and 0.05 / 200 < raw_p < 0.05
+    results = [result(n, measured(100.0)) for n in others] + [result("t::x", measured(120.0))]
     comps = compare_all(baseline, results, FP, policy)
     suite = metric(comps[-1], "time")
     assert 200 * raw_p < 1
-    assert suite.p_value == pytest.approx(200 * raw_p)  # Holm's first step
+    assert suite.p_value == pytest.approx(200 * raw_p)  # Holm's first step, same prior
     assert suite.verdict is Verdict.UNCHANGED and not any(c.failing for c in comps)
     assert "over 200 time comparisons" in suite.rule
     assert (suite.detectable or 0) > (metric(alone, "time").detectable or 1)
+
+
+def quiet_suite(n: int, sd: float, seed: int) -> dict[str, BaselineEntry]:
+    """n benchmarks whose 5 saved runs vary with log sd `sd` (sample variances scatter)."""
+    rng = random.Random(seed)
+    return {
+        f"t::q{i}": entry(
+            tuple(100 * math.exp(rng.gauss(0, sd)) for _ in range(5)), nodeid=f"t::q{i}"
+        )
+        for i in range(n)
+    }
+
+
+def test_a_noisy_benchmark_is_not_failed_by_a_quiet_suite() -> None:
+    wild = entry(WILD, nodeid="t::wild")  # ~33% run-to-run sd among 300 at 2%
+    baseline = Baseline(FP, {**quiet_suite(300, 0.02, 1), "t::wild": wild})
+    prior = fit_time_prior(baseline.entries.values())
+    assert prior.get("raw").d0 > 4  # the suite alone would moderate strongly
+    # +98%: within its own drift (WILD spans 70..150), 6 sd of the suite's moderated sd
+    now = Observation.from_measurement(measured(200.0))
+    c = compare_benchmark(wild, now, Policy(), family=301, prior=prior)
+    t = metric(c, "time")
+    assert not c.failing
+    assert "not moderated" in t.rule and t.detectable is not None and t.detectable > 1.0
+    results = [result(n, measured(100.0)) for n in baseline.entries if n != "t::wild"]
+    comps = compare_all(baseline, [*results, result("t::wild", measured(200.0))], FP, Policy())
+    assert not any(c.failing for c in comps)
+
+
+def test_moderation_detects_a_quarter_slowdown_the_own_runs_cannot() -> None:
+    # Five runs at ~3.5% sd alone give t on 4 df: Bonferroni over 100 needs t ~ 9 (+45%).
+    target = entry((100.0, 104.0, 96.0, 103.0, 97.5), nodeid="t::x")
+    suite = {**quiet_suite(99, 0.035, 2), "t::x": target}
+    prior = fit_time_prior(suite.values())
+    now = Observation.from_measurement(measured(125.0))
+    alone = compare_benchmark(target, now, Policy(), family=100)
+    pooled = compare_benchmark(target, now, Policy(), family=100, prior=prior)
+    t_alone, t_pooled = metric(alone, "time"), metric(pooled, "time")
+    assert t_alone.verdict is Verdict.UNCHANGED and (t_alone.detectable or 0) > 0.3
+    assert t_pooled.verdict is Verdict.REGRESSED and (t_pooled.detectable or 1) < 0.25
+    assert f"moderated over 100 benchmarks (prior df {prior.get('raw').d0:.3g}" in t_pooled.rule
+    # The same suite through compare_all (Holm) fits the same prior from the baseline.
+    results = [result(n, measured(100.0)) for n in suite if n != "t::x"]
+    comps = compare_all(
+        Baseline(FP, suite), [*results, result("t::x", measured(125.0))], FP, Policy()
+    )
+    assert [c.nodeid for c in comps if c.failing] == ["t::x"]
 
 
 def test_few_saved_runs_fail_only_large_effects_and_say_so() -> None:

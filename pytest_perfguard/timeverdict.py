@@ -1,0 +1,254 @@
+"""Time analysis of one benchmark: run-to-run spread per scale, moderated over the suite."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pytest_perfguard import stats
+from pytest_perfguard.model import BaselineEntry, MetricComparison, RunSummary, Verdict
+
+if TYPE_CHECKING:
+    from pytest_perfguard.verdict import Observation, Policy
+
+__all__ = ["TimePrior", "fit_time_prior"]
+
+SCALES = ("raw", "ref")
+
+
+@dataclass(frozen=True, slots=True)
+class TimePrior:
+    """Per scale ("raw", "ref"), the suite's prior of run-to-run log variances."""
+
+    scales: Mapping[str, stats.VariancePrior]
+
+    def get(self, scale: str) -> stats.VariancePrior:
+        return self.scales.get(scale, stats.NO_PRIOR)
+
+
+NO_TIME_PRIOR = TimePrior({})
+
+
+def _levels(runs: Iterable[RunSummary], scale: str) -> list[float] | None:
+    if scale == "raw":
+        return [r.median_ns for r in runs]
+    refs = [r.ref_ratio for r in runs]
+    return [x for x in refs if x] if all(refs) else None
+
+
+def fit_time_prior(entries: Iterable[BaselineEntry], min_runs: int = 3) -> TimePrior:
+    """Fit one prior per scale from every entry with at least min_runs usable saved runs.
+
+    A whole baseline is known before anything is measured, so a benchmark decided on its own
+    (the plugin) gets the same prior as one decided with the whole session (compare_all).
+    """
+    found: dict[str, tuple[list[float], list[float]]] = {s: ([], []) for s in SCALES}
+    for entry in entries:
+        runs = [r for r in entry.runs if r.median_ns > 0]
+        if len(runs) < min_runs:
+            continue
+        for scale in SCALES:
+            levels = _levels(runs, scale)
+            if levels:
+                spread = stats.level_spread(levels)
+                found[scale][0].append(spread.var)
+                found[scale][1].append(spread.df)
+    return TimePrior({s: stats.fit_variance_prior(v, d) for s, (v, d) in found.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    spread: stats.LevelSpread
+    level_now: float
+    within_var: float
+    base_samples: tuple[float, ...]
+    now_samples: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TimeAnalysis:
+    """Time analysis before the multiple-testing step."""
+
+    scale: str
+    runs: int
+    change: float
+    decisive: float
+    """The change held against the bar: on the few-runs path, the smaller of both scales."""
+    interval: tuple[float, float] | None
+    p: float | None
+    sd: float
+    se: float
+    df: float
+    tries: int
+    """Scales tested (the p-value is already multiplied by this)."""
+    within_p: float | None = None
+    """Few-runs path: within-run U test of the newest saved run's rounds against today's."""
+    prior: stats.VariancePrior = stats.NO_PRIOR
+    """The suite prior of the chosen scale (d0 = 0: none)."""
+    moderated: bool = False
+    """The prior moderated this benchmark's variance (False when its runs varied too much)."""
+
+
+def scales(entry: BaselineEntry, now: Observation) -> dict[str, Scale] | str:
+    runs = [r for r in entry.runs if r.median_ns > 0]
+    if not runs or now.median_ns <= 0:
+        return "no usable time in the baseline or now"
+    out = {
+        "raw": Scale(
+            stats.level_spread([r.median_ns for r in runs]),
+            math.log(now.median_ns),
+            stats.median_variance(now.samples_ns),
+            runs[-1].samples_ns or (),
+            now.samples_ns,
+        )
+    }
+    refs = _levels(runs, "ref")
+    if now.ref_ratio and refs:
+        out["ref"] = Scale(
+            stats.level_spread(refs),
+            math.log(now.ref_ratio),
+            stats.median_variance(now.ref_ratios),
+            runs[-1].ref_ratios or (),
+            now.ref_ratios,
+        )
+    return out
+
+
+def analyse(found: dict[str, Scale], policy: Policy, prior: TimePrior) -> TimeAnalysis:
+    runs = found["raw"].spread.n
+    if runs >= policy.min_runs:
+        # The reference cancels machine drift for pure-Python code but not for C-heavy code.
+        # Picking the scale whose saved runs varied less would pick the variance that came out
+        # low by chance (false failures in the simulation), so test both and keep the better,
+        # with its p-value doubled (Bonferroni over the two scales). Each scale's variance is
+        # moderated toward that scale's suite prior (Smyth 2004), which adds its df.
+        tests = []
+        for name, s in found.items():
+            spread = stats.moderate(s.spread, prior.get(name))
+            t = stats.predictive_test(spread, s.level_now, s.within_var, policy.confidence)
+            tests.append((t.p, name, t, spread))
+        _, name, t, spread = min(tests, key=lambda x: x[0])
+        change = math.expm1(t.delta)
+        p = min(1.0, len(tests) * t.p)
+        return TimeAnalysis(
+            name,
+            runs,
+            change,
+            change,
+            t.interval,
+            p,
+            spread.sd,
+            t.se,
+            t.df,
+            len(tests),
+            prior=prior.get(name),
+            moderated=spread.df > found[name].spread.df,
+        )
+    # No trustworthy spread of our own: assume the worst drift measured on shared hosts (C-heavy
+    # code, which the reference cannot correct) unless the saved runs show more.
+    name = "ref" if "ref" in found else "raw"
+    s = found[name]
+    var = max(s.spread.var, policy.assumed_drift**2)
+    assumed = stats.LevelSpread(s.spread.mean, var, math.inf, s.spread.n)
+    t = stats.predictive_test(assumed, s.level_now, s.within_var, policy.confidence)
+    # Both scales must agree on the change (raw drift reaches 2x on shared hosts; the reference
+    # does not cancel it for C-heavy code), and as a supplementary check the newest saved run's
+    # rounds must differ from today's by a within-run U test.
+    changes = [math.expm1(x.level_now - x.spread.mean) for x in found.values()]
+    same_sign = all(c > 0 for c in changes) or all(c < 0 for c in changes)
+    decisive = min(changes, key=abs) if same_sign else 0.0
+    within = None
+    if s.base_samples and s.now_samples:
+        within = stats.mann_whitney_p(s.base_samples, s.now_samples)
+    return TimeAnalysis(
+        name,
+        runs,
+        math.expm1(t.delta),
+        decisive,
+        t.interval,
+        t.p,
+        assumed.sd,
+        t.se,
+        t.df,
+        1,
+        within,
+    )
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:+.1f}%"
+
+
+def time_metric(
+    now_ns: float,
+    t: TimeAnalysis,
+    p_adj: float | None,
+    family: int,
+    correction: str,
+    policy: Policy,
+    min_effect: float,
+    caveat: str | None,
+) -> MetricComparison:
+    alpha, eff = policy.alpha, min_effect
+    where = "reference-corrected" if t.scale == "ref" else "raw"
+    other = "raw" if t.scale == "ref" else "reference-corrected"
+    both = f" ({other} time tested too, p doubled)" if t.tries > 1 else ""
+    holm = f"{correction}-adjusted p < {alpha:g} over {family} time comparisons"
+    here = "no p-value" if p_adj is None else f"p = {p_adj:.3g}"
+    significant = p_adj is not None and p_adj < alpha
+    if t.runs >= policy.min_runs:
+        bar = eff
+        moderated = ""
+        if t.moderated:
+            moderated = (
+                f", moderated over {t.prior.n} benchmarks (prior df {t.prior.d0:.3g}, "
+                f"t on {t.df:.3g} df)"
+            )
+        elif t.prior.d0 > 0:
+            moderated = (
+                f", not moderated: its runs varied more than the {t.prior.n} benchmarks' "
+                f"prior allows"
+            )
+        why = (
+            f"{where} time{both} vs {t.runs} saved runs with run-to-run sd {_pct(t.sd)[1:]}"
+            f"{moderated}: fails beyond the {_pct(eff)[1:]} minimum effect when {holm}; "
+            f"here {here}"
+        )
+    else:
+        bar = max(eff, policy.large_effect)
+        u = "no rounds saved" if t.within_p is None else f"p = {t.within_p:.3g}"
+        why = (
+            f"only {t.runs} saved run(s), {policy.min_runs} needed to estimate run-to-run "
+            f"variation: time fails only beyond {_pct(bar)} on raw and reference-corrected "
+            f"time, {holm} against an assumed run-to-run sd of "
+            f"{_pct(policy.assumed_drift)[1:]} (here {here}) and a within-run U test "
+            f"p < {alpha:g} (here {u})"
+        )
+        significant = significant and t.within_p is not None and t.within_p < alpha
+    detectable = max(bar, stats.detectable_change(t.se, t.df, alpha / family / t.tries))
+    verdict = Verdict.UNCHANGED
+    if significant and t.decisive > bar:
+        verdict = Verdict.REGRESSED
+    elif significant and t.decisive < -bar:
+        verdict = Verdict.IMPROVED
+    rule = f"time {verdict.value} {_pct(t.change)} ({why}); smallest detectable {_pct(detectable)}"
+    if t.scale == "ref":
+        rule += "; baseline shown at today's machine speed"
+    advisory = policy.warn_only
+    if caveat is not None:
+        advisory = advisory or not policy.strict
+        rule += f"; {caveat}: " + ("counts under strict" if policy.strict else "advisory")
+    return MetricComparison(
+        "time",
+        now_ns / (1 + t.change),
+        now_ns,
+        t.change,
+        t.interval,
+        p_adj,
+        verdict,
+        rule,
+        detectable,
+        advisory,
+    )
