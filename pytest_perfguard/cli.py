@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pytest_perfguard import __version__, codec, environment, storage
+from pytest_perfguard import __version__, codec, environment, history, storage
 from pytest_perfguard.model import Baseline, BenchResult, Comparison, Fingerprint, Verdict
 from pytest_perfguard.report import json as json_report
 from pytest_perfguard.report.markdown import headline, render_markdown
@@ -302,7 +302,7 @@ def _merge(args: argparse.Namespace) -> int:
                 f"note: {path} differs from {args.inputs[0]} ({differs}): a benchmark in "
                 "both keeps only the entry with the newer run"
             )
-    merged = functools.reduce(lambda a, b: storage.merge_baselines(a, b, keep=args.keep), baselines)
+    merged = functools.reduce(lambda a, b: history.merge_baselines(a, b, keep=args.keep), baselines)
     try:
         storage.save(out, merged)
     except OSError as exc:
@@ -432,7 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     option(
         "--keep",
         type=_checked_by(lambda text: parse_count(text, 1)),
-        default=storage.DEFAULT_KEEP,
+        default=history.DEFAULT_KEEP,
         metavar="N",
         help="runs kept where runs are combined (default %(default)s, as --perf-keep-runs)",
     )

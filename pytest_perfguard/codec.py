@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from pytest_perfguard.model import (
@@ -14,6 +15,11 @@ from pytest_perfguard.model import (
     MetricComparison,
     Verdict,
 )
+
+
+def from_isoformat(text: str) -> datetime:
+    """`datetime.fromisoformat`, also taking a "Z" suffix (Python 3.10's does not)."""
+    return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
 
 
 def _finite(value: float | None) -> float | None:

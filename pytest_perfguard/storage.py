@@ -1,4 +1,4 @@
-"""The baseline file: TOML <-> model, schema version, atomic replace, merging of runs and shards."""
+"""The baseline file: TOML <-> model, schema version, atomic replace."""
 
 from __future__ import annotations
 
@@ -9,16 +9,17 @@ import re
 import secrets
 import stat
 import sys
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import fields, replace
-from datetime import datetime, timezone
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
-from pytest_perfguard import __version__
-from pytest_perfguard.environment import differences
+from pytest_perfguard import __version__, history
+from pytest_perfguard.codec import from_isoformat
+from pytest_perfguard.history import DEFAULT_KEEP
 from pytest_perfguard.model import Baseline, BaselineEntry, BenchResult, Fingerprint, RunSummary
 
 if sys.version_info >= (3, 11):
@@ -34,15 +35,11 @@ __all__ = [
     "load",
     "load_optional",
     "loads",
-    "merge",
-    "merge_baselines",
     "save",
     "save_results",
 ]
 
 SCHEMA_VERSION = 1
-DEFAULT_KEEP = 5
-"""Runs kept per benchmark: enough to estimate run-to-run variation, few enough to review."""
 
 # Every Fingerprint field, in the model's order; cpu_count is its only integer.
 _ENV_FIELDS = tuple(
@@ -190,80 +187,9 @@ def save_results(
     except BaselineError as exc:
         problem = f"{exc.problem} (nothing was saved; fix or remove the file)"
         raise BaselineError(exc.path, problem, line=exc.line, key=exc.key) from exc
-    merged = merge(existing, results, fingerprint, keep=keep, now=now)
+    merged = history.merge(existing, results, fingerprint, keep=keep, now=now)
     save(path, merged)
     return merged
-
-
-def merge(
-    existing: Baseline | None,
-    results: Sequence[BenchResult],
-    fingerprint: Fingerprint,
-    *,
-    keep: int = DEFAULT_KEEP,
-    now: datetime,
-) -> Baseline:
-    """The baseline after a run: measured benchmarks get a run appended, others stay as they are.
-
-    Each measured benchmark gets a RunSummary stamped `now` (timezone-aware) appended to its
-    runs, which are trimmed to the last `keep`; only the newest keeps raw samples. Benchmarks not
-    measured now are kept unchanged, so a `-k` run does not wipe the file. When a result's node
-    id appears more than once (a rerun plugin), the last one counts.
-
-    Environment rule: when `environment.differences` finds the old runs of a re-measured benchmark
-    incomparable with `fingerprint` (CPU model, Python minor, implementation, OS or architecture
-    changed), those runs are dropped and the benchmark starts again from this run alone, because
-    mixing machines would pass for run-to-run variation. The result carries `fingerprint`; kept
-    benchmarks that were not re-measured still hold runs from the old environment (their
-    `python_version` says which Python), so the caller should warn with `differences(...)` and
-    suggest saving the whole suite.
-    """
-    _check_keep(keep)
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    stamp = now.astimezone(timezone.utc).isoformat(timespec="seconds")
-    entries = dict(existing.entries) if existing is not None else {}
-    old_fingerprint = existing.fingerprint if existing is not None else None
-    for nodeid, result in {r.nodeid: r for r in results}.items():
-        previous = entries.get(nodeid)
-        runs: tuple[RunSummary, ...] = ()
-        if previous is not None and not differences(old_fingerprint, fingerprint, previous):
-            runs = previous.runs
-        run = _summary(result, stamp)
-        entries[nodeid] = BaselineEntry(
-            nodeid, result.group, _trim((*runs, run), keep), fingerprint.python_minor
-        )
-    return Baseline(fingerprint, dict(sorted(entries.items())))
-
-
-def merge_baselines(a: Baseline, b: Baseline, *, keep: int = DEFAULT_KEEP) -> Baseline:
-    """Combine two baselines, e.g. the shards of a split CI run.
-
-    A node id in one only is taken as it is. A node id in both: when the fingerprints are
-    comparable (`environment.differences` finds nothing) and both entries record the same
-    Python, their runs are combined in timestamp order, a run present in both (shards started
-    from the same committed file) counted once, and the last `keep` kept, the group taken from
-    the entry with the newest run. Otherwise the entry with the newer newest run is kept whole:
-    runs from different machines are never mixed. The result carries the fingerprint of the
-    baseline holding the newest run (or the other one's when that one has none). Pairwise, so
-    shards fold left to right.
-    """
-    _check_keep(keep)
-    newer_first = sorted((a, b), key=_newest_in_baseline, reverse=True)
-    fingerprint = newer_first[0].fingerprint or newer_first[1].fingerprint
-    fa, fb = a.fingerprint, b.fingerprint
-    comparable = fa is None or fb is None or not differences(fa, fb)
-    entries = dict(a.entries)
-    for nodeid, theirs in b.entries.items():
-        ours = entries.get(nodeid)
-        if ours is None:
-            entries[nodeid] = theirs
-            continue
-        newer = max(ours, theirs, key=_newest_in_entry)
-        if comparable and ours.python_version == theirs.python_version:
-            newer = replace(newer, runs=_trim(_union(ours.runs, theirs.runs), keep))
-        entries[nodeid] = newer
-    return Baseline(fingerprint, dict(sorted(entries.items())))
 
 
 def _parse(doc: Mapping[str, Any], text: str) -> Baseline:
@@ -380,69 +306,11 @@ def _run_doc(run: RunSummary, where: str) -> dict[str, Any]:
     return table
 
 
-def _summary(result: BenchResult, stamp: str) -> RunSummary:
-    m = result.measurement
-    return RunSummary(
-        timestamp=stamp,
-        median_ns=m.median_ns,
-        ref_ratio=m.ref_ratio,
-        reference_ns=m.reference_ns if m.ref_ratios else None,  # no reference ran
-        rounds=m.rounds,
-        loops=m.loops,
-        allocs_per_op=m.allocs_per_op,
-        bytes_per_op=m.bytes_per_op,
-        peak_memory_bytes=m.peak_memory_bytes,
-        samples_ns=m.samples_ns or None,
-        ref_ratios=m.ref_ratios or None,
-    )
-
-
-def _trim(runs: tuple[RunSummary, ...], keep: int) -> tuple[RunSummary, ...]:
-    kept = runs[-keep:]
-    return (*(replace(r, samples_ns=None, ref_ratios=None) for r in kept[:-1]), *kept[-1:])
-
-
-def _union(ours: Iterable[RunSummary], theirs: Iterable[RunSummary]) -> tuple[RunSummary, ...]:
-    unique: dict[RunSummary, RunSummary] = {}
-    for run in (*ours, *theirs):
-        summary = replace(run, samples_ns=None, ref_ratios=None)
-        if summary not in unique or run.samples_ns is not None:
-            unique[summary] = run  # the same run with and without raw samples counts once
-    return tuple(sorted(unique.values(), key=lambda r: _parse_time(r.timestamp)))
-
-
-_OLDEST = datetime.min.replace(tzinfo=timezone.utc)
-
-
-def _newest_in_entry(entry: BaselineEntry) -> datetime:
-    return max((_parse_time(run.timestamp) for run in entry.runs), default=_OLDEST)
-
-
-def _newest_in_baseline(baseline: Baseline) -> datetime:
-    return max(map(_newest_in_entry, baseline.entries.values()), default=_OLDEST)
-
-
-def _fromiso(text: str) -> datetime:
-    # Python 3.10's fromisoformat does not accept a "Z" suffix.
-    return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-
-
-def _parse_time(text: str) -> datetime:
-    parsed = _fromiso(text)
-    # The model's timestamps are UTC; a naive one (built in code, never loaded) is read as such.
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
 def _is_timestamp(text: str) -> bool:
     try:
-        return _fromiso(text).tzinfo is not None
+        return from_isoformat(text).tzinfo is not None
     except ValueError:
         return False
-
-
-def _check_keep(keep: int) -> None:
-    if keep < 1:
-        raise ValueError(f"keep must be at least 1, got {keep}")
 
 
 def _decode_error(source: str | os.PathLike[str], exc: Exception, text: str) -> BaselineError:

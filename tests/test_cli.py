@@ -13,6 +13,7 @@ import pytest
 
 from pytest_perfguard import storage
 from pytest_perfguard.cli import main
+from pytest_perfguard.history import merge
 from pytest_perfguard.model import Baseline, BenchResult, BenchSettings, Fingerprint, Measurement
 from pytest_perfguard.report.json import render_json, results_document
 
@@ -53,7 +54,7 @@ def history(env: Fingerprint = ENV, names: tuple[str, ...] = NAMES, start: int =
     baseline = None
     for day, wobble in enumerate(WOBBLE):
         runs = [result(n, 1000.0 * (NAMES.index(n) + 1) * wobble) for n in names]
-        baseline = storage.merge(baseline, runs, env, now=DAY0 + timedelta(days=start + day))
+        baseline = merge(baseline, runs, env, now=DAY0 + timedelta(days=start + day))
     assert baseline is not None
     return baseline
 
@@ -129,7 +130,7 @@ def test_compare_without_a_regression_exits_0(old: Path, tmp_path: Path) -> None
 
 
 def test_compare_two_baselines_and_an_allocation_regression(old: Path, tmp_path: Path) -> None:
-    later = storage.merge(history(), now_results(allocs_b=5.0), ENV, now=DAY0 + timedelta(30))
+    later = merge(history(), now_results(allocs_b=5.0), ENV, now=DAY0 + timedelta(30))
     storage.save(tmp_path / "new.toml", later)
     assert main(["compare", str(old), str(tmp_path / "new.toml")]) == 1
 
@@ -243,7 +244,7 @@ def test_old_must_be_a_baseline(old: Path, tmp_path: Path) -> None:
 def shard(base: Baseline, names: tuple[str, ...], day: int, env: Fingerprint = ENV) -> Baseline:
     """A CI shard: the committed baseline plus one new run of `names` on `day`."""
     runs = [result(n, 1000.0 * (NAMES.index(n) + 1)) for n in names]
-    return storage.merge(base, runs, env, now=DAY0 + timedelta(days=day))
+    return merge(base, runs, env, now=DAY0 + timedelta(days=day))
 
 
 def days(baseline: Baseline, nodeid: str) -> list[int]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from pytest_perfguard import storage
+from pytest_perfguard import history, storage
 from pytest_perfguard.model import (
     Baseline,
     BaselineEntry,
@@ -412,7 +412,7 @@ def test_save_results_creates_then_merges(tmp_path: Path) -> None:
 
 def test_merge_appends_measured_and_keeps_others() -> None:
     later = T0 + timedelta(days=3)
-    merged = storage.merge(
+    merged = history.merge(
         GOLDEN, [result(WEIRD_ID, 13.0), result("tests/new.py::t")], FP, now=later
     )
     assert list(merged.entries) == sorted(merged.entries)
@@ -429,7 +429,7 @@ def test_merge_appends_measured_and_keeps_others() -> None:
 
 
 def test_merge_without_existing_file() -> None:
-    merged = storage.merge(None, [result("t", group="g")], FP, now=T0)
+    merged = history.merge(None, [result("t", group="g")], FP, now=T0)
     assert merged.fingerprint == FP
     assert merged.entries["t"].group == "g"
     assert merged.entries["t"].python_version == "3.12"
@@ -438,7 +438,7 @@ def test_merge_without_existing_file() -> None:
 def test_merge_keeps_last_k_runs_and_samples_of_newest_only() -> None:
     baseline = None
     for day in range(7):
-        baseline = storage.merge(
+        baseline = history.merge(
             baseline, [result("t", 1000.0 + day)], FP, keep=5, now=T0 + timedelta(days=day)
         )
     assert baseline is not None
@@ -464,7 +464,7 @@ def test_merge_drops_incomparable_runs_of_remeasured_benchmarks(
 ) -> None:
     new_fp = replace(FP, **change)  # type: ignore[arg-type]
     sort_id = "tests/test_sort.py::test_sorted"
-    merged = storage.merge(GOLDEN, [result(sort_id)], new_fp, now=T0 + timedelta(days=3))
+    merged = history.merge(GOLDEN, [result(sort_id)], new_fp, now=T0 + timedelta(days=3))
     assert len(merged.entries[sort_id].runs) == kept + 1
     assert merged.entries[WEIRD_ID] == GOLDEN.entries[WEIRD_ID]  # untouched: kept as it was
     assert merged.fingerprint == new_fp
@@ -473,47 +473,47 @@ def test_merge_drops_incomparable_runs_of_remeasured_benchmarks(
 def test_merge_compares_with_the_entrys_own_python() -> None:
     # An entry kept from an older Python while the file moved on: its runs are not comparable.
     old = Baseline(FP, {"t": BaselineEntry("t", None, (run(0),), "3.11")})
-    merged = storage.merge(old, [result("t")], FP, now=T0 + timedelta(days=1))
+    merged = history.merge(old, [result("t")], FP, now=T0 + timedelta(days=1))
     assert len(merged.entries["t"].runs) == 1
 
 
 def test_merge_rerun_result_counts_once() -> None:
-    merged = storage.merge(None, [result("t", 1.0), result("t", 2.0)], FP, now=T0)
+    merged = history.merge(None, [result("t", 1.0), result("t", 2.0)], FP, now=T0)
     assert [r.median_ns for r in merged.entries["t"].runs] == [2.0]
 
 
 def test_merge_rejects_bad_arguments() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        storage.merge(None, [], FP, now=datetime(2024, 1, 1))
+        history.merge(None, [], FP, now=datetime(2024, 1, 1))
     with pytest.raises(ValueError, match="keep must be at least 1"):
-        storage.merge(None, [], FP, keep=0, now=T0)
+        history.merge(None, [], FP, keep=0, now=T0)
 
 
 # --- merging shards ----------------------------------------------------------------------------
 
 
 def test_merge_baselines_of_disjoint_shards() -> None:
-    a = storage.merge(None, [result("a")], FP, now=T0)
-    b = storage.merge(None, [result("b")], FP, now=T0 + timedelta(seconds=5))
-    assert storage.merge_baselines(a, b).entries == {**a.entries, **b.entries}
+    a = history.merge(None, [result("a")], FP, now=T0)
+    b = history.merge(None, [result("b")], FP, now=T0 + timedelta(seconds=5))
+    assert history.merge_baselines(a, b).entries == {**a.entries, **b.entries}
 
 
 def test_merge_baselines_counts_shared_history_once() -> None:
     # Both shards started from the committed file and each re-measured its own benchmark.
     later = T0 + timedelta(days=5)
-    shard_a = storage.merge(GOLDEN, [result(WEIRD_ID)], FP, now=later)
-    shard_b = storage.merge(GOLDEN, [result("tests/test_sort.py::test_sorted")], FP, now=later)
-    both = storage.merge(
+    shard_a = history.merge(GOLDEN, [result(WEIRD_ID)], FP, now=later)
+    shard_b = history.merge(GOLDEN, [result("tests/test_sort.py::test_sorted")], FP, now=later)
+    both = history.merge(
         GOLDEN, [result(WEIRD_ID), result("tests/test_sort.py::test_sorted")], FP, now=later
     )
-    assert storage.merge_baselines(shard_a, shard_b) == both
-    assert storage.merge_baselines(shard_b, shard_a) == both
+    assert history.merge_baselines(shard_a, shard_b) == both
+    assert history.merge_baselines(shard_b, shard_a) == both
 
 
 def test_merge_baselines_combines_runs_by_time_and_keeps_last_k() -> None:
     a = Baseline(FP, {"t": BaselineEntry("t", "old", (run(0), run(2), run(4, samples_ns=(1.0,))))})
     b = Baseline(FP, {"t": BaselineEntry("t", "new", (run(1), run(3), run(5, samples_ns=(2.0,))))})
-    entry = storage.merge_baselines(a, b, keep=4).entries["t"]
+    entry = history.merge_baselines(a, b, keep=4).entries["t"]
     assert [r.timestamp for r in entry.runs] == [stamp(d) for d in (2, 3, 4, 5)]
     assert [r.samples_ns for r in entry.runs] == [None, None, None, (2.0,)]
     assert entry.group == "new"
@@ -523,20 +523,20 @@ def test_merge_baselines_never_mixes_machines() -> None:
     other = replace(FP, cpu_model="Intel Xeon")
     a = Baseline(FP, {"t": BaselineEntry("t", None, (run(0), run(3)))})
     b = Baseline(other, {"t": BaselineEntry("t", None, (run(1), run(2)))})
-    merged = storage.merge_baselines(a, b)
+    merged = history.merge_baselines(a, b)
     assert merged.entries["t"] == a.entries["t"]
     assert merged.fingerprint == FP
-    assert storage.merge_baselines(b, a) == merged
+    assert history.merge_baselines(b, a) == merged
 
 
 def test_merge_baselines_never_mixes_pythons() -> None:
     a = Baseline(FP, {"t": BaselineEntry("t", None, (run(0), run(3)), "3.11")})
     b = Baseline(FP, {"t": BaselineEntry("t", None, (run(1), run(2)), "3.12")})
-    assert storage.merge_baselines(a, b).entries["t"] == a.entries["t"]
+    assert history.merge_baselines(a, b).entries["t"] == a.entries["t"]
 
 
 def test_merge_baselines_with_missing_fingerprint() -> None:
     a = Baseline(None, {})
-    b = storage.merge(None, [result("t")], FP, now=T0)
-    assert storage.merge_baselines(a, b) == b
-    assert storage.merge_baselines(b, a) == b
+    b = history.merge(None, [result("t")], FP, now=T0)
+    assert history.merge_baselines(a, b) == b
+    assert history.merge_baselines(b, a) == b
