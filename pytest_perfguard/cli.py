@@ -5,26 +5,23 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
-import json
 import math
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from pytest_perfguard import __version__, codec, environment, history, storage
+from pytest_perfguard import __version__, environment, history, storage
 from pytest_perfguard.model import Baseline, BenchResult, Comparison, Fingerprint, Verdict
-from pytest_perfguard.report import json as json_report
+from pytest_perfguard.report.json import Results, ResultsError, parse_results
 from pytest_perfguard.report.markdown import headline, render_markdown
 from pytest_perfguard.report.terminal import describe_metric, render_comparisons, render_results
 from pytest_perfguard.settings import parse_count, parse_fraction
 from pytest_perfguard.units import format_bytes, format_time
 from pytest_perfguard.verdict import Policy, compare_all, compare_baselines
 
-__all__ = ["InputError", "Results", "build_parser", "main", "read_input"]
+__all__ = ["InputError", "build_parser", "main", "read_input"]
 
 T = TypeVar("T")
 
@@ -37,15 +34,6 @@ _FORMATS = (
 
 class InputError(Exception):
     """A file the command cannot use; the message starts with the file's name."""
-
-
-@dataclass(frozen=True, slots=True)
-class Results:
-    """A `--perf-json` results document, read back."""
-
-    fingerprint: Fingerprint
-    created: datetime
-    results: tuple[BenchResult, ...]
 
 
 def read_input(path: str) -> Baseline | Results:
@@ -65,81 +53,15 @@ def read_input(path: str) -> Baseline | Results:
     # A TOML document cannot start with '{', a JSON object must: the content decides, and the
     # name only picks which parser explains a broken file.
     if text.lstrip().startswith("{") or path.lower().endswith(".json"):
-        return _parse_results(path, text)
+        try:
+            return parse_results(text, source=path)
+        except ResultsError as exc:
+            raise InputError(str(exc)) from None
     try:
         return storage.loads(text, source=path)
     except storage.BaselineError as exc:
         hint = " (expected a perfguard baseline TOML or --perf-json results JSON)"
         raise InputError(str(exc) + (hint if "not valid TOML" in exc.problem else "")) from None
-
-
-def _parse_results(path: str, text: str) -> Results:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}, line {exc.lineno}: not valid JSON: {exc.msg}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
-        raise InputError(f"{path}: JSON, but not perfguard results (no benchmarks list)")
-    version, reads = doc.get("schema_version"), json_report.SCHEMA_VERSION
-    if type(version) is not int or version != reads:
-        newer = type(version) is int and version > reads
-        raise InputError(
-            f"{path}: results schema_version {version!r} is "
-            f"{'from a newer perfguard' if newer else 'unknown'}; this perfguard ({__version__}) "
-            f"reads schema_version {reads}" + ("; upgrade pytest-perfguard" if newer else "")
-        )
-    try:
-        fingerprint = _fingerprint(doc.get("environment"))
-        created = _timestamp(doc.get("created"))
-    except ValueError as exc:
-        raise InputError(f"{path}: {exc}") from None
-    results = []
-    for i, raw in enumerate(doc["benchmarks"]):
-        try:
-            results.append(_checked(codec.result_from_dict(raw)))
-        except KeyError as exc:
-            raise InputError(f"{path}: benchmarks[{i}]: missing key {exc}") from None
-        except (TypeError, ValueError, IndexError) as exc:
-            raise InputError(f"{path}: benchmarks[{i}]: {exc}") from None
-    return Results(fingerprint, created, tuple(results))
-
-
-def _fingerprint(env: object) -> Fingerprint:
-    if not isinstance(env, dict):
-        raise ValueError("environment: missing or not an object")
-    values: dict[str, Any] = {}
-    for field in dataclasses.fields(Fingerprint):
-        kind = int if field.type == "int" else str
-        value = env.get(field.name)
-        if type(value) is not kind:
-            raise ValueError(f"environment.{field.name}: expected {kind.__name__}, got {value!r}")
-        values[field.name] = value
-    return Fingerprint(**values)
-
-
-def _timestamp(text: object) -> datetime:
-    try:
-        assert isinstance(text, str)
-        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))  # 3.10 rejects "Z"
-    except (AssertionError, ValueError):
-        raise ValueError(f"created: expected an ISO 8601 date-time, got {text!r}") from None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
-
-
-def _checked(result: BenchResult) -> BenchResult:
-    """Types the codec passes through unchecked; a wrong one would crash later, far from here."""
-    m = result.measurement
-    names = ("median_ns", "spread_ns", "rounds", "loops", "gc_collections_per_op")
-    maybe = ("allocs_per_op", "bytes_per_op", "peak_memory_bytes")
-    values = [(f"measurement.{n}", getattr(m, n)) for n in (*names, *maybe)]
-    values += [(f"measurement.samples_ns[{i}]", v) for i, v in enumerate(m.samples_ns)]
-    values += [(f"measurement.ref_ratios[{i}]", v) for i, v in enumerate(m.ref_ratios)]
-    for name, value in [*values, ("settings.min_effect", result.settings.min_effect)]:
-        if type(value) not in (int, float) and not (value is None and name[12:] in maybe):
-            raise ValueError(f"{name}: expected a number, got {value!r}")
-    if not isinstance(result.nodeid, str) or not result.nodeid:
-        raise ValueError(f"nodeid: expected a string, got {result.nodeid!r}")
-    return result
 
 
 def _describe_env(fingerprint: Fingerprint | None) -> str:

@@ -1,4 +1,4 @@
-"""The machine-readable results document (`--perf-json`): measurements, verdicts, environment.
+"""The machine-readable results document (`--perf-json`): written from and read into model values.
 
 Versioned: `schema_version` changes only when a key is removed or changes meaning. Units are in
 the key names (`_ns`, `_bytes`, `_s`); `change` and `interval` are relative (0.25 = +25%).
@@ -10,11 +10,29 @@ import dataclasses
 import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
-from pytest_perfguard.codec import comparison_to_dict, result_to_dict
+from pytest_perfguard import __version__
+from pytest_perfguard.codec import (
+    comparison_to_dict,
+    from_isoformat,
+    result_from_dict,
+    result_to_dict,
+)
 from pytest_perfguard.gate import GateOptions
 from pytest_perfguard.model import BenchResult, Comparison, Fingerprint
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Results",
+    "ResultsError",
+    "gate_settings",
+    "parse_results",
+    "render_json",
+    "results_document",
+]
 
 SCHEMA_VERSION = 1
 
@@ -71,3 +89,88 @@ def gate_settings(options: GateOptions) -> dict[str, Any]:
 
 def render_json(document: Mapping[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+class ResultsError(Exception):
+    """A document that is not usable results; the message starts with where it came from."""
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    """A `--perf-json` results document, read back."""
+
+    fingerprint: Fingerprint
+    created: datetime
+    results: tuple[BenchResult, ...]
+
+
+def parse_results(text: str, *, source: str) -> Results:
+    """Read and check the text of a results document; ResultsError names `source` and the key."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ResultsError(f"{source}, line {exc.lineno}: not valid JSON: {exc.msg}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
+        raise ResultsError(f"{source}: JSON, but not perfguard results (no benchmarks list)")
+    version = doc.get("schema_version")
+    if type(version) is not int or version != SCHEMA_VERSION:
+        newer = type(version) is int and version > SCHEMA_VERSION
+        raise ResultsError(
+            f"{source}: results schema_version {version!r} is "
+            f"{'from a newer perfguard' if newer else 'unknown'}; this perfguard ({__version__}) "
+            f"reads schema_version {SCHEMA_VERSION}"
+            + ("; upgrade pytest-perfguard" if newer else "")
+        )
+    try:
+        fingerprint = _fingerprint(doc.get("environment"))
+        created = _timestamp(doc.get("created"))
+    except ValueError as exc:
+        raise ResultsError(f"{source}: {exc}") from None
+    results = []
+    for i, raw in enumerate(doc["benchmarks"]):
+        try:
+            results.append(_checked(result_from_dict(raw)))
+        except KeyError as exc:
+            raise ResultsError(f"{source}: benchmarks[{i}]: missing key {exc}") from None
+        except (TypeError, ValueError, IndexError) as exc:
+            raise ResultsError(f"{source}: benchmarks[{i}]: {exc}") from None
+    return Results(fingerprint, created, tuple(results))
+
+
+def _fingerprint(env: object) -> Fingerprint:
+    if not isinstance(env, dict):
+        raise ValueError("environment: missing or not an object")
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(Fingerprint):
+        kind = int if field.type == "int" else str
+        value = env.get(field.name)
+        if type(value) is not kind:
+            raise ValueError(f"environment.{field.name}: expected {kind.__name__}, got {value!r}")
+        values[field.name] = value
+    return Fingerprint(**values)
+
+
+def _timestamp(text: object) -> datetime:
+    try:
+        if not isinstance(text, str):
+            raise ValueError
+        stamp = from_isoformat(text)
+    except ValueError:
+        raise ValueError(f"created: expected an ISO 8601 date-time, got {text!r}") from None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+
+
+def _checked(result: BenchResult) -> BenchResult:
+    """Types the codec passes through unchecked; a wrong one would crash later, far from here."""
+    m = result.measurement
+    names = ("median_ns", "spread_ns", "rounds", "loops", "gc_collections_per_op")
+    maybe = ("allocs_per_op", "bytes_per_op", "peak_memory_bytes")
+    values = [(f"measurement.{n}", getattr(m, n)) for n in (*names, *maybe)]
+    values += [(f"measurement.samples_ns[{i}]", v) for i, v in enumerate(m.samples_ns)]
+    values += [(f"measurement.ref_ratios[{i}]", v) for i, v in enumerate(m.ref_ratios)]
+    for name, value in [*values, ("settings.min_effect", result.settings.min_effect)]:
+        if type(value) not in (int, float) and not (value is None and name[12:] in maybe):
+            raise ValueError(f"{name}: expected a number, got {value!r}")
+    if not isinstance(result.nodeid, str) or not result.nodeid:
+        raise ValueError(f"nodeid: expected a string, got {result.nodeid!r}")
+    return result
