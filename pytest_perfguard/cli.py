@@ -16,9 +16,15 @@ from pytest_perfguard import __version__, environment, history, storage
 from pytest_perfguard.model import Baseline, BenchResult, Comparison, Fingerprint, Verdict
 from pytest_perfguard.report.json import Results, ResultsError, parse_results
 from pytest_perfguard.report.markdown import headline, render_markdown
-from pytest_perfguard.report.terminal import describe_metric, render_comparisons, render_results
+from pytest_perfguard.report.terminal import (
+    align_columns,
+    describe_metric,
+    format_metric,
+    render_comparisons,
+    render_results,
+)
 from pytest_perfguard.settings import parse_count, parse_fraction
-from pytest_perfguard.units import format_bytes, format_time
+from pytest_perfguard.units import format_time
 from pytest_perfguard.verdict import Policy, compare_all, compare_baselines
 
 __all__ = ["InputError", "build_parser", "main", "read_input"]
@@ -74,18 +80,6 @@ def _describe_env(fingerprint: Fingerprint | None) -> str:
     )
 
 
-def _align(header: list[str], rows: Sequence[list[str] | str]) -> list[str]:
-    """Text columns: the first left-aligned, figures right-aligned; str rows are headings."""
-    cells = [header, *(r for r in rows if isinstance(r, list))]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
-
-    def line(row: list[str]) -> str:
-        rest = (cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True))
-        return "  ".join([row[0].ljust(widths[0]), *rest]).rstrip()
-
-    return [line(header), *(line(r) if isinstance(r, list) else r for r in rows)]
-
-
 def _baseline_lines(baseline: Baseline) -> list[str]:
     header = "benchmark,runs,newest run,time/op,run spread,ref ratio,allocs/op,B/op,peak mem"
     rows: list[list[str] | str] = []
@@ -98,8 +92,6 @@ def _baseline_lines(baseline: Baseline) -> list[str]:
         newest, medians = entry.runs[-1], sorted(r.median_ns for r in entry.runs)
         middle = medians[len(medians) // 2]
         spread = f"{(medians[-1] - medians[0]) / middle:.1%}" if len(medians) > 1 else "n/a"
-        figures = (newest.ref_ratio, newest.allocs_per_op)
-        sizes = (newest.bytes_per_op, newest.peak_memory_bytes)
         rows.append(
             [
                 ("  " if entry.group else "") + entry.nodeid,
@@ -107,12 +99,14 @@ def _baseline_lines(baseline: Baseline) -> list[str]:
                 newest.timestamp,
                 format_time(newest.median_ns),
                 spread,
-                *("n/a" if v is None else f"{v:.4g}" for v in figures),
-                *("n/a" if v is None else format_bytes(v) for v in sizes),
+                format_metric("ratio", newest.ref_ratio),
+                format_metric("allocs", newest.allocs_per_op),
+                format_metric("bytes", newest.bytes_per_op),
+                format_metric("memory", newest.peak_memory_bytes),
             ]
         )
     notes = "run spread: (slowest - fastest) / median time/op of the saved runs"
-    return [*_align(header.split(","), rows), notes] if rows else ["no benchmarks"]
+    return [*align_columns(header.split(","), rows), notes] if rows else ["no benchmarks"]
 
 
 def _show(args: argparse.Namespace) -> int:

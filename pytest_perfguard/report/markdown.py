@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 
-from pytest_perfguard.model import BenchResult, Comparison, MetricComparison, Verdict
-from pytest_perfguard.report.terminal import describe_metric
-from pytest_perfguard.units import format_bytes, format_time
+from pytest_perfguard.model import BenchResult, Comparison, Verdict
+from pytest_perfguard.report.terminal import (
+    describe_metric,
+    format_change,
+    format_metric,
+    metric_name,
+)
+from pytest_perfguard.units import format_time
 
 __all__ = ["headline", "render_markdown"]
 
-_METRIC_NAMES = {"time": "time/op", "allocs": "allocs/op", "bytes": "B/op", "memory": "peak mem"}
 # Rows are ordered by how much a reviewer needs to see them: what fails the build first.
 _RANK = {
     Verdict.REGRESSED: 1,  # rank 0 is a non-advisory regression, decided in _rank
@@ -78,35 +81,14 @@ def _rank(c: Comparison) -> int:
     return 0 if c.failing else _RANK[c.verdict]
 
 
-def _value(metric: str, value: float | None) -> str:
-    if value is None or math.isnan(value):
-        return "n/a"
-    if metric == "time":
-        return format_time(value)
-    if metric in ("bytes", "memory"):
-        return format_bytes(value)
-    return f"{value:.4g}"
-
-
-def _change(m: MetricComparison) -> str:
-    if math.isnan(m.change):
-        return "n/a"
-    if math.isinf(m.change):
-        return "+inf%"
-    text = f"{m.change:+.1%}"
-    if m.interval is not None:
-        text += f" [{m.interval[0]:+.1%}, {m.interval[1]:+.1%}]"
-    return text
-
-
 def _verdict_cell(c: Comparison) -> str:
     if c.failing:
-        names = ", ".join(_METRIC_NAMES.get(m.metric, m.metric) for m in c.failing)
+        names = ", ".join(metric_name(m.metric) for m in c.failing)
         return f"❌ regressed: {names}"
     changed = [m for m in c.metrics if m.verdict is c.verdict]
     text = c.verdict.value
     if changed and c.verdict in (Verdict.REGRESSED, Verdict.IMPROVED):
-        text += ": " + ", ".join(_METRIC_NAMES.get(m.metric, m.metric) for m in changed)
+        text += ": " + ", ".join(metric_name(m.metric) for m in changed)
     if c.verdict is Verdict.REGRESSED:
         text += " (advisory)"
     return f"{_ICONS[c.verdict]} {text}".strip()
@@ -132,9 +114,9 @@ def _comparison_table(comparisons: Sequence[Comparison]) -> list[str]:
         if time is not None:
             p = "" if time.p_value is None else f"{time.p_value:.2g}"
             figures = [
-                _value("time", time.baseline),
-                _value("time", time.current),
-                _change(time),
+                format_metric("time", time.baseline),
+                format_metric("time", time.current),
+                format_change(time),
                 p,
             ]
             detects = "" if time.detectable is None else f">{time.detectable:.0%}"
@@ -151,14 +133,14 @@ def _other_metrics(comparisons: Sequence[Comparison]) -> list[str]:
             verdict = m.verdict.value
             if m.verdict is Verdict.REGRESSED:
                 verdict = "⚠️ regressed (advisory)" if m.advisory else "❌ regressed"
-            name = _METRIC_NAMES.get(m.metric, m.metric)
+            name = metric_name(m.metric)
             rows.append(
                 [
                     code(c.nodeid),
                     name,
-                    _value(m.metric, m.baseline),
-                    _value(m.metric, m.current),
-                    _change(m),
+                    format_metric(m.metric, m.baseline),
+                    format_metric(m.metric, m.current),
+                    format_change(m),
                     verdict,
                 ]
             )
@@ -194,7 +176,7 @@ def _measurements(results: Sequence[BenchResult]) -> list[str]:
         m = r.measurement
         spread = f"±{m.spread_ns / m.median_ns:.1%}" if m.median_ns > 0 else "n/a"
         allocs = "n/a" if m.allocs_per_op is None else f"{m.allocs_per_op:.4g}"
-        peak = _value("memory", m.peak_memory_bytes)
+        peak = format_metric("memory", m.peak_memory_bytes)
         if m.peak_memory_bytes is not None and not m.peak_memory_exact:
             peak = "≥" + peak  # a lower bound (no kernel high-water mark on this platform)
         rows.append(
@@ -203,7 +185,7 @@ def _measurements(results: Sequence[BenchResult]) -> list[str]:
                 format_time(m.median_ns),
                 spread,
                 allocs,
-                _value("bytes", m.bytes_per_op),
+                format_metric("bytes", m.bytes_per_op),
                 peak,
             ]
         )

@@ -46,6 +46,18 @@ HEADER = [
 ]
 
 
+def align_columns(header: Sequence[str], rows: Sequence[Sequence[str] | str]) -> list[str]:
+    """Text columns: the first left-aligned, figures right-aligned; str rows are headings."""
+    cells = [header, *(r for r in rows if not isinstance(r, str))]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
+
+    def line(row: Sequence[str]) -> str:
+        rest = (cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True))
+        return "  ".join([row[0].ljust(widths[0]), *rest]).rstrip()
+
+    return [line(header), *(r if isinstance(r, str) else line(r) for r in rows)]
+
+
 def render_results(results: Sequence[BenchResult]) -> list[str]:
     """The summary table: one row per benchmark, grouped by `group`, then the notes."""
     if not results:
@@ -57,16 +69,7 @@ def render_results(results: Sequence[BenchResult]) -> list[str]:
         rows.append(f"group {group}:")
         rows.extend(_row(r, "  ") for r in results if r.group == group)
 
-    table = [r for r in rows if isinstance(r, list)]
-    widths = [max(len(cells[i]) for cells in [HEADER, *table]) for i in range(len(HEADER))]
-
-    def line(cells: list[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = (cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
-        return "  ".join([first, *rest]).rstrip()
-
-    lines = [line(HEADER)]
-    lines.extend(line(r) if isinstance(r, list) else r for r in rows)
+    lines = align_columns(HEADER, rows)
     by_note: dict[str, list[str]] = {}
     for result in results:
         for note in result.measurement.notes:
@@ -77,8 +80,9 @@ def render_results(results: Sequence[BenchResult]) -> list[str]:
     return lines
 
 
-def _metric_value(metric: str, value: float) -> str:
-    if math.isnan(value):
+def format_metric(metric: str, value: float | None) -> str:
+    """A metric's value with its unit (time, bytes) or 4 significant digits; n/a when unknown."""
+    if value is None or math.isnan(value):
         return "n/a"
     if metric == "time":
         return format_time(value)
@@ -87,7 +91,8 @@ def _metric_value(metric: str, value: float) -> str:
     return f"{value:.4g}"
 
 
-def _change(m: MetricComparison) -> str:
+def format_change(m: MetricComparison) -> str:
+    """The relative change and its interval, e.g. '+12.0% [+8.1%, +16.2%]'."""
     if math.isnan(m.change):
         return "n/a"
     if math.isinf(m.change):
@@ -101,14 +106,19 @@ def _change(m: MetricComparison) -> str:
 _METRIC_NAMES = {"time": "time/op", "allocs": "allocs/op", "bytes": "B/op", "memory": "peak mem"}
 
 
+def metric_name(metric: str) -> str:
+    """A metric as table headers name it: 'time/op', 'allocs/op', 'B/op', 'peak mem'."""
+    return _METRIC_NAMES.get(metric, metric)
+
+
 def describe_metric(m: MetricComparison) -> str:
     """One metric's comparison in a sentence: what, baseline -> now, change, interval, p."""
     p = "" if m.p_value is None else f", p={m.p_value:.2g}"
     advisory = " (advisory)" if m.advisory else ""
     return (
-        f"{_METRIC_NAMES.get(m.metric, m.metric)} {m.verdict.value}{advisory}: "
-        f"{_metric_value(m.metric, m.baseline)} -> {_metric_value(m.metric, m.current)} "
-        f"({_change(m)}{p})"
+        f"{metric_name(m.metric)} {m.verdict.value}{advisory}: "
+        f"{format_metric(m.metric, m.baseline)} -> {format_metric(m.metric, m.current)} "
+        f"({format_change(m)}{p})"
     )
 
 
@@ -143,9 +153,9 @@ def render_comparisons(comparisons: Sequence[Comparison]) -> list[str]:
             rows.append(
                 [
                     c.nodeid,
-                    _metric_value("time", time.baseline),
-                    _metric_value("time", time.current),
-                    _change(time),
+                    format_metric("time", time.baseline),
+                    format_metric("time", time.current),
+                    format_change(time),
                     "" if time.p_value is None else f"{time.p_value:.2g}",
                     verdict,
                     "" if time.detectable is None else f">{time.detectable:.0%}",
