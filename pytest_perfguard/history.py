@@ -27,7 +27,8 @@ def merge(
     """The baseline after a run: measured benchmarks get a run appended, others stay as they are.
 
     Each measured benchmark gets a RunSummary stamped `now` (timezone-aware) appended to its
-    runs, which are trimmed to the last `keep`; only the newest keeps raw samples. Benchmarks not
+    runs, which are trimmed to the last `keep`; only the newest keeps raw samples (thinned to
+    SAMPLES_KEPT, and only while fewer than SAMPLES_UNTIL_RUNS runs are saved). Benchmarks not
     measured now are kept unchanged, so a `-k` run does not wipe the file. When a result's node
     id appears more than once (a rerun plugin), the last one counts.
 
@@ -87,6 +88,23 @@ def merge_baselines(a: Baseline, b: Baseline, *, keep: int = DEFAULT_KEEP) -> Ba
     return Baseline(fingerprint, dict(sorted(entries.items())))
 
 
+SAMPLES_KEPT = 32
+"""Raw per-round figures kept for the newest run: evenly spaced over the run, enough for the
+verdict's within-run U test, few enough that the file stays reviewable."""
+SAMPLES_UNTIL_RUNS = 3
+"""Raw samples serve only the verdict's few-runs check (fewer than 3 saved runs); from then on
+run-to-run variation comes from the saved runs and the samples are dropped."""
+
+
+def _thin(values: tuple[float, ...]) -> tuple[float, ...] | None:
+    if not values:
+        return None
+    if len(values) <= SAMPLES_KEPT:
+        return values
+    step = len(values) / SAMPLES_KEPT
+    return tuple(values[int(i * step)] for i in range(SAMPLES_KEPT))
+
+
 def _summary(result: BenchResult, stamp: str) -> RunSummary:
     m = result.measurement
     return RunSummary(
@@ -99,14 +117,16 @@ def _summary(result: BenchResult, stamp: str) -> RunSummary:
         allocs_per_op=m.allocs_per_op,
         bytes_per_op=m.bytes_per_op,
         peak_memory_bytes=m.peak_memory_bytes,
-        samples_ns=m.samples_ns or None,
-        ref_ratios=m.ref_ratios or None,
+        samples_ns=_thin(m.samples_ns),
+        ref_ratios=_thin(m.ref_ratios),
     )
 
 
 def _trim(runs: tuple[RunSummary, ...], keep: int) -> tuple[RunSummary, ...]:
     kept = runs[-keep:]
-    return (*(replace(r, samples_ns=None, ref_ratios=None) for r in kept[:-1]), *kept[-1:])
+    with_samples = kept[-1:] if len(kept) < SAMPLES_UNTIL_RUNS else ()
+    without = kept[: len(kept) - len(with_samples)]
+    return (*(replace(r, samples_ns=None, ref_ratios=None) for r in without), *with_samples)
 
 
 def _union(ours: Iterable[RunSummary], theirs: Iterable[RunSummary]) -> tuple[RunSummary, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from dataclasses import fields, replace
@@ -420,11 +421,11 @@ def test_merge_appends_measured_and_keeps_others() -> None:
     assert merged.entries[sort_id] is GOLDEN.entries[sort_id]
     weird = merged.entries[WEIRD_ID]
     assert [r.median_ns for r in weird.runs] == [12.345, 12.351, 13.0]
-    assert [r.samples_ns is None for r in weird.runs] == [True, True, False]
+    # Three saved runs now: run-to-run variation comes from them, raw samples are dropped.
+    assert [r.samples_ns is None for r in weird.runs] == [True, True, True]
     assert weird.runs[-1].timestamp == "2024-05-04T12:00:00+00:00"
     assert weird.runs[-1].ref_ratio == 2.0
     assert weird.runs[-1].reference_ns == 500.0
-    assert weird.runs[-1].samples_ns == (13.0, 14.0, 12.0)
     assert len(merged.entries["tests/new.py::t"].runs) == 1
 
 
@@ -435,7 +436,7 @@ def test_merge_without_existing_file() -> None:
     assert merged.entries["t"].python_version == "3.12"
 
 
-def test_merge_keeps_last_k_runs_and_samples_of_newest_only() -> None:
+def test_merge_keeps_last_k_runs_and_raw_samples_only_while_runs_are_few() -> None:
     baseline = None
     for day in range(7):
         baseline = history.merge(
@@ -444,8 +445,25 @@ def test_merge_keeps_last_k_runs_and_samples_of_newest_only() -> None:
     assert baseline is not None
     runs = baseline.entries["t"].runs
     assert [r.median_ns for r in runs] == [1002.0, 1003.0, 1004.0, 1005.0, 1006.0]
-    assert [r.samples_ns is None for r in runs] == [True] * 4 + [False]
-    assert all(r.ref_ratios is None for r in runs[:-1])
+    assert all(r.samples_ns is None and r.ref_ratios is None for r in runs)
+
+
+def test_the_newest_of_few_runs_keeps_thinned_raw_samples() -> None:
+    many = dataclasses.replace(
+        result("t", 1000.0),
+        measurement=dataclasses.replace(
+            result("t", 1000.0).measurement,
+            samples_ns=tuple(float(i) for i in range(1000)),
+            ref_ratios=tuple(i / 10 for i in range(1000)),
+        ),
+    )
+    once = history.merge(None, [many], FP, now=T0)
+    twice = history.merge(once, [many], FP, now=T0 + timedelta(days=1))
+    newest = twice.entries["t"].runs[-1]
+    assert newest.samples_ns is not None and newest.ref_ratios is not None
+    assert len(newest.samples_ns) == history.SAMPLES_KEPT
+    assert newest.samples_ns[:3] == (0.0, 31.0, 62.0)  # evenly spaced over the run, in order
+    assert twice.entries["t"].runs[0].samples_ns is None
 
 
 @pytest.mark.parametrize(
@@ -515,7 +533,7 @@ def test_merge_baselines_combines_runs_by_time_and_keeps_last_k() -> None:
     b = Baseline(FP, {"t": BaselineEntry("t", "new", (run(1), run(3), run(5, samples_ns=(2.0,))))})
     entry = history.merge_baselines(a, b, keep=4).entries["t"]
     assert [r.timestamp for r in entry.runs] == [stamp(d) for d in (2, 3, 4, 5)]
-    assert [r.samples_ns for r in entry.runs] == [None, None, None, (2.0,)]
+    assert [r.samples_ns for r in entry.runs] == [None, None, None, None]
     assert entry.group == "new"
 
 
