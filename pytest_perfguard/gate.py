@@ -18,9 +18,6 @@ from pytest_perfguard.verdict import (
     fit_time_prior,
 )
 
-DEFAULT_BASELINE = Path(".perfguard") / "baseline.toml"
-"""Under the rootdir, committed with the code (like pytest-benchmark's .benchmarks/)."""
-
 
 @dataclass(frozen=True, slots=True)
 class GateOptions:
