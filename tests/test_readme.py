@@ -100,3 +100,12 @@ def test_the_perfguard_command_block_runs(pytester: pytest.Pytester) -> None:
         )
         assert done.returncode in (0, 1), (line, done.stderr)
     assert (pytester.path / "all.toml").exists()
+
+
+def test_the_quoted_comparison_comes_from_the_peer_benchmark_script() -> None:
+    (quoted,) = blocks("text")
+    script = (Path(__file__).parent.parent / "benchmarks" / "compare_peers.py").read_text()
+    header = quoted.splitlines()[0].split()
+    assert header[:3] == ["tool", "no-op", "ns/op"]
+    assert "A/A false failures/run" in script and "10-bench suite" in script
+    assert "python benchmarks/compare_peers.py" in README
