@@ -4,26 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from .fakes import CONFTEST
+
 FAST = ("--perf-max-time=0.01", "-p", "no:cacheprovider")
-
-FAKE_CLOCK_CONFTEST = """
-import pytest
-from pytest_perfguard.engine import Engine
-from pytest_perfguard.plugin import SESSION_KEY
-
-class Clock:
-    now = 0
-    def __call__(self):
-        return Clock.now
-
-def tick(ns):
-    Clock.now += ns
-
-@pytest.fixture(autouse=True)
-def _fake_clock(request):
-    # Reference units cost 1 us, and only what tick() is called with passes in a test.
-    request.config.stash[SESSION_KEY].engine = Engine(clock=Clock(), reference=lambda: tick(1000))
-"""
 
 
 def test_all_three_forms_are_measured_and_summarized(pytester: pytest.Pytester) -> None:
@@ -71,7 +54,7 @@ def test_all_three_forms_are_measured_and_summarized(pytester: pytest.Pytester) 
 def test_marker_form_reuses_fixture_values_and_never_times_fixtures(
     pytester: pytest.Pytester,
 ) -> None:
-    pytester.makeconftest(FAKE_CLOCK_CONFTEST)
+    pytester.makeconftest(CONFTEST)
     pytester.makepyfile(
         """
         import pytest
@@ -104,7 +87,7 @@ def test_marker_form_reuses_fixture_values_and_never_times_fixtures(
 
 
 def test_setup_and_teardown_run_around_every_call_untimed(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(FAKE_CLOCK_CONFTEST)
+    pytester.makeconftest(CONFTEST)
     pytester.makepyfile(
         """
         from conftest import tick
@@ -137,7 +120,7 @@ def test_setup_and_teardown_run_around_every_call_untimed(pytester: pytest.Pytes
 
 
 def test_paused_time_is_excluded_from_the_loop(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(FAKE_CLOCK_CONFTEST)
+    pytester.makeconftest(CONFTEST)
     pytester.makepyfile(
         """
         from conftest import tick

@@ -14,26 +14,10 @@ from pytest_perfguard.environment import current_fingerprint
 from pytest_perfguard.memory import load_hooks
 from pytest_perfguard.model import Baseline, BaselineEntry, RunSummary
 
+from .fakes import CONFTEST
+
 FAST = ("--perf-max-time=0.01", "-p", "no:cacheprovider")
 
-# A fake clock: a benchmark "takes" exactly what it ticks, a reference unit 1000 ns.
-CONFTEST = """
-import pytest
-from pytest_perfguard.engine import Engine
-from pytest_perfguard.plugin import SESSION_KEY
-
-class Clock:
-    now = 0
-    def __call__(self):
-        return Clock.now
-
-def tick(ns):
-    Clock.now += ns
-
-@pytest.fixture(autouse=True)
-def _fake_clock(request):
-    request.config.stash[SESSION_KEY].engine = Engine(clock=Clock(), reference=lambda: tick(1000))
-"""
 
 SUITE = """
 import pytest

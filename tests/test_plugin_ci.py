@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .test_plugin_baseline import CONFTEST, STEADY, SUITE, baseline_with, write_baseline
+from .fakes import CONFTEST
+from .test_plugin_baseline import STEADY, SUITE, baseline_with, write_baseline
 
 FAST = ("--perf-max-time=0.01", "-p", "no:cacheprovider")
 

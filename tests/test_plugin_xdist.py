@@ -6,7 +6,8 @@ import pytest
 
 from pytest_perfguard import storage
 
-from .test_plugin_baseline import CONFTEST, STEADY, baseline_with, write_baseline
+from .fakes import CONFTEST
+from .test_plugin_baseline import STEADY, baseline_with, write_baseline
 
 pytest.importorskip("xdist")
 

@@ -1,0 +1,22 @@
+"""Shared fakes for pytester runs."""
+
+from __future__ import annotations
+
+CONFTEST = """
+import pytest
+from pytest_perfguard.engine import Engine
+from pytest_perfguard.plugin import SESSION_KEY
+
+class Clock:
+    now = 0
+    def __call__(self):
+        return Clock.now
+
+def tick(ns):
+    Clock.now += ns
+
+@pytest.fixture(autouse=True)
+def _fake_clock(request):
+    # A fake clock: a benchmark "takes" exactly what it ticks, a reference unit 1000 ns.
+    request.config.stash[SESSION_KEY].engine = Engine(clock=Clock(), reference=lambda: tick(1000))
+"""
