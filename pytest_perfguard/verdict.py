@@ -58,7 +58,9 @@ class Policy:
     alloc_tolerance: tuple[float, float] = (0.5, 0.01)
     """(absolute allocs/op, relative): a rise beyond the larger of the two regresses."""
     bytes_tolerance: tuple[float, float] = (64.0, 0.01)
-    memory_tolerance: tuple[float, float] = (1.0 * MiB, 0.10)
+    memory_tolerance: tuple[float, float] = (4.0 * MiB, 0.10)
+    """Peak memory under a few MiB is allocator arenas and reused pages: an A/A run of the GC
+    example jumped by over 1 MiB once in 10 runs, so the floor is 4 MiB."""
     confidence: float = 0.95
     """Confidence of the reported change intervals (uncorrected, as benchstat's)."""
 

@@ -280,14 +280,14 @@ def test_warn_only_makes_everything_advisory() -> None:
     assert all(m.advisory for m in c.metrics)
 
 
-def test_peak_memory_tolerance_is_the_larger_of_1_mib_and_10_percent() -> None:
+def test_peak_memory_tolerance_is_the_larger_of_4_mib_and_10_percent() -> None:
     def mem(base: int, now: int) -> Verdict:
         return metric(one(entry(STEADY, peak=base), measured(100.0, peak=now)), "memory").verdict
 
     assert mem(100 * MiB, 109 * MiB) is Verdict.UNCHANGED
     assert mem(100 * MiB, 111 * MiB) is Verdict.REGRESSED
-    assert mem(MiB // 2, MiB + MiB // 4) is Verdict.UNCHANGED  # +0.75 MiB, though +150%
-    assert mem(MiB // 2, 2 * MiB) is Verdict.REGRESSED
+    assert mem(MiB // 2, 4 * MiB) is Verdict.UNCHANGED  # +3.5 MiB, though +700%
+    assert mem(MiB // 2, 5 * MiB) is Verdict.REGRESSED
 
 
 def test_new_and_missing() -> None:
