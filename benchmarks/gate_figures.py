@@ -106,6 +106,13 @@ def main() -> None:
         print("injected +25% time (test_lookup list_scan-10000), +1 alloc/op (pooled object):")
         for nodeid, metrics in sorted(failing(document).items()):
             print(f"  failed: {nodeid}: {', '.join(metrics)}")
+        for bench in document["benchmarks"]:  # type: ignore[attr-defined]
+            if bench["nodeid"].endswith("[list_scan-10000]") and bench["comparison"]:
+                time = bench["comparison"]["metrics"][0]
+                print(
+                    f"  list_scan-10000 time: {time['verdict']}, change {time['change']:+.1%}, "
+                    f"p={time['p_value']}, smallest detectable {time['detectable']:.0%}"
+                )
         print(f"  exit code {document['exit_code']}")
 
 
