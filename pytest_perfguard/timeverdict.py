@@ -127,6 +127,9 @@ def analyse(found: dict[str, Scale], policy: Policy, prior: TimePrior) -> TimeAn
         tests = []
         for name, s in found.items():
             spread = stats.moderate(s.spread, prior.get(name))
+            floor = policy.drift_floor[0 if name == "raw" else 1]
+            if spread.var < floor**2:
+                spread = stats.LevelSpread(spread.mean, floor**2, spread.df, spread.n)
             t = stats.predictive_test(spread, s.level_now, s.within_var, policy.confidence)
             tests.append((t.p, name, t, spread))
         _, name, t, spread = min(tests, key=lambda x: x[0])
