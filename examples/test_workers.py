@@ -54,10 +54,10 @@ def wait_task(seed: int) -> int:
 TASKS = {"python": python_task, "sha256": sha256_task, "wait": wait_task}
 
 # Hashing on threads is as fast as the number of cores other jobs leave free: on a shared
-# 2-core runner its time jumps between two levels from run to run, whatever the code. An A/A
-# session here failed sha256-serial and sha256-chunked once in 10 compare runs, so only a
-# doubling counts for this group.
-MIN_EFFECT = {"sha256": "100%"}
+# 2-core runner the parallel versions lose their whole speed-up (2x) when the other core is
+# taken, whatever the code. An A/A session failed sha256 benchmarks once in 10 compare runs
+# and a CI run beside another job saw +104%, so only a tripling counts for this group.
+MIN_EFFECT = {"sha256": "200%"}
 SEEDS = list(range(BATCH))
 
 
