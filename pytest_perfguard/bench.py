@@ -6,6 +6,7 @@ import functools
 import inspect
 import itertools
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from types import TracebackType
 from typing import Any, final
@@ -75,7 +76,8 @@ class _TimedPause:
         self._perf._paused_ns += self._perf._clock() - self._start
 
 
-Pause = _NoPause | _TimedPause | Any
+Pause = AbstractContextManager[None]
+"""What perf.paused() returns: a timing pause, an allocation window's pause, or a no-op."""
 
 
 @final
