@@ -83,6 +83,9 @@ class TimeAnalysis:
     df: float
     tries: int
     """Scales tested (the p-value is already multiplied by this)."""
+    errors: tuple[tuple[float, float], ...]
+    """(se, df) of every scale tested: a real slowdown moves all of them, so the smallest
+    detectable regression is that of the most sensitive scale, whichever won this time."""
     within_p: float | None = None
     """Few-runs path: within-run U test of the newest saved run's rounds against today's."""
     prior: stats.VariancePrior = stats.NO_PRIOR
@@ -133,6 +136,7 @@ def analyse(found: dict[str, Scale], policy: Policy, prior: TimePrior) -> TimeAn
             t = stats.predictive_test(spread, s.level_now, s.within_var, policy.confidence)
             tests.append((t.p, name, t, spread))
         _, name, t, spread = min(tests, key=lambda x: x[0])
+        errors = tuple((x[2].se, x[2].df) for x in tests)
         change = math.expm1(t.delta)
         p = min(1.0, len(tests) * t.p)
         return TimeAnalysis(
@@ -146,6 +150,7 @@ def analyse(found: dict[str, Scale], policy: Policy, prior: TimePrior) -> TimeAn
             t.se,
             t.df,
             len(tests),
+            errors,
             prior=prior.get(name),
             moderated=spread.df > found[name].spread.df,
         )
@@ -176,6 +181,7 @@ def analyse(found: dict[str, Scale], policy: Policy, prior: TimePrior) -> TimeAn
         t.se,
         t.df,
         1,
+        ((t.se, t.df),),
         within,
     )
 
@@ -230,7 +236,8 @@ def time_metric(
             f"p < {alpha:g} (here {u})"
         )
         significant = significant and t.within_p is not None and t.within_p < alpha
-    detectable = max(bar, stats.detectable_change(t.se, t.df, alpha / family / t.tries))
+    level = alpha / family / t.tries
+    detectable = max(bar, min(stats.detectable_change(se, df, level) for se, df in t.errors))
     verdict = Verdict.UNCHANGED
     if significant and t.decisive > bar:
         verdict = Verdict.REGRESSED

@@ -168,6 +168,19 @@ def test_reference_ratio_is_used_where_it_cancels_drift() -> None:
     assert t.current == 100.0 and t.baseline == pytest.approx(100 / 1.3, rel=0.01)
 
 
+def test_detectable_size_is_the_most_sensitive_scales_whichever_won() -> None:
+    refs = (2.0, 2.01, 1.99, 2.0, 2.005)
+    # Unchanged code; raw time sits right on its (wild) mean, so raw wins the p-value race,
+    # but a real slowdown would show on the steady reference-corrected scale first.
+    level = math.exp(sum(math.log(m) for m in WILD) / len(WILD))
+    t = metric(one(entry(WILD, refs=refs), measured(level, ref=2.2)), "time")
+    assert t.verdict is Verdict.UNCHANGED and "raw time" in t.rule
+    ref_only = metric(one(entry(WILD, refs=refs), measured(level * 1.1, ref=2.0)), "time")
+    assert "reference-corrected time" in ref_only.rule
+    assert t.detectable == pytest.approx(ref_only.detectable)
+    assert t.detectable is not None and t.detectable < 0.5
+
+
 def test_raw_time_is_used_where_the_reference_adds_noise() -> None:
     refs = (2.0, 3.0, 1.4, 2.5, 1.6)  # C-heavy code: the ratio swings, raw time is steady
     no_floor = Policy(drift_floor=(0.0, 0.0))
