@@ -26,6 +26,7 @@ __all__ = [
     "predictive_test",
     "shift_interval",
     "shift_p",
+    "variance_upper",
 ]
 
 
@@ -99,6 +100,13 @@ def level_spread(levels: Sequence[float]) -> LevelSpread:
     logs = [math.log(v) for v in levels]
     var = statistics.variance(logs) if len(logs) > 1 else 0.0
     return LevelSpread(statistics.fmean(logs), var, float(len(logs) - 1), len(logs))
+
+
+def variance_upper(var: float, df: float, confidence: float) -> float:
+    """Upper confidence bound of a true variance from a sample variance on df degrees of freedom."""
+    if df <= 0:
+        return math.inf
+    return var * df / float(sps.chi2.ppf(1 - confidence, df))
 
 
 def median_variance(samples: Sequence[float]) -> float:

@@ -92,6 +92,8 @@ class TimeAnalysis:
     """The suite prior of the chosen scale (d0 = 0: none)."""
     moderated: bool = False
     """The prior moderated this benchmark's variance (False when its runs varied too much)."""
+    floored: str = ""
+    """"known" or "assumed" where the drift floor replaced a smaller spread (see _floored)."""
 
 
 def scales(entry: BaselineEntry, now: Observation) -> dict[str, Scale] | str:
@@ -119,6 +121,25 @@ def scales(entry: BaselineEntry, now: Observation) -> dict[str, Scale] | str:
     return out
 
 
+def _floored(
+    spread: stats.LevelSpread, own: stats.LevelSpread, scale: str, policy: Policy
+) -> tuple[stats.LevelSpread, str]:
+    """The (moderated) spread, or the scale's drift floor where it is below, and which applied.
+
+    Saved runs minutes apart understate the drift between sessions, so no benchmark is assumed
+    to vary less than the floor. Where the benchmark's own saved runs show, by their upper
+    confidence bound at the policy's confidence, that its run-to-run variance is below the
+    floor, the floor is a policy value rather than an estimate and is tested as known (normal
+    quantiles); otherwise the t test keeps the estimate's degrees of freedom.
+    """
+    floor = policy.drift_floor[0 if scale == "raw" else 1]
+    if spread.var >= floor**2:
+        return spread, ""
+    known = stats.variance_upper(own.var, own.df, policy.confidence) < floor**2
+    df = math.inf if known else spread.df
+    return stats.LevelSpread(spread.mean, floor**2, df, spread.n), "known" if known else "assumed"
+
+
 def analyse(found: dict[str, Scale], policy: Policy, prior: TimePrior) -> TimeAnalysis:
     runs = found["raw"].spread.n
     if runs >= policy.min_runs:
@@ -129,13 +150,11 @@ def analyse(found: dict[str, Scale], policy: Policy, prior: TimePrior) -> TimeAn
         # moderated toward that scale's suite prior (Smyth 2004), which adds its df.
         tests = []
         for name, s in found.items():
-            spread = stats.moderate(s.spread, prior.get(name))
-            floor = policy.drift_floor[0 if name == "raw" else 1]
-            if spread.var < floor**2:
-                spread = stats.LevelSpread(spread.mean, floor**2, spread.df, spread.n)
+            pooled = stats.moderate(s.spread, prior.get(name))
+            spread, floored = _floored(pooled, s.spread, name, policy)
             t = stats.predictive_test(spread, s.level_now, s.within_var, policy.confidence)
-            tests.append((t.p, name, t, spread))
-        _, name, t, spread = min(tests, key=lambda x: x[0])
+            tests.append((t.p, name, t, spread, floored, pooled.df > s.spread.df))
+        _, name, t, spread, floored, moderated = min(tests, key=lambda x: x[0])
         errors = tuple((x[2].se, x[2].df) for x in tests)
         change = math.expm1(t.delta)
         p = min(1.0, len(tests) * t.p)
@@ -152,7 +171,8 @@ def analyse(found: dict[str, Scale], policy: Policy, prior: TimePrior) -> TimeAn
             len(tests),
             errors,
             prior=prior.get(name),
-            moderated=spread.df > found[name].spread.df,
+            moderated=moderated,
+            floored=floored,
         )
     # No trustworthy spread of our own: assume the worst drift measured on shared hosts (C-heavy
     # code, which the reference cannot correct) unless the saved runs show more.
@@ -220,9 +240,14 @@ def time_metric(
                 f", not moderated: its runs varied more than the {t.prior.n} benchmarks' "
                 f"prior allows"
             )
+        floor = ""
+        if t.floored == "known":
+            floor = " (the drift floor, taken as known: the saved runs vary less)"
+        elif t.floored:
+            floor = " (the drift floor: the saved runs varied less)"
         why = (
             f"{where} time{both} vs {t.runs} saved runs with run-to-run sd {_pct(t.sd)[1:]}"
-            f"{moderated}: fails beyond the {_pct(eff)[1:]} minimum effect when {holm}; "
+            f"{floor}{moderated}: fails beyond the {_pct(eff)[1:]} minimum effect when {holm}; "
             f"here {here}"
         )
     else:

@@ -90,6 +90,18 @@ def test_detectable_change_is_where_the_test_turns_significant() -> None:
     assert stats.detectable_change(0.05, 8.0, 0.001) > d
 
 
+def test_variance_upper_bound_covers_the_true_variance_as_often_as_promised() -> None:
+    rng = random.Random(7)
+    df, true_var, covered = 4, 0.01, 0
+    for _ in range(4000):
+        sample = [rng.gauss(0.0, math.sqrt(true_var)) for _ in range(df + 1)]
+        covered += stats.variance_upper(statistics.variance(sample), df, 0.95) >= true_var
+    assert covered / 4000 == pytest.approx(0.95, abs=0.015)
+    # More runs, a tighter bound; no runs to vary, no bound.
+    assert stats.variance_upper(0.01, 20, 0.95) < stats.variance_upper(0.01, 4, 0.95)
+    assert stats.variance_upper(0.01, 0, 0.95) == math.inf
+
+
 def _chi2_variances(
     rng: random.Random, true_vars: list[float], df: int
 ) -> tuple[list[float], list[float]]:
