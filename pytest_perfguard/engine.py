@@ -10,8 +10,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import final
 
+from pytest_perfguard import load
 from pytest_perfguard.memory import AllocationCounts, PauseFactory, count_allocations_pausable
-from pytest_perfguard.model import BenchSettings, Measurement
+from pytest_perfguard.model import BUSY_SHARE, BenchSettings, Measurement
 from pytest_perfguard.peak import PeakMemory, peak_memory
 from pytest_perfguard.reference import reference_unit
 from pytest_perfguard.timing import (
@@ -42,11 +43,14 @@ class Engine:
         clock: Clock = time.perf_counter_ns,
         reference: Callable[[], object] = reference_unit,
         rng: random.Random | None = None,
+        load_probe: load.Probe = load.read,
     ) -> None:
         self.clock = clock
         self._reference = reference
         self._reference_loops: int | None = None
         self._rng = rng or random.Random()
+        self._load_probe = load_probe
+        self._load_start: load.CpuTimes | None = None
 
     def reference_loops(self) -> int:
         """Calibrated once per session, on first use."""
@@ -58,7 +62,9 @@ class Engine:
         return bare_loop(self._reference, self.clock)(n)
 
     def schedule(self, settings: BenchSettings) -> Schedule:
+        """The timing pass's schedule; the pass runs from here to finish()."""
         gc.collect()
+        self._load_start = self._load_probe()
         return schedule(
             settings, clock=self.clock, reference_loops=self.reference_loops(), rng=self._rng
         )
@@ -108,8 +114,16 @@ class Engine:
         return memory_passes(measurement, settings, run, peak)
 
     def finish(self, measurement: Measurement, loop_ns: float | None) -> Measurement:
-        """Add the notes every measurement needs: tracers active, too fast for the clock."""
+        """End the timing pass. Add what every measurement needs: the other processes' share
+        of the machine meanwhile, and notes for that, active tracers, too fast for the clock."""
+        others = load.others_share(self._load_start, self._load_probe())
+        self._load_start = None
         notes = list(measurement.notes)
+        if others is not None and others > BUSY_SHARE:
+            notes.append(
+                f"other processes took {others:.0%} of the machine's CPU time while this was "
+                "timed: time figures unreliable, time verdicts advisory"
+            )
         tracers = active_tracers()
         if tracers:
             notes.append(f"a tracer/profiler is active ({', '.join(tracers)}): figures inflated")
@@ -117,7 +131,7 @@ class Engine:
             note = loop_cost_note(measurement.median_ns, loop_ns)
             if note:
                 notes.append(note)
-        return replace(measurement, notes=tuple(notes))
+        return replace(measurement, notes=tuple(notes), others_cpu=others)
 
 
 def memory_passes(

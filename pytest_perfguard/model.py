@@ -26,6 +26,10 @@ class BenchSettings:
     group: str | None = None
 
 
+BUSY_SHARE = 0.25
+"""Above this share of the machine taken by other processes, time figures are not judged."""
+
+
 @dataclass(frozen=True, slots=True)
 class Measurement:
     """What one benchmark measured in one run. Per-op figures are per call of the target."""
@@ -52,6 +56,8 @@ class Measurement:
     """False when the peak is a lower bound (no procfs high-water mark)."""
     notes: tuple[str, ...] = ()
     """Honest remarks: too fast for the clock, budget too small, tracer active, fallbacks."""
+    others_cpu: float | None = None
+    """Share (0..1) of the machine's CPU time other processes took during the timing pass."""
 
     @property
     def ref_ratio(self) -> float | None:

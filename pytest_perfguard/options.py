@@ -19,7 +19,7 @@ SWITCHES = {
     "only": "run only perf tests",
     "save": "record the measured benchmarks in the baseline file (merged with what it holds)",
     "compare": "compare with the baseline file; a real regression fails its test",
-    "strict": "time verdicts count even on another CPU model or Python version",
+    "strict": "time verdicts count even on another CPU, another Python or a busy machine",
     "warn_only": "report regressions without failing",
 }
 """On/off flags: `--perf-X` and the bool ini key `perf_X`."""

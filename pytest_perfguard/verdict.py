@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from pytest_perfguard import environment, stats, timeverdict
 from pytest_perfguard.model import (
+    BUSY_SHARE,
     Baseline,
     BaselineEntry,
     BenchResult,
@@ -46,7 +47,8 @@ class Policy:
     min_effect: float = 0.10
     """Minimum relative time change, used where a benchmark's own settings are not at hand."""
     strict: bool = False
-    """Time verdicts count even across a different CPU model or Python version."""
+    """Time verdicts count even across a different CPU model or Python version, or when the
+    machine was busy with other processes."""
     warn_only: bool = False
     """Every verdict is advisory: reported, never failing."""
     min_runs: int = 3
@@ -57,7 +59,8 @@ class Policy:
     """(raw, reference-corrected) smallest run-to-run sd (log) ever assumed. Saved runs taken
     minutes apart understate the drift between sessions: DESIGN.md measured 18-38% between runs
     in raw time and 5-17% reference-corrected, and A/A sessions here failed C-heavy sorting on
-    time when its five saved runs happened to agree within a few percent."""
+    time when its five saved runs happened to agree within a few percent. Where the saved runs
+    show (at `confidence`) a variance below the floor, the floor is tested as known."""
     assumed_drift: float = 0.50
     """Run-to-run sd (log) assumed with fewer than min_runs saved runs: the worst measured."""
     alloc_tolerance: tuple[float, float] = (0.5, 0.01)
@@ -68,6 +71,9 @@ class Policy:
     example jumped by over 1 MiB once in 10 runs, so the floor is 4 MiB."""
     confidence: float = 0.95
     """Confidence of the reported change intervals (uncorrected, as benchstat's)."""
+    busy_share: float = BUSY_SHARE
+    """Time is advisory (unless strict) when other processes took more of the machine than
+    this while it was timed: no saved run shows what another job does to it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +87,12 @@ class Observation:
     allocs_per_op: float | None = None
     bytes_per_op: float | None = None
     peak_memory_bytes: int | None = None
+    others_cpu: float | None = None
 
     @classmethod
     def from_measurement(cls, m: Measurement) -> Observation:
         return cls(m.median_ns, m.ref_ratio, m.samples_ns, m.ref_ratios, m.allocs_per_op,
-                   m.bytes_per_op, m.peak_memory_bytes)  # fmt: skip
+                   m.bytes_per_op, m.peak_memory_bytes, m.others_cpu)  # fmt: skip
 
     @classmethod
     def from_run(cls, r: RunSummary) -> Observation:
@@ -166,16 +173,13 @@ def _metrics(
         nan = math.nan
         out.append(MetricComparison("time", nan, now.median_ns, nan, None, None, _NC, rule))
     else:
+        busy = None
+        if now.others_cpu is not None and now.others_cpu > policy.busy_share:
+            busy = f"other processes took {now.others_cpu:.0%} of the machine while it was timed"
+        caveat = "; ".join(c for c in (case.caveat, busy) if c) or None
         out.append(
             timeverdict.time_metric(
-                now.median_ns,
-                time,
-                p_adj,
-                family,
-                correction,
-                policy,
-                case.min_effect,
-                case.caveat,
+                now.median_ns, time, p_adj, family, correction, policy, case.min_effect, caveat
             )
         )
     # Peak memory is noisier than counts (allocator trim thresholds): median of the saved runs.

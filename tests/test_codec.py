@@ -40,6 +40,7 @@ def test_results_round_trip_through_json() -> None:
             peak_memory_bytes=4096,
             peak_memory_exact=False,
             notes=("n",),
+            others_cpu=0.375,
         ),
         settings=BenchSettings(max_time=0.2, limit_time_ns=1e6, limit_memory_bytes=10, group="g"),
         location=("t.py", 3),

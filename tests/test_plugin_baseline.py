@@ -141,6 +141,39 @@ def test_another_cpu_makes_time_advisory_unless_strict(suite: pytest.Pytester) -
     suite.runpytest(*FAST, "--perf-compare", "--perf-strict").assert_outcomes(passed=1, failed=1)
 
 
+BUSY = """
+from pytest_perfguard.load import CpuTimes
+
+class Busy:
+    n = 0
+
+def busy():
+    # Every reading 1 s after the last: both CPUs were busy, this process used 0.5 s of it.
+    Busy.n += 1
+    return CpuTimes(Busy.n * 1.0, Busy.n * 2.0, Busy.n * 0.5, 2)
+"""
+
+
+def test_a_machine_busy_with_other_processes_makes_time_advisory(
+    pytester: pytest.Pytester,
+) -> None:
+    busy_engine = "reference=lambda: tick(1000), load_probe=busy)"
+    pytester.makeconftest(CONFTEST.replace("reference=lambda: tick(1000))", busy_engine) + BUSY)
+    pytester.makepyfile(test_suite=SUITE)
+    write_baseline(pytester, baseline_with({"test_suite.py::test_other": (500.0,) * 5}))
+    result = pytester.runpytest(*FAST, "--perf-compare")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*other processes took 75% of the machine's CPU time while this was timed*",
+            "test_suite.py::test_other *regressed (advisory)*",
+        ]
+    )
+    pytester.runpytest(*FAST, "--perf-compare", "--perf-strict").assert_outcomes(
+        passed=1, failed=1
+    )
+
+
 def test_a_run_with_regressions_does_not_become_the_baseline(suite: pytest.Pytester) -> None:
     path = write_baseline(suite, baseline_with({"test_suite.py::test_other": STEADY}))
     before = path.read_bytes()

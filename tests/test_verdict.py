@@ -289,6 +289,18 @@ def test_other_cpu_makes_time_advisory_unless_strict() -> None:
     assert strict.failing == (metric(strict, "time"),)
 
 
+def test_a_machine_busy_with_other_processes_makes_time_advisory_unless_strict() -> None:
+    busy = dataclasses.replace(measured(125.0), others_cpu=0.6)
+    t = metric(one(entry(STEADY), busy), "time")
+    assert t.verdict is Verdict.REGRESSED and t.advisory
+    assert "other processes took 60% of the machine while it was timed: advisory" in t.rule
+    assert one(entry(STEADY), busy, Policy(strict=True)).failing
+    quiet = dataclasses.replace(measured(125.0), others_cpu=0.2)  # background daemons
+    assert one(entry(STEADY), quiet).failing
+    # Counts do not depend on the machine's load: they still gate.
+    assert one(entry(STEADY), dataclasses.replace(busy, median_ns=100.0, allocs_per_op=3.0)).failing
+
+
 def test_other_python_minor_makes_counts_advisory_even_when_strict() -> None:
     py312 = dataclasses.replace(FP, python_version="3.12.1")
     c = one(entry(STEADY), measured(100.0, allocs=3.0), Policy(strict=True), current=py312)
@@ -358,6 +370,40 @@ def test_counts_that_varied_between_saved_runs_get_that_much_slack() -> None:
     assert metric(one(varied, measured(100.0, allocs=31.0)), "allocs").verdict is (
         Verdict.REGRESSED
     )
+
+
+def test_floor_is_taken_as_known_only_where_the_saved_runs_show_less_drift() -> None:
+    # Among 52 benchmarks, +25% on a benchmark whose saved runs agree within 1% fails: they show
+    # its drift is below the 5% reference-corrected floor, so the floor is tested as known.
+    # Runs 4% apart are below the floor too, but five of them cannot show that the true drift
+    # is: the t test keeps their 4 df, and +25% stays within what such a benchmark can drift.
+    def decide(medians: tuple[float, ...]) -> MetricComparison:
+        now = Observation.from_measurement(measured(125.0))
+        c = compare_benchmark(entry(medians), now, Policy(), family=52)
+        return metric(c, "time")
+
+    steady, unsure = decide(STEADY), decide((100.0, 104.0, 96.0, 103.0, 97.0))
+    assert steady.verdict is Verdict.REGRESSED
+    assert "sd 5.0% (the drift floor, taken as known" in steady.rule
+    assert steady.detectable is not None and steady.detectable < 0.25
+    assert unsure.verdict is Verdict.UNCHANGED
+    assert "sd 5.0% (the drift floor: the saved runs varied less)" in unsure.rule
+    assert unsure.detectable is not None and unsure.detectable > 0.4
+
+
+def test_a_noisier_suite_does_not_hide_a_quiet_benchmarks_own_evidence() -> None:
+    # The suite's benchmarks vary 2-15% (a weak prior), so moderation pulls the quiet
+    # benchmark's variance up toward them on few df; whether the floor is known is its own
+    # runs' evidence (their upper bound), not that.
+    target = entry(STEADY, nodeid="t::x")
+    mixed = [quiet_suite(1, 0.02 + 0.13 * i / 50, i) for i in range(51)]
+    suite = {f"t::m{i}": e for i, d in enumerate(mixed) for e in d.values()}
+    suite["t::x"] = target
+    prior = fit_time_prior(suite.values())
+    assert prior.get("ref").d0 < 10
+    now = Observation.from_measurement(measured(125.0))
+    t = metric(compare_benchmark(target, now, Policy(), family=52, prior=prior), "time")
+    assert t.verdict is Verdict.REGRESSED and "taken as known" in t.rule
 
 
 def test_a_single_benchmark_is_corrected_for_the_sessions_family() -> None:
