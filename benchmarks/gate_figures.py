@@ -1,12 +1,16 @@
 """The regression gate on the example suite, end to end, on this machine.
 
-    python benchmarks/gate_figures.py [--saves 5] [--compares 10]
+    python benchmarks/gate_figures.py [--saves 5] [--compares 10] [--keep DIR]
 
 1. Saves the example suite's baseline `--saves` times (K runs per benchmark), in a copy.
 2. A/A: `--compares` runs of `pytest --perf-compare` on unchanged code; counts failed tests.
-3. Injects a +25% time regression into one example (25% more probes in the list scan at
-   size 10,000: the same allocations, 25% more comparisons) and +1 allocation per op into
-   another (the pooled-object example), then compares once: both must fail, nothing else.
+3. Injects +25% time into the set lookup at size 10,000 (25% more probes, each costing the
+   same: the same allocations, 25% more work) and +1 allocation per op into the pooled-object
+   example, then compares once: both must fail, nothing else. The lookup's change, p-value
+   and smallest detectable regression are printed.
+
+--keep DIR keeps the suite copy, its baseline and every run's --perf-json document there, to
+study the verdict offline (`perfguard compare DIR/baseline.toml DIR/compare-1.json`).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 INJECTIONS = {
     "test_lookup.py": (
         "    assert perf(find, collection, keys) == present\n",
-        "    if (n, name) == (10_000, 'list_scan'):  # injected: 25% more probes\n"
+        "    if (n, name) == (10_000, 'set'):  # injected: 25% more probes\n"
         "        keys = keys + keys[:25]\n"
         "        present = sum(1 for k in keys if k % 2 == 0)\n"
         "    assert perf(find, collection, keys) == present\n",
@@ -36,9 +40,12 @@ INJECTIONS = {
 }
 
 
-def pytest(suite: Path, *args: str) -> dict[str, object]:
-    """Run the suite; return the --perf-json document plus the exit code."""
-    out = suite / "results.json"
+TIME_INJECTED = "[set-10000]"
+
+
+def pytest(suite: Path, run: str, *args: str) -> dict[str, object]:
+    """Run the suite; return the --perf-json document (kept as run.json) plus the exit code."""
+    out = suite / f"{run}.json"
     command = [sys.executable, "-m", "pytest", str(suite), "-q", "-p", "no:cacheprovider"]
     command += ["--perf-baseline", str(suite / "baseline.toml"), "--perf-json", str(out), *args]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -60,6 +67,13 @@ def failing(document: dict[str, object]) -> dict[str, list[str]]:
     return found
 
 
+def busiest(document: dict[str, object]) -> str:
+    """The largest share of the machine other processes took while a benchmark was timed."""
+    shares = [b["measurement"]["others_cpu"] for b in document["benchmarks"]]  # type: ignore[attr-defined]
+    known = [x for x in shares if x is not None]
+    return f"others took up to {max(known):.0%} of the machine" if known else "load not read"
+
+
 def detectable(document: dict[str, object]) -> list[float]:
     values = []
     for bench in document["benchmarks"]:  # type: ignore[attr-defined]
@@ -73,22 +87,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--saves", type=int, default=5)
     parser.add_argument("--compares", type=int, default=10)
+    parser.add_argument("--keep", type=Path, help="keep the suite and its results here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         suite = Path(tmp) / "examples"
         shutil.copytree(EXAMPLES, suite, ignore=shutil.ignore_patterns("__pycache__", "*.toml"))
         for i in range(args.saves):
-            pytest(suite, "--perf-save")
+            pytest(suite, f"save-{i + 1}", "--perf-save")
             print(f"saved run {i + 1}/{args.saves}", flush=True)
 
         print(f"A/A: {args.compares} compare runs of unchanged code")
         total = 0
         for i in range(args.compares):
-            document = pytest(suite, "--perf-compare")
+            document = pytest(suite, f"compare-{i + 1}", "--perf-compare")
             failed = failing(document)
             total += len(failed)
             benchmarks = len(document["benchmarks"])  # type: ignore[arg-type]
-            print(f"  run {i + 1}: {len(failed)} of {benchmarks} failed {sorted(failed.items())}")
+            print(
+                f"  run {i + 1}: {len(failed)} of {benchmarks} failed {sorted(failed.items())} "
+                f"({busiest(document)})"
+            )
             if i == 0:
                 values = detectable(document)
                 print(
@@ -102,18 +120,22 @@ def main() -> None:
             text = path.read_text()
             assert old in text, f"injection point not found in {name}"
             path.write_text(text.replace(old, new))
-        document = pytest(suite, "--perf-compare")
-        print("injected +25% time (test_lookup list_scan-10000), +1 alloc/op (pooled object):")
+        document = pytest(suite, "injected", "--perf-compare")
+        print("injected +25% time (lookup set-10000), +1 alloc/op (pooled object):")
         for nodeid, metrics in sorted(failing(document).items()):
             print(f"  failed: {nodeid}: {', '.join(metrics)}")
         for bench in document["benchmarks"]:  # type: ignore[attr-defined]
-            if bench["nodeid"].endswith("[list_scan-10000]") and bench["comparison"]:
+            if bench["nodeid"].endswith(TIME_INJECTED) and bench["comparison"]:
                 time = bench["comparison"]["metrics"][0]
                 print(
-                    f"  list_scan-10000 time: {time['verdict']}, change {time['change']:+.1%}, "
+                    f"  {bench['nodeid'].split('[')[1][:-1]} time: {time['verdict']}, "
+                    f"change {time['change']:+.1%}, "
                     f"p={time['p_value']}, smallest detectable {time['detectable']:.0%}"
                 )
         print(f"  exit code {document['exit_code']}")
+        if args.keep:
+            shutil.copytree(suite, args.keep, dirs_exist_ok=True)
+            print(f"kept the suite, its baseline and every run's results in {args.keep}")
 
 
 if __name__ == "__main__":
