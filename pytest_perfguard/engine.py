@@ -120,9 +120,10 @@ class Engine:
         self._load_start = None
         notes = list(measurement.notes)
         if others is not None and others > BUSY_SHARE:
+            # One wording for all, so the summary groups them; the share is in the verdict.
             notes.append(
-                f"other processes took {others:.0%} of the machine's CPU time while this was "
-                "timed: time figures unreliable, time verdicts advisory"
+                f"other processes took over {BUSY_SHARE:.0%} of the machine's CPU time while "
+                "this was timed: time figures unreliable, time verdicts advisory"
             )
         tracers = active_tracers()
         if tracers:

@@ -161,14 +161,19 @@ def test_a_machine_busy_with_other_processes_makes_time_advisory(
     pytester.makeconftest(CONFTEST.replace("reference=lambda: tick(1000))", busy_engine) + BUSY)
     pytester.makepyfile(test_suite=SUITE)
     write_baseline(pytester, baseline_with({"test_suite.py::test_other": (500.0,) * 5}))
-    result = pytester.runpytest(*FAST, "--perf-compare")
+    result = pytester.runpytest(*FAST, "--perf-compare", "--perf-json", "out.json")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
         [
-            "*other processes took 75% of the machine's CPU time while this was timed*",
+            "*other processes took over 25% of the machine's CPU time while this was timed*",
             "test_suite.py::test_other *regressed (advisory)*",
         ]
     )
+    document = json.loads((pytester.path / "out.json").read_text())
+    (other,) = [b for b in document["benchmarks"] if b["nodeid"].endswith("test_other")]
+    assert other["measurement"]["others_cpu"] == 0.75
+    time = other["comparison"]["metrics"][0]
+    assert "other processes took 75% of the machine while it was timed: advisory" in time["rule"]
     pytester.runpytest(*FAST, "--perf-compare", "--perf-strict").assert_outcomes(
         passed=1, failed=1
     )
