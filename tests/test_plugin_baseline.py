@@ -174,9 +174,7 @@ def test_a_machine_busy_with_other_processes_makes_time_advisory(
     assert other["measurement"]["others_cpu"] == 0.75
     time = other["comparison"]["metrics"][0]
     assert "other processes took 75% of the machine while it was timed: advisory" in time["rule"]
-    pytester.runpytest(*FAST, "--perf-compare", "--perf-strict").assert_outcomes(
-        passed=1, failed=1
-    )
+    pytester.runpytest(*FAST, "--perf-compare", "--perf-strict").assert_outcomes(passed=1, failed=1)
 
 
 def test_a_run_with_regressions_does_not_become_the_baseline(suite: pytest.Pytester) -> None:
