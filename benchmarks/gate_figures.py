@@ -9,8 +9,11 @@
    example, then compares once: both must fail, nothing else. The lookup's change, p-value
    and smallest detectable regression are printed.
 
---keep DIR keeps the suite copy, its baseline and every run's --perf-json document there, to
-study the verdict offline (`perfguard compare DIR/baseline.toml DIR/compare-1.json`).
+--keep DIR keeps the suite copy, its baseline and every run's --perf-json document there.
+--redecide DIR then judges those kept runs again with the installed perfguard's rules, as the
+plugin does (Bonferroni over the session's benchmarks, each benchmark's own min_effect), and
+prints the same report: to compare rules on the same measurements, run it once per version
+(e.g. `PYTHONPATH=<a checkout of another commit> python benchmarks/gate_figures.py --redecide DIR`).
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ def failing(document: dict[str, object]) -> dict[str, list[str]]:
 
 def busiest(document: dict[str, object]) -> str:
     """The largest share of the machine other processes took while a benchmark was timed."""
-    shares = [b["measurement"]["others_cpu"] for b in document["benchmarks"]]  # type: ignore[attr-defined]
+    shares = [b["measurement"].get("others_cpu") for b in document["benchmarks"]]  # type: ignore[attr-defined]
     known = [x for x in shares if x is not None]
     return f"others took up to {max(known):.0%} of the machine" if known else "load not read"
 
@@ -83,12 +86,71 @@ def detectable(document: dict[str, object]) -> list[float]:
     return sorted(values)
 
 
+def report_run(i: int, document: dict[str, object]) -> int:
+    """Print one A/A run (and, for the first, the detectable sizes); return its failures."""
+    failed = failing(document)
+    benchmarks = len(document["benchmarks"])  # type: ignore[arg-type]
+    print(
+        f"  run {i + 1}: {len(failed)} of {benchmarks} failed {sorted(failed.items())} "
+        f"({busiest(document)})"
+    )
+    if i == 0:
+        values = detectable(document)
+        print(
+            f"  smallest detectable time regression per benchmark: median "
+            f"{values[len(values) // 2]:.0%}, best {values[0]:.0%}, worst {values[-1]:.0%}"
+        )
+    return len(failed)
+
+
+def report_injected(document: dict[str, object]) -> None:
+    print("injected +25% time (lookup set-10000), +1 alloc/op (pooled object):")
+    for nodeid, metrics in sorted(failing(document).items()):
+        print(f"  failed: {nodeid}: {', '.join(metrics)}")
+    for bench in document["benchmarks"]:  # type: ignore[attr-defined]
+        if bench["nodeid"].endswith(TIME_INJECTED) and bench["comparison"]:
+            time = bench["comparison"]["metrics"][0]
+            print(
+                f"  {bench['nodeid'].split('[')[1][:-1]} time: {time['verdict']}, "
+                f"change {time['change']:+.1%}, "
+                f"p={time['p_value']}, smallest detectable {time['detectable']:.0%}"
+            )
+
+
+def redecide(kept: Path) -> None:
+    """Judge the kept runs again with the installed perfguard's rules, as the plugin would."""
+    from pytest_perfguard.gate import Gate, GateOptions
+    from pytest_perfguard.report.json import parse_results, results_document
+    from pytest_perfguard.verdict import Policy
+
+    options = GateOptions(kept / "baseline.toml", compare=True, save=False, keep=5,
+                          policy=Policy())  # fmt: skip
+
+    def judged(path: Path) -> dict[str, object]:
+        results = parse_results(path.read_text(), source=str(path))
+        gate = Gate.open(options, results.fingerprint)
+        family = gate.family(r.nodeid for r in results.results)
+        comparisons = {r.nodeid: gate.judge(r, family) for r in results.results}
+        return results_document(results.results, comparisons, results.fingerprint, {}, "")
+
+    runs = sorted(kept.glob("compare-*.json"), key=lambda p: int(p.stem.split("-")[1]))
+    print(f"A/A: {len(runs)} kept compare runs, decided again")
+    total = sum(report_run(i, judged(path)) for i, path in enumerate(runs))
+    print(f"A/A total: {total} failed benchmark verdicts in {len(runs)} runs")
+    if (kept / "injected.json").exists():
+        report_injected(judged(kept / "injected.json"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--saves", type=int, default=5)
     parser.add_argument("--compares", type=int, default=10)
     parser.add_argument("--keep", type=Path, help="keep the suite and its results here")
+    parser.add_argument("--redecide", type=Path, help="judge the runs kept here again, only")
     args = parser.parse_args()
+    if args.redecide:
+        redecide(args.redecide)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         suite = Path(tmp) / "examples"
         shutil.copytree(EXAMPLES, suite, ignore=shutil.ignore_patterns("__pycache__", "*.toml"))
@@ -99,20 +161,7 @@ def main() -> None:
         print(f"A/A: {args.compares} compare runs of unchanged code")
         total = 0
         for i in range(args.compares):
-            document = pytest(suite, f"compare-{i + 1}", "--perf-compare")
-            failed = failing(document)
-            total += len(failed)
-            benchmarks = len(document["benchmarks"])  # type: ignore[arg-type]
-            print(
-                f"  run {i + 1}: {len(failed)} of {benchmarks} failed {sorted(failed.items())} "
-                f"({busiest(document)})"
-            )
-            if i == 0:
-                values = detectable(document)
-                print(
-                    f"  smallest detectable time regression per benchmark: median "
-                    f"{values[len(values) // 2]:.0%}, best {values[0]:.0%}, worst {values[-1]:.0%}"
-                )
+            total += report_run(i, pytest(suite, f"compare-{i + 1}", "--perf-compare"))
         print(f"A/A total: {total} failed benchmark verdicts in {args.compares} runs")
 
         for name, (old, new) in INJECTIONS.items():
@@ -121,17 +170,7 @@ def main() -> None:
             assert old in text, f"injection point not found in {name}"
             path.write_text(text.replace(old, new))
         document = pytest(suite, "injected", "--perf-compare")
-        print("injected +25% time (lookup set-10000), +1 alloc/op (pooled object):")
-        for nodeid, metrics in sorted(failing(document).items()):
-            print(f"  failed: {nodeid}: {', '.join(metrics)}")
-        for bench in document["benchmarks"]:  # type: ignore[attr-defined]
-            if bench["nodeid"].endswith(TIME_INJECTED) and bench["comparison"]:
-                time = bench["comparison"]["metrics"][0]
-                print(
-                    f"  {bench['nodeid'].split('[')[1][:-1]} time: {time['verdict']}, "
-                    f"change {time['change']:+.1%}, "
-                    f"p={time['p_value']}, smallest detectable {time['detectable']:.0%}"
-                )
+        report_injected(document)
         print(f"  exit code {document['exit_code']}")
         if args.keep:
             shutil.copytree(suite, args.keep, dirs_exist_ok=True)
