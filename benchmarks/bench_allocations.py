@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from pytest_perfguard import memory
+from pytest_perfguard.measure import allocations as memory
 
 TARGET = 1.35
 

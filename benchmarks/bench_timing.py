@@ -21,7 +21,7 @@ import time
 import timeit
 from pathlib import Path
 
-from pytest_perfguard.engine import Engine
+from pytest_perfguard.measure.engine import Engine
 from pytest_perfguard.model import BenchSettings, Measurement
 
 

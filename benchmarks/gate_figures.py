@@ -119,9 +119,9 @@ def report_injected(document: dict[str, object]) -> None:
 
 def redecide(kept: Path) -> None:
     """Judge the kept runs again with the installed perfguard's rules, as the plugin would."""
-    from pytest_perfguard.gate import Gate, GateOptions
+    from pytest_perfguard.judge.policy import Policy
     from pytest_perfguard.report.json import parse_results, results_document
-    from pytest_perfguard.verdict import Policy
+    from pytest_perfguard.run.gate import Gate, GateOptions
 
     options = GateOptions(kept / "baseline.toml", compare=True, save=False, keep=5,
                           policy=Policy())  # fmt: skip

@@ -23,6 +23,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from pytest_perfguard.judge.policy import Observation, Policy
+from pytest_perfguard.judge.timeverdict import fit_time_prior
+from pytest_perfguard.judge.verdict import compare_all, compare_benchmark
 from pytest_perfguard.model import (
     Baseline,
     BaselineEntry,
@@ -32,13 +35,6 @@ from pytest_perfguard.model import (
     Fingerprint,
     Measurement,
     RunSummary,
-)
-from pytest_perfguard.verdict import (
-    Observation,
-    Policy,
-    compare_all,
-    compare_benchmark,
-    fit_time_prior,
 )
 
 FP = Fingerprint("CPython", "3.11.7", "Linux", "x86_64", "sim CPU", 2, "0")

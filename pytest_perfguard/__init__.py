@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-from pytest_perfguard.bench import Perf
+from pytest_perfguard._version import __version__
+from pytest_perfguard.config.settings import SettingsError
+from pytest_perfguard.errors import PerfguardError
+from pytest_perfguard.measure.perf import Perf, PerfUsageError
 from pytest_perfguard.model import Measurement
+from pytest_perfguard.store.baseline import BaselineError
 
-try:
-    __version__ = version("pytest-perfguard")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
-
-__all__ = ["Measurement", "Perf", "__version__"]
+__all__ = [
+    "BaselineError",
+    "Measurement",
+    "Perf",
+    "PerfUsageError",
+    "PerfguardError",
+    "SettingsError",
+    "__version__",
+]

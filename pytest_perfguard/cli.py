@@ -12,7 +12,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from pytest_perfguard import __version__, environment, history, storage
+from pytest_perfguard._version import __version__
+from pytest_perfguard.config.settings import parse_count, parse_fraction
+from pytest_perfguard.errors import PerfguardError
+from pytest_perfguard.judge import compatibility
+from pytest_perfguard.judge.policy import Policy
+from pytest_perfguard.judge.verdict import compare_all, compare_baselines
 from pytest_perfguard.model import Baseline, BenchResult, Comparison, Fingerprint, Verdict
 from pytest_perfguard.report.json import Results, ResultsError, parse_results
 from pytest_perfguard.report.markdown import headline, render_markdown
@@ -23,9 +28,9 @@ from pytest_perfguard.report.terminal import (
     render_comparisons,
     render_results,
 )
-from pytest_perfguard.settings import parse_count, parse_fraction
+from pytest_perfguard.store import baseline as storage
+from pytest_perfguard.store import history
 from pytest_perfguard.units import format_time
-from pytest_perfguard.verdict import Policy, compare_all, compare_baselines
 
 __all__ = ["InputError", "build_parser", "main", "read_input"]
 
@@ -38,7 +43,7 @@ _FORMATS = (
 )
 
 
-class InputError(Exception):
+class InputError(PerfguardError):
     """A file the command cannot use; the message starts with the file's name."""
 
 
@@ -166,7 +171,7 @@ def _with_min_effect(result: BenchResult, min_effect: float) -> BenchResult:
 
 
 def _differences(old: Fingerprint, new: Baseline | Results) -> str:
-    return "; ".join(environment.differences(old, new.fingerprint)) if new.fingerprint else ""
+    return "; ".join(compatibility.differences(old, new.fingerprint)) if new.fingerprint else ""
 
 
 def _details(comparisons: Sequence[Comparison]) -> list[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 CONFTEST = """
 import pytest
-from pytest_perfguard.engine import Engine
-from pytest_perfguard.plugin import SESSION_KEY
+from pytest_perfguard.measure.engine import Engine
+from pytest_perfguard.plugin.session import SESSION_KEY
 
 class Clock:
     now = 0

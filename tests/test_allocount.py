@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-allocount = pytest.importorskip("pytest_perfguard._allocount")
+allocount = pytest.importorskip("_perfguard_allocount")
 
 
 class Slot:

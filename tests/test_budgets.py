@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_perfguard.budgets import check_budgets
+from pytest_perfguard.judge.budgets import check_budgets
 from pytest_perfguard.model import BenchSettings, Measurement
 
 FAST = ("--perf-max-time=0.01", "-p", "no:cacheprovider")

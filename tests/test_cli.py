@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from pytest_perfguard import storage
 from pytest_perfguard.cli import main
-from pytest_perfguard.history import merge
 from pytest_perfguard.model import Baseline, BenchResult, BenchSettings, Fingerprint, Measurement
 from pytest_perfguard.report.json import render_json, results_document
+from pytest_perfguard.store import baseline as storage
+from pytest_perfguard.store.history import merge
 
 ENV = Fingerprint("CPython", "3.12.4", "Linux", "x86_64", "Test CPU 9000", 2, "0.1.0")
 DAY0 = datetime(2024, 5, 1, tzinfo=timezone.utc)

@@ -5,12 +5,6 @@ from __future__ import annotations
 import json
 import math
 
-from pytest_perfguard.codec import (
-    comparison_from_dict,
-    comparison_to_dict,
-    result_from_dict,
-    result_to_dict,
-)
 from pytest_perfguard.model import (
     BenchResult,
     BenchSettings,
@@ -18,6 +12,12 @@ from pytest_perfguard.model import (
     Measurement,
     MetricComparison,
     Verdict,
+)
+from pytest_perfguard.store.codec import (
+    comparison_from_dict,
+    comparison_to_dict,
+    result_from_dict,
+    result_to_dict,
 )
 
 

@@ -8,12 +8,8 @@ from dataclasses import replace
 import pytest
 
 import pytest_perfguard
-from pytest_perfguard.environment import (
-    counts_comparable,
-    cpu_model_from_cpuinfo,
-    current_fingerprint,
-    differences,
-)
+from pytest_perfguard.judge.compatibility import counts_comparable, differences
+from pytest_perfguard.measure.environment import cpu_model_from_cpuinfo, current_fingerprint
 from pytest_perfguard.model import BaselineEntry, Fingerprint
 
 FP = Fingerprint(

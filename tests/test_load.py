@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from pytest_perfguard import load
-from pytest_perfguard.load import CpuTimes
+from pytest_perfguard.measure import load
+from pytest_perfguard.measure.load import CpuTimes
 
 
 def test_share_is_the_others_busy_time_over_the_interval_capacity() -> None:

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from pytest_perfguard import memory
-from pytest_perfguard.memory import (
+from pytest_perfguard.measure import allocations as memory
+from pytest_perfguard.measure.allocations import (
     AllocationCounter,
     allocation_counter,
     count_allocations,
     counting,
 )
-from pytest_perfguard.peak import PeakMemory, PeakTracker, Procfs, peak_memory
+from pytest_perfguard.measure.peak import PeakMemory, PeakTracker, Procfs, peak_memory
 
 MiB = 1 << 20
 
@@ -296,7 +296,7 @@ def test_retained_blocks_count_what_calls_keep_alive() -> None:
 COUNT_IN_CHILD = textwrap.dedent(
     """
     import itertools
-    from pytest_perfguard.memory import count_allocations
+    from pytest_perfguard.measure.allocations import count_allocations
 
     def build():
         return {"k": [1, 2, 3], "s": "-".join(["a", "b", str(7)])}

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from pytest_perfguard.options import (
+from pytest_perfguard.config.options import (
     DEFAULT_BASELINE,
     resolve_baseline_path,
     resolve_keep,
     resolve_switches,
 )
-from pytest_perfguard.settings import SettingsError
+from pytest_perfguard.config.settings import SettingsError
 
 
 def test_a_flag_wins_over_the_ini_key() -> None:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_perfguard import storage
-from pytest_perfguard.environment import current_fingerprint
-from pytest_perfguard.memory import load_hooks
+from pytest_perfguard.measure.allocations import load_hooks
+from pytest_perfguard.measure.environment import current_fingerprint
 from pytest_perfguard.model import Baseline, BaselineEntry, RunSummary
+from pytest_perfguard.store import baseline as storage
 
 from .fakes import CONFTEST
 
@@ -142,7 +142,7 @@ def test_another_cpu_makes_time_advisory_unless_strict(suite: pytest.Pytester) -
 
 
 BUSY = """
-from pytest_perfguard.load import CpuTimes
+from pytest_perfguard.measure.load import CpuTimes
 
 class Busy:
     n = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_perfguard.memory import load_hooks
+from pytest_perfguard.measure.allocations import load_hooks
 
 FAST = ("--perf-max-time=0.01", "-p", "no:cacheprovider")
 needs_cext = pytest.mark.skipif(load_hooks() is None, reason="C extension not built here")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_perfguard import storage
+from pytest_perfguard.store import baseline as storage
 
 from .fakes import CONFTEST
 from .test_plugin_baseline import STEADY, baseline_with, write_baseline

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_perfguard import storage
+from pytest_perfguard.store import baseline as storage
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 BLOCKS = re.findall(r"^```(\w*)\n(.*?)^```", README, flags=re.DOTALL | re.MULTILINE)

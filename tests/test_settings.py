@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_perfguard.model import BenchSettings
-from pytest_perfguard.settings import (
+from pytest_perfguard.config.settings import (
     SettingsError,
     marker_settings,
     parse_duration_ns,
@@ -13,6 +12,7 @@ from pytest_perfguard.settings import (
     parse_size_bytes,
     session_defaults,
 )
+from pytest_perfguard.model import BenchSettings
 
 
 @pytest.mark.parametrize(

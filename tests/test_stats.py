@@ -1,4 +1,4 @@
-"""Unit tests of the pure numerics in pytest_perfguard.stats."""
+"""Unit tests of the pure numerics in pytest_perfguard.judge.stats."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import statistics
 import pytest
 from scipy import stats as sps  # type: ignore[import-untyped]
 
-from pytest_perfguard import stats
+from pytest_perfguard.judge import stats
 
 
 def test_holm_adjusts_step_down_in_input_order() -> None:

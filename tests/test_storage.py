@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from pytest_perfguard import history, storage
 from pytest_perfguard.model import (
     Baseline,
     BaselineEntry,
@@ -21,7 +20,9 @@ from pytest_perfguard.model import (
     Measurement,
     RunSummary,
 )
-from pytest_perfguard.storage import BaselineError
+from pytest_perfguard.store import baseline as storage
+from pytest_perfguard.store import history
+from pytest_perfguard.store.baseline import BaselineError
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 WEIRD_ID = 'tests/test_x.py::test_y[a-"b"-ü]'

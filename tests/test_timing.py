@@ -8,8 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from pytest_perfguard.model import BenchSettings, Measurement
-from pytest_perfguard.timing import (
+from pytest_perfguard.measure.timing import (
     TARGET_ROUND_NS,
     Kind,
     Request,
@@ -22,6 +21,7 @@ from pytest_perfguard.timing import (
     schedule,
     setup_loop,
 )
+from pytest_perfguard.model import BenchSettings, Measurement
 
 
 class FakeClock:

@@ -8,6 +8,9 @@ import random
 
 import pytest
 
+from pytest_perfguard.judge.policy import Observation, Policy
+from pytest_perfguard.judge.timeverdict import fit_time_prior
+from pytest_perfguard.judge.verdict import compare_all, compare_baselines, compare_benchmark
 from pytest_perfguard.model import (
     Baseline,
     BaselineEntry,
@@ -19,14 +22,6 @@ from pytest_perfguard.model import (
     MetricComparison,
     RunSummary,
     Verdict,
-)
-from pytest_perfguard.verdict import (
-    Observation,
-    Policy,
-    compare_all,
-    compare_baselines,
-    compare_benchmark,
-    fit_time_prior,
 )
 
 MiB = 1024 * 1024

@@ -14,21 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from pytest_perfguard import __version__
-from pytest_perfguard.codec import (
+from pytest_perfguard._version import __version__
+from pytest_perfguard.errors import PerfguardError
+from pytest_perfguard.model import BenchResult, Comparison, Fingerprint
+from pytest_perfguard.store.codec import (
     comparison_to_dict,
     from_isoformat,
     result_from_dict,
     result_to_dict,
 )
-from pytest_perfguard.gate import GateOptions
-from pytest_perfguard.model import BenchResult, Comparison, Fingerprint
 
 __all__ = [
     "SCHEMA_VERSION",
     "Results",
     "ResultsError",
-    "gate_settings",
     "parse_results",
     "render_json",
     "results_document",
@@ -73,25 +72,11 @@ def results_document(
     return document
 
 
-def gate_settings(options: GateOptions) -> dict[str, Any]:
-    """The settings that decided the verdicts, for the document's `settings` table."""
-    return {
-        "baseline": str(options.path),
-        "compare": options.compare,
-        "save": options.save,
-        "strict": options.policy.strict,
-        "warn_only": options.policy.warn_only,
-        "alpha": options.policy.alpha,
-        "min_effect": options.policy.min_effect,
-        "keep_runs": options.keep,
-    }
-
-
 def render_json(document: Mapping[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-class ResultsError(Exception):
+class ResultsError(PerfguardError):
     """A document that is not usable results; the message starts with where it came from."""
 
 

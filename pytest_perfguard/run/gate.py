@@ -8,15 +8,11 @@ from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
-from pytest_perfguard import storage
+from pytest_perfguard.judge.policy import Observation, Policy
+from pytest_perfguard.judge.timeverdict import TimePrior, fit_time_prior
+from pytest_perfguard.judge.verdict import compare_benchmark
 from pytest_perfguard.model import Baseline, BenchResult, Comparison, Fingerprint, Verdict
-from pytest_perfguard.verdict import (
-    Observation,
-    Policy,
-    TimePrior,
-    compare_benchmark,
-    fit_time_prior,
-)
+from pytest_perfguard.store import baseline as storage
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +22,19 @@ class GateOptions:
     save: bool
     keep: int
     policy: Policy
+
+    def describe(self) -> dict[str, object]:
+        """The settings that decided the verdicts, for the results document's `settings`."""
+        return {
+            "baseline": str(self.path),
+            "compare": self.compare,
+            "save": self.save,
+            "strict": self.policy.strict,
+            "warn_only": self.policy.warn_only,
+            "alpha": self.policy.alpha,
+            "min_effect": self.policy.min_effect,
+            "keep_runs": self.keep,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from scipy import optimize, special  # type: ignore[import-untyped]
-from scipy import stats as sps
+from typing import Any
 
 __all__ = [
     "LevelSpread",
@@ -30,11 +29,21 @@ __all__ = [
 ]
 
 
+def _scipy(name: str) -> Any:
+    """A scipy submodule, imported on first use: importing scipy takes over a second, and
+    a pytest run that makes no verdict must not pay for it."""
+    return importlib.import_module(f"scipy.{name}")
+
+
+def _special() -> Any:
+    return _scipy("special")
+
+
 def mann_whitney_p(a: Sequence[float], b: Sequence[float]) -> float:
     """Two-sided Mann-Whitney U p-value of samples a against b (1.0 when either is too small)."""
     if len(a) < 2 or len(b) < 2:
         return 1.0
-    return float(sps.mannwhitneyu(a, b, alternative="two-sided").pvalue)
+    return float(_scipy("stats").mannwhitneyu(a, b, alternative="two-sided").pvalue)
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:
@@ -69,7 +78,7 @@ def hodges_lehmann(
     diffs = sorted(math.log(c) - math.log(b) for b in base for c in current)
     n, m = len(base), len(current)
     estimate = statistics.median(diffs)
-    z = float(sps.norm.ppf(0.5 + confidence / 2))
+    z = float(_scipy("stats").norm.ppf(0.5 + confidence / 2))
     k = math.floor(n * m / 2 - z * math.sqrt(n * m * (n + m + 1) / 12))
     k = max(0, min(k, len(diffs) - 1))
     low, high = diffs[k], diffs[len(diffs) - 1 - k]
@@ -106,7 +115,7 @@ def variance_upper(var: float, df: float, confidence: float) -> float:
     """Upper confidence bound of a true variance from a sample variance on df degrees of freedom."""
     if df <= 0:
         return math.inf
-    return var * df / float(sps.chi2.ppf(1 - confidence, df))
+    return var * df / float(_scipy("stats").chi2.ppf(1 - confidence, df))
 
 
 def median_variance(samples: Sequence[float]) -> float:
@@ -124,18 +133,18 @@ def shift_p(delta: float, se: float, df: float) -> float:
     """Two-sided t p-value of a log shift delta with standard error se."""
     if se <= 0:
         return 0.0 if delta != 0 else 1.0
-    return float(2 * sps.t.sf(abs(delta) / se, df))
+    return float(2 * _scipy("stats").t.sf(abs(delta) / se, df))
 
 
 def shift_interval(delta: float, se: float, df: float, confidence: float) -> tuple[float, float]:
     """Interval of the relative change exp(delta) - 1 at the given confidence."""
-    half = float(sps.t.ppf(0.5 + confidence / 2, df)) * se
+    half = float(_scipy("stats").t.ppf(0.5 + confidence / 2, df)) * se
     return math.expm1(delta - half), math.expm1(delta + half)
 
 
 def detectable_change(se: float, df: float, alpha: float) -> float:
     """Smallest relative slowdown a two-sided t test at level alpha would call significant."""
-    return math.expm1(float(sps.t.isf(alpha / 2, df)) * se)
+    return math.expm1(float(_scipy("stats").t.isf(alpha / 2, df)) * se)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +201,9 @@ OUTLIER_P = 0.05
 
 def _trigamma_inverse(x: float) -> float:
     """y with trigamma(y) = x (trigamma falls from +inf at 0 to 0 at +inf)."""
-    return float(optimize.brentq(lambda y: float(special.polygamma(1, y)) - x, 1e-8, 1e8))
+    return float(
+        _scipy("optimize").brentq(lambda y: float(_special().polygamma(1, y)) - x, 1e-8, 1e8)
+    )
 
 
 def fit_variance_prior(
@@ -215,14 +226,16 @@ def fit_variance_prior(
     if len(pairs) < max(2, min_count):
         return VariancePrior(0.0, 0.0, len(pairs))
     half = [d / 2 for _, d in pairs]
-    e = [math.log(v) - float(special.digamma(d / 2)) + math.log(d / 2) for v, d in pairs]
+    e = [math.log(v) - float(_special().digamma(d / 2)) + math.log(d / 2) for v, d in pairs]
     mean = statistics.fmean(e)
-    excess = statistics.variance(e) - statistics.fmean(float(special.polygamma(1, h)) for h in half)
-    if excess <= float(special.polygamma(1, max_df / 2)):
+    excess = statistics.variance(e) - statistics.fmean(
+        float(_special().polygamma(1, h)) for h in half
+    )
+    if excess <= float(_special().polygamma(1, max_df / 2)):
         d0 = max_df
     else:
         d0 = 2 * _trigamma_inverse(excess)
-    s0_sq = math.exp(mean + float(special.digamma(d0 / 2)) - math.log(d0 / 2))
+    s0_sq = math.exp(mean + float(_special().digamma(d0 / 2)) - math.log(d0 / 2))
     return VariancePrior(s0_sq, d0, len(pairs))
 
 
@@ -238,7 +251,7 @@ def moderate(
     """
     if prior.d0 <= 0 or spread.df <= 0:
         return spread
-    if float(sps.f.sf(spread.var / prior.s0_sq, spread.df, prior.d0)) < outlier_p:
+    if float(_scipy("stats").f.sf(spread.var / prior.s0_sq, spread.df, prior.d0)) < outlier_p:
         return spread
     df = prior.d0 + spread.df
     var = (prior.d0 * prior.s0_sq + spread.df * spread.var) / df

@@ -5,13 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from pytest_perfguard import stats
+from pytest_perfguard.judge import stats
+from pytest_perfguard.judge.policy import Observation, Policy
 from pytest_perfguard.model import BaselineEntry, MetricComparison, RunSummary, Verdict
-
-if TYPE_CHECKING:
-    from pytest_perfguard.verdict import Observation, Policy
 
 __all__ = ["TimePrior", "fit_time_prior"]
 

@@ -238,14 +238,14 @@ static PyMethodDef allocount_methods[] = {
 
 static struct PyModuleDef allocount_module = {
     PyModuleDef_HEAD_INIT,
-    .m_name = "pytest_perfguard._allocount",
+    .m_name = "_perfguard_allocount",
     .m_doc = "Counts allocator calls and requested bytes of one thread (RAW, MEM, OBJ).",
     .m_size = -1, /* the allocator is process-wide state: one instance only */
     .m_methods = allocount_methods,
 };
 
 PyMODINIT_FUNC
-PyInit__allocount(void)
+PyInit__perfguard_allocount(void)
 {
     return PyModule_Create(&allocount_module);
 }

@@ -10,12 +10,15 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import final
 
-from pytest_perfguard import load
-from pytest_perfguard.memory import AllocationCounts, PauseFactory, count_allocations_pausable
-from pytest_perfguard.model import BUSY_SHARE, BenchSettings, Measurement
-from pytest_perfguard.peak import PeakMemory, peak_memory
-from pytest_perfguard.reference import reference_unit
-from pytest_perfguard.timing import (
+from pytest_perfguard.measure import load
+from pytest_perfguard.measure.allocations import (
+    AllocationCounts,
+    PauseFactory,
+    count_allocations_pausable,
+)
+from pytest_perfguard.measure.peak import PeakMemory, peak_memory
+from pytest_perfguard.measure.reference import reference_unit
+from pytest_perfguard.measure.timing import (
     Clock,
     Schedule,
     active_tracers,
@@ -27,6 +30,7 @@ from pytest_perfguard.timing import (
     schedule,
     setup_loop,
 )
+from pytest_perfguard.model import BUSY_SHARE, BenchSettings, Measurement
 
 LOOP_COST_CHECK_NS = 2_000
 """Below this per-op time the loop's own cost is measured in the same run and compared."""

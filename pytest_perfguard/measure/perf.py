@@ -11,11 +11,12 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Any, final
 
-from pytest_perfguard.engine import Engine, Prepare, with_allocations, with_peak
-from pytest_perfguard.memory import allocation_pass
+from pytest_perfguard.errors import PerfguardError
+from pytest_perfguard.measure.allocations import allocation_pass
+from pytest_perfguard.measure.engine import Engine, Prepare, with_allocations, with_peak
+from pytest_perfguard.measure.peak import PeakTracker
+from pytest_perfguard.measure.timing import Kind, RoundResult, gc_collections
 from pytest_perfguard.model import BenchSettings, Measurement
-from pytest_perfguard.peak import PeakTracker
-from pytest_perfguard.timing import Kind, RoundResult, gc_collections
 
 
 def bind_fixtures(
@@ -35,7 +36,7 @@ def bind_fixtures(
     return functools.partial(function, *positional, **keywords)
 
 
-class PerfUsageError(Exception):
+class PerfUsageError(PerfguardError):
     """The perf fixture was used in a way that cannot give a measurement."""
 
 

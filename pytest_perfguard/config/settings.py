@@ -11,10 +11,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.model import BenchSettings
 
 
-class SettingsError(ValueError):
+class SettingsError(PerfguardError, ValueError):
     """A setting's value is not valid; the message names the value and its source."""
 
 

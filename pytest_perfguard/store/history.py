@@ -6,9 +6,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from pytest_perfguard.codec import from_isoformat
-from pytest_perfguard.environment import differences
+from pytest_perfguard.judge.compatibility import differences
 from pytest_perfguard.model import Baseline, BaselineEntry, BenchResult, Fingerprint, RunSummary
+from pytest_perfguard.store.codec import from_isoformat
 
 __all__ = ["DEFAULT_KEEP", "merge", "merge_baselines"]
 
@@ -32,7 +32,7 @@ def merge(
     measured now are kept unchanged, so a `-k` run does not wipe the file. When a result's node
     id appears more than once (a rerun plugin), the last one counts.
 
-    Environment rule: when `environment.differences` finds the old runs of a re-measured benchmark
+    Environment rule: when `compatibility.differences` finds the old runs of a re-measured benchmark
     incomparable with `fingerprint` (CPU model, Python minor, implementation, OS or architecture
     changed), those runs are dropped and the benchmark starts again from this run alone, because
     mixing machines would pass for run-to-run variation. The result carries `fingerprint`; kept
@@ -62,7 +62,7 @@ def merge_baselines(a: Baseline, b: Baseline, *, keep: int = DEFAULT_KEEP) -> Ba
     """Combine two baselines, e.g. the shards of a split CI run.
 
     A node id in one only is taken as it is. A node id in both: when the fingerprints are
-    comparable (`environment.differences` finds nothing) and both entries record the same
+    comparable (`compatibility.differences` finds nothing) and both entries record the same
     Python, their runs are combined in timestamp order, a run present in both (shards started
     from the same committed file) counted once, and the last `keep` kept, the group taken from
     the entry with the newest run. Otherwise the entry with the newer newest run is kept whole:

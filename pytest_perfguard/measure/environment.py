@@ -1,4 +1,4 @@
-"""Fingerprint of the interpreter, OS and CPU a run was measured on; compatibility of two."""
+"""Fingerprint of the interpreter, OS and CPU this process runs on."""
 
 from __future__ import annotations
 
@@ -8,15 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pytest_perfguard import __version__
-from pytest_perfguard.model import BaselineEntry, Fingerprint
+from pytest_perfguard._version import __version__
+from pytest_perfguard.model import Fingerprint
 
-__all__ = [
-    "counts_comparable",
-    "cpu_model_from_cpuinfo",
-    "current_fingerprint",
-    "differences",
-]
+__all__ = ["cpu_model_from_cpuinfo", "current_fingerprint"]
 
 # Keys naming the CPU in /proc/cpuinfo, best first: x86 ("model name"), s390/Power ("cpu"),
 # boards that only name themselves ("Hardware", "Model").
@@ -39,54 +34,6 @@ def current_fingerprint() -> Fingerprint:
     )
 
 
-def differences(
-    baseline: Fingerprint | None, current: Fingerprint, entry: BaselineEntry | None = None
-) -> tuple[str, ...]:
-    """What differs between two environments in ways that make stored times incomparable.
-
-    Empty when times measured in `baseline` may be compared with times measured in `current`.
-    Compared: implementation, Python major.minor, OS, architecture, CPU model. Patch releases,
-    CPU count and perfguard version are not compared: they did not move single-threaded timings.
-    When `entry` is given and records a Python version, that version (the one its newest run
-    was measured with) is used instead of the file's, since untouched entries can be older than
-    the file's fingerprint.
-    """
-    if baseline is None:
-        return ("the baseline records no environment",)
-    found = []
-    if baseline.python_implementation != current.python_implementation:
-        found.append(
-            "Python implementation: "
-            f"{baseline.python_implementation} -> {current.python_implementation}"
-        )
-    old_python = _entry_python(baseline, entry)
-    if old_python != current.python_minor:
-        found.append(f"Python version: {old_python} -> {current.python_minor}")
-    if baseline.os != current.os:
-        found.append(f"OS: {baseline.os} -> {current.os}")
-    if baseline.arch != current.arch:
-        found.append(f"architecture: {baseline.arch} -> {current.arch}")
-    if baseline.cpu_model != current.cpu_model:
-        found.append(f"CPU: {baseline.cpu_model} -> {current.cpu_model}")
-    return tuple(found)
-
-
-def counts_comparable(
-    baseline: Fingerprint | None, current: Fingerprint, entry: BaselineEntry | None = None
-) -> bool:
-    """Whether deterministic counts (allocs/op, B/op) may be compared exactly.
-
-    They depend on the interpreter, not the machine: same implementation and same Python
-    major.minor (the entry's own version when it records one, as in `differences`).
-    """
-    if baseline is None:
-        return False
-    return (
-        baseline.python_implementation == current.python_implementation
-        and _entry_python(baseline, entry) == current.python_minor
-    )
-
-
 def cpu_model_from_cpuinfo(text: str) -> str | None:
     """The CPU model named in the text of /proc/cpuinfo, or None when it names none."""
     fields: dict[str, str] = {}
@@ -104,12 +51,6 @@ def cpu_model_from_cpuinfo(text: str) -> str | None:
     if "cpu implementer" in fields and "cpu part" in fields:
         return f"implementer {fields['cpu implementer']} part {fields['cpu part']}"
     return None
-
-
-def _entry_python(baseline: Fingerprint, entry: BaselineEntry | None) -> str:
-    if entry is not None and entry.python_version:
-        return entry.python_version
-    return baseline.python_minor
 
 
 def _cpu_model() -> str:

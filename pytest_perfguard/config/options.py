@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_perfguard.settings import SettingsError, parse_count
-from pytest_perfguard.storage import DEFAULT_KEEP
+from pytest_perfguard.config.settings import SettingsError, parse_count
+from pytest_perfguard.store.baseline import DEFAULT_KEEP
 
 SWITCHES = {
     "off": "run perf test bodies once, unmeasured (a fast functional run)",

@@ -36,7 +36,7 @@ class AllocationCounter:
 def load_hooks() -> AllocationHooks | None:
     """The compiled extension, or None when it was not built."""
     try:
-        module = importlib.import_module("pytest_perfguard._allocount")
+        module = importlib.import_module("_perfguard_allocount")
     except ImportError:
         return None
     return cast(AllocationHooks, module)

@@ -17,10 +17,12 @@ from typing import Any
 
 import tomli_w
 
-from pytest_perfguard import __version__, history
-from pytest_perfguard.codec import from_isoformat
-from pytest_perfguard.history import DEFAULT_KEEP
+from pytest_perfguard._version import __version__
+from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.model import Baseline, BaselineEntry, BenchResult, Fingerprint, RunSummary
+from pytest_perfguard.store import history
+from pytest_perfguard.store.codec import from_isoformat
+from pytest_perfguard.store.history import DEFAULT_KEEP
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -71,7 +73,7 @@ _EXPECTED = {
 }
 
 
-class BaselineError(Exception):
+class BaselineError(PerfguardError):
     """A baseline file that cannot be used: unreadable, not TOML, wrong-typed, unknown version."""
 
     def __init__(

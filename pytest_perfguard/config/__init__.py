@@ -1,0 +1,1 @@
+"""Settings: marker > command line > ini > default, validated, each error naming its source."""

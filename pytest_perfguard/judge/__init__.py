@@ -1,0 +1,1 @@
+"""Deciding: policy, statistics, verdicts and budgets. Pure; scipy is imported where used."""

@@ -1,0 +1,73 @@
+"""What the gate is told: its policy, and the "now" side of a comparison."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pytest_perfguard.model import BUSY_SHARE, Measurement, RunSummary
+
+__all__ = ["MiB", "Observation", "Policy"]
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How strict the gate is. Defaults are calibrated by benchmarks/simulate_verdict.py."""
+
+    alpha: float = 0.05
+    """Family-wise error rate over all time comparisons of the session (Holm)."""
+    min_effect: float = 0.10
+    """Minimum relative time change, used where a benchmark's own settings are not at hand."""
+    strict: bool = False
+    """Time verdicts count even across a different CPU model or Python version, or when the
+    machine was busy with other processes."""
+    warn_only: bool = False
+    """Every verdict is advisory: reported, never failing."""
+    min_runs: int = 3
+    """Saved runs needed to estimate run-to-run variation; with fewer only large effects fail."""
+    large_effect: float = 0.50
+    """With fewer than min_runs saved runs, time fails only beyond max(min_effect, this)."""
+    drift_floor: tuple[float, float] = (0.20, 0.05)
+    """(raw, reference-corrected) smallest run-to-run sd (log) ever assumed. Saved runs taken
+    minutes apart understate the drift between sessions: DESIGN.md measured 18-38% between runs
+    in raw time and 5-17% reference-corrected, and A/A sessions here failed C-heavy sorting on
+    time when its five saved runs happened to agree within a few percent. Where the saved runs
+    show (at `confidence`) a variance below the floor, the floor is tested as known."""
+    assumed_drift: float = 0.50
+    """Run-to-run sd (log) assumed with fewer than min_runs saved runs: the worst measured."""
+    alloc_tolerance: tuple[float, float] = (0.5, 0.01)
+    """(absolute allocs/op, relative): a rise beyond the larger of the two regresses."""
+    bytes_tolerance: tuple[float, float] = (64.0, 0.01)
+    memory_tolerance: tuple[float, float] = (4.0 * MiB, 0.10)
+    """Peak memory under a few MiB is allocator arenas and reused pages: an A/A run of the GC
+    example jumped by over 1 MiB once in 10 runs, so the floor is 4 MiB."""
+    confidence: float = 0.95
+    """Confidence of the reported change intervals (uncorrected, as benchstat's)."""
+    busy_share: float = BUSY_SHARE
+    """Time is advisory (unless strict) when other processes took more of the machine than
+    this while it was timed: no saved run shows what another job does to it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """The "now" side: a fresh Measurement or the newest run of another baseline file."""
+
+    median_ns: float
+    ref_ratio: float | None = None
+    samples_ns: tuple[float, ...] = ()
+    ref_ratios: tuple[float, ...] = ()
+    allocs_per_op: float | None = None
+    bytes_per_op: float | None = None
+    peak_memory_bytes: int | None = None
+    others_cpu: float | None = None
+
+    @classmethod
+    def from_measurement(cls, m: Measurement) -> Observation:
+        return cls(m.median_ns, m.ref_ratio, m.samples_ns, m.ref_ratios, m.allocs_per_op,
+                   m.bytes_per_op, m.peak_memory_bytes, m.others_cpu)  # fmt: skip
+
+    @classmethod
+    def from_run(cls, r: RunSummary) -> Observation:
+        return cls(r.median_ns, r.ref_ratio, r.samples_ns or (), r.ref_ratios or (),
+                   r.allocs_per_op, r.bytes_per_op, r.peak_memory_bytes)  # fmt: skip

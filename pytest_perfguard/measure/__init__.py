@@ -1,0 +1,1 @@
+"""Measuring: the engine, the `perf` object, the passes (timing, allocations, peak memory)."""

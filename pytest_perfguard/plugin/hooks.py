@@ -1,0 +1,57 @@
+"""The plugin module pytest loads: options, the marker, configuration and the `perf` fixture.
+
+Kept cheap to import: every pytest run of every user loads it. The measuring, judging and
+reporting code is imported when a session is configured, and scipy only when a verdict needs it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_perfguard.config import options
+from pytest_perfguard.config.settings import CONFIGURABLE, MARKER_KEYWORDS
+from pytest_perfguard.errors import PerfguardError
+from pytest_perfguard.measure.perf import Perf
+from pytest_perfguard.plugin.session import SESSION_KEY, PerfSession
+from pytest_perfguard.store.history import DEFAULT_KEEP
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("perfguard", "performance benchmarks (pytest-perfguard)")
+    for name, text in options.SWITCHES.items():
+        flag = "--perf-" + name.replace("_", "-")
+        group.addoption(flag, dest=f"perf_{name}", action="store_true", default=None, help=text)
+        parser.addini(f"perf_{name}", text, type="bool", default=False)
+    for name in CONFIGURABLE:
+        text = options.SETTING_HELP[name]
+        flag = "--perf-" + name.replace("_", "-")
+        group.addoption(flag, dest=f"perf_{name}", metavar="VALUE", help=text.replace("%", "%%"))
+        parser.addini(f"perf_{name}", text, default=None)
+    for name, text in options.PATHS.items():
+        group.addoption(f"--perf-{name}", dest=f"perf_{name}", metavar="PATH", help=text)
+    parser.addini("perf_baseline", options.PATHS["baseline"], default=None)
+    keep = f"runs kept per benchmark in the baseline file (default {DEFAULT_KEEP})"
+    group.addoption("--perf-keep-runs", dest="perf_keep_runs", metavar="N", help=keep)
+    parser.addini("perf_keep_runs", keep, default=None)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "perf(**keywords): measure this test as a benchmark (pytest-perfguard); keywords: "
+        + ", ".join(MARKER_KEYWORDS),
+    )
+    try:
+        session = PerfSession.configure(config)
+    except PerfguardError as exc:
+        raise pytest.UsageError(f"pytest-perfguard: {exc}") from None
+    config.stash[SESSION_KEY] = session
+    config.pluginmanager.register(session, "perfguard-session")
+
+
+@pytest.fixture
+def perf(request: pytest.FixtureRequest) -> Perf:
+    """Measure one call (`perf(fn, *args, setup=, teardown=)`) or a loop (`perf.loop()`)."""
+    session: PerfSession = request.config.stash[SESSION_KEY]
+    return session.make_perf(request.node)

@@ -1,0 +1,203 @@
+"""The session's hooks: collect perf tests, measure them, report and save; thin over RunState."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Generator
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from pytest_perfguard.config import options
+from pytest_perfguard.config.settings import (
+    CONFIGURABLE,
+    SettingsError,
+    marker_settings,
+    session_defaults,
+)
+from pytest_perfguard.judge.policy import Policy
+from pytest_perfguard.measure.engine import Engine
+from pytest_perfguard.measure.environment import current_fingerprint
+from pytest_perfguard.measure.perf import Perf, PerfUsageError, bind_fixtures
+from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, Measurement
+from pytest_perfguard.run.gate import Gate, GateOptions
+from pytest_perfguard.run.state import RunState, outputs_from
+from pytest_perfguard.store import codec
+
+SESSION_KEY = pytest.StashKey["PerfSession"]()
+SETTINGS_KEY = pytest.StashKey[BenchSettings]()
+FIXTURE_KEY = pytest.StashKey[Perf]()
+COMPARED_KEY = pytest.StashKey[Comparison]()
+
+
+def _is_perf(item: pytest.Item) -> bool:
+    marked = item.get_closest_marker("perf") is not None
+    return marked or "perf" in getattr(item, "fixturenames", ())
+
+
+class PerfSession:
+    """The hooks of one pytest session (or one xdist worker) over its RunState."""
+
+    def __init__(self, config: pytest.Config, state: RunState) -> None:
+        self.config = config
+        self.state = state
+        self.engine = Engine()
+
+    @classmethod
+    def configure(cls, config: pytest.Config) -> PerfSession:
+        """Resolve options and open the baseline; a PerfguardError names what is wrong."""
+        switches = options.resolve_switches(
+            {name: config.getoption(f"perf_{name}") for name in options.SWITCHES},
+            {name: config.getini(f"perf_{name}") for name in options.SWITCHES},
+        )
+        defaults = session_defaults(
+            {name: config.getoption(f"perf_{name}") for name in CONFIGURABLE},
+            {name: config.getini(f"perf_{name}") for name in CONFIGURABLE},
+        )
+        keep = options.resolve_keep(
+            config.getoption("perf_keep_runs"), config.getini("perf_keep_runs")
+        )
+        path = options.resolve_baseline_path(
+            config.getoption("perf_baseline"),
+            config.getini("perf_baseline"),
+            config.rootpath,
+            config.invocation_params.dir,
+        )
+        policy = Policy(
+            min_effect=defaults.min_effect, strict=switches.strict, warn_only=switches.warn_only
+        )
+        gate = Gate.open(
+            GateOptions(path, switches.compare, switches.save, keep, policy),
+            current_fingerprint(),
+        )
+        worker = hasattr(config, "workerinput")
+        return cls(config, RunState(defaults, gate, switches, is_worker=worker))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_pycollect_makeitem(
+        self, collector: pytest.Collector, name: str, obj: object
+    ) -> Generator[None, Any, Any]:
+        # Validated here so a bad marker keyword is a collection error of its module.
+        made = yield
+        for item in made if isinstance(made, list) else [made]:
+            if isinstance(item, pytest.Function) and _is_perf(item):
+                marker = item.get_closest_marker("perf")
+                args, kwargs = (marker.args, marker.kwargs) if marker else ((), {})
+                try:
+                    settings = marker_settings(self.state.defaults, args, kwargs, item.nodeid)
+                except SettingsError as exc:
+                    raise collector.CollectError(str(exc)) from None
+                item.stash[SETTINGS_KEY] = settings
+        return made
+
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        if self.state.switches.only:
+            deselected = [item for item in items if SETTINGS_KEY not in item.stash]
+            if deselected:
+                config.hook.pytest_deselected(items=deselected)
+                items[:] = [item for item in items if SETTINGS_KEY in item.stash]
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        perf_items = [item.nodeid for item in session.items if SETTINGS_KEY in item.stash]
+        self.state.collected((item.nodeid for item in session.items), perf_items)
+
+    @pytest.hookimpl(optionalhook=True)  # an xdist hook: absent without xdist
+    def pytest_xdist_node_collection_finished(self, node: object, ids: list[str]) -> None:
+        self.state.workers += 1
+        self.state.order = {
+            nodeid: i for i, nodeid in enumerate(ids)
+        }  # the controller collects none
+
+    def record(self, item: pytest.Item, measurement: Measurement) -> None:
+        settings = item.stash[SETTINGS_KEY]
+        path, line, _ = item.location
+        location = (path, (line or 0) + 1)
+        self.state.record(BenchResult(item.nodeid, settings.group, measurement, settings, location))
+
+    def make_perf(self, item: pytest.Item) -> Perf:
+        record = functools.partial(self.record, item)
+        enabled = not self.state.switches.off
+        perf = Perf(self.engine, item.stash[SETTINGS_KEY], item.nodeid, record, enabled=enabled)
+        item.stash[FIXTURE_KEY] = perf
+        return perf
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
+        # The marker-only form: the test body itself is the benchmark.
+        if self.state.switches.off or "perf" in pyfuncitem.fixturenames:
+            return None
+        if SETTINGS_KEY not in pyfuncitem.stash:
+            return None
+        self.make_perf(pyfuncitem)(bind_fixtures(pyfuncitem.obj, pyfuncitem.funcargs))
+        return True
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
+        try:
+            yield
+        except PerfUsageError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        perf = item.stash.get(FIXTURE_KEY, None)
+        if self.state.switches.off or perf is None or not perf.used:
+            return
+        if perf.measurement is None:
+            pytest.fail(
+                f"{item.nodeid}: perf.loop() was left before the measurement finished "
+                "(a `break` or `return` inside the loop); let the loop run to its end",
+                pytrace=False,
+            )
+        judged = self.state.judge(item.nodeid)
+        if judged.comparison is not None:
+            item.stash[COMPARED_KEY] = judged.comparison
+        if judged.failures:
+            pytest.fail("\n".join(judged.failures), pytrace=False)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        result = self.state.measured.get(item.nodeid)
+        if call.when != "call" or result is None:
+            return report
+        comparison = item.stash.get(COMPARED_KEY, None)
+        # Plain JSON types: pytest serializes report attributes for xdist.
+        report.perfguard = {  # type: ignore[attr-defined]
+            "result": codec.result_to_dict(result),
+            "comparison": None if comparison is None else codec.comparison_to_dict(comparison),
+        }
+        # JUnit XML takes properties from the item when its teardown is reported.
+        item.user_properties.extend(codec.junit_properties(result.measurement, comparison))
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "perfguard", None)
+        if report.when != "call" or data is None:
+            return
+        comparison = data["comparison"]
+        self.state.receive(
+            codec.result_from_dict(data["result"]),
+            None if comparison is None else codec.comparison_from_dict(comparison),
+            report.passed,
+        )
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.state.is_worker:
+            return
+        outputs = outputs_from(
+            self.config.getoption("perf_json"), self.config.getoption("perf_markdown")
+        )
+        self.state.finish(outputs, datetime.now(timezone.utc))
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        in_actions = os.environ.get("GITHUB_ACTIONS") == "true"
+        for title, lines in self.state.summary_sections(in_actions):
+            if title is not None:
+                terminalreporter.write_sep("-", title)
+            for line in lines:
+                terminalreporter.write_line(line)

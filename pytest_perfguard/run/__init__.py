@@ -1,0 +1,1 @@
+"""A session's run state and gate, shared by the pytest plugin and the command line."""

@@ -1,0 +1,1 @@
+"""Storing: the baseline TOML file, its history of runs, and the codec for results."""
