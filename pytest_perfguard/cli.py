@@ -18,7 +18,14 @@ from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.judge import compatibility
 from pytest_perfguard.judge.policy import Policy
 from pytest_perfguard.judge.verdict import compare_all, compare_baselines
-from pytest_perfguard.model import Baseline, BenchResult, Comparison, Fingerprint, Verdict
+from pytest_perfguard.model import (
+    DEFAULT_KEEP,
+    Baseline,
+    BenchResult,
+    Comparison,
+    Fingerprint,
+    Verdict,
+)
 from pytest_perfguard.report.json import Results, ResultsError, parse_results
 from pytest_perfguard.report.markdown import headline, render_markdown
 from pytest_perfguard.report.terminal import (
@@ -353,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     option(
         "--keep",
         type=_checked_by(lambda text: parse_count(text, 1)),
-        default=history.DEFAULT_KEEP,
+        default=DEFAULT_KEEP,
         metavar="N",
         help="runs kept where runs are combined (default %(default)s, as --perf-keep-runs)",
     )

@@ -26,6 +26,10 @@ class BenchSettings:
     group: str | None = None
 
 
+DEFAULT_KEEP = 5
+"""Runs kept per benchmark in a baseline: enough to estimate run-to-run variation, few enough
+to review."""
+
 BUSY_SHARE = 0.25
 """Above this share of the machine taken by other processes, time figures are not judged."""
 

@@ -1,4 +1,4 @@
-"""Shared fakes for pytester runs."""
+"""Shared fakes: a clock for unit tests, and a conftest with a fake clock for pytester runs."""
 
 from __future__ import annotations
 
@@ -20,3 +20,16 @@ def _fake_clock(request):
     # A fake clock: a benchmark "takes" exactly what it ticks, a reference unit 1000 ns.
     request.config.stash[SESSION_KEY].engine = Engine(clock=Clock(), reference=lambda: tick(1000))
 """
+
+
+class FakeClock:
+    """A clock that moves only when the code under test says so."""
+
+    def __init__(self) -> None:
+        self.now = 0
+
+    def __call__(self) -> int:
+        return self.now
+
+    def advance(self, ns: int) -> None:
+        self.now += ns

@@ -210,6 +210,33 @@ class TestPeakMemoryLogic:
             pass
         assert results == [PeakMemory(3 * MiB, exact=True)]
 
+    def test_paused_work_is_left_out_and_earlier_segments_kept(self) -> None:
+        class Scripted:
+            """A high-water mark whose resident size and peak follow a script of segments."""
+
+            def __init__(self) -> None:
+                self.rss, self.hwm = 100 * MiB, 100 * MiB
+
+            def reset(self) -> bool:
+                self.hwm = self.rss
+                return True
+
+            def read(self) -> tuple[int, int]:
+                return self.rss, self.hwm
+
+            def grow(self, peak: int, then: int) -> None:
+                self.hwm = max(self.hwm, self.rss + peak)
+                self.rss += then
+
+        mark = Scripted()
+        tracker = PeakTracker(hwm=mark, rss=lambda: 0)
+        tracker.start()
+        mark.grow(peak=7 * MiB, then=0)  # measured work before the pause
+        with tracker.paused():
+            mark.grow(peak=50 * MiB, then=20 * MiB)  # untimed setup: left out, input kept
+        mark.grow(peak=3 * MiB, then=0)  # measured work after it, above the new resident size
+        assert tracker.finish() == PeakMemory(7 * MiB, exact=True)
+
 
 class TestProcfsParsing:
     def write_status(self, root: Path, rss_kb: int, hwm_kb: int) -> None:

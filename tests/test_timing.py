@@ -8,33 +8,19 @@ from collections.abc import Callable
 
 import pytest
 
+from pytest_perfguard.measure.steps import Kind, Step
 from pytest_perfguard.measure.timing import (
     TARGET_ROUND_NS,
-    Kind,
-    Request,
     RoundResult,
     active_tracers,
     bare_loop,
     calibrate_loops,
-    drive,
     loop_cost_note,
     schedule,
     setup_loop,
 )
 from pytest_perfguard.model import BenchSettings, Measurement
-
-
-class FakeClock:
-    """A clock that moves only when the code under test says so."""
-
-    def __init__(self) -> None:
-        self.now = 0
-
-    def __call__(self) -> int:
-        return self.now
-
-    def advance(self, ns: int) -> None:
-        self.now += ns
+from tests.fakes import FakeClock
 
 
 def run_schedule(
@@ -42,7 +28,7 @@ def run_schedule(
     bench_ns_per_op: Callable[[int], float],
     reference_ns_per_op: float = 1000.0,
     reference_loops: int = 100,
-) -> tuple[list[Request], Measurement]:
+) -> tuple[list[Step], Measurement]:
     """Drive a schedule with a fake clock; the k-th benchmark round takes bench_ns_per_op(k)."""
     clock = FakeClock()
     sched = schedule(settings, clock=clock, reference_loops=reference_loops, rng=random.Random(1))
@@ -78,7 +64,7 @@ def test_warmup_calls_then_calibration_then_one_discarded_round() -> None:
     assert [r.n for r in warmups[:3]] == [1, 1, 1]
     # 100 ns calls: doubling 1, 2, 4, ... until a round is >= 50 us, then n for 200 us.
     loops = TARGET_ROUND_NS // 100
-    assert warmups[-1] == Request(Kind.WARMUP, loops)  # the discarded round at the final n
+    assert warmups[-1] == Step(Kind.WARMUP, loops)  # the discarded round at the final n
     assert all(r.n == loops for r in requests if r.kind is Kind.BENCH)
     assert measurement.loops == loops
     first_bench = next(i for i, r in enumerate(requests) if r.kind is not Kind.WARMUP)
@@ -182,32 +168,6 @@ def test_setup_loop_excludes_setup_and_teardown() -> None:
     run = setup_loop(fn, setup, teardown, clock)
     assert run(4) == 4 * 300
     assert calls == ["setup", "call", "teardown"] * 4
-
-
-def test_drive_counts_real_gc_collections_around_benchmark_rounds() -> None:
-    import gc
-
-    clock = FakeClock()
-
-    def bench(n: int) -> int:
-        gc.collect()
-        clock.advance(100 * n)
-        return 100 * n
-
-    sched = schedule(
-        BenchSettings(max_time=0.005, min_rounds=3, warmup=0),
-        clock=clock,
-        reference_loops=10,
-        rng=random.Random(0),
-    )
-
-    def reference(n: int) -> int:
-        gc.collect()  # must not be charged to the benchmark
-        clock.advance(1000 * n)
-        return 1000 * n
-
-    measurement = drive(sched, bench, reference)
-    assert measurement.gc_collections_per_op == pytest.approx(1 / measurement.loops, rel=0.01)
 
 
 def test_loop_cost_note_only_when_the_loop_is_over_ten_percent() -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_perfguard.config.settings import SettingsError, parse_count
-from pytest_perfguard.store.baseline import DEFAULT_KEEP
+from pytest_perfguard.model import DEFAULT_KEEP
 
 SWITCHES = {
     "off": "run perf test bodies once, unmeasured (a fast functional run)",

@@ -1,4 +1,4 @@
-"""The memory passes: exact allocations per op (via _allocount) and peak resident memory."""
+"""The allocation pass: exact allocations and bytes per op, counted by _perfguard_allocount."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import itertools
 import os
 import sys
 import tracemalloc
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, cast
+
+from pytest_perfguard.measure.steps import Kind, Pass, Step, drive
 
 NO_CEXT_ENV = "PERFGUARD_NO_CEXT"
 
@@ -230,22 +232,7 @@ def counting(
     return Counting(counter if counter is not None else allocation_counter(), blocks)
 
 
-def count_allocations(
-    run: Callable[[int], object],
-    n: int,
-    *,
-    counter: AllocationCounter | None = None,
-    blocks: Callable[[], int] = sys.getallocatedblocks,
-    collect: Callable[[], object] = gc.collect,
-) -> AllocationCounts:
-    """Allocation pass: `run(k)` makes k calls in a bare `itertools.repeat` loop."""
-    return count_allocations_pausable(
-        lambda k, _paused: run(k), n, counter=counter, blocks=blocks, collect=collect
-    )
-
-
-PauseFactory = Callable[[], _Pause]
-AllocationPass = Generator[tuple[int, PauseFactory], None, AllocationCounts]
+AllocationPass = Pass[AllocationCounts]
 
 
 def allocation_pass(
@@ -255,46 +242,42 @@ def allocation_pass(
     blocks: Callable[[], int] = sys.getallocatedblocks,
     collect: Callable[[], object] = gc.collect,
 ) -> AllocationPass:
-    """The allocation pass as a plan: yields (k, paused) for each step, returns the counts.
+    """The allocation pass: COUNT steps, whose calls wrap work to leave out in
+    `with step.pause:`; returns the counts per op.
 
-    The driver makes k calls per step, wrapping work to exclude in `with paused():`. A generator
-    so that the same pass drives both a function (`count_allocations`) and a user's
-    `for _ in perf.loop()`. Collects garbage and warms up with two calls (the first calls
-    after a collection differ), then counts n calls less an empty window of 0 calls, so what
-    the driver does around the calls is not charged to them.
+    Collects garbage and warms up with two calls (the first calls after a collection differ),
+    then counts n calls less an empty window of 0 calls, so what the driver does around the
+    calls is not charged to them.
     """
     if counter is None:
         counter = allocation_counter()
-    idle = counting(counter, blocks=blocks)  # never entered: its paused() does nothing
+    idle = counting(counter, blocks=blocks)  # never entered: its pause does nothing
     collect()
-    yield 1, idle.paused
-    yield 1, idle.paused
+    yield Step(Kind.COUNT, 1, idle.paused())
+    yield Step(Kind.COUNT, 1, idle.paused())
     # One uncounted window of n calls as well: the first window in a process allocates frames
     # for the counting code itself, and 3.10 allocates a code object's opcache after 1024
     # executions or loop iterations; both are one-time and would skew the subtraction.
     with counting(counter, blocks=blocks) as warm:
-        yield n, warm.paused
+        yield Step(Kind.COUNT, n, warm.paused())
     with counting(counter, blocks=blocks) as empty:
-        yield 0, empty.paused
+        yield Step(Kind.COUNT, 0, empty.paused())
     with counting(counter, blocks=blocks) as window:
-        yield n, window.paused
+        yield Step(Kind.COUNT, n, window.paused())
     return window.result(n, overhead=empty)
 
 
-def count_allocations_pausable(
-    run: Callable[[int, PauseFactory], object],
+def count_allocations(
+    run: Callable[[int], object],
     n: int,
     *,
     counter: AllocationCounter | None = None,
     blocks: Callable[[], int] = sys.getallocatedblocks,
     collect: Callable[[], object] = gc.collect,
 ) -> AllocationCounts:
-    """Run the allocation pass with `run(k, paused)` making k calls."""
-    plan = allocation_pass(n, counter=counter, blocks=blocks, collect=collect)
-    step = next(plan)
-    while True:
-        run(*step)
-        try:
-            step = next(plan)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+    """The allocation pass alone over `run(k)`, which makes k calls in a bare loop."""
+
+    def step(s: Step) -> None:
+        run(s.n)
+
+    return drive(allocation_pass(n, counter=counter, blocks=blocks, collect=collect), step)

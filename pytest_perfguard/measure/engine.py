@@ -1,4 +1,5 @@
-"""Run a benchmark's passes: timing first (no hooks), then allocations, then peak memory."""
+"""One benchmark's passes as one plan: timing first (no hooks), then allocations, then peak
+memory; and the drivers that run a plan over a function."""
 
 from __future__ import annotations
 
@@ -11,36 +12,40 @@ from dataclasses import replace
 from typing import final
 
 from pytest_perfguard.measure import load
-from pytest_perfguard.measure.allocations import (
-    AllocationCounts,
-    PauseFactory,
-    count_allocations_pausable,
-)
-from pytest_perfguard.measure.peak import PeakMemory, peak_memory
+from pytest_perfguard.measure.allocations import AllocationCounts, allocation_pass
+from pytest_perfguard.measure.peak import PeakMemory, PeakTracker
 from pytest_perfguard.measure.reference import reference_unit
+from pytest_perfguard.measure.steps import Kind, Pass, Step, drive
 from pytest_perfguard.measure.timing import (
     Clock,
-    Schedule,
+    RoundResult,
     active_tracers,
     bare_loop,
     calibrate_reference,
-    drive,
     empty_loop_ns,
+    gc_collections,
     loop_cost_note,
     schedule,
     setup_loop,
 )
 from pytest_perfguard.model import BUSY_SHARE, BenchSettings, Measurement
 
+__all__ = ["LOOP_COST_CHECK_NS", "Engine", "Plan", "Prepare"]
+
 LOOP_COST_CHECK_NS = 2_000
 """Below this per-op time the loop's own cost is measured in the same run and compared."""
 
 Prepare = Callable[[], tuple[tuple[object, ...], dict[str, object]]]
+Plan = Pass[Measurement]
 
 
 @final
 class Engine:
-    """What every benchmark of a session shares: the clock, the reference, the random order."""
+    """What every benchmark of a session shares: the clock, the reference, the random order.
+
+    It holds no state of any one benchmark: each plan keeps its own, so plans can be driven
+    side by side.
+    """
 
     def __init__(
         self,
@@ -54,7 +59,6 @@ class Engine:
         self._reference_loops: int | None = None
         self._rng = rng or random.Random()
         self._load_probe = load_probe
-        self._load_start: load.CpuTimes | None = None
 
     def reference_loops(self) -> int:
         """Calibrated once per session, on first use."""
@@ -65,27 +69,61 @@ class Engine:
     def run_reference(self, n: int) -> int:
         return bare_loop(self._reference, self.clock)(n)
 
-    def schedule(self, settings: BenchSettings) -> Schedule:
-        """The timing pass's schedule; the pass runs from here to finish()."""
-        gc.collect()
-        self._load_start = self._load_probe()
-        return schedule(
+    def plan(self, settings: BenchSettings, *, loop_check: bool = False) -> Plan:
+        """Every pass of one benchmark, as steps for a driver (see `measure.steps`).
+
+        Timed steps (WARMUP, BENCH) come first, interleaved by the schedule with reference
+        rounds that the plan runs itself; then the allocation pass's COUNT steps, then one PEAK
+        step. With `loop_check`, a fast benchmark's loop cost is measured in the same run (for
+        drivers that run the bare loop of `bare_loop`).
+        """
+        gc.collect()  # garbage of earlier tests is not collected inside timed rounds
+        load_start = self._load_probe()
+        sched = schedule(
             settings, clock=self.clock, reference_loops=self.reference_loops(), rng=self._rng
         )
+        request = next(sched)
+        while True:
+            if request.kind is Kind.REFERENCE:
+                result = RoundResult(self.run_reference(request.n))
+            else:
+                before = gc_collections()
+                elapsed = yield request
+                assert elapsed is not None, "a timed step must be sent its elapsed ns"
+                result = RoundResult(elapsed, gc_collections() - before)
+            try:
+                request = sched.send(result)
+            except StopIteration as stop:
+                measurement: Measurement = stop.value
+                break
+        loop_ns = None
+        if loop_check and measurement.median_ns < LOOP_COST_CHECK_NS:
+            loop_ns = empty_loop_ns(measurement.loops, self.clock)
+        others = load.others_share(load_start, self._load_probe())
+        measurement = _finish_timing(measurement, loop_ns, others)
+
+        if settings.allocations:
+            counts = yield from allocation_pass(measurement.loops)
+            measurement = _with_allocations(measurement, counts)
+        if settings.memory:
+            tracker = PeakTracker()
+            tracker.start()
+            yield Step(Kind.PEAK, 1, tracker.paused())
+            measurement = _with_peak(measurement, tracker.finish())
+        return measurement
 
     def measure_call(self, call: Callable[[], object], settings: BenchSettings) -> Measurement:
         """All passes over `call()` in timeit's bare loop."""
-        timed = drive(self.schedule(settings), bare_loop(call, self.clock), self.run_reference)
-        loop_ns = None
-        if timed.median_ns < LOOP_COST_CHECK_NS:
-            loop_ns = empty_loop_ns(timed.loops, self.clock)
-        measurement = self.finish(timed, loop_ns)
+        timed = bare_loop(call, self.clock)
 
-        def run(k: int, paused: PauseFactory) -> None:
-            for _ in itertools.repeat(None, k):
+        def run(step: Step) -> int | None:
+            if step.timed:
+                return timed(step.n)
+            for _ in itertools.repeat(None, step.n):
                 call()
+            return None
 
-        return memory_passes(measurement, settings, run, lambda: peak_memory(call))
+        return drive(self.plan(settings, loop_check=True), run)
 
     def measure_prepared(
         self,
@@ -95,67 +133,47 @@ class Engine:
         settings: BenchSettings,
     ) -> Measurement:
         """All passes over `fn(*args, **kwargs)` with untimed, uncounted per-call setup."""
-        timer = setup_loop(fn, prepare, teardown, self.clock)
-        measurement = self.finish(drive(self.schedule(settings), timer, self.run_reference), None)
+        timed = setup_loop(fn, prepare, teardown, self.clock)
 
-        def run(k: int, paused: PauseFactory) -> None:
-            for _ in itertools.repeat(None, k):
-                with paused():
+        def run(step: Step) -> int | None:
+            if step.timed:
+                return timed(step.n)
+            pause = step.pause
+            for _ in itertools.repeat(None, step.n):
+                with pause:
                     args, kwargs = prepare()
                 fn(*args, **kwargs)
                 if teardown is not None:
-                    with paused():
+                    with pause:
                         teardown(*args, **kwargs)
+            return None
 
-        def peak() -> PeakMemory:
-            args, kwargs = prepare()
-            try:
-                return peak_memory(lambda: fn(*args, **kwargs))
-            finally:
-                if teardown is not None:
-                    teardown(*args, **kwargs)
-
-        return memory_passes(measurement, settings, run, peak)
-
-    def finish(self, measurement: Measurement, loop_ns: float | None) -> Measurement:
-        """End the timing pass. Add what every measurement needs: the other processes' share
-        of the machine meanwhile, and notes for that, active tracers, too fast for the clock."""
-        others = load.others_share(self._load_start, self._load_probe())
-        self._load_start = None
-        notes = list(measurement.notes)
-        if others is not None and others > BUSY_SHARE:
-            # One wording for all, so the summary groups them; the share is in the verdict.
-            notes.append(
-                f"other processes took over {BUSY_SHARE:.0%} of the machine's CPU time while "
-                "this was timed: time figures unreliable, time verdicts advisory"
-            )
-        tracers = active_tracers()
-        if tracers:
-            notes.append(f"a tracer/profiler is active ({', '.join(tracers)}): figures inflated")
-        if loop_ns is not None:
-            note = loop_cost_note(measurement.median_ns, loop_ns)
-            if note:
-                notes.append(note)
-        return replace(measurement, notes=tuple(notes), others_cpu=others)
+        return drive(self.plan(settings), run)
 
 
-def memory_passes(
-    measurement: Measurement,
-    settings: BenchSettings,
-    run: Callable[[int, PauseFactory], object],
-    peak: Callable[[], PeakMemory],
+def _finish_timing(
+    measurement: Measurement, loop_ns: float | None, others: float | None
 ) -> Measurement:
-    """The allocation pass over one round's worth of calls, then one call's peak memory."""
-    if settings.allocations:
-        measurement = with_allocations(
-            measurement, count_allocations_pausable(run, measurement.loops)
+    """What every timing pass adds: the other processes' share of the machine meanwhile, and
+    notes for that, for active tracers, and for a loop too fast for the clock."""
+    notes = list(measurement.notes)
+    if others is not None and others > BUSY_SHARE:
+        # One wording for all, so the summary groups them; the share is in the verdict.
+        notes.append(
+            f"other processes took over {BUSY_SHARE:.0%} of the machine's CPU time while "
+            "this was timed: time figures unreliable, time verdicts advisory"
         )
-    if settings.memory:
-        measurement = with_peak(measurement, peak())
-    return measurement
+    tracers = active_tracers()
+    if tracers:
+        notes.append(f"a tracer/profiler is active ({', '.join(tracers)}): figures inflated")
+    if loop_ns is not None:
+        note = loop_cost_note(measurement.median_ns, loop_ns)
+        if note:
+            notes.append(note)
+    return replace(measurement, notes=tuple(notes), others_cpu=others)
 
 
-def with_allocations(measurement: Measurement, counts: AllocationCounts) -> Measurement:
+def _with_allocations(measurement: Measurement, counts: AllocationCounts) -> Measurement:
     return replace(
         measurement,
         allocs_per_op=counts.allocs_per_op,
@@ -165,7 +183,7 @@ def with_allocations(measurement: Measurement, counts: AllocationCounts) -> Meas
     )
 
 
-def with_peak(measurement: Measurement, peak: PeakMemory) -> Measurement:
+def _with_peak(measurement: Measurement, peak: PeakMemory) -> Measurement:
     return replace(
         measurement,
         peak_memory_bytes=peak.bytes,

@@ -71,9 +71,13 @@ LOWER_BOUND_NOTE = "peak memory is a lower bound: no resettable high-water mark 
 
 
 class PeakTracker:
-    """Peak memory of the code between `start()` and `finish()`; usable across a yield."""
+    """Peak memory of the code between `start()` and `finish()`; usable across a yield.
 
-    __slots__ = ("_before", "_exact", "_hwm", "_rss")
+    `with tracker.paused():` leaves out the work inside it: the peak is the highest of the
+    segments outside pauses, each above the resident memory at its own start.
+    """
+
+    __slots__ = ("_before", "_best", "_exact", "_hwm", "_pause", "_rss")
 
     def __init__(
         self, *, hwm: HighWaterMark | None = PROCFS, rss: Callable[[], int] = psutil_rss
@@ -82,20 +86,50 @@ class PeakTracker:
         self._rss = rss
         self._exact = False
         self._before = 0
+        self._best = 0
+        self._pause = _PeakPause(self)
 
     def start(self) -> None:
+        self._best = 0
+        self._begin()
+
+    def _begin(self) -> None:
         self._exact = self._hwm is not None and self._hwm.reset()
         if self._hwm is not None and self._exact:
             self._before = self._hwm.read()[0]
         else:
             self._before = self._rss()
 
-    def finish(self) -> PeakMemory:
+    def _segment(self) -> int:
+        """The growth of the segment that ends now."""
         if self._hwm is not None and self._exact:
-            peak = self._hwm.read()[1]
-            return PeakMemory(max(0, peak - self._before), exact=True)
-        after = self._rss()
-        return PeakMemory(max(0, after - self._before), exact=False, note=LOWER_BOUND_NOTE)
+            return max(0, self._hwm.read()[1] - self._before)
+        return max(0, self._rss() - self._before)
+
+    def paused(self) -> _PeakPause:
+        return self._pause
+
+    def finish(self) -> PeakMemory:
+        peak = max(self._best, self._segment())
+        if self._hwm is not None and self._exact:
+            return PeakMemory(peak, exact=True)
+        return PeakMemory(peak, exact=False, note=LOWER_BOUND_NOTE)
+
+
+class _PeakPause:
+    """Ends the current segment on entry and starts a new one on exit."""
+
+    __slots__ = ("_tracker",)
+
+    def __init__(self, tracker: PeakTracker) -> None:
+        self._tracker = tracker
+
+    def __enter__(self) -> None:
+        tracker = self._tracker
+        tracker._best = max(tracker._best, tracker._segment())
+
+    def __exit__(self, *exc: object) -> None:
+        self._tracker._begin()
 
 
 def peak_memory(

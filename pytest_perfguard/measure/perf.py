@@ -6,16 +6,13 @@ import functools
 import inspect
 import itertools
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from dataclasses import replace
 from types import TracebackType
 from typing import Any, final
 
 from pytest_perfguard.errors import PerfguardError
-from pytest_perfguard.measure.allocations import allocation_pass
-from pytest_perfguard.measure.engine import Engine, Prepare, with_allocations, with_peak
-from pytest_perfguard.measure.peak import PeakTracker
-from pytest_perfguard.measure.timing import Kind, RoundResult, gc_collections
+from pytest_perfguard.measure.engine import Engine, Prepare
+from pytest_perfguard.measure.steps import NO_PAUSE, Pause
 from pytest_perfguard.model import BenchSettings, Measurement
 
 
@@ -40,21 +37,6 @@ class PerfUsageError(PerfguardError):
     """The perf fixture was used in a way that cannot give a measurement."""
 
 
-class _NoPause:
-    """`perf.paused()` where nothing is measured (--perf-off, warm-up of the memory passes)."""
-
-    __slots__ = ()
-
-    def __enter__(self) -> None:
-        pass
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-
-_NO_PAUSE = _NoPause()
-
-
 @final
 class _TimedPause:
     """`with perf.paused():` during timed rounds: its body's time is taken off the round."""
@@ -75,10 +57,6 @@ class _TimedPause:
         tb: TracebackType | None,
     ) -> None:
         self._perf._paused_ns += self._perf._clock() - self._start
-
-
-Pause = AbstractContextManager[None]
-"""What perf.paused() returns: a timing pause, an allocation window's pause, or a no-op."""
 
 
 @final
@@ -207,56 +185,35 @@ class Perf:
             if self._enabled:
                 yield from self._measured_loop()
             else:
-                self._pause = _NO_PAUSE
+                self._pause = NO_PAUSE
                 yield
         finally:
             self._pause = None
 
     def _measured_loop(self) -> Iterator[None]:
-        """The three passes, each running the loop body the number of times it needs."""
-        engine, clock, settings = self._engine, self._clock, self._settings
-        self._pause = _TimedPause(self)
-        sched = engine.schedule(settings)
-        request = next(sched)
+        """Every step of the benchmark's plan, each running the loop body step.n times."""
+        clock = self._clock
+        timed_pause = _TimedPause(self)
+        plan = self._engine.plan(self._settings)
+        step = next(plan)
         while True:
-            if request.kind is Kind.REFERENCE:
-                result = RoundResult(engine.run_reference(request.n))
-            else:
+            elapsed = None
+            if step.timed:
+                self._pause = timed_pause
                 self._paused_ns = 0
-                before = gc_collections()
                 t0 = clock()
-                for _ in itertools.repeat(None, request.n):
+                for _ in itertools.repeat(None, step.n):
                     yield
                 elapsed = clock() - t0 - self._paused_ns
-                result = RoundResult(elapsed, gc_collections() - before)
-            try:
-                request = sched.send(result)
-            except StopIteration as stop:
-                measurement: Measurement = stop.value
-                break
-        measurement = engine.finish(measurement, None)
-
-        if settings.allocations:
-            plan = allocation_pass(measurement.loops)
-            step = next(plan)
-            while True:
-                n, paused = step
-                self._pause = paused()  # the window's own pause object, reused every time
-                for _ in itertools.repeat(None, n):
+            else:
+                self._pause = step.pause  # the pass's own pause object, reused every time
+                for _ in itertools.repeat(None, step.n):
                     yield
-                try:
-                    step = next(plan)
-                except StopIteration as done:
-                    measurement = with_allocations(measurement, done.value)
-                    break
-
-        if settings.memory:
-            self._pause = _NO_PAUSE  # a high-water mark cannot leave out part of an iteration
-            tracker = PeakTracker()
-            tracker.start()
-            yield
-            measurement = with_peak(measurement, tracker.finish())
-        self._record(measurement)
+            try:
+                step = plan.send(elapsed)
+            except StopIteration as stop:
+                self._record(stop.value)
+                return
 
     def paused(self) -> Pause:
         """`with perf.paused():` inside `perf.loop()`: the body is not timed (Go's StopTimer)

@@ -1,14 +1,14 @@
 """The timing engine: warm-up, calibration and interleaved benchmark/reference rounds.
 
-The schedule is a pure generator: it yields `Request`s (run this kind of round with n calls) and
-is sent back what the round took. Drivers decide how a round is run: a bare loop over a
-function (`run_function_rounds`) or the user's own `for _ in perf.loop()`. Clocks are parameters,
-so the schedule is tested with a fake clock and never depends on real speed.
+The schedule is a pure generator: it yields `Step`s (run this kind of round with n calls) and
+is sent back what the round took. The benchmark's plan (`measure/plan.py`) runs the reference
+rounds itself and hands the others to a driver: a bare loop over a function, or the user's own
+`for _ in perf.loop()`. Clocks are parameters, so the schedule is tested with a fake clock and
+never depends on real speed.
 """
 
 from __future__ import annotations
 
-import enum
 import gc
 import itertools
 import math
@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 
+from pytest_perfguard.measure.steps import Kind, Step
 from pytest_perfguard.model import BenchSettings, Measurement
 
 Clock = Callable[[], int]
@@ -31,28 +32,13 @@ BENCH_ROUNDS_PER_REFERENCE = 3
 MAX_LOOPS = 1 << 30
 
 
-class Kind(enum.Enum):
-    WARMUP = "warmup"
-    """Calls whose time is discarded."""
-    BENCH = "bench"
-    """A measured round of the benchmark."""
-    REFERENCE = "reference"
-    """A round of the built-in reference workload."""
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    kind: Kind
-    n: int
-
-
 @dataclass(frozen=True, slots=True)
 class RoundResult:
     elapsed_ns: int
     gc_collections: int = 0
 
 
-Schedule = Generator[Request, RoundResult, Measurement]
+Schedule = Generator[Step, RoundResult, Measurement]
 
 
 def calibrate_loops(elapsed_ns: int, n: int) -> int | None:
@@ -87,11 +73,11 @@ def schedule(
         if done >= 1 and clock() >= deadline:
             skipped_warmup = settings.warmup - done
             break
-        yield Request(Kind.WARMUP, 1)
+        yield Step(Kind.WARMUP, 1)
 
     n = 1
     while True:
-        result = yield Request(Kind.WARMUP, n)
+        result = yield Step(Kind.WARMUP, n)
         loops = calibrate_loops(result.elapsed_ns, n)
         if loops is not None:
             n = loops
@@ -100,7 +86,7 @@ def schedule(
             break
         n *= 2
     if clock() < deadline:
-        yield Request(Kind.WARMUP, n)  # one discarded round at the final loop count
+        yield Step(Kind.WARMUP, n)  # one discarded round at the final loop count
 
     samples: list[float] = []
     ratios: list[float] = []
@@ -113,10 +99,10 @@ def schedule(
         reference_ns: float | None = None
         for kind in block:
             if kind is Kind.REFERENCE:
-                result = yield Request(kind, reference_loops)
+                result = yield Step(kind, reference_loops)
                 reference_ns = result.elapsed_ns / reference_loops
             else:
-                result = yield Request(kind, n)
+                result = yield Step(kind, n)
                 block_samples.append(result.elapsed_ns / n)
                 collections += result.gc_collections
         samples.extend(block_samples)
@@ -207,24 +193,6 @@ def setup_loop(
         return total
 
     return run
-
-
-def drive(
-    sched: Schedule, run_bench: Callable[[int], int], run_reference: Callable[[int], int]
-) -> Measurement:
-    """Run a schedule with round runners; gc collections are counted around benchmark rounds."""
-    request = next(sched)
-    while True:
-        if request.kind is Kind.REFERENCE:
-            result = RoundResult(run_reference(request.n))
-        else:
-            before = gc_collections()
-            elapsed = run_bench(request.n)
-            result = RoundResult(elapsed, gc_collections() - before)
-        try:
-            request = sched.send(result)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
 
 
 def calibrate_reference(

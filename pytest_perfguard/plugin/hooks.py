@@ -12,8 +12,8 @@ from pytest_perfguard.config import options
 from pytest_perfguard.config.settings import CONFIGURABLE, MARKER_KEYWORDS
 from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.measure.perf import Perf
+from pytest_perfguard.model import DEFAULT_KEEP
 from pytest_perfguard.plugin.session import SESSION_KEY, PerfSession
-from pytest_perfguard.store.history import DEFAULT_KEEP
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

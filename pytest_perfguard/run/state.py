@@ -147,9 +147,11 @@ class RunState:
 
     def summary_sections(self, in_actions: bool) -> list[tuple[str | None, list[str]]]:
         """The terminal summary: titled sections of lines."""
+        results = self.in_order()
+        if not results and not self.gate.options.compare and not self.save_message:
+            return []  # nothing to say: a run without perf tests loads no renderer
         from pytest_perfguard.report import github, terminal
 
-        results = self.in_order()
         comparisons = self.compared(results)
         summary = terminal.Summary(
             results=results,

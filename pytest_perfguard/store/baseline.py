@@ -19,10 +19,16 @@ import tomli_w
 
 from pytest_perfguard._version import __version__
 from pytest_perfguard.errors import PerfguardError
-from pytest_perfguard.model import Baseline, BaselineEntry, BenchResult, Fingerprint, RunSummary
+from pytest_perfguard.model import (
+    DEFAULT_KEEP,
+    Baseline,
+    BaselineEntry,
+    BenchResult,
+    Fingerprint,
+    RunSummary,
+)
 from pytest_perfguard.store import history
 from pytest_perfguard.store.codec import from_isoformat
-from pytest_perfguard.store.history import DEFAULT_KEEP
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -30,7 +36,6 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 __all__ = [
-    "DEFAULT_KEEP",
     "SCHEMA_VERSION",
     "BaselineError",
     "dumps",

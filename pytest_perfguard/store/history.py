@@ -7,13 +7,17 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 from pytest_perfguard.judge.compatibility import differences
-from pytest_perfguard.model import Baseline, BaselineEntry, BenchResult, Fingerprint, RunSummary
+from pytest_perfguard.model import (
+    DEFAULT_KEEP,
+    Baseline,
+    BaselineEntry,
+    BenchResult,
+    Fingerprint,
+    RunSummary,
+)
 from pytest_perfguard.store.codec import from_isoformat
 
-__all__ = ["DEFAULT_KEEP", "merge", "merge_baselines"]
-
-DEFAULT_KEEP = 5
-"""Runs kept per benchmark: enough to estimate run-to-run variation, few enough to review."""
+__all__ = ["merge", "merge_baselines"]
 
 
 def merge(

@@ -1,0 +1,172 @@
+"""The package's shape: layers import downward only, no import cycles, a cheap plugin import.
+
+Read from the source with `ast`, so every import counts: module-level, inside functions, and
+under TYPE_CHECKING alike.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "pytest_perfguard"
+
+LAYERS = {
+    "_version": 0,
+    "errors": 0,
+    "model": 0,
+    "units": 0,
+    "config": 1,
+    "measure": 2,
+    "judge": 3,
+    "store": 4,
+    "report": 5,
+    "run": 6,
+    "plugin": 7,
+    "cli": 7,
+    "__init__": 8,
+    "__main__": 8,
+}
+"""Low to high: a module may import its own subpackage and lower layers, never higher ones."""
+
+HEAVY = ("scipy", "numpy", "_perfguard_allocount", "pytest_perfguard.report", "psutil")
+"""Modules a pytest run must not load before a verdict, report or measuring pass needs them."""
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imports(path: Path, known: set[str]) -> set[str]:
+    """The package's own modules `path` imports (`from pkg import mod` names the module)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        found.update(n for n in names if n in known)
+    return found
+
+
+def layer(module: str) -> tuple[int, str]:
+    parts = module.split(".")
+    top = parts[1] if len(parts) > 1 else "__init__"
+    return LAYERS[top], top
+
+
+def graph() -> dict[str, set[str]]:
+    found = modules()
+    return {name: imports(path, set(found)) - {name} for name, path in found.items()}
+
+
+def test_every_module_belongs_to_a_layer() -> None:
+    unplaced = [m for m in modules() if m.count(".") >= 1 and m.split(".")[1] not in LAYERS]
+    assert unplaced == []
+
+
+def test_no_module_imports_a_higher_layer_or_a_sibling_layer() -> None:
+    upward = []
+    for module, targets in graph().items():
+        (level, top) = layer(module)
+        for target in targets:
+            (target_level, target_top) = layer(target)
+            if target_top != top and target_level >= level:
+                upward.append(f"{module} -> {target}")
+    assert upward == []
+
+
+def test_no_import_cycles() -> None:
+    edges = graph()
+    # The package's __init__ re-exports the public API; every submodule import passes through
+    # it, so it is not an edge of the graph.
+    edges.pop("pytest_perfguard", None)
+    for targets in edges.values():
+        targets.discard("pytest_perfguard")
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for target in sorted(edges.get(node, ())):
+            if state.get(target) == 1:
+                cycles.append([*path[path.index(target) :], target])
+            elif target not in state:
+                visit(target, [*path, target])
+        state[node] = 2
+
+    for node in sorted(edges):
+        if node not in state:
+            visit(node, [node])
+    assert cycles == []
+
+
+def test_the_layer_check_catches_an_upward_import(tmp_path: Path) -> None:
+    # The check itself: a judge module importing the run layer is reported.
+    fake = tmp_path / "pytest_perfguard" / "judge"
+    fake.mkdir(parents=True)
+    (fake / "bad.py").write_text("from pytest_perfguard.run.state import RunState\n")
+    known = {"pytest_perfguard.run.state", "pytest_perfguard.judge.bad"}
+    found = imports(fake / "bad.py", known)
+    assert found == {"pytest_perfguard.run.state"}
+    assert layer("pytest_perfguard.run.state")[0] > layer("pytest_perfguard.judge.bad")[0]
+
+
+def loaded_after(pytester: pytest.Pytester, *args: str) -> set[str]:
+    """Run pytest in a fresh process; return the HEAVY modules loaded by the session's end."""
+    pytester.makeconftest(
+        textwrap.dedent(
+            f"""
+            import sys
+
+            def pytest_unconfigure(config):
+                heavy = {HEAVY!r}
+                loaded = sorted(m for m in sys.modules if m.startswith(heavy))
+                print("HEAVY:" + ",".join(m.split(".")[0] if m.startswith("scipy") else m
+                                           for m in loaded))
+            """
+        )
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s", *args)
+    line = next(x for x in result.outlines if x.startswith("HEAVY:"))
+    return {name for name in line[len("HEAVY:") :].split(",") if name}
+
+
+def test_a_session_without_perf_tests_loads_nothing_heavy(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_plain():\n    assert 1 + 1 == 2\n")
+    assert loaded_after(pytester) == set()
+
+
+def test_a_measuring_session_without_a_verdict_loads_no_scipy(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        "import pytest\n\n@pytest.mark.perf(max_time=0.01)\ndef test_sum():\n    sum(range(10))\n"
+    )
+    loaded = loaded_after(pytester)
+    assert "scipy" not in loaded and "numpy" not in loaded
+    assert "pytest_perfguard.report.terminal" in loaded  # the summary was rendered
+
+
+def test_loading_the_plugin_entry_point_imports_no_heavy_module() -> None:
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from importlib.metadata import entry_points
+        [ep] = [e for e in entry_points(group="pytest11") if e.name == "perfguard"]
+        ep.load()
+        print(sorted(m for m in sys.modules if m.startswith({HEAVY!r})))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
