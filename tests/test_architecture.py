@@ -34,7 +34,16 @@ LAYERS = {
 }
 """Low to high: a module may import its own subpackage and lower layers, never higher ones."""
 
-HEAVY = ("scipy", "numpy", "_perfguard_allocount", "pytest_perfguard.report", "psutil")
+HEAVY = (
+    "scipy",
+    "numpy",
+    "psutil",
+    "_perfguard_allocount",
+    "pytest_perfguard.report",
+    "pytest_perfguard.measure.engine",
+    "pytest_perfguard.judge.verdict",
+    "pytest_perfguard.store.baseline",
+)
 """Modules a pytest run must not load before a verdict, report or measuring pass needs them."""
 
 

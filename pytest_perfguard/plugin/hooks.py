@@ -1,19 +1,24 @@
 """The plugin module pytest loads: options, the marker, configuration and the `perf` fixture.
 
-Kept cheap to import: every pytest run of every user loads it. The measuring, judging and
-reporting code is imported when a session is configured, and scipy only when a verdict needs it.
+Kept cheap to import: every pytest run of every user loads it. The measuring code is imported
+by the first perf test, the verdict (and scipy) by the first comparison, the baseline file's
+code when comparing or saving, and the renderers when there is something to report.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_perfguard.config import options
 from pytest_perfguard.config.settings import CONFIGURABLE, MARKER_KEYWORDS
 from pytest_perfguard.errors import PerfguardError
-from pytest_perfguard.measure.perf import Perf
 from pytest_perfguard.model import DEFAULT_KEEP
 from pytest_perfguard.plugin.session import SESSION_KEY, PerfSession
+
+if TYPE_CHECKING:
+    from pytest_perfguard.measure.perf import Perf
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -6,7 +6,7 @@ import functools
 import os
 from collections.abc import Generator
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -18,17 +18,21 @@ from pytest_perfguard.config.settings import (
     session_defaults,
 )
 from pytest_perfguard.judge.policy import Policy
-from pytest_perfguard.measure.engine import Engine
 from pytest_perfguard.measure.environment import current_fingerprint
-from pytest_perfguard.measure.perf import Perf, PerfUsageError, bind_fixtures
 from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, Measurement
 from pytest_perfguard.run.gate import Gate, GateOptions
 from pytest_perfguard.run.state import RunState, outputs_from
-from pytest_perfguard.store import codec
+
+if TYPE_CHECKING:
+    from pytest_perfguard.measure.engine import Engine
+    from pytest_perfguard.measure.perf import Perf
+
+# The measuring code and the codec are imported by the first perf test, so that installing
+# perfguard costs a run without perf tests next to nothing.
 
 SESSION_KEY = pytest.StashKey["PerfSession"]()
 SETTINGS_KEY = pytest.StashKey[BenchSettings]()
-FIXTURE_KEY = pytest.StashKey[Perf]()
+FIXTURE_KEY = pytest.StashKey["Perf"]()
 COMPARED_KEY = pytest.StashKey[Comparison]()
 
 
@@ -43,7 +47,20 @@ class PerfSession:
     def __init__(self, config: pytest.Config, state: RunState) -> None:
         self.config = config
         self.state = state
-        self.engine = Engine()
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        """The session's engine, made for the first perf test (tests may set their own)."""
+        if self._engine is None:
+            from pytest_perfguard.measure.engine import Engine
+
+            self._engine = Engine()
+        return self._engine
+
+    @engine.setter
+    def engine(self, engine: Engine) -> None:
+        self._engine = engine
 
     @classmethod
     def configure(cls, config: pytest.Config) -> PerfSession:
@@ -119,6 +136,8 @@ class PerfSession:
         self.state.record(BenchResult(item.nodeid, settings.group, measurement, settings, location))
 
     def make_perf(self, item: pytest.Item) -> Perf:
+        from pytest_perfguard.measure.perf import Perf
+
         record = functools.partial(self.record, item)
         enabled = not self.state.switches.off
         perf = Perf(self.engine, item.stash[SETTINGS_KEY], item.nodeid, record, enabled=enabled)
@@ -132,11 +151,17 @@ class PerfSession:
             return None
         if SETTINGS_KEY not in pyfuncitem.stash:
             return None
+        from pytest_perfguard.measure.perf import bind_fixtures
+
         self.make_perf(pyfuncitem)(bind_fixtures(pyfuncitem.obj, pyfuncitem.funcargs))
         return True
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
+        if SETTINGS_KEY not in item.stash:
+            return (yield)
+        from pytest_perfguard.measure.perf import PerfUsageError
+
         try:
             yield
         except PerfUsageError as exc:
@@ -164,6 +189,8 @@ class PerfSession:
         result = self.state.measured.get(item.nodeid)
         if call.when != "call" or result is None:
             return report
+        from pytest_perfguard.store import codec
+
         comparison = item.stash.get(COMPARED_KEY, None)
         # Plain JSON types: pytest serializes report attributes for xdist.
         report.perfguard = {  # type: ignore[attr-defined]
@@ -178,6 +205,8 @@ class PerfSession:
         data = getattr(report, "perfguard", None)
         if report.when != "call" or data is None:
             return
+        from pytest_perfguard.store import codec
+
         comparison = data["comparison"]
         self.state.receive(
             codec.result_from_dict(data["result"]),

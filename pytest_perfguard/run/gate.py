@@ -7,12 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pytest_perfguard.judge.policy import Observation, Policy
-from pytest_perfguard.judge.timeverdict import TimePrior, fit_time_prior
-from pytest_perfguard.judge.verdict import compare_benchmark
+from pytest_perfguard.judge.policy import Policy
 from pytest_perfguard.model import Baseline, BenchResult, Comparison, Fingerprint, Verdict
-from pytest_perfguard.store import baseline as storage
+
+if TYPE_CHECKING:
+    from pytest_perfguard.judge.timeverdict import TimePrior
+
+# The verdict (and scipy behind it) and the baseline file's code are imported where used: a
+# session that neither compares nor saves never loads them.
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +59,13 @@ class Gate:
 
     @classmethod
     def open(cls, options: GateOptions, fingerprint: Fingerprint) -> Gate:
-        """Read the baseline if comparing or saving; a bad file raises storage.BaselineError
+        """Read the baseline if comparing or saving; a bad file raises BaselineError
         before anything is measured, so it is never overwritten by a save."""
         baseline = None
         if options.compare or options.save:
-            baseline = storage.load_optional(options.path)
+            from pytest_perfguard.store.baseline import load_optional
+
+            baseline = load_optional(options.path)
         return cls(options, baseline, fingerprint)
 
     def family(self, nodeids: Iterable[str]) -> int:
@@ -75,9 +81,14 @@ class Gate:
         test, and every worker of a split run, is moderated toward the same prior)."""
         if self.baseline is None:
             return None
+        from pytest_perfguard.judge.timeverdict import fit_time_prior
+
         return fit_time_prior(self.baseline.entries.values(), self.options.policy.min_runs)
 
     def judge(self, result: BenchResult, family: int) -> Comparison:
+        from pytest_perfguard.judge.policy import Observation
+        from pytest_perfguard.judge.verdict import compare_benchmark
+
         entries = self.baseline.entries if self.baseline else {}
         comparison = compare_benchmark(
             entries.get(result.nodeid),
@@ -116,6 +127,8 @@ class Gate:
         return SaveDecision(True, skipped)
 
     def save(self, results: Sequence[BenchResult], now: datetime) -> Baseline:
-        return storage.save_results(
+        from pytest_perfguard.store.baseline import save_results
+
+        return save_results(
             self.options.path, results, self.fingerprint, keep=self.options.keep, now=now
         )
