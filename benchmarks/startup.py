@@ -38,8 +38,10 @@ def import_cost(module: str) -> tuple[float, list[str]]:
         "t0 = time.perf_counter()\n"
         f"import {module}\n"
         "t1 = time.perf_counter()\n"
-        f"print((t1 - t0) * 1e6, *sorted({{m.split('.')[0] if m.startswith('scipy') else m "
-        f"for m in sys.modules if m.startswith({HEAVY!r})}}))\n"
+        "def short(m):\n"
+        "    return m if m.startswith('pytest_perfguard') else m.split('.')[0]\n"
+        f"print((t1 - t0) * 1e6, *sorted({{short(m) for m in sys.modules "
+        f"if m.startswith({HEAVY!r})}}))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     first, *heavy = out.stdout.split()
