@@ -23,6 +23,8 @@ import time
 from importlib.metadata import entry_points
 from pathlib import Path
 
+NEUTRAL = tempfile.gettempdir()
+"""Imports run from here: from a checkout, `python -c` would import the checkout's package."""
 HEAVY = ("scipy", "numpy", "_perfguard_allocount", "psutil", "pytest_perfguard.report")
 
 
@@ -43,7 +45,9 @@ def import_cost(module: str) -> tuple[float, list[str]]:
         f"print((t1 - t0) * 1e6, *sorted({{short(m) for m in sys.modules "
         f"if m.startswith({HEAVY!r})}}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=NEUTRAL
+    )
     first, *heavy = out.stdout.split()
     return float(first), heavy
 
@@ -55,6 +59,7 @@ def self_times(module: str) -> float:
         capture_output=True,
         text=True,
         check=True,
+        cwd=NEUTRAL,
     )
     total = 0.0
     for line in out.stderr.splitlines():
