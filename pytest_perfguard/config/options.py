@@ -1,7 +1,7 @@
 """The session-wide flags and ini keys: their names and help, and how they resolve.
 
 Per-benchmark settings (max_time, min_rounds, ...) are resolved in settings.py; this module
-holds the switches and paths that apply to the whole run. Pure: plugin.py reads the values
+holds the switches and paths that apply to the whole run. Pure: the plugin reads the values
 from pytest and passes them in.
 """
 

@@ -155,7 +155,7 @@ def _rules(comparisons: Sequence[Comparison]) -> list[str]:
     for c in comparisons:
         for m in c.metrics:
             if m.verdict is Verdict.REGRESSED:
-                # The rule is prose from verdict.py; a pipe or backtick in it cannot break a list.
+                # The rule is prose from the verdict; a pipe or backtick in it cannot break a list.
                 lines.append(f"- {code(c.nodeid)}: {describe_metric(m)}: {m.rule}")
     if not lines:
         return []
