@@ -71,11 +71,15 @@ def resolve_baseline_path(cli: str | None, ini: str | None, rootdir: Path, cwd: 
     return rootdir / (ini or DEFAULT_BASELINE)
 
 
+MAX_KEEP_RUNS = 1000
+"""Runs kept per benchmark: more is not history, it is a typo that grows the file forever."""
+
+
 def resolve_keep(cli: str | None, ini: str | None) -> int:
     for value, source in ((cli, "option --perf-keep-runs"), (ini, "ini key perf_keep_runs")):
         if value is not None and value != "":
             try:
-                return parse_count(value, 1)
+                return parse_count(value, 1, MAX_KEEP_RUNS)
             except ValueError as exc:
                 raise SettingsError(f"invalid keep_runs={value!r} from {source}: {exc}") from None
     return DEFAULT_KEEP
