@@ -136,7 +136,7 @@ class Engine:
             note = loop_cost_note(measurement.median_ns, loop_ns)
             if note:
                 notes.append(note)
-        return replace(measurement, notes=tuple(notes), others_cpu=others)
+        return replace(measurement, notes=tuple(notes), others_cpu=others, tracers=tracers)
 
 
 def memory_passes(
