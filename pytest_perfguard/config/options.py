@@ -71,6 +71,18 @@ def resolve_baseline_path(cli: str | None, ini: str | None, rootdir: Path, cwd: 
     return rootdir / (ini or DEFAULT_BASELINE)
 
 
+def baseline_source(cli: str | None, ini: str | None) -> str:
+    """Where the baseline path came from, for error messages."""
+    if cli:
+        return "--perf-baseline"
+    return "ini key perf_baseline" if ini else "the default baseline"
+
+
+def resolve_output_path(cli: str | None, cwd: Path) -> Path | None:
+    """A report path from the command line, relative to where pytest was started."""
+    return cwd / cli if cli else None
+
+
 MAX_KEEP_RUNS = 1000
 """Runs kept per benchmark: more is not history, it is a typo that grows the file forever."""
 

@@ -6,6 +6,7 @@ import functools
 import os
 from collections.abc import Generator
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ from pytest_perfguard.measure.environment import current_fingerprint
 from pytest_perfguard.measure.perf import Perf, PerfUsageError, bind_fixtures
 from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, Measurement
 from pytest_perfguard.run.gate import Gate, GateOptions
-from pytest_perfguard.run.state import RunState, outputs_from
+from pytest_perfguard.run.state import RunState, outputs_from, prepare_output
 from pytest_perfguard.store import codec
 
 SESSION_KEY = pytest.StashKey["PerfSession"]()
@@ -40,10 +41,18 @@ def _is_perf(item: pytest.Item) -> bool:
 class PerfSession:
     """The hooks of one pytest session (or one xdist worker) over its RunState."""
 
-    def __init__(self, config: pytest.Config, state: RunState) -> None:
+    def __init__(
+        self,
+        config: pytest.Config,
+        state: RunState,
+        json: Path | None = None,
+        markdown: Path | None = None,
+    ) -> None:
         self.config = config
         self.state = state
         self.engine = Engine()
+        self.json = json
+        self.markdown = markdown
 
     @classmethod
     def configure(cls, config: pytest.Config) -> PerfSession:
@@ -59,12 +68,21 @@ class PerfSession:
         keep = options.resolve_keep(
             config.getoption("perf_keep_runs"), config.getini("perf_keep_runs")
         )
-        path = options.resolve_baseline_path(
+        cwd = config.invocation_params.dir
+        cli_baseline, ini_baseline = (
             config.getoption("perf_baseline"),
             config.getini("perf_baseline"),
-            config.rootpath,
-            config.invocation_params.dir,
         )
+        path = options.resolve_baseline_path(cli_baseline, ini_baseline, config.rootpath, cwd)
+        json = options.resolve_output_path(config.getoption("perf_json"), cwd)
+        markdown = options.resolve_output_path(config.getoption("perf_markdown"), cwd)
+        worker = hasattr(config, "workerinput")
+        if not worker:  # the controller writes every output; checked before anything runs
+            for output, source in ((json, "--perf-json"), (markdown, "--perf-markdown")):
+                if output is not None:
+                    prepare_output(output, source)
+            if switches.save:
+                prepare_output(path, options.baseline_source(cli_baseline, ini_baseline))
         policy = Policy(
             min_effect=defaults.min_effect, strict=switches.strict, warn_only=switches.warn_only
         )
@@ -72,8 +90,7 @@ class PerfSession:
             GateOptions(path, switches.compare, switches.save, keep, policy),
             current_fingerprint(),
         )
-        worker = hasattr(config, "workerinput")
-        return cls(config, RunState(defaults, gate, switches, is_worker=worker))
+        return cls(config, RunState(defaults, gate, switches, is_worker=worker), json, markdown)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_pycollect_makeitem(
@@ -189,10 +206,9 @@ class PerfSession:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.state.is_worker:
             return
-        outputs = outputs_from(
-            self.config.getoption("perf_json"), self.config.getoption("perf_markdown")
-        )
-        self.state.finish(outputs, datetime.now(timezone.utc))
+        self.state.finish(outputs_from(self.json, self.markdown), datetime.now(timezone.utc))
+        if self.state.errors and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         in_actions = os.environ.get("GITHUB_ACTIONS") == "true"
