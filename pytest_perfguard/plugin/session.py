@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 from collections.abc import Generator
 from datetime import datetime, timezone
@@ -21,7 +22,7 @@ from pytest_perfguard.config.settings import (
 from pytest_perfguard.judge.policy import Policy
 from pytest_perfguard.measure.engine import Engine
 from pytest_perfguard.measure.environment import current_fingerprint
-from pytest_perfguard.measure.perf import Perf, PerfUsageError, bind_fixtures
+from pytest_perfguard.measure.perf import Perf, PerfUsageError, bind_fixtures, lazy_kind
 from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, Measurement
 from pytest_perfguard.run.gate import Gate, GateOptions
 from pytest_perfguard.run.state import RunState, outputs_from, prepare_output
@@ -36,6 +37,11 @@ COMPARED_KEY = pytest.StashKey[Comparison]()
 def _is_perf(item: pytest.Item) -> bool:
     marked = item.get_closest_marker("perf") is not None
     return marked or "perf" in getattr(item, "fixturenames", ())
+
+
+def _marker_only(item: pytest.Item) -> bool:
+    """A perf test whose body is the benchmark (no `perf` fixture)."""
+    return SETTINGS_KEY in item.stash and "perf" not in getattr(item, "fixturenames", ())
 
 
 class PerfSession:
@@ -149,6 +155,16 @@ class PerfSession:
             return None
         if SETTINGS_KEY not in pyfuncitem.stash:
             return None
+        # An async plugin may have put a sync wrapper in place (pytest-asyncio does): unwrap.
+        kind = lazy_kind(inspect.unwrap(pyfuncitem.obj))
+        if kind in ("coroutine", "async generator"):
+            raise PerfUsageError(
+                f"{pyfuncitem.nodeid}: @pytest.mark.perf cannot measure an async test body "
+                "(calling it only creates a coroutine); measure from a sync test, e.g. "
+                "perf(lambda: loop.run_until_complete(work())) with "
+                "loop = asyncio.new_event_loop() (the loop's cost is then part of every op), "
+                "or await inside `for _ in perf.loop():` in a test your async plugin runs"
+            )
         self.make_perf(pyfuncitem)(bind_fixtures(pyfuncitem.obj, pyfuncitem.funcargs))
         return True
 
@@ -159,7 +175,16 @@ class PerfSession:
         except PerfUsageError as exc:
             pytest.fail(str(exc), pytrace=False)
         perf = item.stash.get(FIXTURE_KEY, None)
-        if self.state.switches.off or perf is None or not perf.used:
+        if self.state.switches.off:
+            return
+        if _marker_only(item) and (perf is None or not perf.used):
+            pytest.fail(
+                f"{item.nodeid}: the test body ran but was not measured: another plugin's "
+                "pytest_pyfunc_call ran it before perfguard could; @pytest.mark.perf never "
+                "passes a test it did not measure",
+                pytrace=False,
+            )
+        if perf is None or not perf.used:
             return
         if perf.measurement is None:
             pytest.fail(
