@@ -170,10 +170,13 @@ class PerfSession:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
+        usage = None
         try:
             yield
         except PerfUsageError as exc:
-            pytest.fail(str(exc), pytrace=False)
+            usage = str(exc)
+        if usage is not None:  # outside the except: else the message is printed twice, chained
+            pytest.fail(usage, pytrace=False)
         perf = item.stash.get(FIXTURE_KEY, None)
         if self.state.switches.off:
             return
