@@ -1,4 +1,5 @@
-"""The baseline's node ids never depend on how a path was spelled on the command line."""
+"""The baseline's node ids never depend on how a path was spelled on the command line, and a
+comparison that compared nothing fails instead of passing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from pytest_perfguard.store import baseline as storage
 
 from .fakes import CONFTEST
-from .test_plugin_baseline import FAST, STEADY, SUITE, baseline_with
+from .test_plugin_baseline import FAST, STEADY, SUITE, baseline_with, write_baseline
 
 
 @pytest.fixture
@@ -66,6 +67,52 @@ def test_a_value_given_apart_that_changes_nothing_is_accepted(
     result.assert_outcomes(passed=2)
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["tests/test_suite.py::test_steady *unchanged*"])
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_suite=SUITE)
+    return pytester
+
+
+def test_a_comparison_that_compared_nothing_fails_the_run(suite: pytest.Pytester) -> None:
+    path = write_baseline(suite, baseline_with({"proj/test_suite.py::test_steady": STEADY}))
+    before = path.read_bytes()
+    result = suite.runpytest(*FAST, "--perf-compare", "--perf-save")
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "perfguard: error: --perf-compare compared nothing: none of the 2 measured "
+            f"benchmarks is in the baseline {path} (1 entries, e.g. "
+            "proj/test_suite.py::test_steady), so nothing could fail. If the node ids moved "
+            "(another rootdir, moved or renamed tests), fix that; for the first run of a new "
+            "suite, pass --perf-allow-new",
+            "perfguard: baseline not updated: --perf-compare compared nothing",
+        ]
+    )
+    assert path.read_bytes() == before
+
+
+def test_allow_new_passes_the_first_run_of_a_new_suite(suite: pytest.Pytester) -> None:
+    write_baseline(suite, baseline_with({"other/test_x.py::test_x": STEADY}))
+    result = suite.runpytest(*FAST, "--perf-compare", "--perf-allow-new")
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.OK
+    assert "compared nothing" not in result.stdout.str()
+    suite.makeini("[pytest]\nperf_allow_new = true\n")
+    assert suite.runpytest(*FAST, "--perf-compare").ret == pytest.ExitCode.OK
+
+
+def test_a_partial_run_that_compares_one_benchmark_passes(suite: pytest.Pytester) -> None:
+    write_baseline(suite, baseline_with({"test_suite.py::test_steady": STEADY}))
+    result = suite.runpytest(*FAST, "--perf-compare")  # test_other is new: fine
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.OK
+    result = suite.runpytest(*FAST, "--perf-compare", "-k", "nothing_matches")
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED  # nothing measured: not the gate's
+    assert "compared nothing" not in result.stdout.str()
 
 
 def test_values_given_apart_are_found_up_to_a_double_dash() -> None:

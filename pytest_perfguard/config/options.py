@@ -21,6 +21,8 @@ SWITCHES = {
     "compare": "compare with the baseline file; a real regression fails its test",
     "strict": "time verdicts count even on another CPU, another Python or a busy machine",
     "warn_only": "report regressions without failing",
+    "allow_new": "with --perf-compare, pass a run in which no measured benchmark is in a "
+    "non-empty baseline (the first run of a new suite); without it such a run fails",
 }
 """On/off flags: `--perf-X` and the bool ini key `perf_X`."""
 
@@ -53,6 +55,7 @@ class Switches:
     compare: bool = False
     strict: bool = False
     warn_only: bool = False
+    allow_new: bool = False
 
 
 def resolve_switches(cli: Mapping[str, bool | None], ini: Mapping[str, bool]) -> Switches:

@@ -134,8 +134,12 @@ class RunState:
         """Write the reports, then save the baseline where the save rule allows."""
         results = self.in_order()
         comparisons = self.compared(results)
+        measured = [r.nodeid for r in results]
+        nothing = self.gate.compared_nothing(measured) and not self.switches.allow_new
+        if nothing:
+            self.errors.append(self.gate.compared_nothing_message(measured))
         self.write_reports(results, comparisons, outputs, now)
-        decision = self.gate.save_decision(comparisons, len(self.failed))
+        decision = self.gate.save_decision(comparisons, len(self.failed), compared_nothing=nothing)
         saved = [r for r in results if r.nodeid not in self.failed]
         path = self.gate.options.path
         if decision.save and saved:
