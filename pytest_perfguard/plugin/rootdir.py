@@ -42,6 +42,13 @@ def separate_values(args: Sequence[str], flags: Collection[str]) -> list[tuple[s
     return found
 
 
+def _exists(path: Path) -> bool:
+    try:  # as pytest's own scan: a name too long or with a NUL byte is no path
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
 def _setup(config: pytest.Config, args: list[str]) -> tuple[Path, Path | None]:
     """(rootdir, ini file) pytest chooses for these positional arguments."""
     from _pytest.config.findpaths import determine_setup
@@ -63,10 +70,10 @@ def check_rootdir(config: pytest.Config) -> None:
     or ini file pytest chose. Costs nothing unless such a value names an existing path."""
     args = [*shlex.split(os.environ.get("PYTEST_ADDOPTS", "")), *config.invocation_params.args]
     cwd = config.invocation_params.dir
-    leaked = [(f, v) for f, v in separate_values(args, VALUE_FLAGS) if (cwd / v).exists()]
+    leaked = [(f, v) for f, v in separate_values(args, VALUE_FLAGS) if _exists(cwd / v)]
     if not leaked:
         return
-    tests = [str(arg) for arg in (config.option.file_or_dir or ())]
+    tests = [str(arg) for arg in (getattr(config.option, "file_or_dir", None) or ())]
     try:
         with_values = _setup(config, tests + [value for _, value in leaked])
         alone = _setup(config, tests)

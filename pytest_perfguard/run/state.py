@@ -23,7 +23,7 @@ __all__ = ["Judged", "OutputError", "Outputs", "RunState", "prepare_output"]
 
 
 class OutputError(PerfguardError):
-    """An output file the run could not write at its end: checked before anything runs."""
+    """An output path the run could not write at its end, found before anything runs."""
 
 
 def prepare_output(path: Path, source: str) -> None:
