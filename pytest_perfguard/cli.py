@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from pytest_perfguard._version import __version__
+from pytest_perfguard.config.options import MAX_KEEP_RUNS
 from pytest_perfguard.config.settings import parse_count, parse_fraction
 from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.judge import compatibility
@@ -359,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     option("--force", action="store_true", help="replace OUT even if it is not an input")
     option(
         "--keep",
-        type=_checked_by(lambda text: parse_count(text, 1)),
+        type=_checked_by(lambda text: parse_count(text, 1, MAX_KEEP_RUNS)),
         default=DEFAULT_KEEP,
         metavar="N",
         help="runs kept where runs are combined (default %(default)s, as --perf-keep-runs)",

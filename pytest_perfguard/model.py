@@ -62,6 +62,9 @@ class Measurement:
     """Honest remarks: too fast for the clock, budget too small, tracer active, fallbacks."""
     others_cpu: float | None = None
     """Share (0..1) of the machine's CPU time other processes took during the timing pass."""
+    tracers: tuple[str, ...] = ()
+    """Tracers and profilers active while measuring (coverage, a debugger): every figure is
+    inflated, so no verdict on this measurement may fail a test."""
 
     @property
     def ref_ratio(self) -> float | None:

@@ -41,6 +41,7 @@ def test_results_round_trip_through_json() -> None:
             peak_memory_exact=False,
             notes=("n",),
             others_cpu=0.375,
+            tracers=("sys.settrace",),
         ),
         settings=BenchSettings(max_time=0.2, limit_time_ns=1e6, limit_memory_bytes=10, group="g"),
         location=("t.py", 3),
@@ -72,3 +73,11 @@ def test_comparisons_round_trip_through_json() -> None:
     assert comparison_from_dict(json.loads(json.dumps(comparison_to_dict(comparison)))) == (
         comparison
     )
+
+
+def test_results_written_before_tracers_were_recorded_read_as_untraced() -> None:
+    data = result_to_dict(
+        BenchResult("t.py::t", None, Measurement(1.0, 0.0, 1, 1, (), (), 1.0, 0.0))
+    )
+    del data["measurement"]["tracers"]
+    assert result_from_dict(data).measurement.tracers == ()

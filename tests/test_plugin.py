@@ -175,6 +175,7 @@ def test_misuse_fails_the_test_with_a_clear_message(
     result = pytester.runpytest(*FAST)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([message])
+    assert "During handling of the above exception" not in result.stdout.str()
 
 
 def test_bad_marker_keywords_are_collection_errors(pytester: pytest.Pytester) -> None:

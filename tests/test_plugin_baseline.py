@@ -267,3 +267,61 @@ def test_json_results_and_junit_properties(suite: pytest.Pytester) -> None:
     }
     assert props["perf_median_ns"] == "1000"
     assert props["perf_verdict"] == "unchanged"
+
+
+TRACED = """
+import sys
+
+def _global_trace(frame, event, arg):
+    return None  # like coverage before 3.12: called for every new frame
+
+@pytest.fixture(autouse=True)
+def _traced():
+    sys.settrace(_global_trace)
+    yield
+    sys.settrace(None)
+"""
+
+
+@pytest.mark.skipif(load_hooks() is None, reason="C extension not built here")
+def test_under_a_tracer_every_verdict_is_advisory(pytester: pytest.Pytester) -> None:
+    # Coverage adds allocations (3 -> 4 allocs/op was seen): its counts must not fail a test.
+    pytester.makeconftest(CONFTEST + TRACED)
+    pytester.makepyfile(
+        test_traced="""
+        from conftest import tick
+
+        def test_alloc(perf):
+            perf(lambda: (tick(1000), object()))
+
+        def test_time(perf):
+            perf(tick, 2000)
+        """
+    )
+    write_baseline(
+        pytester,
+        baseline_with(
+            {"test_traced.py::test_alloc": STEADY, "test_traced.py::test_time": (500.0,) * 5},
+            allocs=0.0,
+        ),
+    )
+    result = pytester.runpytest(*FAST, "--perf-compare", "--perf-json", "out.json")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "note: 2 benchmarks: a tracer/profiler is active (sys.settrace)*",
+            "test_traced.py::test_time *regressed (advisory)*",
+            "  test_traced.py::test_alloc: allocs/op regressed (advisory): 0 -> *",
+        ]
+    )
+    document = json.loads((pytester.path / "out.json").read_text())
+    by_id = {b["nodeid"]: b for b in document["benchmarks"]}
+    alloc = by_id["test_traced.py::test_alloc"]
+    assert alloc["measurement"]["tracers"] == ["sys.settrace"]
+    (allocs,) = [m for m in alloc["comparison"]["metrics"] if m["metric"] == "allocs"]
+    assert allocs["advisory"] is True
+    assert "a tracer/profiler was active while measuring (sys.settrace): advisory" in allocs["rule"]
+    # --perf-strict makes time count anyway, as for a busy machine; counts stay advisory.
+    strict = pytester.runpytest(*FAST, "--perf-compare", "--perf-strict")
+    strict.assert_outcomes(passed=1, failed=1)
+    assert "FAILED test_traced.py::test_time" in strict.stdout.str()

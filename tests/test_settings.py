@@ -36,7 +36,18 @@ def test_fractions(text: object, fraction: float) -> None:
     assert parse_fraction(text) == pytest.approx(fraction)
 
 
-@pytest.mark.parametrize("bad", ["fast", "2 parsecs", "-1s", "0ms", True, None])
+@pytest.mark.parametrize("bad", [5, "5", "1.5", "-1%", "2000%", "5 pct"])
+def test_bad_fractions_are_rejected(bad: object) -> None:
+    with pytest.raises(ValueError):
+        parse_fraction(bad)
+
+
+def test_a_bare_number_above_one_shows_both_readings() -> None:
+    with pytest.raises(ValueError, match=r"fraction \(1.5 = 150%\); write 1.5% or 0.015"):
+        parse_fraction("1.5")
+
+
+@pytest.mark.parametrize("bad", ["fast", "2 parsecs", "-1s", "0ms", "1e300s", True, None])
 def test_bad_durations_are_rejected(bad: object) -> None:
     with pytest.raises(ValueError):
         parse_duration_ns(bad)

@@ -306,6 +306,19 @@ def test_other_python_minor_makes_counts_advisory_even_when_strict() -> None:
     assert one(entry(STEADY), measured(100.0, allocs=3.0), current=patch).failing
 
 
+def test_a_tracer_makes_every_verdict_advisory_time_counting_only_when_strict() -> None:
+    traced = dataclasses.replace(measured(150.0, allocs=3.0), tracers=("sys.settrace",))
+    c = one(entry(STEADY), traced)
+    assert c.verdict is Verdict.REGRESSED and not c.failing
+    for name in ("time", "allocs"):
+        m = metric(c, name)
+        assert (
+            m.advisory and "a tracer/profiler was active while measuring (sys.settrace)" in m.rule
+        )
+    strict = one(entry(STEADY), traced, Policy(strict=True))
+    assert [m.metric for m in strict.failing] == ["time"]  # counts stay advisory
+
+
 def test_warn_only_makes_everything_advisory() -> None:
     c = one(entry(STEADY), measured(150.0, allocs=5.0), Policy(warn_only=True))
     assert c.verdict is Verdict.REGRESSED and not c.failing

@@ -21,6 +21,8 @@ SWITCHES = {
     "compare": "compare with the baseline file; a real regression fails its test",
     "strict": "time verdicts count even on another CPU, another Python or a busy machine",
     "warn_only": "report regressions without failing",
+    "allow_new": "with --perf-compare, pass a run in which no measured benchmark is in a "
+    "non-empty baseline (the first run of a new suite); without it such a run fails",
 }
 """On/off flags: `--perf-X` and the bool ini key `perf_X`."""
 
@@ -53,6 +55,7 @@ class Switches:
     compare: bool = False
     strict: bool = False
     warn_only: bool = False
+    allow_new: bool = False
 
 
 def resolve_switches(cli: Mapping[str, bool | None], ini: Mapping[str, bool]) -> Switches:
@@ -71,11 +74,27 @@ def resolve_baseline_path(cli: str | None, ini: str | None, rootdir: Path, cwd: 
     return rootdir / (ini or DEFAULT_BASELINE)
 
 
+def baseline_source(cli: str | None, ini: str | None) -> str:
+    """Where the baseline path came from, for error messages."""
+    if cli:
+        return "--perf-baseline"
+    return "ini key perf_baseline" if ini else "the default baseline"
+
+
+def resolve_output_path(cli: str | None, cwd: Path) -> Path | None:
+    """A report path from the command line, relative to where pytest was started."""
+    return cwd / cli if cli else None
+
+
+MAX_KEEP_RUNS = 1000
+"""Runs kept per benchmark: more is not history, it is a typo that grows the file forever."""
+
+
 def resolve_keep(cli: str | None, ini: str | None) -> int:
     for value, source in ((cli, "option --perf-keep-runs"), (ini, "ini key perf_keep_runs")):
         if value is not None and value != "":
             try:
-                return parse_count(value, 1)
+                return parse_count(value, 1, MAX_KEEP_RUNS)
             except ValueError as exc:
                 raise SettingsError(f"invalid keep_runs={value!r} from {source}: {exc}") from None
     return DEFAULT_KEEP

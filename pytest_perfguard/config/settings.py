@@ -29,7 +29,18 @@ _SIZE_UNITS = {
     "mib": 1024**2,
     "gib": 1024**3,
 }
-_NUMBER_UNIT = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Zµ%]*)\s*$")
+_NUMBER_UNIT = re.compile(r"^\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Zµ%]*)\s*$")
+
+MAX_DURATION_NS = 86_400e9
+"""Budgets and deadlines above a day are typos (or overflow), not measurements."""
+MAX_TIME_S = 3600.0
+"""max_time is seconds of measuring ONE benchmark; above an hour is a typo (ms meant?)."""
+MAX_SIZE_BYTES = 1024**5
+"""1 PiB: a larger memory budget is a typo, or a float that no integer can hold."""
+MAX_ROUNDS = 1_000_000
+"""min_rounds run even past max_time, each ~200 us or more: a million take minutes."""
+MAX_WARMUP = 10_000
+"""Warm-up calls: a few make the 3rd call steady (DESIGN.md section 3); thousands are a typo."""
 
 
 def _number_and_unit(value: object) -> tuple[float, str]:
@@ -44,17 +55,23 @@ def _number_and_unit(value: object) -> tuple[float, str]:
     raise ValueError(f"expected a number with a unit, got {value!r}")
 
 
-def parse_duration_ns(value: object) -> float:
-    """'2ms', '150 us', '1.5s' or a number of seconds -> nanoseconds (> 0)."""
+def _duration_ns(value: object, maximum_ns: float, maximum: str) -> float:
     number, unit = _number_and_unit(value)
     if unit == "":
         number, unit = number, "s"
     if unit not in _DURATION_UNITS:
         raise ValueError(f"unknown time unit {unit!r} (use ns, us, ms or s)")
     ns = number * _DURATION_UNITS[unit]
-    if not ns > 0 or math.isinf(ns):
+    if not ns > 0:
         raise ValueError("expected a duration > 0")
+    if not ns <= maximum_ns:  # also inf
+        raise ValueError(f"expected at most {maximum}")
     return ns
+
+
+def parse_duration_ns(value: object) -> float:
+    """'2ms', '150 us', '1.5s' or a number of seconds -> nanoseconds (> 0, at most a day)."""
+    return _duration_ns(value, MAX_DURATION_NS, "1 day")
 
 
 def parse_size_bytes(value: object) -> int:
@@ -63,30 +80,44 @@ def parse_size_bytes(value: object) -> int:
     key = unit.lower() or "b"
     if key not in _SIZE_UNITS:
         raise ValueError(f"unknown size unit {unit!r} (use B, kB, MB, GB, KiB, MiB or GiB)")
-    size = int(number * _SIZE_UNITS[key])
-    if size <= 0:
+    size = number * _SIZE_UNITS[key]
+    if not size > 0:
         raise ValueError("expected a size > 0")
-    return size
+    if not size <= MAX_SIZE_BYTES:  # also inf, which int() cannot convert
+        raise ValueError("expected a size up to 1 PiB")
+    if int(size) == 0:
+        raise ValueError("expected a size of at least 1 byte")
+    return int(size)
 
 
 def parse_fraction(value: object) -> float:
-    """'10%' or 0.1 -> 0.1 (between 0 and 10)."""
+    """'10%' or 0.1 -> 0.1: a percentage up to 1000%, or a bare fraction up to 1.
+
+    A bare number above 1 is refused, not read as a fraction: `5` meant as 5% would silently
+    become 500%, a gate that never fails.
+    """
     number, unit = _number_and_unit(value)
     if unit == "%":
         number /= 100
     elif unit:
         raise ValueError(f"expected a percentage like '10%', got unit {unit!r}")
+    elif number > 1:
+        shown = f"{number:g}"
+        raise ValueError(
+            f"a bare number is a fraction ({shown} = {number * 100:g}%); "
+            f"write {shown}% or {number / 100:g}"
+        )
     if not 0 <= number <= 10:
-        raise ValueError("expected a fraction between 0% and 1000%")
+        raise ValueError("expected a percentage between 0% and 1000%")
     return number
 
 
 def parse_seconds(value: object) -> float:
-    """'0.5', 0.5 or '500ms' -> seconds (> 0)."""
-    return parse_duration_ns(value) / 1e9
+    """'0.5', 0.5 or '500ms' -> seconds (> 0, at most MAX_TIME_S)."""
+    return _duration_ns(value, MAX_TIME_S * 1e9, f"{MAX_TIME_S:.0f} s") / 1e9
 
 
-def parse_count(value: object, minimum: int) -> int:
+def parse_count(value: object, minimum: int, maximum: int | None = None) -> int:
     if isinstance(value, bool):
         raise ValueError("expected a whole number, got a bool")
     try:
@@ -97,6 +128,8 @@ def parse_count(value: object, minimum: int) -> int:
         raise ValueError(f"expected a whole number, got {value!r}")
     if number < minimum:
         raise ValueError(f"expected a whole number >= {minimum}")
+    if maximum is not None and number > maximum:
+        raise ValueError(f"expected a whole number <= {maximum}")
     return number
 
 
@@ -114,6 +147,10 @@ def parse_allocs(value: object) -> float:
     number, unit = _number_and_unit(value)
     if unit:
         raise ValueError(f"expected a number of allocations per op, got {value!r}")
+    if not math.isfinite(number):
+        raise ValueError("expected a finite number")
+    if number < 0:
+        raise ValueError("expected a number of allocations >= 0")
     return number
 
 
@@ -134,8 +171,8 @@ class _Key:
 _KEYS: dict[str, _Key] = {
     "group": _Key("group", parse_group, configurable=False),
     "max_time": _Key("max_time", parse_seconds),
-    "min_rounds": _Key("min_rounds", lambda v: parse_count(v, 1)),
-    "warmup": _Key("warmup", lambda v: parse_count(v, 0)),
+    "min_rounds": _Key("min_rounds", lambda v: parse_count(v, 1, MAX_ROUNDS)),
+    "warmup": _Key("warmup", lambda v: parse_count(v, 0, MAX_WARMUP)),
     "memory": _Key("memory", parse_bool),
     "allocations": _Key("allocations", parse_bool),
     "min_effect": _Key("min_effect", parse_fraction),

@@ -61,11 +61,12 @@ class Observation:
     bytes_per_op: float | None = None
     peak_memory_bytes: int | None = None
     others_cpu: float | None = None
+    tracers: tuple[str, ...] = ()
 
     @classmethod
     def from_measurement(cls, m: Measurement) -> Observation:
         return cls(m.median_ns, m.ref_ratio, m.samples_ns, m.ref_ratios, m.allocs_per_op,
-                   m.bytes_per_op, m.peak_memory_bytes, m.others_cpu)  # fmt: skip
+                   m.bytes_per_op, m.peak_memory_bytes, m.others_cpu, m.tracers)  # fmt: skip
 
     @classmethod
     def from_run(cls, r: RunSummary) -> Observation:

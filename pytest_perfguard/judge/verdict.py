@@ -101,6 +101,9 @@ def _metrics(
 ) -> list[MetricComparison]:  # fmt: skip
     now, newest = case.now, case.entry.runs[-1]
     out: list[MetricComparison] = []
+    # A tracer (coverage) inflates time and adds allocations of its own: nothing fails on it.
+    traced = f"a tracer/profiler was active while measuring ({', '.join(now.tracers)})"
+    tracing = traced if now.tracers else None
     if isinstance(time, str):
         rule = f"time not comparable: {time}"
         nan = math.nan
@@ -109,7 +112,7 @@ def _metrics(
         busy = None
         if now.others_cpu is not None and now.others_cpu > policy.busy_share:
             busy = f"other processes took {now.others_cpu:.0%} of the machine while it was timed"
-        caveat = "; ".join(c for c in (case.caveat, busy) if c) or None
+        caveat = "; ".join(c for c in (case.caveat, busy, tracing) if c) or None
         out.append(
             timeverdict.time_metric(
                 now.median_ns, time, p_adj, family, correction, policy, case.min_effect, caveat
@@ -127,13 +130,12 @@ def _metrics(
                           _observed(policy.memory_tolerance, case.entry.runs, "peak_memory_bytes"),
                           MiB),
     ]  # fmt: skip
+    counts_caveat = "; ".join(c for c in (case.counts_caveat, tracing) if c) or None
     for m in others:
         if m is None:
             continue
-        if case.counts_caveat is not None:
-            m = dataclasses.replace(
-                m, rule=f"{m.rule}; {case.counts_caveat}: advisory", advisory=True
-            )
+        if counts_caveat is not None:
+            m = dataclasses.replace(m, rule=f"{m.rule}; {counts_caveat}: advisory", advisory=True)
         out.append(dataclasses.replace(m, advisory=True) if policy.warn_only else m)
     return out
 

@@ -170,7 +170,7 @@ def _finish_timing(
         note = loop_cost_note(measurement.median_ns, loop_ns)
         if note:
             notes.append(note)
-    return replace(measurement, notes=tuple(notes), others_cpu=others)
+    return replace(measurement, notes=tuple(notes), others_cpu=others, tracers=tracers)
 
 
 def _with_allocations(measurement: Measurement, counts: AllocationCounts) -> Measurement:

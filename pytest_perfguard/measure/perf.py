@@ -37,6 +37,57 @@ class PerfUsageError(PerfguardError):
     """The perf fixture was used in a way that cannot give a measurement."""
 
 
+def lazy_kind(fn: object) -> str | None:
+    """What calling `fn` makes instead of running its body ("coroutine", ...), or None."""
+    if inspect.iscoroutinefunction(fn):
+        return "coroutine"
+    if inspect.isasyncgenfunction(fn):
+        return "async generator"
+    if inspect.isgeneratorfunction(fn):
+        return "generator"
+    return None
+
+
+_CONSUME = {
+    "coroutine": "run it to completion in a sync call, e.g. perf(lambda: "
+    "loop.run_until_complete({name}())) with loop = asyncio.new_event_loop() (the loop's cost "
+    "is then part of every op), or await it inside `for _ in perf.loop():` in an async test",
+    "async generator": "consume it in a sync call that runs an event loop, or inside "
+    "`for _ in perf.loop():` in an async test",
+    "generator": "consume it in the call, e.g. perf(lambda: list({name}()))",
+    "awaitable": "await it inside `for _ in perf.loop():` in an async test",
+}
+
+
+def _name(fn: object) -> str:
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+
+
+def _advice(kind: str, name: str) -> str:
+    return _CONSUME[kind].format(name=name if name.isidentifier() else "work")
+
+
+def _refuse_lazy_result(test: str, fn: object, result: object) -> None:
+    """A call that returned a coroutine or generator measured its creation, not its work."""
+    kind = (
+        "coroutine" if inspect.iscoroutine(result)
+        else "async generator" if inspect.isasyncgen(result)
+        else "generator" if inspect.isgenerator(result)
+        else "awaitable" if inspect.isawaitable(result)
+        else None
+    )  # fmt: skip
+    if kind is None:
+        return
+    close = getattr(result, "close", None)  # no "coroutine was never awaited" warning
+    if kind != "async generator" and callable(close):
+        close()
+    name = _name(fn)
+    raise PerfUsageError(
+        f"{test}: perf() got a function that returns a {kind} ({name}): each call only creates "
+        f"it, so its work would never be measured; {_advice(kind, name)}"
+    )
+
+
 @final
 class _TimedPause:
     """`with perf.paused():` during timed rounds: its body's time is taken off the round."""
@@ -140,11 +191,19 @@ class Perf:
                 raise PerfUsageError(
                     f"{self._test}: perf() needs {role} to be callable, got {value!r}"
                 )
+        kind = lazy_kind(fn)
+        if kind is not None:
+            name = _name(fn)
+            raise PerfUsageError(
+                f"{self._test}: perf() got a {kind} function ({name}): calling it only creates "
+                f"a {kind}, so its work would never be measured; " + _advice(kind, name)
+            )
         # The first call is one of the warm-up calls; its result is what perf() returns.
         settings = replace(self._settings, warmup=max(self._settings.warmup - 1, 0))
         if setup is None and teardown is None:
             call = functools.partial(fn, *args, **kwargs) if args or kwargs else fn
             result = call()
+            _refuse_lazy_result(self._test, fn, result)
             if self._enabled:
                 self._record(self._engine.measure_call(call, settings))
             return result
@@ -154,6 +213,7 @@ class Perf:
         result = fn(*first_args, **first_kwargs)
         if teardown is not None:
             teardown(*first_args, **first_kwargs)
+        _refuse_lazy_result(self._test, fn, result)
         if self._enabled:
             self._record(self._engine.measure_prepared(fn, prepare, teardown, settings))
         return result

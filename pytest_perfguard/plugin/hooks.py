@@ -15,6 +15,7 @@ from pytest_perfguard.config import options
 from pytest_perfguard.config.settings import CONFIGURABLE, MARKER_KEYWORDS
 from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.model import DEFAULT_KEEP
+from pytest_perfguard.plugin.rootdir import check_rootdir
 from pytest_perfguard.plugin.session import SESSION_KEY, PerfSession
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ def pytest_configure(config: pytest.Config) -> None:
         + ", ".join(MARKER_KEYWORDS),
     )
     try:
+        if not hasattr(config, "workerinput"):  # an xdist worker's rootdir is the controller's
+            check_rootdir(config)
         session = PerfSession.configure(config)
     except PerfguardError as exc:
         raise pytest.UsageError(f"pytest-perfguard: {exc}") from None

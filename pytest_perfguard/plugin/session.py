@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 from collections.abc import Generator
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -21,7 +23,7 @@ from pytest_perfguard.judge.policy import Policy
 from pytest_perfguard.measure.environment import current_fingerprint
 from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, Measurement
 from pytest_perfguard.run.gate import Gate, GateOptions
-from pytest_perfguard.run.state import RunState, outputs_from
+from pytest_perfguard.run.state import RunState, outputs_from, prepare_output
 
 if TYPE_CHECKING:
     from pytest_perfguard.measure.engine import Engine
@@ -41,13 +43,26 @@ def _is_perf(item: pytest.Item) -> bool:
     return marked or "perf" in getattr(item, "fixturenames", ())
 
 
+def _marker_only(item: pytest.Item) -> bool:
+    """A perf test whose body is the benchmark (no `perf` fixture)."""
+    return SETTINGS_KEY in item.stash and "perf" not in getattr(item, "fixturenames", ())
+
+
 class PerfSession:
     """The hooks of one pytest session (or one xdist worker) over its RunState."""
 
-    def __init__(self, config: pytest.Config, state: RunState) -> None:
+    def __init__(
+        self,
+        config: pytest.Config,
+        state: RunState,
+        json: Path | None = None,
+        markdown: Path | None = None,
+    ) -> None:
         self.config = config
         self.state = state
         self._engine: Engine | None = None
+        self.json = json
+        self.markdown = markdown
 
     @property
     def engine(self) -> Engine:
@@ -76,12 +91,21 @@ class PerfSession:
         keep = options.resolve_keep(
             config.getoption("perf_keep_runs"), config.getini("perf_keep_runs")
         )
-        path = options.resolve_baseline_path(
+        cwd = config.invocation_params.dir
+        cli_baseline, ini_baseline = (
             config.getoption("perf_baseline"),
             config.getini("perf_baseline"),
-            config.rootpath,
-            config.invocation_params.dir,
         )
+        path = options.resolve_baseline_path(cli_baseline, ini_baseline, config.rootpath, cwd)
+        json = options.resolve_output_path(config.getoption("perf_json"), cwd)
+        markdown = options.resolve_output_path(config.getoption("perf_markdown"), cwd)
+        worker = hasattr(config, "workerinput")
+        if not worker:  # the controller writes every output; checked before anything runs
+            for output, source in ((json, "--perf-json"), (markdown, "--perf-markdown")):
+                if output is not None:
+                    prepare_output(output, source)
+            if switches.save:
+                prepare_output(path, options.baseline_source(cli_baseline, ini_baseline))
         policy = Policy(
             min_effect=defaults.min_effect, strict=switches.strict, warn_only=switches.warn_only
         )
@@ -89,8 +113,7 @@ class PerfSession:
             GateOptions(path, switches.compare, switches.save, keep, policy),
             current_fingerprint(),
         )
-        worker = hasattr(config, "workerinput")
-        return cls(config, RunState(defaults, gate, switches, is_worker=worker))
+        return cls(config, RunState(defaults, gate, switches, is_worker=worker), json, markdown)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_pycollect_makeitem(
@@ -151,8 +174,18 @@ class PerfSession:
             return None
         if SETTINGS_KEY not in pyfuncitem.stash:
             return None
-        from pytest_perfguard.measure.perf import bind_fixtures
+        from pytest_perfguard.measure.perf import PerfUsageError, bind_fixtures, lazy_kind
 
+        # An async plugin may have put a sync wrapper in place (pytest-asyncio does): unwrap.
+        kind = lazy_kind(inspect.unwrap(pyfuncitem.obj))
+        if kind in ("coroutine", "async generator"):
+            raise PerfUsageError(
+                f"{pyfuncitem.nodeid}: @pytest.mark.perf cannot measure an async test body "
+                "(calling it only creates a coroutine); measure from a sync test, e.g. "
+                "perf(lambda: loop.run_until_complete(work())) with "
+                "loop = asyncio.new_event_loop() (the loop's cost is then part of every op), "
+                "or await inside `for _ in perf.loop():` in a test your async plugin runs"
+            )
         self.make_perf(pyfuncitem)(bind_fixtures(pyfuncitem.obj, pyfuncitem.funcargs))
         return True
 
@@ -162,12 +195,24 @@ class PerfSession:
             return (yield)
         from pytest_perfguard.measure.perf import PerfUsageError
 
+        usage = None
         try:
             yield
         except PerfUsageError as exc:
-            pytest.fail(str(exc), pytrace=False)
+            usage = str(exc)
+        if usage is not None:  # outside the except: else the message is printed twice, chained
+            pytest.fail(usage, pytrace=False)
         perf = item.stash.get(FIXTURE_KEY, None)
-        if self.state.switches.off or perf is None or not perf.used:
+        if self.state.switches.off:
+            return
+        if _marker_only(item) and (perf is None or not perf.used):
+            pytest.fail(
+                f"{item.nodeid}: the test body ran but was not measured: another plugin's "
+                "pytest_pyfunc_call ran it before perfguard could; @pytest.mark.perf never "
+                "passes a test it did not measure",
+                pytrace=False,
+            )
+        if perf is None or not perf.used:
             return
         if perf.measurement is None:
             pytest.fail(
@@ -218,10 +263,9 @@ class PerfSession:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.state.is_worker:
             return
-        outputs = outputs_from(
-            self.config.getoption("perf_json"), self.config.getoption("perf_markdown")
-        )
-        self.state.finish(outputs, datetime.now(timezone.utc))
+        self.state.finish(outputs_from(self.json, self.markdown), datetime.now(timezone.utc))
+        if self.state.errors and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         in_actions = os.environ.get("GITHUB_ACTIONS") == "true"

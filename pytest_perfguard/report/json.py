@@ -156,6 +156,8 @@ def _checked(result: BenchResult) -> BenchResult:
     for name, value in [*values, ("settings.min_effect", result.settings.min_effect)]:
         if type(value) not in (int, float) and not (value is None and name[12:] in maybe):
             raise ValueError(f"{name}: expected a number, got {value!r}")
+    if not all(isinstance(t, str) for t in m.tracers):
+        raise ValueError(f"measurement.tracers: expected strings, got {list(m.tracers)!r}")
     if not isinstance(result.nodeid, str) or not result.nodeid:
         raise ValueError(f"nodeid: expected a string, got {result.nodeid!r}")
     return result

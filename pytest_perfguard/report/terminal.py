@@ -189,6 +189,8 @@ class Summary:
     missing: Sequence[str] = ()
     workers: int = 0
     save_message: str = ""
+    errors: Sequence[str] = ()
+    """End-of-run problems that fail the run (an output that could not be written)."""
     annotations: Sequence[str] = ()
 
 
@@ -223,6 +225,7 @@ def render_summary(s: Summary) -> list[tuple[str | None, list[str]]]:
             )
         sections.append((f"perfguard: comparison with {s.baseline_path}", lines))
     tail = list(s.annotations)
+    tail.extend(f"perfguard: error: {error}" for error in s.errors)
     if s.save_message:
         tail.append(f"perfguard: {s.save_message}")
     if tail:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -111,11 +111,41 @@ class Gate:
         seen = set(measured)
         return sorted(nodeid for nodeid in self.baseline.entries if nodeid not in seen)
 
-    def save_decision(self, comparisons: Sequence[Comparison], failed: int) -> SaveDecision:
+    def compared_nothing(self, measured: Collection[str]) -> bool:
+        """Comparing, benchmarks were measured and the baseline has entries, yet none of them
+        is among those entries: every node id moved (another rootdir, moved or renamed tests)
+        or this is a new suite. Either way nothing could fail. A partial (`-k`) run that
+        compares at least one benchmark is fine."""
+        known = self._known()
+        if not self.options.compare or not known or not measured:
+            return False
+        return known.isdisjoint(measured)
+
+    def _known(self) -> set[str]:
+        """Node ids of the baseline's entries that hold a run."""
+        entries = self.baseline.entries if self.baseline is not None else {}
+        return {nodeid for nodeid, entry in entries.items() if entry.runs}
+
+    def compared_nothing_message(self, measured: Collection[str]) -> str:
+        entries = self._known()
+        return (
+            f"--perf-compare compared nothing: none of the {len(measured)} measured benchmarks "
+            f"is in the baseline {self.options.path} ({len(entries)} entries, e.g. "
+            f"{min(entries, default='')}), so nothing could fail. If the node ids moved "
+            "(another rootdir, moved or renamed tests), fix that; for the first run of a new "
+            "suite, pass --perf-allow-new"
+        )
+
+    def save_decision(
+        self, comparisons: Sequence[Comparison], failed: int, *, compared_nothing: bool = False
+    ) -> SaveDecision:
         """The save rule: with --perf-compare, a run in which anything regressed (advisory
-        regressions included) does not replace the baseline; --perf-save alone accepts it."""
+        regressions included), or that compared nothing, does not replace the baseline;
+        --perf-save alone accepts it."""
         if not self.options.save:
             return SaveDecision(False, "")
+        if compared_nothing:
+            return SaveDecision(False, "baseline not updated: --perf-compare compared nothing")
         regressed = [c for c in comparisons if c.verdict is Verdict.REGRESSED]
         if self.options.compare and regressed:
             return SaveDecision(

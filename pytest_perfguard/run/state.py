@@ -14,11 +14,37 @@ from datetime import datetime
 from pathlib import Path
 
 from pytest_perfguard.config.options import Switches
+from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.judge.budgets import check_budgets
 from pytest_perfguard.model import BenchResult, BenchSettings, Comparison
 from pytest_perfguard.run.gate import Gate
 
-__all__ = ["Judged", "Outputs", "RunState"]
+__all__ = ["Judged", "OutputError", "Outputs", "RunState", "prepare_output"]
+
+
+class OutputError(PerfguardError):
+    """An output path the run could not write at its end, found before anything runs."""
+
+
+def prepare_output(path: Path, source: str) -> None:
+    """Check a file the run writes at its end, before anything runs, so a bad path is one line
+    instead of a traceback after the whole run: not a directory, its directory created (as
+    pytest's --junitxml creates it; here early, since creating it is the only true check),
+    and writable."""
+    if path.is_dir():
+        raise OutputError(f"{source} {path}: is a directory; give a file path")
+    parent = path.parent
+    if parent.exists() and not parent.is_dir():
+        raise OutputError(f"{source} {path}: {parent} is a file, not a directory")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        problem = exc.strerror or str(exc)
+        raise OutputError(
+            f"{source} {path}: cannot create the directory {parent}: {problem}"
+        ) from None
+    if not os.access(path if path.exists() else parent, os.W_OK):
+        raise OutputError(f"{source} {path}: not writable")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +87,8 @@ class RunState:
     failed: set[str] = field(default_factory=set)
     workers: int = 0
     save_message: str = ""
+    errors: list[str] = field(default_factory=list)
+    """End-of-run problems that fail the run though every test passed (an output not written)."""
 
     def collected(self, nodeids: Iterable[str], perf_nodeids: Iterable[str]) -> None:
         self.order = {nodeid: i for i, nodeid in enumerate(nodeids)}
@@ -106,13 +134,21 @@ class RunState:
         """Write the reports, then save the baseline where the save rule allows."""
         results = self.in_order()
         comparisons = self.compared(results)
+        measured = [r.nodeid for r in results]
+        nothing = self.gate.compared_nothing(measured) and not self.switches.allow_new
+        if nothing:
+            self.errors.append(self.gate.compared_nothing_message(measured))
         self.write_reports(results, comparisons, outputs, now)
-        decision = self.gate.save_decision(comparisons, len(self.failed))
+        decision = self.gate.save_decision(comparisons, len(self.failed), compared_nothing=nothing)
         saved = [r for r in results if r.nodeid not in self.failed]
+        path = self.gate.options.path
         if decision.save and saved:
-            self.gate.save(saved, now)
-            path = self.gate.options.path
-            self.save_message = f"saved {len(saved)} benchmark(s) to {path}{decision.reason}"
+            try:
+                self.gate.save(saved, now)
+            except (OSError, PerfguardError) as exc:
+                self.errors.append(f"could not save the baseline to {path}: {_reason(exc)}")
+            else:
+                self.save_message = f"saved {len(saved)} benchmark(s) to {path}{decision.reason}"
         elif not decision.save:
             self.save_message = decision.reason
 
@@ -123,6 +159,7 @@ class RunState:
         outputs: Outputs,
         now: datetime,
     ) -> None:
+        """Each output on its own: one that cannot be written is an error line, not the end."""
         if outputs.json is not None:
             from pytest_perfguard.report import json
 
@@ -133,17 +170,30 @@ class RunState:
                 self.gate.options.describe(),
                 now.isoformat(timespec="seconds"),
             )
-            outputs.json.write_text(json.render_json(document), encoding="utf-8")
+            self._write(outputs.json, json.render_json(document), "the JSON results")
         if not results or (outputs.markdown is None and outputs.step_summary is None):
             return
         from pytest_perfguard.report.markdown import render_markdown
 
         text = render_markdown(comparisons, results, baseline_path=str(self.gate.options.path))
         if outputs.markdown is not None:
-            outputs.markdown.write_text(text, encoding="utf-8")
+            self._write(outputs.markdown, text, "the Markdown report")
         if outputs.step_summary is not None:
-            with open(outputs.step_summary, "a", encoding="utf-8") as summary:
-                summary.write(text + "\n")
+            try:
+                with open(outputs.step_summary, "a", encoding="utf-8") as summary:
+                    summary.write(text + "\n")
+            except OSError as exc:
+                self.errors.append(
+                    f"could not append to GITHUB_STEP_SUMMARY {outputs.step_summary}: "
+                    + _reason(exc)
+                )
+
+    def _write(self, path: Path, text: str, what: str) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            self.errors.append(f"could not write {what} to {path}: {_reason(exc)}")
 
     def summary_sections(self, in_actions: bool) -> list[tuple[str | None, list[str]]]:
         """The terminal summary: titled sections of lines."""
@@ -162,16 +212,17 @@ class RunState:
             missing=self.gate.missing(r.nodeid for r in results),
             workers=self.workers,
             save_message=self.save_message,
+            errors=tuple(self.errors),
             annotations=github.annotations(comparisons, results) if in_actions else (),
         )
         return terminal.render_summary(summary)
 
 
-def outputs_from(json: str | None, markdown: str | None) -> Outputs:
+def _reason(exc: Exception) -> str:
+    return (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
+
+
+def outputs_from(json: Path | None, markdown: Path | None) -> Outputs:
     """The report paths of a session; GITHUB_STEP_SUMMARY from the environment."""
     step = os.environ.get("GITHUB_STEP_SUMMARY")
-    return Outputs(
-        Path(json) if json else None,
-        Path(markdown) if markdown else None,
-        Path(step) if step else None,
-    )
+    return Outputs(json, markdown, Path(step) if step else None)

@@ -43,6 +43,7 @@ def measurement_to_dict(m: Measurement) -> dict[str, Any]:
         "peak_memory_exact": m.peak_memory_exact,
         "notes": list(m.notes),
         "others_cpu": m.others_cpu,
+        "tracers": list(m.tracers),
     }
 
 
@@ -64,6 +65,7 @@ def measurement_from_dict(d: Mapping[str, Any]) -> Measurement:
         peak_memory_exact=d["peak_memory_exact"],
         notes=tuple(d["notes"]),
         others_cpu=d.get("others_cpu"),
+        tracers=tuple(d.get("tracers", ())),
     )
 
 
