@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import itertools
 
+import pytest
+
 from pytest_perfguard.measure.engine import Engine
 from pytest_perfguard.measure.steps import Kind, Step
 from pytest_perfguard.model import BenchSettings, Measurement
@@ -13,29 +15,41 @@ from tests.fakes import FakeClock
 QUICK = BenchSettings(max_time=0.005, min_rounds=3, warmup=0)
 
 
-def engine(clock: FakeClock, reference_ns: int = 100_000) -> Engine:
+def engine(clock: FakeClock, reference_ns: int = 100_000, collect: bool = False) -> Engine:
     def reference() -> None:
-        gc.collect()  # must not be charged to the benchmark
+        if collect:
+            gc.collect()  # must not be charged to the benchmark
         clock.advance(reference_ns)
 
     return Engine(clock=clock, reference=reference, load_probe=lambda: None)
 
 
-def run_plan(eng: Engine, settings: BenchSettings, op_ns: int) -> tuple[list[Step], Measurement]:
-    """Drive a plan by hand, recording its steps; each timed call 'takes' op_ns."""
+def run_plan(
+    eng: Engine,
+    settings: BenchSettings,
+    op_ns: int,
+    *,
+    first: bool = False,
+    keep: list[object] | None = None,
+) -> tuple[list[Step], Measurement]:
+    """Drive a plan by hand, recording its steps; every call 'takes' op_ns of the fake clock.
+    `first`: a first call was made before the plan, as perf() does. `keep`: each call keeps
+    a few new containers alive there (an allocating benchmark)."""
     clock = eng.clock
     assert isinstance(clock, FakeClock)
     steps = []
-    plan = eng.plan(settings)
+    started = clock()
+    if first:
+        clock.advance(op_ns)
+    plan = eng.plan(settings, started_ns=started, first_ns=op_ns if first else None)
     step = next(plan)
     while True:
         steps.append(step)
-        elapsed = None
-        if step.timed:
-            clock.advance(op_ns * step.n)
-            elapsed = op_ns * step.n
+        if keep is not None:
+            keep.extend([] for _ in range(20 * step.n))
+        clock.advance(op_ns * step.n)
         try:
-            step = plan.send(elapsed)
+            step = plan.send(op_ns * step.n if step.timed else None)
         except StopIteration as stop:
             return steps, stop.value
 
@@ -53,6 +67,51 @@ def test_steps_come_timed_then_counted_then_one_peak_call() -> None:
     assert m.allocs_per_op is not None or any("allocs/op n/a" in n for n in m.notes)
 
 
+def test_a_warm_up_that_allocates_gets_a_full_collection_before_its_rounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    collected: list[int] = []
+    real = gc.collect
+
+    def collect(generation: int = 2) -> int:
+        collected.append(generation)
+        return real(generation)
+
+    monkeypatch.setattr(gc, "collect", collect)
+    run_plan(engine(FakeClock()), QUICK, op_ns=100)
+    assert collected == [1, 1]  # young generations only: before timing, before counting
+    collected.clear()
+    run_plan(engine(FakeClock()), QUICK, op_ns=100, keep=[])  # keeps containers alive
+    assert collected == [1, 2, 2]  # and a full one before its rounds, and before counting
+
+
+@pytest.mark.parametrize("op_ns", [100, 20_000, 1_000_000])
+def test_max_time_bounds_the_whole_benchmark(op_ns: int) -> None:
+    settings = BenchSettings(max_time=0.05)
+    clock = FakeClock()
+    eng = engine(clock)
+    run_plan(eng, settings, op_ns=op_ns)
+    start = clock()
+    _, m = run_plan(eng, settings, op_ns=op_ns, first=True)
+    took = clock() - start
+    assert took <= 0.05e9 + 20e6, f"took {took / 1e6:.1f} ms"
+    assert not any("slower than the time budget" in n for n in m.notes)
+
+
+def test_a_call_slower_than_max_time_makes_min_rounds_and_the_later_passes_calls() -> None:
+    settings = BenchSettings(max_time=0.5, min_rounds=5)
+    eng = engine(FakeClock())
+    steps, m = run_plan(eng, settings, op_ns=3_000_000_000, first=True)
+    calls = {kind: sum(s.n for s in steps if s.kind is kind) for kind in Kind}
+    assert calls[Kind.WARMUP] == 0  # the first call warmed up and sized the rounds
+    assert calls[Kind.BENCH] == 5 and m.rounds == 5 and m.loops == 1
+    # Allocations: 2 warm-up calls, a warm window, the counted window (exact counts need the
+    # warm-up); peak memory: one call. 11 calls in all, the first included (14 before).
+    assert calls[Kind.COUNT] == 4 and calls[Kind.PEAK] == 1
+    note = next(n for n in m.notes if "slower than the time budget" in n)
+    assert "took 33 s (max_time=0.5 s) for min_rounds=5 rounds of 1 call" in note
+
+
 def test_passes_switched_off_are_not_planned() -> None:
     settings = BenchSettings(max_time=0.005, min_rounds=3, warmup=0, memory=False)
     steps, _ = run_plan(engine(FakeClock()), settings, op_ns=100)
@@ -64,7 +123,7 @@ def test_passes_switched_off_are_not_planned() -> None:
 
 def test_gc_collections_are_counted_around_benchmark_rounds_only() -> None:
     clock = FakeClock()
-    plan = engine(clock).plan(BenchSettings(max_time=0.005, min_rounds=3, warmup=0))
+    plan = engine(clock, collect=True).plan(BenchSettings(max_time=0.005, min_rounds=3, warmup=0))
     step = next(plan)
     while True:
         elapsed = None

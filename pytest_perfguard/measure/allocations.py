@@ -245,9 +245,10 @@ def allocation_pass(
     """The allocation pass: COUNT steps, whose calls wrap work to leave out in
     `with step.pause:`; returns the counts per op.
 
-    Collects garbage and warms up with two calls (the first calls after a collection differ),
-    then counts n calls less an empty window of 0 calls, so what the driver does around the
-    calls is not charged to them.
+    Collects garbage (else the timing pass's cyclic garbage would be freed inside the
+    window), warms up with two calls (the first calls after a collection differ) and one
+    uncounted window, then counts n calls less an empty window of 0 calls, so what the driver
+    does around the calls is not charged to them.
     """
     if counter is None:
         counter = allocation_counter()
@@ -256,8 +257,10 @@ def allocation_pass(
     yield Step(Kind.COUNT, 1, idle.paused())
     yield Step(Kind.COUNT, 1, idle.paused())
     # One uncounted window of n calls as well: the first window in a process allocates frames
-    # for the counting code itself, and 3.10 allocates a code object's opcache after 1024
-    # executions or loop iterations; both are one-time and would skew the subtraction.
+    # for the counting code itself, 3.10 allocates a code object's opcache after 1024
+    # executions or loop iterations, and a benchmark can leave one-time allocations (a cache
+    # entry, a table resized) to its next calls: an A/A run of the examples found one
+    # benchmark off by one allocation per op without this window.
     with counting(counter, blocks=blocks) as warm:
         yield Step(Kind.COUNT, n, warm.paused())
     with counting(counter, blocks=blocks) as empty:

@@ -17,6 +17,7 @@ from pytest_perfguard.measure.peak import PeakMemory, PeakTracker
 from pytest_perfguard.measure.reference import reference_unit
 from pytest_perfguard.measure.steps import Kind, Pass, Step, drive
 from pytest_perfguard.measure.timing import (
+    Calibration,
     Clock,
     RoundResult,
     active_tracers,
@@ -34,6 +35,15 @@ __all__ = ["LOOP_COST_CHECK_NS", "Engine", "Plan", "Prepare"]
 
 LOOP_COST_CHECK_NS = 2_000
 """Below this per-op time the loop's own cost is measured in the same run and compared."""
+YOUNG_GROWTH = 8
+"""Net new containers over a warm-up round above which a benchmark counts as allocating."""
+HOOKED_COST = 1.5
+"""A counted call's cost relative to a timed one, with margin (measured 1.01-1.33x)."""
+EMPTY_CALL_NS = 60
+REST_FIXED_NS = 1_000_000
+"""The load probe, the allocation windows' own work, the peak pass's procfs reads."""
+BUDGET_SLACK = (0.10, 0.020)
+"""A benchmark may exceed max_time by the larger of 10% and 20 ms before it is noted."""
 
 Prepare = Callable[[], tuple[tuple[object, ...], dict[str, object]]]
 Plan = Pass[Measurement]
@@ -69,28 +79,69 @@ class Engine:
     def run_reference(self, n: int) -> int:
         return bare_loop(self._reference, self.clock)(n)
 
-    def plan(self, settings: BenchSettings, *, loop_check: bool = False) -> Plan:
+    def plan(
+        self,
+        settings: BenchSettings,
+        *,
+        loop_check: bool = False,
+        started_ns: int | None = None,
+        first_ns: int | None = None,
+    ) -> Plan:
         """Every pass of one benchmark, as steps for a driver (see `measure.steps`).
 
         Timed steps (WARMUP, BENCH) come first, interleaved by the schedule with reference
         rounds that the plan runs itself; then the allocation pass's COUNT steps, then one PEAK
-        step. With `loop_check`, a fast benchmark's loop cost is measured in the same run (for
+        step. `max_time` bounds them all, from `started_ns` (when the caller made a first call
+        already, taking `first_ns`): the timing pass ends early enough for the passes after it.
+        With `loop_check`, a fast benchmark's loop cost is measured in the same run (for
         drivers that run the bare loop of `bare_loop`).
+
+        Garbage: only the young generations are collected before the timing pass, which costs
+        the same whatever the size of the process's heap. A benchmark whose warm-up allocated
+        containers gets a full collection too, right before its measured rounds: older garbage
+        is then not collected inside them. One that did not cannot set off a full collection
+        in its rounds. The allocation pass collects the same way.
         """
-        gc.collect()  # garbage of earlier tests is not collected inside timed rounds
+        clock = self.clock
+        start = clock() if started_ns is None else started_ns
+        deadline = start + int(settings.max_time * 1e9)
+        gc.collect(1)
         load_start = self._load_probe()
+        warm_allocates = False
+        full_collect_ns: int | None = None
+
+        def calibrated(cal: Calibration) -> int:
+            # Before the measured rounds: a full collection for a benchmark whose warm-up
+            # allocated; the time to leave for the passes after the timing pass.
+            nonlocal full_collect_ns
+            if warm_allocates:
+                t0 = clock()
+                gc.collect()
+                full_collect_ns = clock() - t0
+            return self._rest_ns(settings, cal, loop_check, full_collect_ns)
+
         sched = schedule(
-            settings, clock=self.clock, reference_loops=self.reference_loops(), rng=self._rng
+            settings,
+            clock=clock,
+            reference_loops=self.reference_loops(),
+            rng=self._rng,
+            deadline=deadline,
+            first_ns=first_ns,
+            on_calibrated=calibrated,
         )
         request = next(sched)
         while True:
             if request.kind is Kind.REFERENCE:
                 result = RoundResult(self.run_reference(request.n))
             else:
-                before = gc_collections()
+                before, young = gc_collections(), gc.get_count()[0]
                 elapsed = yield request
-                assert elapsed is not None, "a timed step must be sent its elapsed ns"
+                if elapsed is None:
+                    raise TypeError("a timed step must be sent its elapsed ns")
                 result = RoundResult(elapsed, gc_collections() - before)
+                if request.kind is Kind.WARMUP:
+                    grew = gc.get_count()[0] - young
+                    warm_allocates |= result.gc_collections > 0 or grew > YOUNG_GROWTH
             try:
                 request = sched.send(result)
             except StopIteration as stop:
@@ -103,17 +154,48 @@ class Engine:
         measurement = _finish_timing(measurement, loop_ns, others)
 
         if settings.allocations:
-            counts = yield from allocation_pass(measurement.loops)
+            counts = yield from allocation_pass(
+                measurement.loops,
+                collect=_collect_young if full_collect_ns is None else gc.collect,
+            )
             measurement = _with_allocations(measurement, counts)
         if settings.memory:
             tracker = PeakTracker()
             tracker.start()
             yield Step(Kind.PEAK, 1, tracker.paused())
             measurement = _with_peak(measurement, tracker.finish())
-        return measurement
+        return _with_overrun(measurement, settings, (clock() - start) / 1e9)
 
-    def measure_call(self, call: Callable[[], object], settings: BenchSettings) -> Measurement:
-        """All passes over `call()` in timeit's bare loop."""
+    def _rest_ns(
+        self,
+        settings: BenchSettings,
+        cal: Calibration,
+        loop_check: bool,
+        full_collect_ns: int | None,
+    ) -> int:
+        """Estimated ns the passes after the timing pass take, from the calibration (and the
+        full collection's time where there was one): what the timing pass leaves them."""
+        calls = 0.0
+        rest = REST_FIXED_NS
+        if settings.allocations:  # 2 warm-up calls and 2 windows of `loops` calls
+            calls += (2 + 2 * cal.loops) * HOOKED_COST
+            if full_collect_ns is not None:  # it collects fully again
+                rest += full_collect_ns
+        if settings.memory:
+            calls += 1
+        if loop_check and cal.per_op_ns < LOOP_COST_CHECK_NS:
+            rest += 3 * cal.loops * EMPTY_CALL_NS
+        return int(rest + calls * cal.per_op_ns)
+
+    def measure_call(
+        self,
+        call: Callable[[], object],
+        settings: BenchSettings,
+        started_ns: int | None = None,
+        first_ns: int | None = None,
+    ) -> Measurement:
+        """All passes over `call()` in timeit's bare loop (after a first call, if one was
+        made, that started at `started_ns` and took `first_ns`)."""
         timed = bare_loop(call, self.clock)
 
         def run(step: Step) -> int | None:
@@ -123,7 +205,8 @@ class Engine:
                 call()
             return None
 
-        return drive(self.plan(settings, loop_check=True), run)
+        plan = self.plan(settings, loop_check=True, started_ns=started_ns, first_ns=first_ns)
+        return drive(plan, run)
 
     def measure_prepared(
         self,
@@ -131,6 +214,8 @@ class Engine:
         prepare: Prepare,
         teardown: Callable[..., object] | None,
         settings: BenchSettings,
+        started_ns: int | None = None,
+        first_ns: int | None = None,
     ) -> Measurement:
         """All passes over `fn(*args, **kwargs)` with untimed, uncounted per-call setup."""
         timed = setup_loop(fn, prepare, teardown, self.clock)
@@ -148,7 +233,7 @@ class Engine:
                         teardown(*args, **kwargs)
             return None
 
-        return drive(self.plan(settings), run)
+        return drive(self.plan(settings, started_ns=started_ns, first_ns=first_ns), run)
 
 
 def _finish_timing(
@@ -171,6 +256,24 @@ def _finish_timing(
         if note:
             notes.append(note)
     return replace(measurement, notes=tuple(notes), others_cpu=others, tracers=tracers)
+
+
+def _collect_young() -> None:
+    gc.collect(1)
+
+
+def _with_overrun(measurement: Measurement, settings: BenchSettings, took_s: float) -> Measurement:
+    """A note when the whole benchmark took longer than max_time allows: min_rounds of a slow
+    function, or passes slower than estimated."""
+    limit = settings.max_time + max(BUDGET_SLACK[0] * settings.max_time, BUDGET_SLACK[1])
+    if took_s <= limit:
+        return measurement
+    loops = measurement.loops
+    note = (
+        f"slower than the time budget: took {took_s:.3g} s (max_time={settings.max_time:g} s) "
+        f"for min_rounds={settings.min_rounds} rounds of {loops} call{'s' if loops > 1 else ''}"
+    )
+    return replace(measurement, notes=(*measurement.notes, note))
 
 
 def _with_allocations(measurement: Measurement, counts: AllocationCounts) -> Measurement:

@@ -8,6 +8,7 @@ process's own (all its threads), over the capacity of the interval.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable
@@ -38,7 +39,7 @@ def read() -> CpuTimes | None:
 
     try:
         fields = psutil.cpu_times()._asdict()
-        cpus = psutil.cpu_count() or 1
+        cpus = _cpu_count()
     except (OSError, RuntimeError, NotImplementedError):
         return None
     # On Linux guest time is already counted in user time.
@@ -46,6 +47,13 @@ def read() -> CpuTimes | None:
     busy = total - fields.get("idle", 0.0) - fields.get("iowait", 0.0)
     own = os.times()
     return CpuTimes(time.monotonic(), busy, own.user + own.system, cpus)
+
+
+@functools.cache
+def _cpu_count() -> int:
+    import psutil
+
+    return psutil.cpu_count() or 1
 
 
 def others_share(before: CpuTimes | None, after: CpuTimes | None) -> float | None:

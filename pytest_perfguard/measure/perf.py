@@ -198,24 +198,34 @@ class Perf:
                 f"{self._test}: perf() got a {kind} function ({name}): calling it only creates "
                 f"a {kind}, so its work would never be measured; " + _advice(kind, name)
             )
-        # The first call is one of the warm-up calls; its result is what perf() returns.
+        # The first call is one of the warm-up calls; its result is what perf() returns, and
+        # max_time counts from its start.
         settings = replace(self._settings, warmup=max(self._settings.warmup - 1, 0))
+        clock = self._clock
+        started = clock()
         if setup is None and teardown is None:
             call = functools.partial(fn, *args, **kwargs) if args or kwargs else fn
             result = call()
+            first = clock() - started
             _refuse_lazy_result(self._test, fn, result)
             if self._enabled:
-                self._record(self._engine.measure_call(call, settings))
+                measured = self._engine.measure_call(call, settings, started, first)
+                self._record(measured)
             return result
 
         prepare = self._prepare(setup, args, kwargs)
         first_args, first_kwargs = prepare()
+        t0 = clock()
         result = fn(*first_args, **first_kwargs)
+        first = clock() - t0
         if teardown is not None:
             teardown(*first_args, **first_kwargs)
         _refuse_lazy_result(self._test, fn, result)
         if self._enabled:
-            self._record(self._engine.measure_prepared(fn, prepare, teardown, settings))
+            measured = self._engine.measure_prepared(
+                fn, prepare, teardown, settings, started, first
+            )
+            self._record(measured)
         return result
 
     def _prepare(

@@ -51,49 +51,92 @@ def calibrate_loops(elapsed_ns: int, n: int) -> int | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    loops: int
+    """Calls per round."""
+    per_op_ns: float
+    """The time per call that sized the rounds (an estimate for the passes that follow)."""
+    skipped_warmup: int = 0
+
+
+def calibrate(
+    settings: BenchSettings,
+    *,
+    clock: Clock,
+    deadline: int,
+    first_ns: int | None = None,
+) -> Generator[Step, RoundResult, Calibration]:
+    """Warm-up calls, then the loop count for rounds of about TARGET_ROUND_NS.
+
+    `first_ns` is the time of a call the caller already made (perf() makes one for its
+    result); it counts as warm-up. No warm-up call starts after the deadline, except the first
+    one when nothing has warmed the target up yet. Where one call alone takes MIN_ROUND_NS or
+    more, the rounds are sized from the last single call rather than by another doubling. A
+    discarded round at the final count follows if there is time.
+    """
+    last = first_ns
+    skipped = 0
+    for done in range(settings.warmup):
+        if clock() >= deadline and (done >= 1 or first_ns is not None):
+            skipped = settings.warmup - done
+            break
+        last = (yield Step(Kind.WARMUP, 1)).elapsed_ns
+    if last is not None and last >= MIN_ROUND_NS:
+        n, per_op = calibrate_loops(last, 1) or 1, float(last)
+    else:
+        n = 1
+        while True:
+            result = yield Step(Kind.WARMUP, n)
+            per_op = result.elapsed_ns / n
+            loops = calibrate_loops(result.elapsed_ns, n)
+            if loops is not None:
+                n = loops
+                break
+            if clock() >= deadline:
+                break
+            n *= 2
+    if clock() < deadline:
+        yield Step(Kind.WARMUP, n)  # one discarded round at the final loop count
+    return Calibration(n, per_op, skipped)
+
+
 def schedule(
     settings: BenchSettings,
     *,
     clock: Clock,
     reference_loops: int,
     rng: random.Random,
+    deadline: int | None = None,
+    first_ns: int | None = None,
+    on_calibrated: Callable[[Calibration], int] | None = None,
 ) -> Schedule:
-    """Plan one benchmark's measurement; return its Measurement when done.
+    """Plan one benchmark's timing pass; return its Measurement when done.
 
-    Warm-up calls, calibration by doubling, one discarded round, then blocks of
-    BENCH_ROUNDS_PER_REFERENCE benchmark rounds and one reference round in random order, until
-    the `max_time` deadline (which warm-up and calibration count against) and at least
-    `min_rounds` benchmark rounds.
+    Warm-up and calibration (`calibrate`), then blocks of BENCH_ROUNDS_PER_REFERENCE benchmark
+    rounds and one reference round in random order, until at least `min_rounds` benchmark
+    rounds and the deadline: `max_time` from now unless given, less what
+    `on_calibrated(calibration)` returns (the ns to leave for the passes that follow). Rounds
+    stop at the first round past the deadline once `min_rounds` are in; a block cut short
+    still gets its reference round.
     """
-    deadline = clock() + int(settings.max_time * 1e9)
-    notes: list[str] = []
-
-    skipped_warmup = 0
-    for done in range(settings.warmup):
-        if done >= 1 and clock() >= deadline:
-            skipped_warmup = settings.warmup - done
-            break
-        yield Step(Kind.WARMUP, 1)
-
-    n = 1
-    while True:
-        result = yield Step(Kind.WARMUP, n)
-        loops = calibrate_loops(result.elapsed_ns, n)
-        if loops is not None:
-            n = loops
-            break
-        if clock() >= deadline:
-            break
-        n *= 2
-    if clock() < deadline:
-        yield Step(Kind.WARMUP, n)  # one discarded round at the final loop count
+    if deadline is None:
+        deadline = clock() + int(settings.max_time * 1e9)
+    calibration = yield from calibrate(settings, clock=clock, deadline=deadline, first_ns=first_ns)
+    n = calibration.loops
+    if on_calibrated is not None:
+        deadline -= on_calibrated(calibration)
 
     samples: list[float] = []
     ratios: list[float] = []
     references: list[float] = []
     collections = 0
     block = [Kind.BENCH] * BENCH_ROUNDS_PER_REFERENCE + [Kind.REFERENCE]
-    while len(samples) < settings.min_rounds or clock() < deadline:
+
+    def done() -> bool:
+        return len(samples) >= settings.min_rounds and clock() >= deadline
+
+    while not done():
         rng.shuffle(block)
         block_samples: list[float] = []
         reference_ns: float | None = None
@@ -101,23 +144,21 @@ def schedule(
             if kind is Kind.REFERENCE:
                 result = yield Step(kind, reference_loops)
                 reference_ns = result.elapsed_ns / reference_loops
+            elif block_samples and done():
+                continue  # cut short; its reference round still runs
             else:
                 result = yield Step(kind, n)
                 block_samples.append(result.elapsed_ns / n)
+                samples.append(block_samples[-1])
                 collections += result.gc_collections
-        samples.extend(block_samples)
         if reference_ns:  # zero only from a fake clock
             references.append(reference_ns)
             ratios.extend(s / reference_ns for s in block_samples)
 
-    if skipped_warmup:
-        notes.append(f"max_time reached during warm-up: {skipped_warmup} warm-up calls skipped")
-    overrun_ns = clock() - deadline
-    if overrun_ns > 0.2 * settings.max_time * 1e9:
+    notes = []
+    if calibration.skipped_warmup:
         notes.append(
-            f"slower than the time budget: took {settings.max_time + overrun_ns / 1e9:.3g} s "
-            f"(max_time={settings.max_time:g} s) for min_rounds={settings.min_rounds} rounds "
-            f"of {n} call{'s' if n > 1 else ''}"
+            f"max_time reached during warm-up: {calibration.skipped_warmup} warm-up calls skipped"
         )
     return summarize(samples, ratios, references, n, collections, notes)
 
