@@ -188,3 +188,17 @@ class Comparison:
     def failing(self) -> tuple[MetricComparison, ...]:
         """Metrics that regressed and are not advisory: these fail the test."""
         return tuple(m for m in self.metrics if m.verdict is Verdict.REGRESSED and not m.advisory)
+
+
+@dataclass(frozen=True, slots=True)
+class PairedRun:
+    """One benchmark measured against the base revision in the same run (A/B)."""
+
+    ref: str
+    """REF as given, with its short commit id: "main (1a2b3c4d5e6f)"."""
+    ratios: tuple[float, ...]
+    """Per pair of rounds: head's time per op over base's."""
+    base: Measurement | None
+    """The base side's measurement (its allocation and memory passes included)."""
+    base_error: str | None = None
+    """Why there is nothing to compare: the base test failed, or measured nothing."""

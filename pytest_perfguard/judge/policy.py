@@ -44,6 +44,12 @@ class Policy:
     example jumped by over 1 MiB once in 10 runs, so the floor is 4 MiB."""
     confidence: float = 0.95
     """Confidence of the reported change intervals (uncorrected, as benchstat's)."""
+    ab_min_effect: float = 0.03
+    """Minimum relative time change in same-job A/B (--perf-compare-ref), where no
+    min_effect is set: see the README's A/A figures."""
+    ab_bias_floor: float = 0.01
+    """Two processes of identical code differ systematically by up to about this much (A/A:
+    code layout, allocator state, hash seed); a paired change below it is never a regression."""
     busy_share: float = BUSY_SHARE
     """Time is advisory (unless strict) when other processes took more of the machine than
     this while it was timed: no saved run shows what another job does to it."""

@@ -7,9 +7,9 @@ import gc
 import itertools
 import random
 import time
-from collections.abc import Callable
-from dataclasses import replace
-from typing import final
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, replace
+from typing import Protocol, TypeVar, final
 
 from pytest_perfguard.measure import load
 from pytest_perfguard.measure.allocations import AllocationCounts, allocation_pass
@@ -31,7 +31,7 @@ from pytest_perfguard.measure.timing import (
 )
 from pytest_perfguard.model import BUSY_SHARE, BenchSettings, Measurement
 
-__all__ = ["LOOP_COST_CHECK_NS", "Engine", "Plan", "Prepare"]
+__all__ = ["LOOP_COST_CHECK_NS", "Engine", "Plan", "Prepare", "TimingPass", "Warmth"]
 
 LOOP_COST_CHECK_NS = 2_000
 """Below this per-op time the loop's own cost is measured in the same run and compared."""
@@ -47,6 +47,34 @@ BUDGET_SLACK = (0.10, 0.020)
 
 Prepare = Callable[[], tuple[tuple[object, ...], dict[str, object]]]
 Plan = Pass[Measurement]
+T = TypeVar("T")
+
+
+@dataclass
+class Warmth:
+    """What the warm-up showed about garbage: one per plan."""
+
+    allocates: bool = False
+    """Warm-up rounds made containers or set off collections."""
+    full_collect_ns: int | None = None
+    """The full collection before the measured rounds took this long (None: none ran)."""
+
+
+class TimingPass(Protocol):
+    """The measured rounds of a plan: given the engine, the settings, the deadline, the first
+    call's time and the plan's Warmth, a pass returning the timing Measurement."""
+
+    sides: int
+    """Processes whose rounds it pairs, each with its own `max_time` (1: this one alone)."""
+
+    def __call__(
+        self,
+        engine: Engine,
+        settings: BenchSettings,
+        deadline: int,
+        first_ns: int | None,
+        warmth: Warmth,
+    ) -> Pass[Measurement]: ...
 
 
 @final
@@ -86,6 +114,7 @@ class Engine:
         loop_check: bool = False,
         started_ns: int | None = None,
         first_ns: int | None = None,
+        timing: TimingPass | None = None,
     ) -> Plan:
         """Every pass of one benchmark, as steps for a driver (see `measure.steps`).
 
@@ -94,7 +123,8 @@ class Engine:
         step. `max_time` bounds them all, from `started_ns` (when the caller made a first call
         already, taking `first_ns`): the timing pass ends early enough for the passes after it.
         With `loop_check`, a fast benchmark's loop cost is measured in the same run (for
-        drivers that run the bare loop of `bare_loop`).
+        drivers that run the bare loop of `bare_loop`). `timing` replaces the timing pass's
+        measured rounds (same-job A/B pairs them with another process's).
 
         Garbage: only the young generations are collected before the timing pass, which costs
         the same whatever the size of the process's heap. A benchmark whose warm-up allocated
@@ -102,33 +132,62 @@ class Engine:
         is then not collected inside them. One that did not cannot set off a full collection
         in its rounds. The allocation pass collects the same way.
         """
-        clock = self.clock
-        start = clock() if started_ns is None else started_ns
+        start = self.clock() if started_ns is None else started_ns
         deadline = start + int(settings.max_time * 1e9)
         gc.collect(1)
         load_start = self._load_probe()
-        warm_allocates = False
-        full_collect_ns: int | None = None
+        warmth = Warmth()
+        if timing is None:
+            measurement = yield from self._timing(settings, deadline, first_ns, warmth, loop_check)
+        else:
+            measurement = yield from timing(self, settings, deadline, first_ns, warmth)
+        loop_ns = None
+        if loop_check and measurement.median_ns < LOOP_COST_CHECK_NS:
+            loop_ns = empty_loop_ns(measurement.loops, self.clock)
+        others = load.others_share(load_start, self._load_probe())
+        measurement = _finish_timing(measurement, loop_ns, others)
 
+        if settings.allocations:
+            counts = yield from allocation_pass(
+                measurement.loops,
+                collect=_collect_young if warmth.full_collect_ns is None else gc.collect,
+            )
+            measurement = _with_allocations(measurement, counts)
+        if settings.memory:
+            tracker = PeakTracker()
+            tracker.start()
+            yield Step(Kind.PEAK, 1, tracker.paused())
+            measurement = _with_peak(measurement, tracker.finish())
+        sides = 1 if timing is None else timing.sides
+        took = (self.clock() - start) / 1e9
+        return _with_overrun(measurement, settings, took, sides)
+
+    def _timing(
+        self,
+        settings: BenchSettings,
+        deadline: int,
+        first_ns: int | None,
+        warmth: Warmth,
+        loop_check: bool,
+    ) -> Pass[Measurement]:
         def calibrated(cal: Calibration) -> int:
-            # Before the measured rounds: a full collection for a benchmark whose warm-up
-            # allocated; the time to leave for the passes after the timing pass.
-            nonlocal full_collect_ns
-            if warm_allocates:
-                t0 = clock()
-                gc.collect()
-                full_collect_ns = clock() - t0
-            return self._rest_ns(settings, cal, loop_check, full_collect_ns)
+            self.settle(warmth)
+            return self._rest_ns(settings, cal, loop_check, warmth.full_collect_ns)
 
         sched = schedule(
             settings,
-            clock=clock,
+            clock=self.clock,
             reference_loops=self.reference_loops(),
             rng=self._rng,
             deadline=deadline,
             first_ns=first_ns,
             on_calibrated=calibrated,
         )
+        return (yield from self.run_timed(sched, warmth))
+
+    def run_timed(self, sched: Generator[Step, RoundResult, T], warmth: Warmth) -> Pass[T]:
+        """Run a timing generator's steps: reference rounds here, the others by the driver;
+        collections are counted around each round, and warm-up rounds that allocate noted."""
         request = next(sched)
         while True:
             if request.kind is Kind.REFERENCE:
@@ -141,30 +200,19 @@ class Engine:
                 result = RoundResult(elapsed, gc_collections() - before)
                 if request.kind is Kind.WARMUP:
                     grew = gc.get_count()[0] - young
-                    warm_allocates |= result.gc_collections > 0 or grew > YOUNG_GROWTH
+                    warmth.allocates |= result.gc_collections > 0 or grew > YOUNG_GROWTH
             try:
                 request = sched.send(result)
             except StopIteration as stop:
-                measurement: Measurement = stop.value
-                break
-        loop_ns = None
-        if loop_check and measurement.median_ns < LOOP_COST_CHECK_NS:
-            loop_ns = empty_loop_ns(measurement.loops, self.clock)
-        others = load.others_share(load_start, self._load_probe())
-        measurement = _finish_timing(measurement, loop_ns, others)
+                return stop.value  # type: ignore[no-any-return]
 
-        if settings.allocations:
-            counts = yield from allocation_pass(
-                measurement.loops,
-                collect=_collect_young if full_collect_ns is None else gc.collect,
-            )
-            measurement = _with_allocations(measurement, counts)
-        if settings.memory:
-            tracker = PeakTracker()
-            tracker.start()
-            yield Step(Kind.PEAK, 1, tracker.paused())
-            measurement = _with_peak(measurement, tracker.finish())
-        return _with_overrun(measurement, settings, (clock() - start) / 1e9)
+    def settle(self, warmth: Warmth) -> None:
+        """Between calibration and the measured rounds: a full collection for a benchmark
+        whose warm-up allocated (once), timed for the passes after."""
+        if warmth.allocates and warmth.full_collect_ns is None:
+            t0 = self.clock()
+            gc.collect()
+            warmth.full_collect_ns = self.clock() - t0
 
     def _rest_ns(
         self,
@@ -193,6 +241,7 @@ class Engine:
         settings: BenchSettings,
         started_ns: int | None = None,
         first_ns: int | None = None,
+        timing: TimingPass | None = None,
     ) -> Measurement:
         """All passes over `call()` in timeit's bare loop (after a first call, if one was
         made, that started at `started_ns` and took `first_ns`)."""
@@ -205,7 +254,9 @@ class Engine:
                 call()
             return None
 
-        plan = self.plan(settings, loop_check=True, started_ns=started_ns, first_ns=first_ns)
+        plan = self.plan(
+            settings, loop_check=True, started_ns=started_ns, first_ns=first_ns, timing=timing
+        )
         return drive(plan, run)
 
     def measure_prepared(
@@ -216,6 +267,7 @@ class Engine:
         settings: BenchSettings,
         started_ns: int | None = None,
         first_ns: int | None = None,
+        timing: TimingPass | None = None,
     ) -> Measurement:
         """All passes over `fn(*args, **kwargs)` with untimed, uncounted per-call setup."""
         timed = setup_loop(fn, prepare, teardown, self.clock)
@@ -233,7 +285,8 @@ class Engine:
                         teardown(*args, **kwargs)
             return None
 
-        return drive(self.plan(settings, started_ns=started_ns, first_ns=first_ns), run)
+        plan = self.plan(settings, started_ns=started_ns, first_ns=first_ns, timing=timing)
+        return drive(plan, run)
 
 
 def _finish_timing(
@@ -262,10 +315,13 @@ def _collect_young() -> None:
     gc.collect(1)
 
 
-def _with_overrun(measurement: Measurement, settings: BenchSettings, took_s: float) -> Measurement:
-    """A note when the whole benchmark took longer than max_time allows: min_rounds of a slow
-    function, or passes slower than estimated."""
-    limit = settings.max_time + max(BUDGET_SLACK[0] * settings.max_time, BUDGET_SLACK[1])
+def _with_overrun(
+    measurement: Measurement, settings: BenchSettings, took_s: float, sides: int
+) -> Measurement:
+    """A note when the whole benchmark took longer than max_time allows (per side of an A/B
+    pairing): min_rounds of a slow function, or passes slower than estimated."""
+    budget = settings.max_time * sides
+    limit = budget + max(BUDGET_SLACK[0] * budget, BUDGET_SLACK[1])
     if took_s <= limit:
         return measurement
     loops = measurement.loops

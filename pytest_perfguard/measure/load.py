@@ -33,8 +33,9 @@ class CpuTimes:
 Probe = Callable[[], "CpuTimes | None"]
 
 
-def read() -> CpuTimes | None:
-    """The machine's and this process's CPU times now; None where the system does not tell."""
+def read(partners: tuple[int, ...] = ()) -> CpuTimes | None:
+    """The machine's and this process's CPU times now; None where the system does not tell.
+    The CPU time of `partners` (process ids: the base worker of an A/B run) counts as ours."""
     import psutil  # the accounting is the OS's; psutil reads it on every platform
 
     try:
@@ -46,7 +47,14 @@ def read() -> CpuTimes | None:
     total = sum(fields.values()) - fields.get("guest", 0.0) - fields.get("guest_nice", 0.0)
     busy = total - fields.get("idle", 0.0) - fields.get("iowait", 0.0)
     own = os.times()
-    return CpuTimes(time.monotonic(), busy, own.user + own.system, cpus)
+    own_s = own.user + own.system
+    for pid in partners:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except (psutil.Error, OSError):
+            continue
+        own_s += times.user + times.system
+    return CpuTimes(time.monotonic(), busy, own_s, cpus)
 
 
 @functools.cache

@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Any, final
 
 from pytest_perfguard.errors import PerfguardError
-from pytest_perfguard.measure.engine import Engine, Prepare
+from pytest_perfguard.measure.engine import Engine, Prepare, TimingPass
 from pytest_perfguard.measure.steps import NO_PAUSE, Pause
 from pytest_perfguard.model import BenchSettings, Measurement
 
@@ -126,6 +126,7 @@ class Perf:
         "_paused_ns",
         "_settings",
         "_test",
+        "_timing",
         "_used",
         "measurement",
     )
@@ -138,8 +139,10 @@ class Perf:
         on_measured: Callable[[Measurement], None],
         *,
         enabled: bool = True,
+        timing: TimingPass | None = None,
     ) -> None:
         self._engine = engine
+        self._timing = timing
         self._clock = engine.clock
         self._settings = settings
         self._test = test
@@ -209,7 +212,7 @@ class Perf:
             first = clock() - started
             _refuse_lazy_result(self._test, fn, result)
             if self._enabled:
-                measured = self._engine.measure_call(call, settings, started, first)
+                measured = self._engine.measure_call(call, settings, started, first, self._timing)
                 self._record(measured)
             return result
 
@@ -223,7 +226,7 @@ class Perf:
         _refuse_lazy_result(self._test, fn, result)
         if self._enabled:
             measured = self._engine.measure_prepared(
-                fn, prepare, teardown, settings, started, first
+                fn, prepare, teardown, settings, started, first, self._timing
             )
             self._record(measured)
         return result
@@ -264,7 +267,7 @@ class Perf:
         """Every step of the benchmark's plan, each running the loop body step.n times."""
         clock = self._clock
         timed_pause = _TimedPause(self)
-        plan = self._engine.plan(self._settings)
+        plan = self._engine.plan(self._settings, timing=self._timing)
         step = next(plan)
         while True:
             elapsed = None

@@ -15,6 +15,7 @@ from pytest_perfguard.config import options
 from pytest_perfguard.config.settings import CONFIGURABLE, MARKER_KEYWORDS
 from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.model import DEFAULT_KEEP
+from pytest_perfguard.plugin.ab_head import add_options as add_ab_options
 from pytest_perfguard.plugin.rootdir import check_rootdir
 from pytest_perfguard.plugin.session import SESSION_KEY, PerfSession
 
@@ -36,6 +37,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for name, text in options.PATHS.items():
         group.addoption(f"--perf-{name}", dest=f"perf_{name}", metavar="PATH", help=text)
     parser.addini("perf_baseline", options.PATHS["baseline"], default=None)
+    add_ab_options(parser, group)
     keep = f"runs kept per benchmark in the baseline file (default {DEFAULT_KEEP})"
     group.addoption("--perf-keep-runs", dest="perf_keep_runs", metavar="N", help=keep)
     parser.addini("perf_keep_runs", keep, default=None)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import inspect
 import os
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,11 +23,14 @@ from pytest_perfguard.config.settings import (
 from pytest_perfguard.judge.policy import Policy
 from pytest_perfguard.measure.environment import current_fingerprint
 from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, Measurement
+from pytest_perfguard.plugin.ab_head import in_worker
+from pytest_perfguard.plugin.ab_head import start as start_ab
 from pytest_perfguard.run.gate import Gate, GateOptions
 from pytest_perfguard.run.state import RunState, outputs_from, prepare_output
 
 if TYPE_CHECKING:
-    from pytest_perfguard.measure.engine import Engine
+    from pytest_perfguard.ab.run import ABRun
+    from pytest_perfguard.measure.engine import Engine, TimingPass
     from pytest_perfguard.measure.perf import Perf
 
 # The measuring code and the codec are imported by the first perf test, so that installing
@@ -61,16 +65,21 @@ class PerfSession:
         self.config = config
         self.state = state
         self._engine: Engine | None = None
+        self.timing_for: Callable[[str, BenchSettings], TimingPass | None] | None = None
+        """Replaces a benchmark's measured rounds (same-job A/B); None: the engine's own."""
         self.json = json
         self.markdown = markdown
+        self.ab: ABRun | None = None
 
     @property
     def engine(self) -> Engine:
         """The session's engine, made for the first perf test (tests may set their own)."""
         if self._engine is None:
+            from pytest_perfguard.measure import load
             from pytest_perfguard.measure.engine import Engine
 
-            self._engine = Engine()
+            partners = () if self.ab is None else (self.ab.worker.process.pid,)
+            self._engine = Engine(load_probe=functools.partial(load.read, partners))
         return self._engine
 
     @engine.setter
@@ -99,6 +108,8 @@ class PerfSession:
         path = options.resolve_baseline_path(cli_baseline, ini_baseline, config.rootpath, cwd)
         json = options.resolve_output_path(config.getoption("perf_json"), cwd)
         markdown = options.resolve_output_path(config.getoption("perf_markdown"), cwd)
+        if in_worker():  # an A/B base worker measures on command; head compares and saves
+            switches = replace(switches, compare=False, save=False)
         worker = hasattr(config, "workerinput")
         if not worker:  # the controller writes every output; checked before anything runs
             for output, source in ((json, "--perf-json"), (markdown, "--perf-markdown")):
@@ -113,7 +124,24 @@ class PerfSession:
             GateOptions(path, switches.compare, switches.save, keep, policy),
             current_fingerprint(),
         )
-        return cls(config, RunState(defaults, gate, switches, is_worker=worker), json, markdown)
+        session = cls(config, RunState(defaults, gate, switches, is_worker=worker), json, markdown)
+        ab = start_ab(config, policy.alpha)
+        if ab is not None:
+            explicit = bool(config.getoption("perf_min_effect") or config.getini("perf_min_effect"))
+            session.start_ab(ab, defaults.min_effect if explicit else policy.ab_min_effect)
+        return session
+
+    def start_ab(self, ab: ABRun, min_effect: float) -> None:
+        """Pair rounds with the base worker: its timing pass for every benchmark it has."""
+        self.ab = ab
+        self.state.ab = ab.tree.label
+        self.state.ab_min_effect = min_effect
+        effects = self.state.ab_effects
+
+        def timing(nodeid: str, settings: BenchSettings) -> TimingPass | None:
+            return ab.timing_for(nodeid, effects.get(nodeid, min_effect))
+
+        self.timing_for = timing
 
     @pytest.hookimpl(wrapper=True)
     def pytest_pycollect_makeitem(
@@ -130,6 +158,8 @@ class PerfSession:
                 except SettingsError as exc:
                     raise collector.CollectError(str(exc)) from None
                 item.stash[SETTINGS_KEY] = settings
+                if "min_effect" in kwargs:
+                    self.state.ab_effects[item.nodeid] = settings.min_effect
         return made
 
     def pytest_collection_modifyitems(
@@ -144,6 +174,15 @@ class PerfSession:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         perf_items = [item.nodeid for item in session.items if SETTINGS_KEY in item.stash]
         self.state.collected((item.nodeid for item in session.items), perf_items)
+        if self.ab is not None:
+            from pytest_perfguard.ab.controller import WorkerError, WorkerLost
+
+            try:
+                self.ab.collected(perf_items)
+            except (WorkerError, WorkerLost) as exc:
+                raise pytest.UsageError(f"pytest-perfguard: --perf-compare-ref: {exc}") from None
+            self.state.ab_family = len(self.ab.shared)
+            self.state.ab_removed = self.ab.removed
 
     @pytest.hookimpl(optionalhook=True)  # an xdist hook: absent without xdist
     def pytest_xdist_node_collection_finished(self, node: object, ids: list[str]) -> None:
@@ -163,7 +202,9 @@ class PerfSession:
 
         record = functools.partial(self.record, item)
         enabled = not self.state.switches.off
-        perf = Perf(self.engine, item.stash[SETTINGS_KEY], item.nodeid, record, enabled=enabled)
+        settings = item.stash[SETTINGS_KEY]
+        timing = None if self.timing_for is None else self.timing_for(item.nodeid, settings)
+        perf = Perf(self.engine, settings, item.nodeid, record, enabled=enabled, timing=timing)
         item.stash[FIXTURE_KEY] = perf
         return perf
 
@@ -200,6 +241,11 @@ class PerfSession:
             yield
         except PerfUsageError as exc:
             usage = str(exc)
+        finally:
+            if self.ab is not None:
+                paired = self.ab.finished(item.nodeid)
+                if paired is not None:
+                    self.state.paired[item.nodeid] = paired
         if usage is not None:  # outside the except: else the message is printed twice, chained
             pytest.fail(usage, pytrace=False)
         perf = item.stash.get(FIXTURE_KEY, None)

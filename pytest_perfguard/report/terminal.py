@@ -122,16 +122,21 @@ def describe_metric(m: MetricComparison) -> str:
     )
 
 
-def failure_message(comparison: Comparison, baseline_path: str) -> str:
-    """Why a benchmark's test failed, and how to accept the change if it was intended."""
-    lines = [f"{comparison.nodeid}: performance regression"]
+def failure_message(comparison: Comparison, baseline_path: str, ref: str | None = None) -> str:
+    """Why a benchmark's test failed, and how to accept the change if it was intended (with
+    `ref`: compared with that revision, measured in this run)."""
+    against = f" compared with {ref} in this run" if ref else ""
+    lines = [f"{comparison.nodeid}: performance regression{against}"]
     for m in comparison.failing:
         lines.append(f"  {describe_metric(m)}")
         lines.append(f"    rule: {m.rule}")
-    lines.append(
-        f"  If this change is intended, accept it: rerun with --perf-save and commit "
-        f"{baseline_path}."
-    )
+    if ref:
+        lines.append("  If this change is intended, it stands once merged: REF moves with it.")
+    else:
+        lines.append(
+            f"  If this change is intended, accept it: rerun with --perf-save and commit "
+            f"{baseline_path}."
+        )
     return "\n".join(lines)
 
 
@@ -192,6 +197,9 @@ class Summary:
     errors: Sequence[str] = ()
     """End-of-run problems that fail the run (an output that could not be written)."""
     annotations: Sequence[str] = ()
+    ab: str | None = None
+    """Same-job A/B: REF and its commit, compared with in this run."""
+    ab_removed: Sequence[str] = ()
 
 
 def render_summary(s: Summary) -> list[tuple[str | None, list[str]]]:
@@ -206,7 +214,15 @@ def render_summary(s: Summary) -> list[tuple[str | None, list[str]]]:
                 "(-p no:xdist, or -n 0 with --perf-only)"
             )
         sections.append((f"perfguard: {len(s.results)} benchmarks", lines))
-    if s.compare and not s.baseline_found:
+    if s.ab is not None:
+        lines = render_comparisons(s.comparisons)
+        if s.ab_removed:
+            lines.append(
+                f"removed: {len(s.ab_removed)} perf test(s) of {s.ab} not in this tree, "
+                f"e.g. {s.ab_removed[0]}"
+            )
+        sections.append((f"perfguard: comparison with {s.ab}, measured in this run", lines))
+    elif s.compare and not s.baseline_found:
         sections.append(
             (
                 None,

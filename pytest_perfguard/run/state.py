@@ -16,7 +16,7 @@ from pathlib import Path
 from pytest_perfguard.config.options import Switches
 from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.judge.budgets import check_budgets
-from pytest_perfguard.model import BenchResult, BenchSettings, Comparison
+from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, PairedRun, Verdict
 from pytest_perfguard.run.gate import Gate
 
 __all__ = ["Judged", "OutputError", "Outputs", "RunState", "prepare_output"]
@@ -89,6 +89,16 @@ class RunState:
     save_message: str = ""
     errors: list[str] = field(default_factory=list)
     """End-of-run problems that fail the run though every test passed (an output not written)."""
+    ab: str | None = None
+    """Same-job A/B: REF and its commit, when comparing with it in this run."""
+    ab_family: int = 0
+    """Benchmarks both sides have: the family of A/B time comparisons."""
+    ab_min_effect: float = 0.0
+    ab_removed: tuple[str, ...] = ()
+    """Perf tests only the base revision has."""
+    paired: dict[str, PairedRun] = field(default_factory=dict)
+    ab_effects: dict[str, float] = field(default_factory=dict)
+    """Benchmarks whose marker sets min_effect: that bar in A/B too."""
 
     def collected(self, nodeids: Iterable[str], perf_nodeids: Iterable[str]) -> None:
         self.order = {nodeid: i for i, nodeid in enumerate(nodeids)}
@@ -107,13 +117,32 @@ class RunState:
             self.measured[nodeid] = result
         failures = [f"{nodeid}: " + "; ".join(budgets.failures)] if budgets.failures else []
         comparison = None
-        if self.gate.options.compare:
+        if self.ab is not None:
+            comparison = self._judge_paired(result)
+            if comparison.failing:
+                from pytest_perfguard.report.terminal import failure_message
+
+                failures.append(failure_message(comparison, "", self.ab))
+        elif self.gate.options.compare:
             comparison = self.gate.judge(result, self.family)
             if comparison.failing:
                 from pytest_perfguard.report.terminal import failure_message
 
                 failures.append(failure_message(comparison, str(self.gate.options.path)))
         return Judged(result, comparison, tuple(failures))
+
+    def _judge_paired(self, result: BenchResult) -> Comparison:
+        paired = self.paired.get(result.nodeid)
+        if paired is None:
+            note = f"not in {self.ab}: a new benchmark"
+            return Comparison(result.nodeid, result.group, Verdict.NEW, notes=(note,))
+        from pytest_perfguard.judge.ab import compare_paired
+
+        min_effect = self.ab_effects.get(result.nodeid, self.ab_min_effect)
+        return compare_paired(
+            result.nodeid, result.group, result.measurement, paired, self.gate.options.policy,
+            family=self.ab_family, min_effect=min_effect,
+        )  # fmt: skip
 
     def receive(self, result: BenchResult, comparison: Comparison | None, passed: bool) -> None:
         """A benchmark's outcome as reported (by this process or an xdist worker)."""
@@ -198,7 +227,8 @@ class RunState:
     def summary_sections(self, in_actions: bool) -> list[tuple[str | None, list[str]]]:
         """The terminal summary: titled sections of lines."""
         results = self.in_order()
-        if not results and not self.gate.options.compare and not self.save_message:
+        quiet = not self.gate.options.compare and self.ab is None
+        if not results and quiet and not self.save_message:
             return []  # nothing to say: a run without perf tests loads no renderer
         from pytest_perfguard.report import github, terminal
 
@@ -214,6 +244,8 @@ class RunState:
             save_message=self.save_message,
             errors=tuple(self.errors),
             annotations=github.annotations(comparisons, results) if in_actions else (),
+            ab=self.ab,
+            ab_removed=self.ab_removed,
         )
         return terminal.render_summary(summary)
 

@@ -1,0 +1,167 @@
+"""The A/B timing passes: head's rounds paired with the base worker's, and the worker's rounds
+run on the controller's command. Each side warms up and calibrates on its own first."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from pytest_perfguard.ab.protocol import Channel
+from pytest_perfguard.measure.engine import Engine, Warmth
+from pytest_perfguard.measure.steps import Kind, Pass, Step
+from pytest_perfguard.measure.timing import calibrate, gc_collections, summarize
+from pytest_perfguard.model import BenchSettings, Measurement
+
+__all__ = ["MIN_PAIRS", "BaseSide", "PairedTiming", "Pairs", "RemoteTiming"]
+
+MIN_PAIRS = 10
+"""Pairs before the stop rule may end the rounds."""
+MAX_PAIRS = 2000
+PAIRS_PER_REFERENCE = 3
+"""Head also times a reference round every few pairs, so that its saved runs keep the
+reference ratios the saved-baseline gate uses."""
+
+
+class BaseSide(Protocol):
+    """The base worker as the head's timing pass sees it."""
+
+    def start(self) -> int | None:
+        """Run the base test up to its measured rounds; its calls per round, or None when it
+        has none to pair (it failed, or measures nothing)."""
+        ...
+
+    def round(self) -> int | None:
+        """One base round; its elapsed ns, or None when the base side is gone."""
+        ...
+
+    def finish(self) -> None:
+        """End the base rounds: the worker runs its allocation and memory passes."""
+        ...
+
+
+@dataclass
+class Pairs:
+    """What the paired rounds of one benchmark gave, for the verdict."""
+
+    ratios: list[float] = field(default_factory=list)
+    """Per pair: head's ns/op over base's."""
+    base_loops: int | None = None
+
+
+def _timed_round(n: int, samples: list[float]) -> Pass[int]:
+    """One measured round of n calls by the driver; its ns/op joins `samples`. Returns the
+    collections it saw."""
+    before = gc_collections()
+    elapsed = yield Step(Kind.BENCH, n)
+    if elapsed is None:
+        raise TypeError("a timed step must be sent its elapsed ns")
+    samples.append(elapsed / n)
+    return gc_collections() - before
+
+
+class PairedTiming:
+    """Head's timing pass: calibrate, start the base side, then pairs of rounds in a fresh
+    random order each, until `settled(ratios)` (after MIN_PAIRS and min_rounds) or each side
+    has had its `max_time`. Without a base side to pair with, head's rounds run alone."""
+
+    sides = 2
+    """Each side gets `max_time`: the benchmark may take twice as long as alone."""
+
+    def __init__(
+        self,
+        base: BaseSide,
+        pairs: Pairs,
+        settled: Callable[[Sequence[float]], bool],
+        rng: random.Random,
+    ) -> None:
+        self.base = base
+        self.pairs = pairs
+        self.settled = settled
+        self.rng = rng
+
+    def __call__(
+        self,
+        engine: Engine,
+        settings: BenchSettings,
+        deadline: int,
+        first_ns: int | None,
+        warmth: Warmth,
+    ) -> Pass[Measurement]:
+        clock, base, pairs = engine.clock, self.base, self.pairs
+        cal = yield from engine.run_timed(
+            calibrate(settings, clock=clock, deadline=deadline, first_ns=first_ns), warmth
+        )
+        engine.settle(warmth)
+        n = cal.loops
+        samples: list[float] = []
+        ratios: list[float] = []
+        references: list[float] = []
+        collections = 0
+        base_loops = base.start()
+        pairs.base_loops = base_loops
+        end = deadline + int(settings.max_time * 1e9)
+        enough = max(MIN_PAIRS, settings.min_rounds)
+        while base_loops is not None and len(pairs.ratios) < MAX_PAIRS:
+            if self.rng.random() < 0.5:
+                collections += yield from _timed_round(n, samples)
+                base_ns = base.round()
+            else:
+                base_ns = base.round()
+                if base_ns is not None:
+                    collections += yield from _timed_round(n, samples)
+            if base_ns is None:
+                break  # the worker is gone: head's rounds go on alone, below
+            pairs.ratios.append(samples[-1] / (base_ns / base_loops))
+            if len(samples) % PAIRS_PER_REFERENCE == 0:
+                loops = engine.reference_loops()
+                reference_ns = engine.run_reference(loops) / loops
+                if reference_ns > 0:  # zero only from a fake clock
+                    references.append(reference_ns)
+                    ratios.extend(s / reference_ns for s in samples[-PAIRS_PER_REFERENCE:])
+            if len(pairs.ratios) >= enough and (clock() >= end or self.settled(pairs.ratios)):
+                base.finish()
+                return summarize(samples, ratios, references, n, collections, [])
+        while len(samples) < settings.min_rounds or clock() < deadline:  # nothing to pair with
+            collections += yield from _timed_round(n, samples)
+        return summarize(samples, ratios, references, n, collections, [])
+
+
+class RemoteTiming:
+    """The base worker's timing pass: calibrate, say so, then one round per "round" command
+    until "finish"."""
+
+    sides = 2
+
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+
+    def __call__(
+        self,
+        engine: Engine,
+        settings: BenchSettings,
+        deadline: int,
+        first_ns: int | None,
+        warmth: Warmth,
+    ) -> Pass[Measurement]:
+        channel = self.channel
+        cal = yield from engine.run_timed(
+            calibrate(settings, clock=engine.clock, deadline=deadline, first_ns=first_ns),
+            warmth,
+        )
+        engine.settle(warmth)
+        channel.send("calibrated", loops=cal.loops)
+        samples: list[float] = []
+        collections = 0
+        while True:
+            message = channel.receive()
+            if message.name == "finish":
+                break
+            if message.name != "round":
+                raise RuntimeError(f"base worker: unexpected {message.name!r} during rounds")
+            collections += yield from _timed_round(cal.loops, samples)
+            channel.send("elapsed", ns=round(samples[-1] * cal.loops))
+        if not samples:
+            raise RuntimeError("base worker: finished before any round")
+        return summarize(samples, [], [], cal.loops, collections, [])

@@ -1,0 +1,119 @@
+"""The A/B verdict of one benchmark: time from the rounds paired with the base revision in
+this run, allocations and peak memory from each side's own passes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from pytest_perfguard.judge.paired import paired_estimate, paired_time_metric
+from pytest_perfguard.judge.policy import MiB, Policy
+from pytest_perfguard.model import Comparison, Measurement, MetricComparison, PairedRun, Verdict
+
+__all__ = ["compare_paired"]
+
+_LABELS = {"allocs": "allocations", "bytes": "allocated bytes", "memory": "peak memory"}
+
+
+def _count_metric(
+    metric: str, unit: str, base: float | None, head: float | None, tolerance: float, ref: str
+) -> MetricComparison | None:
+    """Deterministic counts, both measured now: any rise beyond `tolerance` (relative) is real."""
+    if base is None or head is None:
+        return None
+    limit = tolerance * base + 1e-6 * max(base, 1.0)  # the figures' own rounding, no more
+    delta = head - base
+    verdict = Verdict.UNCHANGED
+    if delta > limit:
+        verdict = Verdict.REGRESSED
+    elif delta < -limit:
+        verdict = Verdict.IMPROVED
+    change = delta / base if base else (0.0 if delta == 0 else math.inf)
+    slack = f"beyond {tolerance:.0%} count" if tolerance else "count exactly"
+    rule = (
+        f"{_LABELS[metric]} {verdict.value}: {base:.6g} -> {head:.6g} {unit} ({delta:+.6g}) "
+        f"against {ref} measured in this run; changes {slack}"
+    )
+    return MetricComparison(metric, base, head, change, None, None, verdict, rule)
+
+
+def _memory_metric(
+    base: int | None, head: int | None, tolerance: tuple[float, float], ref: str
+) -> MetricComparison | None:
+    if base is None or head is None:
+        return None
+    limit = max(tolerance[0], tolerance[1] * base)
+    delta = head - base
+    verdict = Verdict.UNCHANGED
+    if delta > limit:
+        verdict = Verdict.REGRESSED
+    elif delta < -limit:
+        verdict = Verdict.IMPROVED
+    change = delta / base if base else (0.0 if delta == 0 else math.inf)
+    rule = (
+        f"peak memory {verdict.value}: {base / MiB:.4g} -> {head / MiB:.4g} MiB against {ref} "
+        f"measured in this run; changes beyond ±max({tolerance[0] / MiB:.4g} MiB, "
+        f"{tolerance[1]:.0%}) count as real"
+    )
+    return MetricComparison("memory", base, head, change, None, None, verdict, rule)
+
+
+def _overall(metrics: Sequence[MetricComparison]) -> Verdict:
+    found = {m.verdict for m in metrics}
+    for verdict in (Verdict.REGRESSED, Verdict.IMPROVED, Verdict.UNCHANGED):
+        if verdict in found:
+            return verdict
+    return Verdict.NOT_COMPARABLE
+
+
+def compare_paired(
+    nodeid: str,
+    group: str | None,
+    head: Measurement,
+    paired: PairedRun,
+    policy: Policy,
+    *,
+    family: int,
+    min_effect: float,
+    alloc_tolerance: float = 0.0,
+) -> Comparison:
+    """Head against the base revision measured in this run. Time: the paired rounds' estimate,
+    Bonferroni-corrected over the `family` of paired benchmarks, beyond the larger of
+    `min_effect` and the policy's A/A bias floor. Counts: exact unless `alloc_tolerance`.
+    Without a base measurement or pairs the benchmark is not comparable, with the reason."""
+    base = paired.base
+    if base is None or paired.base_error is not None or len(paired.ratios) < 2:
+        why = paired.base_error or "too few pairs of rounds"
+        return Comparison(nodeid, group, Verdict.NOT_COMPARABLE, notes=(f"{paired.ref}: {why}",))
+    estimate = paired_estimate(paired.ratios, policy.confidence)
+    family = max(1, family)
+    p_adj = min(1.0, estimate.p * family)
+    caveat = None
+    if head.tracers or base.tracers:
+        caveat = f"a tracer/profiler was active ({', '.join(head.tracers or base.tracers)})"
+    time = paired_time_metric(
+        base.median_ns, head.median_ns, estimate, p_adj, family, "Bonferroni", policy,
+        min_effect, policy.ab_bias_floor, paired.ref, caveat,
+    )  # fmt: skip
+    others = [
+        _count_metric("allocs", "allocs/op", base.allocs_per_op, head.allocs_per_op,
+                      alloc_tolerance, paired.ref),
+        _count_metric("bytes", "B/op", base.bytes_per_op, head.bytes_per_op, alloc_tolerance,
+                      paired.ref),
+        _memory_metric(base.peak_memory_bytes, head.peak_memory_bytes, policy.memory_tolerance,
+                       paired.ref),
+    ]  # fmt: skip
+    metrics = [time]
+    for metric in others:
+        if metric is None:
+            continue
+        advisory = policy.warn_only or caveat is not None
+        metrics.append(metric if not advisory else _advisory(metric, caveat))
+    return Comparison(nodeid, group, _overall(metrics), tuple(metrics))
+
+
+def _advisory(metric: MetricComparison, caveat: str | None) -> MetricComparison:
+    from dataclasses import replace
+
+    rule = metric.rule if caveat is None else f"{metric.rule}; {caveat}: advisory"
+    return replace(metric, rule=rule, advisory=True)

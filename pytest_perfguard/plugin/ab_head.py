@@ -1,0 +1,112 @@
+"""Same-job A/B on the head side: options, the usage rules, and starting the base worker."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_perfguard.ab.protocol import FDS_ENV
+
+if TYPE_CHECKING:
+    from pytest_perfguard.ab.run import ABRun
+
+__all__ = ["add_options", "start"]
+
+REF_HELP = (
+    "compare with REF measured in this run: a git revision (main, origin/main, a tag, a sha, "
+    "HEAD~1) or a directory holding the other version's checkout; rounds of both are paired"
+)
+PYTHON_HELP = "the interpreter for the base side (one where the base revision is installed)"
+PYTHONPATH_HELP = "the base side's import roots, relative to its rootdir (default: ., src)"
+
+# Head's options that the base session must not see: A/B itself, outputs, saving, comparing.
+_DROP_VALUES = frozenset(
+    {
+        "--perf-compare-ref",
+        "--perf-ref-python",
+        "--perf-json",
+        "--perf-markdown",
+        "--perf-baseline",
+        "--perf-keep-runs",
+        "-n",
+        "--numprocesses",
+        "--dist",
+        "--rootdir",
+        "--basetemp",
+        "--junitxml",
+        "--junit-xml",
+    }
+)
+_DROP_FLAGS = frozenset(
+    {"--perf-compare", "--perf-save", "--perf-strict", "--perf-warn-only", "--perf-allow-new"}
+)
+
+
+def add_options(parser: pytest.Parser, group: pytest.OptionGroup) -> None:
+    group.addoption("--perf-compare-ref", dest="perf_compare_ref", metavar="REF", help=REF_HELP)
+    parser.addini("perf_compare_ref", REF_HELP, default=None)
+    group.addoption("--perf-ref-python", dest="perf_ref_python", metavar="PATH", help=PYTHON_HELP)
+    parser.addini("perf_ref_python", PYTHON_HELP, default=None)
+    parser.addini("perf_ref_pythonpath", PYTHONPATH_HELP, type="paths", default=[])
+
+
+def in_worker() -> bool:
+    """This process is a base worker: it never starts A/B, compares or saves itself."""
+    return FDS_ENV in os.environ
+
+
+def worker_arguments(config: pytest.Config, base_root: Path) -> list[str]:
+    """Head's arguments for the base session: the same selection and settings; absolute paths
+    into head's tree moved into the base tree; then the worker's own."""
+    head_root = config.rootpath.resolve()
+    out: list[str] = []
+    skip = False
+    for arg in config.invocation_params.args:
+        if skip:
+            skip = False
+            continue
+        name = arg.split("=", 1)[0]
+        if name in _DROP_VALUES:
+            skip = "=" not in arg
+            continue
+        if name in _DROP_FLAGS:
+            continue
+        path = Path(arg)
+        if path.is_absolute() and head_root in (path, *path.parents):
+            arg = str(base_root / path.relative_to(head_root))
+        out.append(arg)
+    return [*out, "-p", "no:cacheprovider", "-p", "no:xdist", "--perf-only", "-q"]
+
+
+def start(config: pytest.Config, alpha: float) -> ABRun | None:
+    """The A/B run of this session, or None when REF is not given (or this is a worker)."""
+    ref = config.getoption("perf_compare_ref") or config.getini("perf_compare_ref")
+    if not ref or in_worker():
+        return None
+    if config.getoption("perf_compare", None) or config.getini("perf_compare"):
+        raise pytest.UsageError(
+            "pytest-perfguard: --perf-compare-ref measures REF in this run; --perf-compare "
+            "compares with a saved baseline: use one of them"
+        )
+    if getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
+        raise pytest.UsageError(
+            "pytest-perfguard: --perf-compare-ref pairs rounds of two processes on one CPU; "
+            "run it serially (without -n)"
+        )
+    from pytest_perfguard.ab.controller import BaseWorker
+    from pytest_perfguard.ab.run import ABRun
+    from pytest_perfguard.ab.worktree import open_base
+
+    tree = open_base(str(ref), config.rootpath, config.invocation_params.dir)
+    python = config.getoption("perf_ref_python") or config.getini("perf_ref_python") or None
+    roots = [Path(p) for p in config.getini("perf_ref_pythonpath")]
+    roots = [tree.rootdir / p.relative_to(config.rootpath) if p.is_absolute() else p for p in roots]
+    worker = BaseWorker(
+        tree, worker_arguments(config, tree.rootdir), python, config.rootpath, roots
+    )
+    run = ABRun(tree, worker, alpha)
+    config.add_cleanup(run.close)
+    return run

@@ -1,0 +1,117 @@
+"""The base worker of same-job A/B: a pytest session in the base tree that runs perf tests on
+the controller's command, its rounds paired with head's (see `ab/`).
+
+Loaded with `-p pytest_perfguard.plugin.ab_worker` by the controller, which passes the pipe
+ends in the environment. The worker answers each "run NODEID" with "calibrated" once its
+benchmark is ready for rounds (or "done" at once when it has none), then "elapsed" for each
+"round", and "done" with its measurement and outcome after "finish". A test's teardown waits
+for the next command, so module and session fixtures live as long as they would in a plain run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from _pytest.runner import call_and_report
+
+from pytest_perfguard.ab.controller import HEAD_ROOT_ENV
+from pytest_perfguard.ab.protocol import FDS_ENV, Channel, ChannelClosed
+from pytest_perfguard.ab.rounds import RemoteTiming
+from pytest_perfguard.plugin.session import SESSION_KEY, SETTINGS_KEY, PerfSession
+from pytest_perfguard.store import codec
+
+CHANNEL_KEY = pytest.StashKey[Channel]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    read_fd, write_fd = (int(fd) for fd in os.environ[FDS_ENV].split(","))
+    config.stash[CHANNEL_KEY] = Channel.from_fds(read_fd, write_fd)
+
+
+def foreign_imports(head: Path, base: Path) -> list[str]:
+    """Modules loaded from head's tree that the base tree has too: the base side would run
+    head's code (asv shipped exactly this bug). perfguard itself is the tool, not the code."""
+    found = []
+    for name, module in sorted(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if not file or name.split(".")[0] in ("pytest_perfguard", "_perfguard_allocount"):
+            continue
+        path = Path(file).resolve()
+        if head not in path.parents or base in path.parents:
+            continue
+        twin = base / path.relative_to(head)
+        if twin.exists():
+            found.append(f"{name} from {path}, not {twin}")
+    return found
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool:
+    config = session.config
+    channel = config.stash[CHANNEL_KEY]
+    head = Path(os.environ[HEAD_ROOT_ENV]).resolve()
+    foreign = foreign_imports(head, config.rootpath.resolve())
+    if foreign:
+        channel.send(
+            "error",
+            text="imported the code under test from head's tree instead of its own: "
+            + "; ".join(foreign[:3])
+            + " (put the base tree first on the path: perf_ref_pythonpath, or install the "
+            "base revision into another interpreter and pass --perf-ref-python)",
+        )
+        return True
+    items = {item.nodeid: item for item in session.items if SETTINGS_KEY in item.stash}
+    channel.send("collected", nodeids=list(items))
+    perf_session: PerfSession = config.stash[SESSION_KEY]
+    perf_session.timing_for = lambda nodeid, settings: RemoteTiming(channel)
+    pending: pytest.Item | None = None
+    while True:
+        try:
+            message = channel.receive()
+        except ChannelClosed:
+            break
+        if message.name != "run":
+            break  # "quit"
+        nodeid = message.fields["nodeid"]
+        item = items.get(nodeid)
+        if pending is not None:
+            _teardown(pending, item)
+            pending = None
+        if item is None:
+            error = f"{nodeid} is not a perf test of the base tree"
+            channel.send("done", passed=False, error=error, measurement=None)
+            continue
+        reports = [call_and_report(item, "setup", log=False)]
+        if reports[0].passed:
+            reports.append(call_and_report(item, "call", log=False))
+        pending = item
+        failed = [r for r in reports if r.failed]
+        measured = perf_session.state.measured.get(nodeid)
+        channel.send(
+            "done",
+            passed=not failed,
+            error=_error_line(failed[0]) if failed else None,
+            measurement=None
+            if measured is None
+            else codec.measurement_to_dict(measured.measurement),
+        )
+    if pending is not None:
+        _teardown(pending, None)
+    return True
+
+
+def _teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    call_and_report(item, "teardown", log=False, nextitem=nextitem)
+    # As pytest's own protocol does: let the fixture values go.
+    if hasattr(item, "_request"):
+        item._request = False
+        item.funcargs = None  # type: ignore[attr-defined]
+
+
+def _error_line(report: pytest.TestReport) -> str:
+    lines = [line.strip() for line in report.longreprtext.splitlines() if line.strip()]
+    where = f"{report.when} of {report.nodeid}"
+    return f"{where}: {lines[-1]}" if lines else f"{where} failed"
