@@ -109,7 +109,10 @@ class BaseWorker:
         return self.collected
 
     def _death(self, why: str) -> str:
-        code = self.process.poll()
+        try:  # a closed pipe usually means it exited: give it a moment to be reaped
+            code: int | None = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
         status = "is not answering" if code is None else f"exited with status {code}"
         return f"the base worker ({self.tree.label}) {status} ({why}); {self.log_tail()}"
 

@@ -16,23 +16,34 @@ _LABELS = {"allocs": "allocations", "bytes": "allocated bytes", "memory": "peak 
 
 
 def _count_metric(
-    metric: str, unit: str, base: float | None, head: float | None, tolerance: float, ref: str
+    metric: str,
+    unit: str,
+    base: float | None,
+    head: float | None,
+    tolerance: float,
+    ref: str,
+    grain: float,
 ) -> MetricComparison | None:
-    """Deterministic counts, both measured now: any rise beyond `tolerance` (relative) is real."""
+    """Deterministic counts, both measured now: a change per op of half a `grain` (one
+    allocation, or one average allocation's bytes) or more, beyond `tolerance` (relative), is
+    real. Each side counts its own calibrated number of calls, so a one-time allocation
+    falling in one side's window shows as a fraction of an allocation per op; a change in the
+    code allocates at least one more per call."""
     if base is None or head is None:
         return None
-    limit = tolerance * base + 1e-6 * max(base, 1.0)  # the figures' own rounding, no more
+    limit = tolerance * base + grain / 2
     delta = head - base
     verdict = Verdict.UNCHANGED
-    if delta > limit:
+    if delta >= limit:
         verdict = Verdict.REGRESSED
-    elif delta < -limit:
+    elif delta <= -limit:
         verdict = Verdict.IMPROVED
     change = delta / base if base else (0.0 if delta == 0 else math.inf)
-    slack = f"beyond {tolerance:.0%} count" if tolerance else "count exactly"
+    slack = f" beyond {tolerance:.0%}" if tolerance else ""
     rule = (
         f"{_LABELS[metric]} {verdict.value}: {base:.6g} -> {head:.6g} {unit} ({delta:+.6g}) "
-        f"against {ref} measured in this run; changes {slack}"
+        f"against {ref} measured in this run; a change of half {grain:.4g} {unit} or more"
+        f"{slack} counts (each side counts its own number of calls)"
     )
     return MetricComparison(metric, base, head, change, None, None, verdict, rule)
 
@@ -95,11 +106,13 @@ def compare_paired(
         base.median_ns, head.median_ns, estimate, p_adj, family, "Bonferroni", policy,
         min_effect, policy.ab_bias_floor, paired.ref, caveat,
     )  # fmt: skip
+    allocs, nbytes = base.allocs_per_op, base.bytes_per_op
+    mean_size = nbytes / allocs if allocs and nbytes is not None else 1.0
     others = [
-        _count_metric("allocs", "allocs/op", base.allocs_per_op, head.allocs_per_op,
-                      alloc_tolerance, paired.ref),
-        _count_metric("bytes", "B/op", base.bytes_per_op, head.bytes_per_op, alloc_tolerance,
-                      paired.ref),
+        _count_metric("allocs", "allocs/op", allocs, head.allocs_per_op, alloc_tolerance,
+                      paired.ref, 1.0),
+        _count_metric("bytes", "B/op", nbytes, head.bytes_per_op, alloc_tolerance, paired.ref,
+                      max(1.0, mean_size)),
         _memory_metric(base.peak_memory_bytes, head.peak_memory_bytes, policy.memory_tolerance,
                        paired.ref),
     ]  # fmt: skip

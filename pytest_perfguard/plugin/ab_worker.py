@@ -112,6 +112,11 @@ def _teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
 
 
 def _error_line(report: pytest.TestReport) -> str:
-    lines = [line.strip() for line in report.longreprtext.splitlines() if line.strip()]
+    """The error of a failed base test in a line: its message, where pytest has one."""
     where = f"{report.when} of {report.nodeid}"
+    crash = getattr(report.longrepr, "reprcrash", None)
+    message = getattr(crash, "message", None)
+    if isinstance(message, str) and message.strip():
+        return f"{where}: {message.strip().splitlines()[0]}"
+    lines = [line.strip() for line in report.longreprtext.splitlines() if line.strip()]
     return f"{where}: {lines[-1]}" if lines else f"{where} failed"

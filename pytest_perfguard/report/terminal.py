@@ -149,10 +149,13 @@ def render_comparisons(comparisons: Sequence[Comparison]) -> list[str]:
         return []
     rows = []
     others: list[str] = []
+    why_not: list[str] = []
     for c in comparisons:
         time = next((m for m in c.metrics if m.metric == "time"), None)
         if time is None:
             rows.append([c.nodeid, "", "", "", "", c.verdict.value, ""])
+            if c.verdict is Verdict.NOT_COMPARABLE and c.notes:
+                why_not.append(f"  {c.nodeid}: {'; '.join(c.notes)}")
         else:
             verdict = time.verdict.value + (" (advisory)" if time.advisory else "")
             rows.append(
@@ -179,6 +182,9 @@ def render_comparisons(comparisons: Sequence[Comparison]) -> list[str]:
     if others:
         lines.append("other metrics that changed:")
         lines.extend(others)
+    if why_not:
+        lines.append("not comparable:")
+        lines.extend(why_not)
     return lines
 
 

@@ -1,0 +1,166 @@
+"""Same-job A/B (--perf-compare-ref) from the user's side: a git repository with a base
+commit and changes on top, both sides on a fake clock so every ratio is exact."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+
+import pytest
+
+from .fakes import CONFTEST
+
+LIB = "from conftest import tick\n\ndef work():\n    tick({ns})\n"
+TESTS = """
+import pytest
+import mylib
+
+@pytest.mark.perf(max_time=0.05)
+def test_work():
+    mylib.work()
+
+def test_call(perf):
+    perf(mylib.work)
+"""
+
+
+def git(pytester: pytest.Pytester, *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=pytester.path, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def repo(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A committed base: work() takes 1000 ns."""
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(mylib=LIB.format(ns=1000), test_work=TESTS)
+    git(pytester, "init", "-q")
+    git(pytester, "-c", "user.name=t", "-c", "user.email=t@t", "add", ".")
+    git(pytester, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base")
+    return pytester
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+
+
+def test_a_slower_head_fails_against_the_base_measured_in_the_same_run(
+    repo: pytest.Pytester,
+) -> None:
+    repo.makepyfile(mylib=LIB.format(ns=1100))  # uncommitted: the head side
+    sha = git(repo, "rev-parse", "--short=12", "HEAD")
+    result = run(repo, "--perf-compare-ref", "HEAD")
+    result.assert_outcomes(passed=0, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            f"*test_work: performance regression compared with HEAD ({sha}) in this run",
+            "*time/op regressed: 1.00 us -> 1.10 us (+10.0%*",
+            "*paired rounds with HEAD*",
+            f"*perfguard: comparison with HEAD ({sha}), measured in this run*",
+        ]
+    )
+    assert git(repo, "worktree", "list").count("\n") == 0  # the base worktree is gone
+
+
+def test_unchanged_code_passes(repo: pytest.Pytester) -> None:
+    result = run(repo, "--perf-compare-ref", "HEAD")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_work.py::test_work*+0.0%*unchanged*"])
+
+
+def test_a_faster_head_is_reported_improved_and_passes(repo: pytest.Pytester) -> None:
+    repo.makepyfile(mylib=LIB.format(ns=800))
+    result = run(repo, "--perf-compare-ref", "HEAD", "--perf-json", "out.json")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_work.py::test_work*-20.0%*improved*"])
+
+
+def test_new_and_removed_tests_are_reported_never_failing(repo: pytest.Pytester) -> None:
+    repo.makepyfile(
+        test_work=TESTS.replace("def test_call(perf):", "def test_new(perf):"),
+    )
+    result = run(repo, "--perf-compare-ref", "HEAD")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_work.py::test_new*new*",
+            "removed: 1 perf test(s) of HEAD (*) not in this tree, e.g. test_work.py::test_call",
+        ]
+    )
+
+
+def test_a_base_test_that_errors_is_not_comparable_with_its_error(
+    repo: pytest.Pytester,
+) -> None:
+    # The base's test_broken raises; head's does not.
+    broken = TESTS + "\n@pytest.mark.perf\ndef test_broken():\n    raise ValueError('bad')\n"
+    repo.makepyfile(test_work=broken)
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "break")
+    fixed = TESTS + "\n@pytest.mark.perf(max_time=0.05)\ndef test_broken():\n    mylib.work()\n"
+    repo.makepyfile(test_work=fixed)
+    result = run(repo, "--perf-compare-ref", "HEAD")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*test_broken*not comparable*"])
+    json_run = run(repo, "--perf-compare-ref", "HEAD", "--perf-json", "out.json")
+    json_run.assert_outcomes(passed=3)
+    text = (repo.path / "out.json").read_text()
+    assert "ValueError: bad" in text
+
+
+def test_a_worker_that_dies_leaves_its_benchmarks_not_comparable(
+    repo: pytest.Pytester,
+) -> None:
+    dying = (
+        LIB.format(ns=1000) + "\nimport os\nos.environ.get('PERFGUARD_AB_FDS') and os._exit(3)\n"
+    )
+    repo.makepyfile(mylib=dying)
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "dies on import")
+    repo.makepyfile(mylib=LIB.format(ns=1000))
+    result = run(repo, "--perf-compare-ref", "HEAD")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--perf-compare-ref: the base worker*exited with status 3*"])
+    assert git(repo, "worktree", "list").count("\n") == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--perf-compare-ref", "nosuchref"), "*--perf-compare-ref nosuchref: no such revision*"),
+        (("--perf-compare-ref", "."), "*that directory is the tree under test itself*"),
+        (("--perf-compare-ref", "HEAD", "--perf-compare"), "*use one of them*"),
+        (("--perf-compare-ref", "HEAD", "-n", "2"), "*run it serially (without -n)*"),
+    ],
+)
+def test_bad_references_and_combinations_are_usage_errors(
+    repo: pytest.Pytester, args: tuple[str, ...], message: str
+) -> None:
+    result = run(repo, *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
+def test_outside_a_git_repository_a_revision_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    result = run(pytester, "--perf-compare-ref", "main")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*not in a git repository, so it cannot be a revision*"])
+
+
+def test_a_base_that_imports_heads_code_is_refused(repo: pytest.Pytester) -> None:
+    sneaky = textwrap.dedent(
+        """
+        import os, sys
+        head = os.environ.get("PERFGUARD_AB_HEAD_ROOT")
+        if head:  # a stale path entry that puts head's module first
+            sys.path.insert(0, head)
+            import mylib
+            sys.path.remove(head)
+        """
+    )
+    repo.makeconftest(CONFTEST + sneaky)
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "sneaky")
+    result = run(repo, "--perf-compare-ref", "HEAD")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*imported the code under test from head's tree*mylib*"])
