@@ -69,10 +69,10 @@ def test_the_failure_message_block_matches_a_real_failure(pytester: pytest.Pytes
             assert any(out.startswith(prefix) for out in result.outlines), prefix
 
 
-def test_the_ci_recipe_uses_only_real_options(pytester: pytest.Pytester) -> None:
-    (recipe,) = blocks("yaml")
-    flags = set(re.findall(r"(--perf-[a-z-]+)", recipe))
-    assert {"--perf-compare", "--perf-save", "--perf-only"} <= flags
+def test_the_ci_recipes_use_only_real_options(pytester: pytest.Pytester) -> None:
+    recipes = "\n".join(blocks("yaml"))
+    flags = set(re.findall(r"(--perf-[a-z-]+)", recipes))
+    assert {"--perf-compare", "--perf-save", "--perf-only", "--perf-compare-ref"} <= flags
     help_text = pytester.runpytest("--help").stdout.str()
     assert all(flag in help_text for flag in flags), flags - set(help_text.split())
 
