@@ -149,12 +149,12 @@ class BaseTest:
         self.state = "new"  # new -> rounds -> done
         self.outcome: Outcome | None = None
 
-    def start(self) -> int | None:
+    def start(self, loops: int) -> int | None:
         if self.worker.lost is not None:
             self.outcome = Outcome(False, self.worker.lost, None)
             return None
         try:
-            self.worker.send("run", nodeid=self.nodeid)
+            self.worker.send("run", nodeid=self.nodeid, loops=loops)
             message = self.worker.expect("calibrated", "done")
         except WorkerLost as exc:
             self._lost(exc)

@@ -27,9 +27,10 @@ reference ratios the saved-baseline gate uses."""
 class BaseSide(Protocol):
     """The base worker as the head's timing pass sees it."""
 
-    def start(self) -> int | None:
-        """Run the base test up to its measured rounds; its calls per round, or None when it
-        has none to pair (it failed, or measures nothing)."""
+    def start(self, loops: int) -> int | None:
+        """Run the base test up to its measured rounds of `loops` calls (head's: the same
+        number on both sides); the calls per round it will make, or None when it has none to
+        pair (it failed, or measures nothing)."""
         ...
 
     def round(self) -> int | None:
@@ -99,7 +100,7 @@ class PairedTiming:
         ratios: list[float] = []
         references: list[float] = []
         collections = 0
-        base_loops = base.start()
+        base_loops = base.start(n)
         pairs.base_loops = base_loops
         end = deadline + int(settings.max_time * 1e9)
         enough = max(MIN_PAIRS, settings.min_rounds)
@@ -129,13 +130,15 @@ class PairedTiming:
 
 
 class RemoteTiming:
-    """The base worker's timing pass: calibrate, say so, then one round per "round" command
-    until "finish"."""
+    """The base worker's timing pass: warm up and calibrate, say so, then one round of head's
+    number of calls (`loops`: per-op times of rounds of equal length compare best) per
+    "round" command until "finish"."""
 
     sides = 2
 
-    def __init__(self, channel: Channel) -> None:
+    def __init__(self, channel: Channel, loops: int | None) -> None:
         self.channel = channel
+        self.loops = loops
 
     def __call__(
         self,
@@ -151,7 +154,8 @@ class RemoteTiming:
             warmth,
         )
         engine.settle(warmth)
-        channel.send("calibrated", loops=cal.loops)
+        n = self.loops or cal.loops
+        channel.send("calibrated", loops=n)
         samples: list[float] = []
         collections = 0
         while True:
@@ -160,8 +164,8 @@ class RemoteTiming:
                 break
             if message.name != "round":
                 raise RuntimeError(f"base worker: unexpected {message.name!r} during rounds")
-            collections += yield from _timed_round(cal.loops, samples)
-            channel.send("elapsed", ns=round(samples[-1] * cal.loops))
+            collections += yield from _timed_round(n, samples)
+            channel.send("elapsed", ns=round(samples[-1] * n))
         if not samples:
             raise RuntimeError("base worker: finished before any round")
-        return summarize(samples, [], [], cal.loops, collections, [])
+        return summarize(samples, [], [], n, collections, [])

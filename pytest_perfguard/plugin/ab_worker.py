@@ -66,7 +66,8 @@ def pytest_runtestloop(session: pytest.Session) -> bool:
     items = {item.nodeid: item for item in session.items if SETTINGS_KEY in item.stash}
     channel.send("collected", nodeids=list(items))
     perf_session: PerfSession = config.stash[SESSION_KEY]
-    perf_session.timing_for = lambda nodeid, settings: RemoteTiming(channel)
+    loops: list[int | None] = [None]  # head's calls per round for the test being run
+    perf_session.timing_for = lambda nodeid, settings: RemoteTiming(channel, loops[0])
     pending: pytest.Item | None = None
     while True:
         try:
@@ -76,6 +77,7 @@ def pytest_runtestloop(session: pytest.Session) -> bool:
         if message.name != "run":
             break  # "quit"
         nodeid = message.fields["nodeid"]
+        loops[0] = message.fields.get("loops")
         item = items.get(nodeid)
         if pending is not None:
             _teardown(pending, item)
