@@ -204,3 +204,26 @@ def test_detectable_is_never_below_the_minimum_effect(spread: float, n: int) -> 
         1.0, 1.0, estimate(0.0, n, spread), 0.5, 7, "Holm", Policy(), 0.03, 0.0, "r"
     )
     assert m.detectable is not None and m.detectable >= 0.03
+
+
+def test_process_variance_widens_the_interval_and_the_p_value() -> None:
+    from pytest_perfguard.judge.paired import with_process_variance
+
+    rng = random.Random(7)
+    ratios = [1.02 * math.exp(rng.gauss(0, 0.002)) for _ in range(200)]
+    alone = paired_estimate(ratios)
+    both = with_process_variance(alone, 0.02)
+    assert alone.p < 1e-6  # 200 tight pairs: +2% is certain within these two processes...
+    assert both.p > 0.3  # ...but two processes of identical code differ by ~2% too
+    assert both.interval[0] < 0 < both.interval[1]
+    assert both.change == alone.change
+    assert detectable_change(both, 0.05) > 0.05 > detectable_change(alone, 0.05)
+    assert with_process_variance(alone, 0.0) == alone
+
+
+def test_more_pairs_stop_helping_once_the_process_variation_dominates() -> None:
+    rng = random.Random(3)
+    ratios = [1.02 * math.exp(rng.gauss(0, 0.01)) for _ in range(40)]
+    # Straddles +3% with the process sd in, but the pairs' own error is already far below it.
+    assert settled(ratios, 0.03, 0.05, process_sd=0.05)
+    assert not settled(ratios[:5], 0.03, 0.05, process_sd=0.05)  # under min_pairs

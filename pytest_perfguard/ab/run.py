@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pytest_perfguard.ab.controller import BaseTest, BaseWorker
 from pytest_perfguard.ab.rounds import PairedTiming, Pairs
 from pytest_perfguard.ab.worktree import BaseTree
+from pytest_perfguard.judge.policy import Policy
 from pytest_perfguard.measure.engine import TimingPass
 from pytest_perfguard.model import PairedRun
 from pytest_perfguard.store import codec
@@ -21,10 +22,10 @@ __all__ = ["ABRun"]
 class ABRun:
     """Pairs each head benchmark that the base side also has with the base worker's rounds."""
 
-    def __init__(self, tree: BaseTree, worker: BaseWorker, alpha: float) -> None:
+    def __init__(self, tree: BaseTree, worker: BaseWorker, policy: Policy) -> None:
         self.tree = tree
         self.worker = worker
-        self.alpha = alpha
+        self.policy = policy
         self.rng = random.Random()
         self.base_ids: frozenset[str] = frozenset()
         self.shared: tuple[str, ...] = ()
@@ -51,12 +52,13 @@ class ABRun:
             return None
         from pytest_perfguard.judge.paired import settled
 
-        level = self.alpha / max(1, len(self.shared))
+        level = self.policy.alpha / max(1, len(self.shared))
+        process_sd = self.policy.ab_process_sd
         test, pairs = BaseTest(self.worker, nodeid), Pairs()
         self._open[nodeid] = (test, pairs)
 
         def done(ratios: Sequence[float]) -> bool:
-            return settled(ratios, min_effect, level)
+            return settled(ratios, min_effect, level, process_sd=process_sd)
 
         return PairedTiming(test, pairs, done, self.rng)
 

@@ -6,7 +6,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from pytest_perfguard.judge.paired import paired_estimate, paired_time_metric
+from pytest_perfguard.judge.paired import (
+    paired_estimate,
+    paired_time_metric,
+    with_process_variance,
+)
 from pytest_perfguard.judge.policy import MiB, Policy
 from pytest_perfguard.model import Comparison, Measurement, MetricComparison, PairedRun, Verdict
 
@@ -89,14 +93,16 @@ def compare_paired(
     alloc_tolerance: float = 0.0,
 ) -> Comparison:
     """Head against the base revision measured in this run. Time: the paired rounds' estimate,
-    Bonferroni-corrected over the `family` of paired benchmarks, beyond the larger of
-    `min_effect` and the policy's A/A bias floor. Counts: exact unless `alloc_tolerance`.
+    Bonferroni-corrected over the `family` of paired benchmarks, with the policy's
+    process-to-process variation, beyond `min_effect`. Counts: exact unless `alloc_tolerance`.
     Without a base measurement or pairs the benchmark is not comparable, with the reason."""
     base = paired.base
     if base is None or paired.base_error is not None or len(paired.ratios) < 2:
         why = paired.base_error or "too few pairs of rounds"
         return Comparison(nodeid, group, Verdict.NOT_COMPARABLE, notes=(f"{paired.ref}: {why}",))
-    estimate = paired_estimate(paired.ratios, policy.confidence)
+    estimate = with_process_variance(
+        paired_estimate(paired.ratios, policy.confidence), policy.ab_process_sd, policy.confidence
+    )
     family = max(1, family)
     p_adj = min(1.0, estimate.p * family)
     caveat = None
@@ -104,7 +110,7 @@ def compare_paired(
         caveat = f"a tracer/profiler was active ({', '.join(head.tracers or base.tracers)})"
     time = paired_time_metric(
         base.median_ns, head.median_ns, estimate, p_adj, family, "Bonferroni", policy,
-        min_effect, policy.ab_bias_floor, paired.ref, caveat,
+        min_effect, 0.0, paired.ref, caveat,
     )  # fmt: skip
     allocs, nbytes = base.allocs_per_op, base.bytes_per_op
     mean_size = nbytes / allocs if allocs and nbytes is not None else 1.0

@@ -6,14 +6,14 @@ import functools
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pytest_perfguard.judge.policy import Policy
 from pytest_perfguard.judge.stats import _scipy
 from pytest_perfguard.model import MetricComparison, Verdict
 
 __all__ = ["PairedEstimate", "detectable_change", "paired_estimate", "paired_time_metric",
-           "settled"]  # fmt: skip
+           "settled", "with_process_variance"]  # fmt: skip
 
 EXACT_MAX = 50
 """Up to this many pairs the interval's ranks come from the exact signed-rank distribution (as
@@ -38,6 +38,9 @@ class PairedEstimate:
     """Two-sided Wilcoxon signed-rank p-value of the log-ratios against 0."""
     spread: float
     """Robust sd of the log-ratios: 1.4826 * MAD."""
+    process_sd: float = 0.0
+    """The sd (log) between two processes of identical code taken into the interval and p
+    (`with_process_variance`); 0: the pairs' own variation only."""
 
 
 def _logs(ratios: Sequence[float]) -> list[float]:
@@ -158,6 +161,29 @@ def paired_estimate(ratios: Sequence[float], confidence: float = 0.95) -> Paired
     )
 
 
+def _pairs_se(spread: float, n: int) -> float:
+    """Standard error of the estimate (log) from the pairs alone."""
+    return HL_EFFICIENCY * spread / math.sqrt(n)
+
+
+def with_process_variance(
+    estimate: PairedEstimate, process_sd: float, confidence: float = 0.95
+) -> PairedEstimate:
+    """The estimate with the variation between processes added: two processes of identical
+    code differ systematically (code layout, allocator state), which no number of pairs
+    averages away. Interval and p come from a normal model of the log change with standard
+    error sqrt(se_pairs^2 + process_sd^2)."""
+    if process_sd <= 0 or estimate.n < 1:
+        return estimate
+    centre = math.log1p(estimate.change)
+    se = math.hypot(_pairs_se(estimate.spread, estimate.n), process_sd)
+    normal = statistics.NormalDist()
+    z = normal.inv_cdf(0.5 + confidence / 2)
+    p = 2 * (1 - normal.cdf(abs(centre) / se))
+    interval = (math.expm1(centre - z * se), math.expm1(centre + z * se))
+    return replace(estimate, interval=interval, p=p, process_sd=process_sd)
+
+
 def detectable_change(estimate: PairedEstimate, level: float) -> float:
     """Smallest relative regression found with 80% power by a two-sided test at `level`.
 
@@ -168,10 +194,17 @@ def detectable_change(estimate: PairedEstimate, level: float) -> float:
     if estimate.n < 1 or 2.0 ** (1 - estimate.n) >= level:
         return math.inf
     z = statistics.NormalDist().inv_cdf(1 - level / 2) + POWER_Z
-    return math.expm1(z * HL_EFFICIENCY * estimate.spread / math.sqrt(estimate.n))
+    se = math.hypot(_pairs_se(estimate.spread, estimate.n), estimate.process_sd)
+    return math.expm1(z * se)
 
 
-def settled(ratios: Sequence[float], min_effect: float, level: float, min_pairs: int = 10) -> bool:
+def settled(
+    ratios: Sequence[float],
+    min_effect: float,
+    level: float,
+    min_pairs: int = 10,
+    process_sd: float = 0.0,
+) -> bool:
     """Whether enough pairs have been run: the sequential stop rule.
 
     True once there are min_pairs pairs and the interval at confidence 1 - level straddles
@@ -184,7 +217,16 @@ def settled(ratios: Sequence[float], min_effect: float, level: float, min_pairs:
     if len(ratios) < max(1, min_pairs):
         return False
     xs = _logs(ratios)
-    if len(xs) <= EXACT_SETTLE_MAX:
+    if process_sd > 0:
+        # The process-to-process variation dominates once the pairs' own error is well below
+        # it: more pairs cannot narrow the interval further.
+        pairs_se = math.sqrt(math.pi / 2) * _spread(xs) / math.sqrt(len(xs))
+        if pairs_se < process_sd / 3:
+            return True
+        z = statistics.NormalDist().inv_cdf(1 - level / 2)
+        centre, half = statistics.median(xs), z * math.hypot(pairs_se, process_sd)
+        lo, hi = math.expm1(centre - half), math.expm1(centre + half)
+    elif len(xs) <= EXACT_SETTLE_MAX:
         lo, hi = _interval(xs, 1 - level)
     else:
         z = statistics.NormalDist().inv_cdf(1 - level / 2)
@@ -217,10 +259,16 @@ def paired_time_metric(
         beyond = f"{_pct(bias_floor)[1:]} (the A/A process bias floor, over {beyond})"
     here = "no p-value" if p_adj is None else f"p = {p_adj:.3g}"
     detectable = max(bar, detectable_change(estimate, alpha / family))
+    between = ""
+    test = "Wilcoxon"
+    if estimate.process_sd > 0:
+        between = f", with a {estimate.process_sd:.1%} sd between processes (A/A)"
+        test = "normal"
     rule = (
         f"time {verdict.value} {_pct(estimate.change)} (paired rounds with {ref} in this run: "
-        f"{estimate.n} pairs, head/base per-op ratio, Hodges-Lehmann estimate; fails beyond "
-        f"{beyond} when {correction}-adjusted Wilcoxon p < {alpha:g} over {family} time "
+        f"{estimate.n} pairs, head/base per-op ratio, Hodges-Lehmann estimate{between}; "
+        "fails beyond "
+        f"{beyond} when {correction}-adjusted {test} p < {alpha:g} over {family} time "
         f"comparisons; here {here}); smallest detectable {_pct(detectable)}"
     )
     if caveat is not None:

@@ -47,9 +47,10 @@ class Policy:
     ab_min_effect: float = 0.03
     """Minimum relative time change in same-job A/B (--perf-compare-ref), where no
     min_effect is set: see the README's A/A figures."""
-    ab_bias_floor: float = 0.01
-    """Two processes of identical code differ systematically by up to about this much (A/A:
-    code layout, allocator state, hash seed); a paired change below it is never a regression."""
+    ab_process_sd: float = 0.02
+    """sd (log) of the systematic difference between two processes of identical code (code
+    layout, allocator state), measured by A/A runs of benchmarks/ab_figures.py: no number of
+    pairs averages it away, so it widens every A/B interval."""
     busy_share: float = BUSY_SHARE
     """Time is advisory (unless strict) when other processes took more of the machine than
     this while it was timed: no saved run shows what another job does to it."""

@@ -12,6 +12,7 @@ from pytest_perfguard.ab.protocol import FDS_ENV
 
 if TYPE_CHECKING:
     from pytest_perfguard.ab.run import ABRun
+    from pytest_perfguard.judge.policy import Policy
 
 __all__ = ["add_options", "start"]
 
@@ -81,7 +82,7 @@ def worker_arguments(config: pytest.Config, base_root: Path) -> list[str]:
     return [*out, "-p", "no:cacheprovider", "-p", "no:xdist", "--perf-only", "-q"]
 
 
-def start(config: pytest.Config, alpha: float) -> ABRun | None:
+def start(config: pytest.Config, policy: Policy) -> ABRun | None:
     """The A/B run of this session, or None when REF is not given (or this is a worker)."""
     ref = config.getoption("perf_compare_ref") or config.getini("perf_compare_ref")
     if not ref or in_worker():
@@ -107,6 +108,6 @@ def start(config: pytest.Config, alpha: float) -> ABRun | None:
     worker = BaseWorker(
         tree, worker_arguments(config, tree.rootdir), python, config.rootpath, roots
     )
-    run = ABRun(tree, worker, alpha)
+    run = ABRun(tree, worker, policy)
     config.add_cleanup(run.close)
     return run

@@ -125,7 +125,7 @@ class PerfSession:
             current_fingerprint(),
         )
         session = cls(config, RunState(defaults, gate, switches, is_worker=worker), json, markdown)
-        ab = start_ab(config, policy.alpha)
+        ab = start_ab(config, policy)
         if ab is not None:
             explicit = bool(config.getoption("perf_min_effect") or config.getini("perf_min_effect"))
             session.start_ab(ab, defaults.min_effect if explicit else policy.ab_min_effect)
