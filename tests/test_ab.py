@@ -3,6 +3,7 @@ commit and changes on top, both sides on a fake clock so every ratio is exact.""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import textwrap
 
@@ -72,9 +73,16 @@ def test_unchanged_code_passes(repo: pytest.Pytester) -> None:
 
 def test_a_faster_head_is_reported_improved_and_passes(repo: pytest.Pytester) -> None:
     repo.makepyfile(mylib=LIB.format(ns=800))
-    result = run(repo, "--perf-compare-ref", "HEAD", "--perf-json", "out.json")
+    result = run(
+        repo, "--perf-compare-ref", "HEAD", "--perf-json", "out.json", "--perf-markdown", "r.md"
+    )
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*test_work.py::test_work*-20.0%*improved*"])
+    document = json.loads((repo.path / "out.json").read_text())
+    assert document["ab"]["ref"].startswith("HEAD (")
+    assert document["ab"]["pairs"]["test_work.py::test_work"] >= 10
+    markdown = (repo.path / "r.md").read_text()
+    assert "measured in this run in paired rounds" in markdown
 
 
 def test_new_and_removed_tests_are_reported_never_failing(repo: pytest.Pytester) -> None:

@@ -53,7 +53,10 @@ def results_document(
     fingerprint: Fingerprint,
     settings: Mapping[str, Any],
     created: str,
+    ab: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The document; `ab` (same-job A/B) adds its `ab` table: `ref` (REF and its commit),
+    `removed` (perf tests only REF has) and `pairs` (pairs of rounds per benchmark)."""
     benchmarks = []
     for result in results:
         entry = result_to_dict(result)
@@ -67,6 +70,7 @@ def results_document(
             "environment": dataclasses.asdict(fingerprint),
             "settings": dict(settings),
             "benchmarks": benchmarks,
+            **({"ab": dict(ab)} if ab is not None else {}),
         }
     )
     return document

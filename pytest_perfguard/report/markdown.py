@@ -198,6 +198,7 @@ def render_markdown(
     *,
     baseline_path: str | None,
     notes: Sequence[str] = (),
+    ref: str | None = None,
 ) -> str:
     """A Markdown report: headline, comparison (failing first), then every measurement.
 
@@ -207,6 +208,8 @@ def render_markdown(
     lines = [f"### perfguard: {headline(comparisons, results)}", ""]
     if comparisons:
         where = code(baseline_path) if baseline_path else "the baseline"
+        if ref is not None:
+            where = f"{code(ref)}, measured in this run in paired rounds"
         lines += [f"Compared with {where}; the table shows time per op.", ""]
         ordered = sorted(comparisons, key=_rank)  # stable: same rank keeps the run's order
         lines += _comparison_table(ordered)

@@ -131,6 +131,12 @@ class RunState:
                 failures.append(failure_message(comparison, str(self.gate.options.path)))
         return Judged(result, comparison, tuple(failures))
 
+    def _ab_table(self) -> dict[str, object] | None:
+        if self.ab is None:
+            return None
+        pairs = {nodeid: len(run.ratios) for nodeid, run in self.paired.items()}
+        return {"ref": self.ab, "removed": list(self.ab_removed), "pairs": pairs}
+
     def _judge_paired(self, result: BenchResult) -> Comparison:
         paired = self.paired.get(result.nodeid)
         if paired is None:
@@ -198,13 +204,16 @@ class RunState:
                 self.gate.fingerprint,
                 self.gate.options.describe(),
                 now.isoformat(timespec="seconds"),
+                self._ab_table(),
             )
             self._write(outputs.json, json.render_json(document), "the JSON results")
         if not results or (outputs.markdown is None and outputs.step_summary is None):
             return
         from pytest_perfguard.report.markdown import render_markdown
 
-        text = render_markdown(comparisons, results, baseline_path=str(self.gate.options.path))
+        text = render_markdown(
+            comparisons, results, baseline_path=str(self.gate.options.path), ref=self.ab
+        )
         if outputs.markdown is not None:
             self._write(outputs.markdown, text, "the Markdown report")
         if outputs.step_summary is not None:
