@@ -75,6 +75,7 @@ class Gate:
             Observation.from_measurement(result.measurement),
             self.options.policy,
             min_effect=result.settings.min_effect,
+            alloc_tolerance=result.settings.alloc_tolerance,
             baseline_env=self.baseline.fingerprint if self.baseline else None,
             current_env=self.fingerprint,
             family=family,

@@ -60,7 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "perf(**keywords): measure this test as a benchmark (pytest-perfguard); keywords: "
         "group, max_time, min_rounds, warmup, memory, allocations, min_effect, "
-        "limit_time, limit_memory, limit_allocs",
+        "alloc_tolerance, limit_time, limit_memory, limit_allocs",
     )
     switches = options.resolve_switches(
         {name: config.getoption(f"perf_{name}") for name in options.SWITCHES},

@@ -135,6 +135,19 @@ def test_compare_two_baselines_and_an_allocation_regression(old: Path, tmp_path:
     assert main(["compare", str(old), str(tmp_path / "new.toml")]) == 1
 
 
+def test_alloc_tolerance_option_for_baselines_and_results(old: Path, tmp_path: Path) -> None:
+    # test_b: 3 allocs/op in every saved run, now 3.1 (+3.3%).
+    later = merge(history(), now_results(allocs_b=3.1), ENV, now=DAY0 + timedelta(30))
+    storage.save(tmp_path / "new.toml", later)
+    assert main(["compare", str(old), str(tmp_path / "new.toml")]) == 1
+    assert main(["compare", str(old), str(tmp_path / "new.toml"), "--alloc-tolerance=5%"]) == 0
+    results = now_results(allocs_b=3.1)
+    results[1] = replace(results[1], settings=BenchSettings(alloc_tolerance=0.05))
+    new = results_json(tmp_path / "now.json", results)  # test_b's own setting travels in JSON
+    assert main(["compare", str(old), str(new)]) == 0
+    assert main(["compare", str(old), str(new), "--alloc-tolerance=0"]) == 1
+
+
 def test_warn_only_reports_but_exits_0(
     old: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

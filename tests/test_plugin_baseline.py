@@ -237,8 +237,44 @@ def test_one_more_allocation_fails_the_test(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         [
             "  allocs/op regressed: 0 -> 1 (+inf%)",
-            "    rule: allocations regressed: 0 -> 1 allocs/op (+1); changes beyond *",
+            "    rule: allocations regressed: 0 -> 1 allocs/op (+1); all 5 saved runs counted 0 "
+            "allocs/op; counts are exact, so any rise counts as real",
         ]
+    )
+
+
+@pytest.mark.skipif(load_hooks() is None, reason="C extension not built here")
+def test_alloc_tolerance_from_the_marker_the_command_line_or_the_ini_file(
+    pytester: pytest.Pytester,
+) -> None:
+    test = """
+        import pytest
+
+        @pytest.mark.perf{marker}
+        def test_alloc(perf):
+            perf(object)
+        """
+    pytester.makepyfile(test_allocs=test.format(marker=""))
+    # One allocation per op now against 0.95 saved: +5.3%.
+    write_baseline(pytester, baseline_with({"test_allocs.py::test_alloc": STEADY}, allocs=0.95))
+    pytester.runpytest(*FAST, "--perf-compare").assert_outcomes(failed=1)
+    result = pytester.runpytest(*FAST, "--perf-compare", "--perf-alloc-tolerance=10%")
+    result.assert_outcomes(passed=1)
+    pytester.makeini("[pytest]\nperf_alloc_tolerance = 10%\n")
+    pytester.runpytest(*FAST, "--perf-compare").assert_outcomes(passed=1)
+    pytester.runpytest(*FAST, "--perf-compare", "--perf-alloc-tolerance=5%").assert_outcomes(
+        failed=1
+    )
+    pytester.makepyfile(test_allocs=test.format(marker='(alloc_tolerance="1%")'))
+    result = pytester.runpytest(*FAST, "--perf-compare")  # the marker wins over the ini key
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["    rule: allocations regressed: 0.95 -> 1 allocs/op (+0.05); *alloc_tolerance 1%*"]
+    )
+    bad = pytester.runpytest(*FAST, "--perf-alloc-tolerance=lots")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.fnmatch_lines(
+        ["*invalid alloc_tolerance='lots' from option --perf-alloc-tolerance*"]
     )
 
 
