@@ -45,13 +45,15 @@ class InputError(Exception):
 def read_input(path: str) -> Baseline | Results:
     """Read a baseline or a results document (see _FORMATS); InputError when it is neither."""
     try:
-        data = Path(path).read_bytes()
+        data = storage.read_limited(path)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory, not a file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise InputError(f"{path}: {exc}") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

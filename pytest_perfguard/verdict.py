@@ -161,6 +161,7 @@ are stored exactly; an extra allocation is always caught below a million allocs/
 
 def _count(value: float) -> str:
     """A count as stored, every digit shown: 117730, 6634432, 2.333333."""
+    value = float(value)  # an int from JSON results too
     return f"{value:.0f}" if value.is_integer() and abs(value) < 1e15 else f"{value:.7g}"
 
 

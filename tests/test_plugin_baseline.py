@@ -207,6 +207,36 @@ def test_a_corrupt_baseline_is_a_usage_error_and_is_never_overwritten(
     assert path.read_text() == "schema_version = 1\n[benchmarks\n"
 
 
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (
+            ("median_ns = 990.0", "median_ns = 0.0"),
+            '*, line 17: benchmarks."test_suite.py::test_steady".runs[[]0].median_ns: expected a '
+            "finite number from 1e-06 to 1e+15, got 0.0",
+        ),
+        (
+            ("loops = 200", "loops = -1"),
+            "*, line 21: *runs[[]0].loops: expected an integer from 1 to 1e+12, got -1",
+        ),
+        (("schema_version = 1", "x = " + "[" * 50_000), "*line 1: brackets nested over 32 deep"),
+        (("schema_version = 1", "a" + ".a" * 100_000 + " = 1"), "*line 1: a dotted key of over*"),
+    ],
+)
+def test_impossible_values_are_one_line_usage_errors_and_the_file_is_kept(
+    suite: pytest.Pytester, damage: tuple[str, str], message: str
+) -> None:
+    path = write_baseline(suite, baseline_with({"test_suite.py::test_steady": STEADY}))
+    text = path.read_text().replace(*damage, 1)
+    path.write_text(text)
+    for flags in (("--perf-compare",), ("--perf-save",), ("--perf-save", "--perf-compare")):
+        result = suite.runpytest(*FAST, *flags)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines([f"ERROR: pytest-perfguard: {path}{message}"])
+        assert "Traceback" not in result.stderr.str() + result.stdout.str()
+    assert path.read_text() == text
+
+
 def test_baseline_path_option_and_ini_key(suite: pytest.Pytester) -> None:
     suite.runpytest(*FAST, "--perf-save", "--perf-baseline=custom/base.toml").assert_outcomes(
         passed=2
