@@ -35,7 +35,8 @@ class SaveDecision:
 
 
 class Gate:
-    """Holds the baseline read at the start of the session (read once: saving replaces it)."""
+    """Holds the baseline read at the start of the session, which the verdicts use; saving
+    reads the file again under the save lock and merges into that (see storage.save_results)."""
 
     def __init__(
         self, options: GateOptions, baseline: Baseline | None, fingerprint: Fingerprint

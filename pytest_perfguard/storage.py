@@ -1,4 +1,4 @@
-"""The baseline file: TOML <-> model, schema version, checked values, atomic replace."""
+"""The baseline file: TOML <-> model, schema version, checked values, locked atomic replace."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import re
 import secrets
 import stat
 import sys
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,6 +40,7 @@ __all__ = [
     "loads",
     "save",
     "save_results",
+    "saving",
 ]
 
 SCHEMA_VERSION = 1
@@ -194,6 +196,12 @@ def loads(text: str, *, source: str | os.PathLike[str] = "<string>") -> Baseline
 
 def dumps(baseline: Baseline) -> str:
     """The TOML text of a baseline: stable order, rounded numbers, None fields left out."""
+    # tomli_w writes `[[...runs]]` tables unless every run fits on one line, which needs runs
+    # without a reference and no raw samples (a measured newest run has them); both forms load.
+    return tomli_w.dumps(_document(baseline))
+
+
+def _document(baseline: Baseline) -> dict[str, Any]:
     doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
     if baseline.fingerprint is not None:
         doc["environment"] = {name: getattr(baseline.fingerprint, name) for name, _ in _ENV_FIELDS}
@@ -208,37 +216,18 @@ def dumps(baseline: Baseline) -> str:
             table["python"] = entry.python_version
         table["runs"] = [_run_doc(run, f"{_key('benchmarks', nodeid)}.runs") for run in entry.runs]
         benchmarks[nodeid] = table
-    # tomli_w writes `[[...runs]]` tables unless every run fits on one line, which needs runs
-    # without a reference and no raw samples (a measured newest run has them); both forms load.
-    return tomli_w.dumps(doc)
+    return doc
 
 
 def save(path: str | os.PathLike[str], baseline: Baseline) -> None:
-    """Write a baseline atomically: a reader sees the old file or the new one, never a mix."""
-    text = dumps(baseline)  # before touching the disk: a failure leaves no trace
-    try:
-        loads(text, source=path)  # never write what the next run could not read
-    except BaselineError as exc:
-        raise ValueError(f"refusing to write a baseline that would not load: {exc}") from None
-    data = text.encode("utf-8")
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    # Same directory so os.replace is a rename; O_EXCL never reuses someone else's file;
-    # mode 0o666 lets the umask decide, as for any file the user creates.
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())  # else a crash after the rename can leave an empty file
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(temp, stat.S_IMODE(target.stat().st_mode))
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    """Write a baseline atomically: a reader sees the old file or the new one, never a mix.
+
+    Holds the save lock (see `saving`) while writing, so it never interleaves with another
+    perfguard process saving to the same file.
+    """
+    data = _checked_text(baseline, path)  # before touching the disk: a failure leaves no trace
+    with saving(path):
+        _replace(Path(path), data)
 
 
 def save_results(
@@ -251,16 +240,162 @@ def save_results(
 ) -> Baseline:
     """Merge `results` into the file at `path` (created if missing) and return what was saved.
 
-    An existing file that cannot be read raises BaselineError before anything is written.
+    The file is read again under the save lock, not taken from the start of the session, so
+    runs saved meanwhile by other processes (another shard, another job in the same checkout)
+    are merged, never lost. An existing file that cannot be read raises BaselineError before
+    anything is written.
     """
-    try:
-        existing = load_optional(path)
-    except BaselineError as exc:
-        problem = f"{exc.problem} (nothing was saved; fix or remove the file)"
-        raise BaselineError(exc.path, problem, line=exc.line, key=exc.key) from exc
-    merged = history.merge(existing, results, fingerprint, keep=keep, now=now)
-    save(path, merged)
+    with saving(path):
+        try:
+            existing = load_optional(path)
+        except BaselineError as exc:
+            problem = f"{exc.problem} (nothing was saved; fix or remove the file)"
+            raise BaselineError(exc.path, problem, line=exc.line, key=exc.key) from exc
+        merged = history.merge(existing, results, fingerprint, keep=keep, now=now)
+        _replace(Path(path), _checked_text(merged, path))
     return merged
+
+
+SAVE_DIR = ".perfguard-save"
+"""Beside the baseline: the save lock and temporary files, in a directory that git-ignores
+itself (a `.gitignore` of `*`, as `.pytest_cache` has), so `git add` never picks them up and no
+file of the user's is touched, wherever the baseline lives."""
+LOCK_TIMEOUT = 60.0
+"""Seconds a save waits for another process's save of the same file (one takes milliseconds)."""
+
+
+@contextlib.contextmanager
+def saving(path: str | os.PathLike[str], timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold the OS lock on `path`'s lock file for a read-merge-replace, and clear the temporary
+    files of saves that were killed (under the lock, every one left is stale).
+
+    The lock file (`.perfguard-save/<name>.lock`) is created once and never removed: removing
+    it would let two processes lock two different files of the same name. `fcntl.flock` on
+    POSIX, `msvcrt.locking` on Windows; either is released by the OS when its holder dies.
+    """
+    target = Path(path)
+    private = _save_dir(target)
+    fd = os.open(private / f"{target.name}.lock", os.O_RDWR | os.O_CREAT | _O_BINARY, 0o666)
+    try:
+        _lock(fd, timeout, target)
+        try:
+            _remove_stale_temps(target, private)
+            yield
+        finally:
+            _unlock(fd)
+    finally:
+        os.close(fd)
+
+
+_O_BINARY = getattr(os, "O_BINARY", 0)
+_IGNORE_ALL = "# Created by pytest-perfguard: lock and temporary files of baseline saves.\n*\n"
+
+
+def _save_dir(target: Path) -> Path:
+    private = target.parent / SAVE_DIR
+    private.mkdir(parents=True, exist_ok=True)
+    ignore = private / ".gitignore"
+    try:
+        present = ignore.read_text(encoding="utf-8") == _IGNORE_ALL
+    except (OSError, UnicodeDecodeError):
+        present = False
+    if not present:  # missing, or cut short by a kill: renamed into place whole
+        temp = private / f".gitignore.{secrets.token_hex(4)}.tmp"
+        temp.write_text(_IGNORE_ALL, encoding="utf-8")
+        os.replace(temp, ignore)
+    return private
+
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        os.lseek(fd, 0, os.SEEK_SET)  # msvcrt locks bytes from the current position
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _lock(fd: int, timeout: float, target: Path) -> None:
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while not _try_lock(fd):
+        if time.monotonic() > deadline:
+            raise BaselineError(
+                target,
+                f"another process has been saving it for over {timeout:g} s "
+                f"(lock file {target.parent / SAVE_DIR / (target.name + '.lock')}); "
+                "nothing was saved",
+            )
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
+def _remove_stale_temps(target: Path, private: Path) -> None:
+    """Temporary files of earlier saves of `target` that were killed: only perfguard's own
+    names. Ours (in `private`) are all stale under the lock; those of perfguard versions that
+    wrote them beside the baseline without a lock only once a minute old."""
+    own = re.compile(rf"{re.escape(target.name)}\.[0-9a-f]{{8}}\.tmp")
+    old = re.compile(rf"\.{re.escape(target.name)}\.[0-9a-f]{{8}}\.tmp")
+    now = time.time()
+    for folder, pattern, age in ((private, own, 0.0), (target.parent, old, 60.0)):
+        for name in os.listdir(folder):
+            if pattern.fullmatch(name):
+                with contextlib.suppress(OSError):
+                    if now - os.stat(folder / name).st_mtime >= age:
+                        os.unlink(folder / name)
+
+
+def _checked_text(baseline: Baseline, path: str | os.PathLike[str]) -> bytes:
+    """The file's bytes, checked by the loader's own rules first (on the rounded values about
+    to be written): perfguard never writes a file that the next run could not read."""
+    doc = _document(baseline)
+    try:
+        _parse(doc, "")
+    except _Invalid as exc:
+        problem = f"{exc.key}: {exc.problem}" if exc.key else exc.problem
+        raise ValueError(f"refusing to write {path}, it would not load: {problem}") from None
+    return tomli_w.dumps(doc).encode("utf-8")
+
+
+def _replace(target: Path, data: bytes) -> None:
+    """Write `data` to a temporary file in the save directory, then rename it over `target`
+    (the same filesystem, so the rename is atomic). Call with the save lock held."""
+    temp = target.parent / SAVE_DIR / f"{target.name}.{secrets.token_hex(4)}.tmp"
+    # O_EXCL never reuses someone else's file; mode 0o666 lets the umask decide, as for any
+    # file the user creates.
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())  # else a crash after the rename can leave an empty file
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(temp, stat.S_IMODE(target.stat().st_mode))
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
 
 
 def _parse(doc: Mapping[str, Any], text: str) -> Baseline:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -73,6 +75,25 @@ def test_save_writes_the_default_file_and_keeps_the_last_k_runs(suite: pytest.Py
     assert len(steady.runs) == 2
     assert steady.runs[-1].median_ns == 1000.0
     assert steady.runs[-1].ref_ratio == pytest.approx(1.0)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+def test_git_add_picks_up_the_baseline_and_no_lock_or_temporary_file(
+    suite: pytest.Pytester,
+) -> None:
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q", str(suite.path)], check=True)
+    suite.runpytest(*FAST, "--perf-save").assert_outcomes(passed=2)
+    save_dir = suite.path / ".perfguard" / ".perfguard-save"
+    assert (save_dir / "baseline.toml.lock").exists()
+    (save_dir / "baseline.toml.0badcafe.tmp").write_text("left by a killed save")
+    added = subprocess.run(
+        [*git, "add", "--dry-run", "--verbose", ".perfguard"],
+        cwd=suite.path, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert added.splitlines() == ["add '.perfguard/baseline.toml'"]
+    suite.runpytest(*FAST, "--perf-save").assert_outcomes(passed=2)
+    assert not list(save_dir.glob("*.tmp"))  # the next save cleared it
 
 
 def test_a_partial_run_keeps_the_other_entries(suite: pytest.Pytester) -> None:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import signal
 import stat
+import subprocess
+import sys
+import time
 from dataclasses import fields, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,6 +18,7 @@ import pytest
 import tomli_w
 
 from pytest_perfguard import history, storage
+from pytest_perfguard.gate import Gate, GateOptions
 from pytest_perfguard.model import (
     Baseline,
     BaselineEntry,
@@ -23,6 +28,9 @@ from pytest_perfguard.model import (
     RunSummary,
 )
 from pytest_perfguard.storage import BaselineError
+from pytest_perfguard.verdict import Policy
+
+from . import savers
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 WEIRD_ID = 'tests/test_x.py::test_y[a-"b"-ü]'
@@ -391,11 +399,22 @@ def test_missing_file(tmp_path: Path) -> None:
 # --- atomic save -------------------------------------------------------------------------------
 
 
+def files_in(folder: Path) -> list[str]:
+    """What `git add` sees in `folder`: the save directory ignores itself; nothing else is
+    inside it but its .gitignore and lock files."""
+    private = folder / storage.SAVE_DIR
+    if private.exists():
+        for name in os.listdir(private):
+            assert name == ".gitignore" or name.endswith(".lock"), name
+        assert (private / ".gitignore").read_text().splitlines()[-1] == "*"
+    return sorted(set(os.listdir(folder)) - {storage.SAVE_DIR})
+
+
 def test_save_creates_parent_dirs_and_leaves_no_temp_file(tmp_path: Path) -> None:
     path = tmp_path / "a" / "b" / "baseline.toml"
     storage.save(path, GOLDEN)
     storage.save(path, GOLDEN)
-    assert os.listdir(path.parent) == ["baseline.toml"]
+    assert files_in(path.parent) == ["baseline.toml"]
     assert storage.load(path) == GOLDEN
 
 
@@ -413,7 +432,7 @@ def test_failing_serializer_leaves_existing_file_intact(
     with pytest.raises(RuntimeError, match="serializer failed"):
         storage.save(path, Baseline(FP, {}))
     assert path.read_bytes() == before
-    assert os.listdir(tmp_path) == ["baseline.toml"]
+    assert files_in(tmp_path) == ["baseline.toml"]
 
 
 def test_failing_replace_removes_temp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -428,7 +447,7 @@ def test_failing_replace_removes_temp_file(tmp_path: Path, monkeypatch: pytest.M
     with pytest.raises(OSError, match="disk full"):
         storage.save(path, Baseline(FP, {}))
     assert path.read_bytes() == before
-    assert os.listdir(tmp_path) == ["baseline.toml"]
+    assert files_in(tmp_path) == ["baseline.toml"]
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
@@ -447,7 +466,7 @@ def test_save_results_never_overwrites_a_corrupt_file(tmp_path: Path) -> None:
     with pytest.raises(BaselineError, match="nothing was saved"):
         storage.save_results(path, [result("t")], FP, now=T0)
     assert path.read_bytes() == before
-    assert os.listdir(tmp_path) == ["baseline.toml"]
+    assert files_in(tmp_path) == ["baseline.toml"]
 
 
 def test_save_results_creates_then_merges(tmp_path: Path) -> None:
@@ -690,6 +709,80 @@ def test_structure_limits(field: str, value: object, message: str) -> None:
 def test_what_would_not_load_is_never_written(tmp_path: Path) -> None:
     # A fake clock can measure 0 ns/op; the loader refuses it, so the writer does too.
     bad = Baseline(FP, {"t": BaselineEntry("t", None, (run(0, 0.0),))})
-    with pytest.raises(ValueError, match=r"would not load: .*median_ns: expected a finite number"):
+    with pytest.raises(ValueError, match=r"it would not load: .*median_ns: expected a finite num"):
         storage.save(tmp_path / "b.toml", bad)
     assert not list(tmp_path.iterdir())
+
+
+# --- concurrent and killed saves -----------------------------------------------------------------
+
+
+def test_concurrent_savers_in_real_processes_lose_no_entry(tmp_path: Path) -> None:
+    # 4 processes, 5 saves each, all at once into one file: every entry lands.
+    path = tmp_path / ".perfguard" / "baseline.toml"
+    for _ in range(2):
+        expected, found, failed = savers.concurrent_round(path, processes=4, saves=5)
+        assert failed == ""
+        assert found == expected
+    assert found == 20  # the second round re-saved the same node ids
+    assert all(len(e.runs) == 2 for e in storage.load(path).entries.values())
+    assert files_in(path.parent) == ["baseline.toml"]
+
+
+def test_a_save_merges_what_is_on_disk_then_not_what_the_session_read(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.toml"
+    storage.save_results(path, [result("t::mine")], FP, now=T0)
+    gate = Gate.open(GateOptions(path, True, True, 5, Policy()), FP)  # the session starts
+    storage.save_results(path, [result("t::theirs")], FP, now=T0)  # another job saves
+    gate.save([result("t::mine")], T0 + timedelta(hours=1))
+    saved = storage.load(path)
+    assert set(saved.entries) == {"t::mine", "t::theirs"}
+    assert len(saved.entries["t::mine"].runs) == 2
+
+
+def test_a_save_waits_for_the_lock_and_says_who_holds_it(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.toml"
+    # A second holder (another open file: a lock of its own) must wait, here in vain.
+    with (
+        storage.saving(path),
+        pytest.raises(BaselineError) as info,
+        storage.saving(path, timeout=0.05),
+    ):
+        pass
+    assert "another process has been saving it for over 0.05 s" in str(info.value)
+    assert f"{storage.SAVE_DIR}/baseline.toml.lock" in str(info.value).replace(os.sep, "/")
+    storage.save(path, GOLDEN)  # released: saving works again
+
+
+def test_temporary_files_of_killed_saves_are_removed_and_only_those(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.toml"
+    storage.save(path, GOLDEN)
+    private = tmp_path / storage.SAVE_DIR
+    stale = private / "baseline.toml.deadbeef.tmp"  # a killed save of this file
+    legacy_old = tmp_path / ".baseline.toml.0badcafe.tmp"  # from perfguard before the lock
+    legacy_new = tmp_path / ".baseline.toml.12345678.tmp"  # maybe still being written
+    others = [private / "other.toml.deadbeef.tmp", tmp_path / "notes.tmp", tmp_path / "x.toml"]
+    for litter in (stale, legacy_old, legacy_new, *others):
+        litter.write_text("half a baseline")
+    os.utime(legacy_old, (0, 0))
+    storage.save_results(path, [result("t")], FP, now=T0)
+    assert not stale.exists() and not legacy_old.exists()
+    assert legacy_new.exists() and all(other.exists() for other in others)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
+def test_a_save_killed_mid_write_leaves_a_whole_file_and_the_next_save_clears_up(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "baseline.toml"
+    storage.save_results(path, [result(f"t::{i}") for i in range(300)], FP, now=T0)
+    for delay in (0.4, 0.6):
+        loop = subprocess.Popen([sys.executable, "-m", "tests.savers", "loop", str(path)],
+                                cwd=Path(__file__).parent.parent)  # fmt: skip
+        time.sleep(delay)  # import, then somewhere in a read, merge or write
+        loop.send_signal(signal.SIGKILL)
+        loop.wait()
+        assert len(storage.load(path).entries) == 300  # whole: the old file or the new one
+    storage.save_results(path, [result("t::0")], FP, now=T0)
+    assert not list((tmp_path / storage.SAVE_DIR).glob("*.tmp"))
+    assert files_in(tmp_path) == ["baseline.toml"]
