@@ -64,15 +64,21 @@ def concurrent_round(
     before = set(storage.load(path).entries) if path.exists() else set()
     savers = start_savers(path, processes, saves, go, unlocked)
     ready = [go.with_name(f"{go.name}.p{i}") for i in range(processes)]
-    deadline = time.monotonic() + 60
-    while not all(r.exists() for r in ready) and time.monotonic() < deadline:
-        time.sleep(0.005)  # every saver imported and waiting at the line
-    go.touch()
     output = ""
-    for saver in savers:
-        out, _ = saver.communicate(timeout=120)
-        if saver.returncode != 0:
-            output += out
+    try:
+        deadline = time.monotonic() + 60
+        while not all(r.exists() for r in ready) and time.monotonic() < deadline:
+            time.sleep(0.005)  # every saver imported and waiting at the line
+        go.touch()
+        for saver in savers:
+            out, _ = saver.communicate(timeout=120)
+            if saver.returncode != 0:
+                output += out
+    finally:
+        for saver in savers:
+            if saver.poll() is None:
+                saver.kill()
+                saver.wait()
     go.unlink()
     for r in ready:
         r.unlink(missing_ok=True)
@@ -83,7 +89,10 @@ def concurrent_round(
 
 def _save(path: Path, prefix: str, count: int, go: Path) -> None:
     go.with_name(f"{go.name}.{prefix}").touch()
+    deadline = time.monotonic() + 120  # never linger if the starter died
     while not go.exists():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{prefix}: no go after 120 s")
         time.sleep(0.001)
     for j in range(count):
         stamp = T0 + timedelta(seconds=j)
