@@ -3,7 +3,10 @@ must leave no temporary file behind.
 
 A large baseline (--benchmarks entries, 5 runs each) is re-saved in a loop by a child process
 (tests/savers.py: read under the lock, merge, write a temporary file, rename it over the
-baseline); the child is killed after a random delay spread over several saves. After each kill
+baseline). Most of a save is reading and merging; the temporary file exists only while the new
+file is written and synced. So every other child is killed at a random moment over several
+saves, and the others at a random moment (0-3 ms) after a temporary file appeared: mid-write,
+where a kill leaves one behind. After each kill
 the file must load (not corrupt: the old version or the new one), and after the next save in
 this process no temporary file may be left, in the save directory or beside the baseline.
 `--unlocked` runs the children without the lock and its clearing (the "before").
@@ -58,16 +61,26 @@ def main() -> int:
         one_save = time.perf_counter() - start
         print(f"baseline: {args.benchmarks} benchmarks x 5 runs, {size / 1e6:.1f} MB; "
               f"one save here: {one_save * 1000:.0f} ms")  # fmt: skip
-        corrupt = left_after_kill = left_after_next_save = 0
+        corrupt = left_after_kill = left_after_next_save = mid_write = 0
         delays = []
         for k in range(args.kills):
+            before = set(temporary_files(path.parent))
             child = subprocess.Popen(
                 [sys.executable, "-m", "tests.savers", "loop", str(path)], cwd=ROOT, env=env
             )
-            # Past the child's start (import, first read), then anywhere within a few saves.
-            delay = 0.5 + rng.uniform(0, 4 * one_save)
-            delays.append(delay)
-            time.sleep(delay)
+            started = time.perf_counter()
+            if k % 2:
+                # A random moment past the child's start (import, first read), within saves.
+                time.sleep(0.5 + rng.uniform(0, 4 * one_save))
+            else:
+                # A random moment of a write: a temporary file of this child has appeared.
+                deadline = time.monotonic() + 60
+                while set(temporary_files(path.parent)) <= before:
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(0.0005)
+                time.sleep(rng.uniform(0, 0.003))
+            delays.append(time.perf_counter() - started)
             child.send_signal(signal.SIGKILL)
             child.wait()
             try:
@@ -76,7 +89,9 @@ def main() -> int:
                 corrupt += 1
                 print(f"kill {k + 1}: CORRUPT: {exc}")
                 return 1
-            left_after_kill += len(temporary_files(path.parent))
+            left = len(set(temporary_files(path.parent)) - before)
+            left_after_kill += left
+            mid_write += left > 0
             if not args.unlocked:
                 # The next save, in this process: clears what the killed one left.
                 storage.save_results(path, results[:1], savers.FP, now=savers.T0)
@@ -86,6 +101,7 @@ def main() -> int:
     print(f"kill_save ({mode}): {args.kills} SIGKILLs at {min(delays):.2f}-{max(delays):.2f} s "
           f"into a child re-saving the baseline in a loop")  # fmt: skip
     print(f"  corrupt baseline after a kill: {corrupt}")
+    print(f"  kills that left a temporary file (killed mid-write): {mid_write}")
     print(f"  temporary files right after the kills: {left_after_kill} in all")
     if args.unlocked:
         print(f"  temporary files left at the end (nothing clears them): {remaining}")

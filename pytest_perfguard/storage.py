@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import array
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -178,6 +180,8 @@ def loads(text: str, *, source: str | os.PathLike[str] = "<string>") -> Baseline
     """
     try:
         _prescan(text)
+        if len(text) > 1024 * 1024:
+            _check_head(text)  # a large file that is no baseline is refused unparsed
         doc = tomllib.loads(text)
         return _parse(doc, text)
     except tomllib.TOMLDecodeError as exc:
@@ -456,6 +460,18 @@ def _parse_run(raw: object, where: str) -> RunSummary:
     return RunSummary(**values)
 
 
+_HEADER = re.compile(r"^[ \t]*\[", re.MULTILINE)
+_VERSION_KEY = re.compile(r"""^[ \t]*["']?schema_version["']?[ \t]*=""", re.MULTILINE)
+
+
+def _check_head(text: str) -> None:
+    """A top-level key comes before the first table header in TOML: without schema_version
+    there, the file is no baseline, whatever follows, and need not be parsed at all."""
+    header = _HEADER.search(text)
+    if not _VERSION_KEY.search(text, 0, len(text) if header is None else header.start()):
+        _check_version(None, "")
+
+
 def _check_version(version: object, text: str) -> None:
     match = re.search(r"^[ \t]*schema_version[ \t]*=", text, re.MULTILINE)
     line = text.count("\n", 0, match.start()) + 1 if match else None
@@ -627,41 +643,62 @@ def _toml_key(name: str) -> str:
     return str(tomli_w.dumps({name: 0}).rsplit(" = ", 1)[0])
 
 
-_SPECIAL = re.compile(r"[\"'#\[\]{}.=,\n]")
+_NEXT_STRING = re.compile(r"""("[^"\\\n]*"(?!")|'[^'\n]*'(?!'))|#[^\n]*|["']""")
+"""The next string or comment; group 1 when it is a string of one line without escapes."""
 _BASIC_RUN = re.compile(r'[^"\\\n]*')
+# The text without strings and comments, as bytes, boiled down by translate (C speed): to its
+# dots and what ends a dotted key (= , brackets, newlines; the dots of `a.b = 1.5` are two
+# keys' worth), and to its brackets as steps of +1 and -1.
+_KEY_ENDS = bytes.maketrans(b"=[]{}", b",,,,,")
+_NOT_KEY_BYTES = bytes(set(range(256)) - set(b".=,[]{}\n"))
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 
 
 def _prescan(text: str) -> None:
-    """Refuse, in one pass, what would make tomllib recurse or crawl: brackets nested over
-    MAX_NESTING deep, keys of over MAX_KEY_PARTS dotted parts. Strings and comments are
-    skipped; at an unterminated string the scan stops (tomllib then says where it is)."""
-    depth = dots = pos = 0
-    while found := _SPECIAL.search(text, pos):
-        i = found.start()
-        char = text[i]
-        pos = i + 1
-        if char == ".":
-            dots += 1  # parts of one key, or a float's point: reset by = , [ ] { } and newlines
-            if dots >= MAX_KEY_PARTS:
-                raise _Invalid("", f"a dotted key of over {MAX_KEY_PARTS} parts", _line_at(text, i))
-            continue
-        if char in "\"'":
-            pos = _string_end(text, i)
+    """Refuse, before parsing, what would make tomllib recurse or crawl: brackets nested over
+    MAX_NESTING deep, keys of over MAX_KEY_PARTS dotted parts. Strings and comments are set
+    aside first (a string becomes one placeholder letter, so `"a"."b"` still counts as a
+    dotted key), then the rest is checked with counts and translations, not character by
+    character. At an unterminated string the scan stops: tomllib then says where it is."""
+    parts = []
+    pos = 0
+    while found := _NEXT_STRING.search(text, pos):
+        start = found.start()
+        parts.append(text[pos:start])
+        if found[1] is not None:  # a one-line string without escapes: most of them
+            parts.append("s")
+            pos = found.end()
+        elif text[start] == "#":  # a comment: dropped, its newline kept (for line numbers)
+            pos = found.end()
+        else:  # escapes or several lines
+            pos = _string_end(text, start)
             if pos < 0:
-                return
-            continue
-        if char == "#":
-            pos = text.find("\n", i)
-            if pos < 0:
-                return
-            continue
-        dots = 0
-        if char in "[{":
-            depth += 1
-            if depth > MAX_NESTING:
-                raise _Invalid("", f"brackets nested over {MAX_NESTING} deep", _line_at(text, i))
-        elif char in "]}":
-            depth = max(0, depth - 1)
+                return _check_plain("".join(parts))
+            parts.append("s" + "\n" * text.count("\n", start, pos))
+    parts.append(text[pos:])
+    return _check_plain("".join(parts))
+
+
+def _check_plain(plain: str) -> None:
+    """Dotted keys and nesting of text without strings or comments (lines as in the file)."""
+    data = plain.encode("utf-8", "replace")
+    keys = data.translate(_KEY_ENDS, _NOT_KEY_BYTES)
+    if (deep := keys.find(b"." * MAX_KEY_PARTS)) >= 0:
+        problem = f"a dotted key of over {MAX_KEY_PARTS} parts"
+        raise _Invalid("", problem, keys.count(b"\n", 0, deep) + 1)
+    steps = data.translate(_STEPS, _NOT_BRACKETS)
+    if steps.count(1) <= MAX_NESTING:
+        return
+    # A stray closing bracket is an error tomllib stops at, before any later nesting: the
+    # plain running sum, never clamped at 0, is enough.
+    if max(itertools.accumulate(array.array("b", steps))) > MAX_NESTING:
+        level = 0
+        for found in re.finditer(r"[\[\]{}]", plain):
+            level += 1 if found[0] in "[{" else -1
+            if level > MAX_NESTING:
+                problem = f"brackets nested over {MAX_NESTING} deep"
+                raise _Invalid("", problem, _line_at(plain, found.start()))
 
 
 def _string_end(text: str, start: int) -> int:
