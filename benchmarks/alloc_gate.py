@@ -103,9 +103,11 @@ def examples_aa() -> int:
             value = measured[field]
             if value is not None and value not in seen:
                 saved = sorted(v for v in seen if v is not None)
+                # The file keeps 7 significant digits: 10,612,423 is saved as 10,612,420.
+                why = "rounding" if float(f"{value:.7g}") in seen else "a different count"
                 differing.append(
                     f"{nodeid}: {field} {value:.0f} now, saved {[f'{v:.0f}' for v in saved]} "
-                    f"({value - saved[-1]:+.0f})"
+                    f"({value - saved[-1]:+.0f}: {why})"
                 )
     summary = out.strip().splitlines()[-1]
     print("part 2: A/A, pytest examples --perf-compare -p no:cacheprovider (committed baseline)")
