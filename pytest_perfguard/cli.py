@@ -58,13 +58,15 @@ class InputError(PerfguardError):
 def read_input(path: str) -> Baseline | Results:
     """Read a baseline or a results document (see _FORMATS); InputError when it is neither."""
     try:
-        data = Path(path).read_bytes()
+        data = storage.read_limited(path)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory, not a file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise InputError(f"{path}: {exc}") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -148,13 +150,16 @@ def _compare(args: argparse.Namespace) -> int:
     policy = Policy(alpha=args.alpha, strict=args.strict, warn_only=args.warn_only)
     if args.min_effect is not None:
         policy = dataclasses.replace(policy, min_effect=args.min_effect)
+    if args.alloc_tolerance is not None:
+        policy = dataclasses.replace(policy, alloc_tolerance=args.alloc_tolerance)
     results: tuple[BenchResult, ...] = ()
     if isinstance(new, Results):
-        # Results carry each benchmark's resolved settings, so its own min_effect applies (as
-        # in the plugin) unless --min-effect overrides it.
-        results = new.results
-        if args.min_effect is not None:
-            results = tuple(_with_min_effect(r, args.min_effect) for r in results)
+        # Results carry each benchmark's resolved settings, so its own min_effect and
+        # alloc_tolerance apply (as in the plugin) unless --min-effect or --alloc-tolerance
+        # overrides them.
+        results = tuple(
+            _with_settings(r, args.min_effect, args.alloc_tolerance) for r in new.results
+        )
         comparisons = compare_all(old, results, new.fingerprint, policy, suite_complete=True)
     else:
         comparisons = compare_baselines(old, new, policy)
@@ -173,8 +178,14 @@ def _compare(args: argparse.Namespace) -> int:
     return 1 if any(c.failing for c in comparisons) else 0
 
 
-def _with_min_effect(result: BenchResult, min_effect: float) -> BenchResult:
-    settings = dataclasses.replace(result.settings, min_effect=min_effect)
+def _with_settings(
+    result: BenchResult, min_effect: float | None, alloc_tolerance: float | None
+) -> BenchResult:
+    settings = result.settings
+    if min_effect is not None:
+        settings = dataclasses.replace(settings, min_effect=min_effect)
+    if alloc_tolerance is not None:
+        settings = dataclasses.replace(settings, alloc_tolerance=alloc_tolerance)
     return dataclasses.replace(result, settings=settings)
 
 
@@ -343,6 +354,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PCT",
         help="smallest time change that may fail, e.g. 10%% (default: each benchmark's own "
         "setting when NEW is results JSON, else 10%%)",
+    )
+    option(
+        "--alloc-tolerance",
+        type=_checked_by(parse_fraction),
+        metavar="PCT",
+        help="rise of allocs/op and B/op allowed beyond the saved runs' counts, e.g. 5%% "
+        "(default: each benchmark's own setting when NEW is results JSON, else 0: exact)",
     )
     option("--markdown", metavar="PATH", help="also write a Markdown report to PATH")
     compare.set_defaults(run=_compare)

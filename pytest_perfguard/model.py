@@ -20,6 +20,8 @@ class BenchSettings:
     allocations: bool = True
     min_effect: float = 0.10
     """Smallest relative slowdown that may fail a time comparison (0.10 = 10%)."""
+    alloc_tolerance: float = 0.0
+    """Relative rise of allocs/op and B/op allowed beyond the saved runs' counts (0 = exact)."""
     limit_time_ns: float | None = None
     limit_memory_bytes: int | None = None
     limit_allocs: float | None = None

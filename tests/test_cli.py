@@ -135,6 +135,19 @@ def test_compare_two_baselines_and_an_allocation_regression(old: Path, tmp_path:
     assert main(["compare", str(old), str(tmp_path / "new.toml")]) == 1
 
 
+def test_alloc_tolerance_option_for_baselines_and_results(old: Path, tmp_path: Path) -> None:
+    # test_b: 3 allocs/op in every saved run, now 3.1 (+3.3%).
+    later = merge(history(), now_results(allocs_b=3.1), ENV, now=DAY0 + timedelta(30))
+    storage.save(tmp_path / "new.toml", later)
+    assert main(["compare", str(old), str(tmp_path / "new.toml")]) == 1
+    assert main(["compare", str(old), str(tmp_path / "new.toml"), "--alloc-tolerance=5%"]) == 0
+    results = now_results(allocs_b=3.1)
+    results[1] = replace(results[1], settings=BenchSettings(alloc_tolerance=0.05))
+    new = results_json(tmp_path / "now.json", results)  # test_b's own setting travels in JSON
+    assert main(["compare", str(old), str(new)]) == 0
+    assert main(["compare", str(old), str(new), "--alloc-tolerance=0"]) == 1
+
+
 def test_warn_only_reports_but_exits_0(
     old: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -185,6 +198,11 @@ def bad_inputs(tmp_path: Path, old: Path) -> dict[str, tuple[Path, str]]:
     wrong_type = json.loads(json.dumps(good))
     wrong_type["benchmarks"][1]["measurement"]["median_ns"] = "fast"
     toml = old.read_text(encoding="utf-8").replace("schema_version = 1", "schema_version = 9")
+    not_a_time = json.loads(json.dumps(good))
+    not_a_time["benchmarks"][0]["measurement"]["samples_ns"][3] = 0
+    too_large = tmp_path / "large.toml"
+    with too_large.open("wb") as file:
+        file.truncate(storage.MAX_FILE_BYTES + 1)  # sparse: nothing written
     return {
         "missing": (tmp_path / "nope.toml", "no such file"),
         "directory": (tmp_path, "is a directory"),
@@ -193,12 +211,33 @@ def bad_inputs(tmp_path: Path, old: Path) -> dict[str, tuple[Path, str]]:
         "newer json": (write("v2.json", json.dumps(newer)), "schema_version 2 is from a newer"),
         "wrong type": (
             write("t.json", json.dumps(wrong_type)),
-            "benchmarks[1]: measurement.median_ns: expected a number",
+            "benchmarks[1]: measurement.median_ns: expected a finite number",
         ),
         "bad toml": (write("bad.toml", "x = [\n"), "not valid TOML"),
         "not a baseline": (write("other.toml", 'name = "x"\n'), "no schema_version"),
         "newer toml": (write("v9.toml", toml), "schema_version 9, from a newer perfguard"),
         "binary": (tmp_path / "bin.dat", "not UTF-8"),
+        "nan json": (
+            write("nan.json", json.dumps(good).replace('"median_ns": 2000.0', '"median_ns": NaN')),
+            "benchmarks[1]: measurement.median_ns: expected a finite number from 1e-06",
+        ),
+        "zero sample": (
+            write("zero.json", json.dumps(not_a_time)),
+            "benchmarks[0]: measurement.samples_ns[3]: expected a finite number from 1e-06",
+        ),
+        "deep json": (write("deep.json", "[" * 100_000), "not valid JSON: nested too deeply"),
+        "huge number json": (write("n.json", '{"a": ' + "9" * 5000 + "}"), "not valid JSON"),
+        "too large": (too_large, "larger than the 20 MiB limit for a perfguard file"),
+        "deep toml": (write("deep.toml", "x = " + "[" * 100_000), "nested over 32 deep"),
+        "dotted toml": (write("dots.toml", "a" + ".a" * 100_000 + " = 1"), "line 1: a dotted key"),
+        "huge number toml": (write("n.toml", "x = " + "9" * 5000), "line 1: not valid TOML"),
+        "zero median toml": (
+            write(
+                "zero.toml",
+                old.read_text(encoding="utf-8").replace("median_ns = 1", "median_ns = 0.0 # ", 1),
+            ),
+            "median_ns: expected a finite number from 1e-06 to 1e+15, got 0.0",
+        ),
     }
 
 
@@ -215,6 +254,15 @@ def bad_inputs(tmp_path: Path, old: Path) -> dict[str, tuple[Path, str]]:
         "not a baseline",
         "newer toml",
         "binary",
+        "nan json",
+        "zero sample",
+        "deep json",
+        "huge number json",
+        "too large",
+        "deep toml",
+        "dotted toml",
+        "huge number toml",
+        "zero median toml",
     ],
 )
 def test_bad_input_is_one_error_line_exit_2_and_nothing_written(
@@ -334,7 +382,9 @@ def test_merge_with_a_bad_input_writes_nothing(
     err = capsys.readouterr().err
     assert err.startswith(f"perfguard: error: {tmp_path / bad}") and err.count("\n") == 1
     assert not out.exists()
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    hidden = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert hidden in ([], [storage.SAVE_DIR])  # the old file's save lock, git-ignored
+    assert not list(tmp_path.rglob("*.tmp"))
 
 
 @pytest.mark.parametrize(

@@ -43,10 +43,19 @@ def test_results_round_trip_through_json() -> None:
             others_cpu=0.375,
             tracers=("sys.settrace",),
         ),
-        settings=BenchSettings(max_time=0.2, limit_time_ns=1e6, limit_memory_bytes=10, group="g"),
+        settings=BenchSettings(
+            max_time=0.2, alloc_tolerance=0.05, limit_time_ns=1e6, limit_memory_bytes=10, group="g"
+        ),
         location=("t.py", 3),
     )
     assert result_from_dict(json.loads(json.dumps(result_to_dict(result)))) == result
+
+
+def test_settings_written_before_alloc_tolerance_still_read() -> None:
+    m = Measurement(1.0, 0.0, 1, 1, (1.0,), (), 10.0, 0.0)
+    data = result_to_dict(BenchResult("t.py::t", None, m, BenchSettings(alloc_tolerance=0.5)))
+    del data["settings"]["alloc_tolerance"]
+    assert result_from_dict(data).settings.alloc_tolerance == 0.0
 
 
 def test_a_missing_reference_becomes_null_and_back_to_nan() -> None:

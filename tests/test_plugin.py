@@ -315,7 +315,13 @@ def test_too_fast_functions_get_a_note(pytester: pytest.Pytester) -> None:
 def test_help_lists_the_options(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--help")
     result.stdout.fnmatch_lines(
-        ["*--perf-off*", "*--perf-only*", "*--perf-max-time=VALUE*", "*perf_min_rounds*"]
+        [
+            "*--perf-off*",
+            "*--perf-only*",
+            "*--perf-max-time=VALUE*",
+            "*--perf-alloc-tolerance=VALUE*",
+            "*perf_min_rounds*",
+        ]
     )
 
 

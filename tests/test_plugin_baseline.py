@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -73,6 +75,25 @@ def test_save_writes_the_default_file_and_keeps_the_last_k_runs(suite: pytest.Py
     assert len(steady.runs) == 2
     assert steady.runs[-1].median_ns == 1000.0
     assert steady.runs[-1].ref_ratio == pytest.approx(1.0)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+def test_git_add_picks_up_the_baseline_and_no_lock_or_temporary_file(
+    suite: pytest.Pytester,
+) -> None:
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q", str(suite.path)], check=True)
+    suite.runpytest(*FAST, "--perf-save").assert_outcomes(passed=2)
+    save_dir = suite.path / ".perfguard" / ".perfguard-save"
+    assert (save_dir / "baseline.toml.lock").exists()
+    (save_dir / "baseline.toml.0badcafe.tmp").write_text("left by a killed save")
+    added = subprocess.run(
+        [*git, "add", "--dry-run", "--verbose", ".perfguard"],
+        cwd=suite.path, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert added.splitlines() == ["add '.perfguard/baseline.toml'"]
+    suite.runpytest(*FAST, "--perf-save").assert_outcomes(passed=2)
+    assert not list(save_dir.glob("*.tmp"))  # the next save cleared it
 
 
 def test_a_partial_run_keeps_the_other_entries(suite: pytest.Pytester) -> None:
@@ -207,6 +228,36 @@ def test_a_corrupt_baseline_is_a_usage_error_and_is_never_overwritten(
     assert path.read_text() == "schema_version = 1\n[benchmarks\n"
 
 
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (
+            ("median_ns = 990.0", "median_ns = 0.0"),
+            '*, line 17: benchmarks."test_suite.py::test_steady".runs[[]0].median_ns: expected a '
+            "finite number from 1e-06 to 1e+15, got 0.0",
+        ),
+        (
+            ("loops = 200", "loops = -1"),
+            "*, line 21: *runs[[]0].loops: expected an integer from 1 to 1e+12, got -1",
+        ),
+        (("schema_version = 1", "x = " + "[" * 50_000), "*line 1: brackets nested over 32 deep"),
+        (("schema_version = 1", "a" + ".a" * 100_000 + " = 1"), "*line 1: a dotted key of over*"),
+    ],
+)
+def test_impossible_values_are_one_line_usage_errors_and_the_file_is_kept(
+    suite: pytest.Pytester, damage: tuple[str, str], message: str
+) -> None:
+    path = write_baseline(suite, baseline_with({"test_suite.py::test_steady": STEADY}))
+    text = path.read_text().replace(*damage, 1)
+    path.write_text(text)
+    for flags in (("--perf-compare",), ("--perf-save",), ("--perf-save", "--perf-compare")):
+        result = suite.runpytest(*FAST, *flags)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines([f"ERROR: pytest-perfguard: {path}{message}"])
+        assert "Traceback" not in result.stderr.str() + result.stdout.str()
+    assert path.read_text() == text
+
+
 def test_baseline_path_option_and_ini_key(suite: pytest.Pytester) -> None:
     suite.runpytest(*FAST, "--perf-save", "--perf-baseline=custom/base.toml").assert_outcomes(
         passed=2
@@ -237,8 +288,44 @@ def test_one_more_allocation_fails_the_test(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         [
             "  allocs/op regressed: 0 -> 1 (+inf%)",
-            "    rule: allocations regressed: 0 -> 1 allocs/op (+1); changes beyond *",
+            "    rule: allocations regressed: 0 -> 1 allocs/op (+1); all 5 saved runs counted 0 "
+            "allocs/op; counts are exact, so any rise counts as real",
         ]
+    )
+
+
+@pytest.mark.skipif(load_hooks() is None, reason="C extension not built here")
+def test_alloc_tolerance_from_the_marker_the_command_line_or_the_ini_file(
+    pytester: pytest.Pytester,
+) -> None:
+    test = """
+        import pytest
+
+        @pytest.mark.perf{marker}
+        def test_alloc(perf):
+            perf(object)
+        """
+    pytester.makepyfile(test_allocs=test.format(marker=""))
+    # One allocation per op now against 0.95 saved: +5.3%.
+    write_baseline(pytester, baseline_with({"test_allocs.py::test_alloc": STEADY}, allocs=0.95))
+    pytester.runpytest(*FAST, "--perf-compare").assert_outcomes(failed=1)
+    result = pytester.runpytest(*FAST, "--perf-compare", "--perf-alloc-tolerance=10%")
+    result.assert_outcomes(passed=1)
+    pytester.makeini("[pytest]\nperf_alloc_tolerance = 10%\n")
+    pytester.runpytest(*FAST, "--perf-compare").assert_outcomes(passed=1)
+    pytester.runpytest(*FAST, "--perf-compare", "--perf-alloc-tolerance=5%").assert_outcomes(
+        failed=1
+    )
+    pytester.makepyfile(test_allocs=test.format(marker='(alloc_tolerance="1%")'))
+    result = pytester.runpytest(*FAST, "--perf-compare")  # the marker wins over the ini key
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["    rule: allocations regressed: 0.95 -> 1 allocs/op (+0.05); *alloc_tolerance 1%*"]
+    )
+    bad = pytester.runpytest(*FAST, "--perf-alloc-tolerance=lots")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.fnmatch_lines(
+        ["*invalid alloc_tolerance='lots' from option --perf-alloc-tolerance*"]
     )
 
 

@@ -74,6 +74,19 @@ def test_marker_wins_over_session_defaults() -> None:
     assert settings.limit_memory_bytes == 1024**2
 
 
+def test_alloc_tolerance_is_a_fraction_from_marker_cli_or_ini() -> None:
+    assert BenchSettings().alloc_tolerance == 0.0
+    defaults = session_defaults(cli={"alloc_tolerance": "5%"}, ini={"alloc_tolerance": "1%"})
+    assert defaults.alloc_tolerance == pytest.approx(0.05)
+    assert session_defaults(cli={}, ini={"alloc_tolerance": "0.01"}).alloc_tolerance == 0.01
+    marked = marker_settings(defaults, (), {"alloc_tolerance": 0.2}, "t.py::t")
+    assert marked.alloc_tolerance == pytest.approx(0.2)
+    with pytest.raises(SettingsError, match=r"alloc_tolerance='-5%' from option --perf-alloc"):
+        session_defaults(cli={"alloc_tolerance": "-5%"}, ini={})
+    with pytest.raises(SettingsError, match=r"alloc_tolerance='2 allocs' from @pytest.mark"):
+        marker_settings(defaults, (), {"alloc_tolerance": "2 allocs"}, "t.py::t")
+
+
 def test_errors_name_the_value_and_where_it_came_from() -> None:
     with pytest.raises(SettingsError, match=r"max_time='soon' from option --perf-max-time"):
         session_defaults(cli={"max_time": "soon"}, ini={})

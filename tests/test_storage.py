@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+import signal
 import stat
+import subprocess
+import sys
+import time
 from dataclasses import fields, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -12,6 +17,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 
+from pytest_perfguard.judge.policy import Policy
 from pytest_perfguard.model import (
     Baseline,
     BaselineEntry,
@@ -20,9 +26,12 @@ from pytest_perfguard.model import (
     Measurement,
     RunSummary,
 )
+from pytest_perfguard.run.gate import Gate, GateOptions
 from pytest_perfguard.store import baseline as storage
 from pytest_perfguard.store import history
 from pytest_perfguard.store.baseline import BaselineError
+
+from . import savers
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 WEIRD_ID = 'tests/test_x.py::test_y[a-"b"-ü]'
@@ -225,7 +234,10 @@ def test_invalid_toml_names_file_and_line(tmp_path: Path) -> None:
         ("\n[benchmarks.", ", line 12: not valid TOML: Invalid initial character for a key part"),
         ('timestamp = "2024', ", line 17: not valid TOML: Unterminated string at the end of the"),
         ("samples_ns = [\n    81502.0,", ", line 47: not valid TOML: Invalid value at the end"),
-        ('sorted".runs]]\n', ': benchmarks."tests/test_sort.py::test_sorted".runs[0].timestamp: '),
+        (
+            'sorted".runs]]\n',
+            ', line 16: benchmarks."tests/test_sort.py::test_sorted".runs[0].timestamp: ',
+        ),
     ],
 )
 def test_truncated_file_is_an_error(tmp_path: Path, cut_after: str, expected: str) -> None:
@@ -244,40 +256,86 @@ def test_wrong_type_names_the_key_path(tmp_path: Path) -> None:
     with pytest.raises(BaselineError) as info:
         storage.load(path)
     assert str(info.value) == (
-        f'{path}: benchmarks."tests/test_sort.py::test_sorted".runs[2].median_ns: '
+        f'{path}, line 38: benchmarks."tests/test_sort.py::test_sorted".runs[2].median_ns: '
         "expected a finite number, got 'abc'"
     )
     assert info.value.key == 'benchmarks."tests/test_sort.py::test_sorted".runs[2].median_ns'
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "message"),
+    ("old", "new", "line", "message"),
     [
-        ("    1783.2,", "    true,", "runs[2].ref_ratios[0]: expected a finite number, got true"),
-        ("    1783.2,", "    nan,", "runs[2].ref_ratios[0]: expected a finite number, got nan"),
-        ("    1783.2,", "    {},", "runs[2].ref_ratios[0]: expected a finite number, got a table"),
+        (
+            "    1783.2,",
+            "    true,",
+            52,
+            "runs[2].ref_ratios[0]: expected a finite number, got true",
+        ),
+        ("    1783.2,", "    nan,", 52, "runs[2].ref_ratios[0]: expected a finite number, got nan"),
+        (
+            "    1783.2,",
+            "    {},",
+            52,
+            "runs[2].ref_ratios[0]: expected a finite number, got a table",
+        ),
         (
             "ref_ratios = [\n    1783.2,\n    1780.45,\n    1786.01,\n]",
             "ref_ratios = 3",
+            51,
             "runs[2].ref_ratios: expected an array of finite numbers, got 3",
         ),
-        ("rounds = 30\n", "rounds = 30.5\n", "runs[0].rounds: expected an integer, got 30.5"),
-        ('"2024-05-03T12:00:00+00:00"', '"yesterday"', "runs[2].timestamp: expected an ISO 8601"),
-        ('"2024-05-03T12:00:00+00:00"', '"2024-05-03T12:00:00"', "with a UTC offset, got '2024"),
-        ('group = "sort"', "group = 3", 'test_sorted".group: expected a string, got 3'),
-        ("cpu_count = 2", "cpu_count = '2'", "environment.cpu_count: expected an integer, got '2'"),
-        ('os = "Linux"', 'oss = "Linux"', "environment.oss: unknown key (known: arch, "),
-        ('os = "Linux"', "", "environment.os: missing, expected a string"),
-        ("loops = 65536\n", "", 'ü]".runs[0].loops: missing, expected an integer'),
+        ("rounds = 30\n", "rounds = 30.5\n", 21, "runs[0].rounds: expected an integer, got 30.5"),
+        ('"2024-05-03T12:00:00+00:00"', '"yesterday"', 37, "runs[2].timestamp: expected an ISO"),
+        ('"2024-05-03T12:00:00+00:00"', '"2024-05-03T12:00:00"', 37, "a UTC offset, got '2024"),
+        ('group = "sort"', "group = 3", 13, 'test_sorted".group: expected a string, got 3'),
+        (
+            "cpu_count = 2",
+            "cpu_count = '2'",
+            9,
+            "environment.cpu_count: expected an integer, got '2'",
+        ),
+        ('os = "Linux"', 'oss = "Linux"', 6, "environment.oss: unknown key (known: arch, "),
+        ('os = "Linux"', "", 3, "environment.os: missing, expected a string"),
+        ("loops = 65536\n", "", 60, 'ü]".runs[0].loops: missing, expected an integer'),
+        # Types right, values impossible: the verdict divides by and takes logs of these.
+        (
+            "median_ns = 81502.0",
+            "median_ns = 0",
+            38,
+            "median_ns: expected a finite number from 1e-06 to 1e+15, got 0",
+        ),
+        ("median_ns = 81502.0", "median_ns = -1.0", 38, "median_ns: expected a finite number"),
+        ("median_ns = 81502.0", "median_ns = 1e308", 38, "to 1e+15, got 1e+308"),
+        (
+            "    1783.2,",
+            "    0.0,",
+            52,
+            "runs[2].ref_ratios[0]: expected a finite number from 1e-09",
+        ),
+        ("reference_ns = 45.662", "reference_ns = -inf", 20, "reference_ns: expected a finite"),
+        (
+            "rounds = 30\n",
+            "rounds = 0\n",
+            21,
+            "runs[0].rounds: expected an integer from 1 to 1e+12",
+        ),
+        ("loops = 256", "loops = -3", 22, "runs[0].loops: expected an integer from 1 to"),
+        ("allocs_per_op = 2.0", "allocs_per_op = -1.0", 23, "expected a finite number from 0 to"),
+        ("bytes_per_op = 80056.0", "bytes_per_op = 1e19", 24, "from 0 to 1e+18, got 1e+19"),
+        ("peak_memory_bytes = 163840", "peak_memory_bytes = -1", 45, "from 0 to 1e+18, got -1"),
+        ("cpu_count = 2", "cpu_count = 0", 9, "cpu_count: expected an integer from 1 to 1e+06"),
+        ('"2024-05-03T12:00:00+00:00"', "0001-01-01T00:00:00+23:59", 37, "runs[2].timestamp:"),
     ],
 )
-def test_wrong_values_are_reported(tmp_path: Path, old: str, new: str, message: str) -> None:
+def test_wrong_values_are_reported(
+    tmp_path: Path, old: str, new: str, line: int, message: str
+) -> None:
     text = golden_path().read_text(encoding="utf-8")
     assert old in text
     path = write(tmp_path, text.replace(old, new, 1))
     with pytest.raises(BaselineError) as info:
         storage.load(path)
-    assert str(info.value).startswith(f"{path}: ")
+    assert str(info.value).startswith(f"{path}, line {line}: ")
     assert message in str(info.value)
 
 
@@ -329,7 +387,7 @@ def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
 
 
 def test_unreadable_path_is_a_baseline_error(tmp_path: Path) -> None:
-    with pytest.raises(BaselineError, match="cannot read it"):
+    with pytest.raises(BaselineError, match=r"is a directory|cannot read it"):
         storage.load(tmp_path)
 
 
@@ -342,11 +400,22 @@ def test_missing_file(tmp_path: Path) -> None:
 # --- atomic save -------------------------------------------------------------------------------
 
 
+def files_in(folder: Path) -> list[str]:
+    """What `git add` sees in `folder`: the save directory ignores itself; nothing else is
+    inside it but its .gitignore and lock files."""
+    private = folder / storage.SAVE_DIR
+    if private.exists():
+        for name in os.listdir(private):
+            assert name == ".gitignore" or name.endswith(".lock"), name
+        assert (private / ".gitignore").read_text().splitlines()[-1] == "*"
+    return sorted(set(os.listdir(folder)) - {storage.SAVE_DIR})
+
+
 def test_save_creates_parent_dirs_and_leaves_no_temp_file(tmp_path: Path) -> None:
     path = tmp_path / "a" / "b" / "baseline.toml"
     storage.save(path, GOLDEN)
     storage.save(path, GOLDEN)
-    assert os.listdir(path.parent) == ["baseline.toml"]
+    assert files_in(path.parent) == ["baseline.toml"]
     assert storage.load(path) == GOLDEN
 
 
@@ -364,7 +433,7 @@ def test_failing_serializer_leaves_existing_file_intact(
     with pytest.raises(RuntimeError, match="serializer failed"):
         storage.save(path, Baseline(FP, {}))
     assert path.read_bytes() == before
-    assert os.listdir(tmp_path) == ["baseline.toml"]
+    assert files_in(tmp_path) == ["baseline.toml"]
 
 
 def test_failing_replace_removes_temp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -379,7 +448,7 @@ def test_failing_replace_removes_temp_file(tmp_path: Path, monkeypatch: pytest.M
     with pytest.raises(OSError, match="disk full"):
         storage.save(path, Baseline(FP, {}))
     assert path.read_bytes() == before
-    assert os.listdir(tmp_path) == ["baseline.toml"]
+    assert files_in(tmp_path) == ["baseline.toml"]
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
@@ -398,7 +467,7 @@ def test_save_results_never_overwrites_a_corrupt_file(tmp_path: Path) -> None:
     with pytest.raises(BaselineError, match="nothing was saved"):
         storage.save_results(path, [result("t")], FP, now=T0)
     assert path.read_bytes() == before
-    assert os.listdir(tmp_path) == ["baseline.toml"]
+    assert files_in(tmp_path) == ["baseline.toml"]
 
 
 def test_save_results_creates_then_merges(tmp_path: Path) -> None:
@@ -559,3 +628,162 @@ def test_merge_baselines_with_missing_fingerprint() -> None:
     b = history.merge(None, [result("t")], FP, now=T0)
     assert history.merge_baselines(a, b) == b
     assert history.merge_baselines(b, a) == b
+
+
+# --- pathological input: refused quickly, one line, never a traceback -------------------------
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.toml"
+    with path.open("wb") as file:
+        file.truncate(storage.MAX_FILE_BYTES + 1)
+    with pytest.raises(BaselineError, match=r": larger than the 20 MiB limit for a perfguard file"):
+        storage.load(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x = " + "[" * 100_000 + "]" * 100_000, "line 1: brackets nested over 32 deep"),
+        ("x = " + "{a=" * 100_000, "line 1: brackets nested over 32 deep"),
+        ("x = [\n" + "[1, [\n" * 50, "line 17: brackets nested over 32 deep"),
+        ("a" + ".a" * 100_000 + " = 1", "line 1: a dotted key of over 16 parts"),
+        ('\n"a"' + '."a"' * 100_000 + " = 1", "line 2: a dotted key of over 16 parts"),
+        ("[" + ".".join(["a"] * 20) + "]", "line 1: a dotted key of over 16 parts"),
+        ("x = " + "9" * 5000, "line 1: not valid TOML: Exceeds the limit"),
+    ],
+)
+def test_pathological_toml_is_refused_before_parsing(text: str, message: str) -> None:
+    with pytest.raises(BaselineError) as info:
+        storage.loads(text, source="b.toml")
+    assert str(info.value).startswith("b.toml, ") and message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_recursion_in_the_parser_is_a_baseline_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Were the pre-scan fooled, tomllib's RecursionError is still caught.
+    monkeypatch.setattr(storage, "MAX_NESTING", 10**9)
+    with pytest.raises(BaselineError, match="nested too deeply"):
+        storage.loads("x = " + "[" * 100_000 + "]" * 100_000)
+
+
+def test_dots_and_brackets_inside_strings_and_comments_are_not_structure() -> None:
+    deep = "t.py::test[" + "[" * 40 + ".".join("abcdefghijklmnopqrstuvwxyz") + "]" * 40 + "]"
+    entry = BaselineEntry(deep, 'a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r "[[[[[', (run(0),), "3.12")
+    text = storage.dumps(Baseline(FP, {deep: entry}))
+    text += "# " + "[" * 40 + "." * 40 + "\n"
+    assert storage.loads(text).entries[deep] == entry
+    literal = f"schema_version = 1\n[benchmarks.'{deep}']\ngroup = '''{'.' * 40}'''\n"
+    literal += "runs = [{timestamp = 2024-05-01T12:00:00Z, median_ns = 1.5, rounds = 1, loops = 1}]"
+    assert storage.loads(literal).entries[deep].group == "." * 40
+    ml_basic = literal.replace(f"'''{'.' * 40}'''", '"""a\\"""' + "[." * 40 + '"""')
+    assert storage.loads(ml_basic).entries[deep].group == 'a"""' + "[." * 40
+
+
+def test_a_long_inline_array_of_floats_is_fine() -> None:
+    samples = ", ".join(f"{i + 1}.5" for i in range(500))
+    text = f"""schema_version = 1
+[benchmarks.t]
+runs = [{{ timestamp = 2024-05-01T12:00:00Z, median_ns = 1.5, rounds = 1, loops = 1, samples_ns = [{samples}] }}]
+"""  # noqa: E501
+    (summary,) = storage.loads(text).entries["t"].runs
+    assert summary.samples_ns is not None and len(summary.samples_ns) == 500
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("runs", [{"timestamp": stamp(0), "median_ns": 1.0, "rounds": 1, "loops": 1}] * 10_001,
+         "10001 runs, more than the 10000 allowed"),
+        ("group", "g" * 70_000, "group: a string of 70000 characters (at most 65536)"),
+    ],
+)  # fmt: skip
+def test_structure_limits(field: str, value: object, message: str) -> None:
+    table: dict[str, object] = {"runs": [{"timestamp": stamp(0), "median_ns": 1.0, "rounds": 1,
+                                          "loops": 1}]}  # fmt: skip
+    table[field] = value
+    text = tomli_w.dumps({"schema_version": 1, "benchmarks": {"t": table}})
+    with pytest.raises(BaselineError, match=re.escape(message)):
+        storage.loads(text)
+
+
+def test_what_would_not_load_is_never_written(tmp_path: Path) -> None:
+    # A fake clock can measure 0 ns/op; the loader refuses it, so the writer does too.
+    bad = Baseline(FP, {"t": BaselineEntry("t", None, (run(0, 0.0),))})
+    with pytest.raises(ValueError, match=r"it would not load: .*median_ns: expected a finite num"):
+        storage.save(tmp_path / "b.toml", bad)
+    assert not list(tmp_path.iterdir())
+
+
+# --- concurrent and killed saves -----------------------------------------------------------------
+
+
+def test_concurrent_savers_in_real_processes_lose_no_entry(tmp_path: Path) -> None:
+    # 4 processes, 5 saves each, all at once into one file: every entry lands.
+    path = tmp_path / ".perfguard" / "baseline.toml"
+    for _ in range(2):
+        expected, found, failed = savers.concurrent_round(path, processes=4, saves=5)
+        assert failed == ""
+        assert found == expected
+    assert found == 20  # the second round re-saved the same node ids
+    assert all(len(e.runs) == 2 for e in storage.load(path).entries.values())
+    assert files_in(path.parent) == ["baseline.toml"]
+
+
+def test_a_save_merges_what_is_on_disk_then_not_what_the_session_read(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.toml"
+    storage.save_results(path, [result("t::mine")], FP, now=T0)
+    gate = Gate.open(GateOptions(path, True, True, 5, Policy()), FP)  # the session starts
+    storage.save_results(path, [result("t::theirs")], FP, now=T0)  # another job saves
+    gate.save([result("t::mine")], T0 + timedelta(hours=1))
+    saved = storage.load(path)
+    assert set(saved.entries) == {"t::mine", "t::theirs"}
+    assert len(saved.entries["t::mine"].runs) == 2
+
+
+def test_a_save_waits_for_the_lock_and_says_who_holds_it(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.toml"
+    # A second holder (another open file: a lock of its own) must wait, here in vain.
+    with (
+        storage.saving(path),
+        pytest.raises(BaselineError) as info,
+        storage.saving(path, timeout=0.05),
+    ):
+        pass
+    assert "another process has been saving it for over 0.05 s" in str(info.value)
+    assert f"{storage.SAVE_DIR}/baseline.toml.lock" in str(info.value).replace(os.sep, "/")
+    storage.save(path, GOLDEN)  # released: saving works again
+
+
+def test_temporary_files_of_killed_saves_are_removed_and_only_those(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.toml"
+    storage.save(path, GOLDEN)
+    private = tmp_path / storage.SAVE_DIR
+    stale = private / "baseline.toml.deadbeef.tmp"  # a killed save of this file
+    legacy_old = tmp_path / ".baseline.toml.0badcafe.tmp"  # from perfguard before the lock
+    legacy_new = tmp_path / ".baseline.toml.12345678.tmp"  # maybe still being written
+    others = [private / "other.toml.deadbeef.tmp", tmp_path / "notes.tmp", tmp_path / "x.toml"]
+    for litter in (stale, legacy_old, legacy_new, *others):
+        litter.write_text("half a baseline")
+    os.utime(legacy_old, (0, 0))
+    storage.save_results(path, [result("t")], FP, now=T0)
+    assert not stale.exists() and not legacy_old.exists()
+    assert legacy_new.exists() and all(other.exists() for other in others)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
+def test_a_save_killed_mid_write_leaves_a_whole_file_and_the_next_save_clears_up(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "baseline.toml"
+    storage.save_results(path, [result(f"t::{i}") for i in range(300)], FP, now=T0)
+    for delay in (0.4, 0.6):
+        loop = subprocess.Popen([sys.executable, "-m", "tests.savers", "loop", str(path)],
+                                cwd=Path(__file__).parent.parent)  # fmt: skip
+        time.sleep(delay)  # import, then somewhere in a read, merge or write
+        loop.send_signal(signal.SIGKILL)
+        loop.wait()
+        assert len(storage.load(path).entries) == 300  # whole: the old file or the new one
+    storage.save_results(path, [result("t::0")], FP, now=T0)
+    assert not list((tmp_path / storage.SAVE_DIR).glob("*.tmp"))
+    assert files_in(tmp_path) == ["baseline.toml"]

@@ -33,6 +33,8 @@ SETTING_HELP = {
     "memory": "run the peak-memory pass: true/false (default true)",
     "allocations": "run the allocation pass: true/false (default true)",
     "min_effect": "smallest slowdown that may fail a comparison (default 10%)",
+    "alloc_tolerance": "rise of allocs/op and B/op a comparison allows, e.g. 5% (default 0: "
+    "any rise beyond the saved runs' counts fails)",
 }
 """Per-benchmark defaults: `--perf-X VALUE`, ini `perf_X`, marker keyword `X`."""
 

@@ -176,6 +176,7 @@ _KEYS: dict[str, _Key] = {
     "memory": _Key("memory", parse_bool),
     "allocations": _Key("allocations", parse_bool),
     "min_effect": _Key("min_effect", parse_fraction),
+    "alloc_tolerance": _Key("alloc_tolerance", parse_fraction),
     "limit_time": _Key("limit_time_ns", parse_duration_ns, configurable=False),
     "limit_memory": _Key("limit_memory_bytes", parse_size_bytes, configurable=False),
     "limit_allocs": _Key("limit_allocs", parse_allocs, configurable=False),

@@ -272,9 +272,11 @@ def time_metric(
     if caveat is not None:
         advisory = advisory or not policy.strict
         rule += f"; {caveat}: " + ("counts under strict" if policy.strict else "advisory")
+    # A change of -100% in float (levels 1e16 or more apart in a hand-edited file): no level.
+    base = now_ns / (1 + t.change) if t.change > -1 else math.inf
     return MetricComparison(
         "time",
-        now_ns / (1 + t.change),
+        base,
         now_ns,
         t.change,
         t.interval,

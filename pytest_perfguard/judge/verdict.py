@@ -40,6 +40,7 @@ class _Case:
     entry: BaselineEntry
     now: Observation
     min_effect: float
+    alloc_tolerance: float
     caveat: str | None
     """Why time is advisory here (the environment differs), or None."""
     counts_caveat: str | None
@@ -84,12 +85,73 @@ def _tolerance_metric(
     return MetricComparison(metric, base, now, change, None, None, verdict, rule)
 
 
+COUNT_PRECISION = 1e-6
+"""Relative: the baseline file keeps counts to 7 significant digits (a rounding error of at
+most 5e-7), so a count this close to a saved one is the same count. Counts below 10 million
+are stored exactly; an extra allocation is always caught below a million allocs/op."""
+
+
+def _count(value: float) -> str:
+    """A count as stored, every digit shown: 117730, 6634432, 2.333333."""
+    value = float(value)  # an int from JSON results too
+    return f"{value:.0f}" if value.is_integer() and abs(value) < 1e15 else f"{value:.7g}"
+
+
+def _count_metric(
+    metric: str, unit: str, runs: Sequence[RunSummary], field: str, now: float | None,
+    tolerance: float,
+) -> MetricComparison | None:  # fmt: skip
+    """Allocation counts gate exactly: any rise above every saved run's count is real.
+
+    Counts are identical run after run for deterministic code, so no absolute slack is given.
+    Where the saved runs disagree (threads: the counted thread's share depends on scheduling),
+    the next run can land anywhere in a range that few runs only sketch (one chance in six
+    above the largest of five), so rises within the range seen are allowed beyond its top too.
+    `tolerance` (the benchmark's alloc_tolerance) allows a relative rise on top.
+    """
+    seen = [v for r in runs if (v := getattr(r, field)) is not None]
+    base = getattr(runs[-1], field)
+    if base is None or now is None or not seen:
+        return None
+    low, high = min(seen), max(seen)
+    varies = high - low > COUNT_PRECISION * high
+    slack = high - low if varies else 0.0
+    limits = (low - slack - tolerance * low, high + slack + tolerance * high)
+    verdict = Verdict.UNCHANGED
+    if now > limits[1] + COUNT_PRECISION * high:
+        verdict = Verdict.REGRESSED
+    elif now < limits[0] - COUNT_PRECISION * low:
+        verdict = Verdict.IMPROVED
+    delta = now - base
+    change = delta / base if base else (0.0 if delta == 0 else math.inf)
+    allowed = f"alloc_tolerance {tolerance * 100:.4g}%"
+    counted = "the saved run counted" if len(seen) == 1 else f"all {len(seen)} saved runs counted"
+    if varies:
+        why = (
+            f"the saved runs vary by {_count(high - low)} {unit} ({_count(low)} to "
+            f"{_count(high)}; threads?), so changes within that range are not counted"
+            + (f", nor the {allowed}" if tolerance else "")
+            + f": above {_count(limits[1])} {unit} counts as real"
+        )
+    elif tolerance:
+        why = (
+            f"{counted} {_count(high)} {unit}; counts are exact, so a rise "
+            f"beyond the {allowed} (above {_count(limits[1])} {unit}) counts as real"
+        )
+    else:
+        why = f"{counted} {_count(high)} {unit}; counts are exact, so any rise counts as real"
+    rule = (
+        f"{_LABELS[metric]} {verdict.value}: {_count(base)} -> {_count(now)} {unit} "
+        f"({'+' if delta >= 0 else '-'}{_count(abs(delta))}); {why}"
+    )
+    return MetricComparison(metric, base, now, change, None, None, verdict, rule)
+
+
 def _observed(
     tolerance: tuple[float, float], runs: Sequence[RunSummary], field: str
 ) -> tuple[float, float]:
-    """Counts are exact for deterministic code, and peak memory nearly so; where the saved runs
-    show they are not (threads; pages reused from earlier tests), changes within twice the
-    range already seen are not real."""
+    """Peak memory is nearly exact; where the saved runs show it is not (pages reused from
+    earlier tests), changes within twice the range already seen are not real."""
     seen = [getattr(r, field) for r in runs if getattr(r, field) is not None]
     spread = max(seen) - min(seen) if seen else 0.0
     return (max(tolerance[0], 2 * spread), tolerance[1])
@@ -99,7 +161,7 @@ def _metrics(
     case: _Case, time: TimeAnalysis | str, p_adj: float | None, family: int, correction: str,
     policy: Policy,
 ) -> list[MetricComparison]:  # fmt: skip
-    now, newest = case.now, case.entry.runs[-1]
+    now = case.now
     out: list[MetricComparison] = []
     # A tracer (coverage) inflates time and adds allocations of its own: nothing fails on it.
     traced = f"a tracer/profiler was active while measuring ({', '.join(now.tracers)})"
@@ -120,11 +182,10 @@ def _metrics(
         )
     # Peak memory is noisier than counts (allocator trim thresholds): median of the saved runs.
     peaks = [r.peak_memory_bytes for r in case.entry.runs if r.peak_memory_bytes is not None]
+    runs, tolerance = case.entry.runs, case.alloc_tolerance
     others = [
-        _tolerance_metric("allocs", "allocs/op", newest.allocs_per_op, now.allocs_per_op,
-                          _observed(policy.alloc_tolerance, case.entry.runs, "allocs_per_op")),
-        _tolerance_metric("bytes", "B/op", newest.bytes_per_op, now.bytes_per_op,
-                          _observed(policy.bytes_tolerance, case.entry.runs, "bytes_per_op")),
+        _count_metric("allocs", "allocs/op", runs, "allocs_per_op", now.allocs_per_op, tolerance),
+        _count_metric("bytes", "B/op", runs, "bytes_per_op", now.bytes_per_op, tolerance),
         _tolerance_metric("memory", "MiB", statistics.median(peaks) if peaks else None,
                           now.peak_memory_bytes,
                           _observed(policy.memory_tolerance, case.entry.runs, "peak_memory_bytes"),
@@ -168,7 +229,8 @@ def _compare_cases(
     return out
 
 
-_Now = tuple[str, "str | None", Observation, float]
+_Now = tuple[str, "str | None", Observation, float, float]
+"""(node id, group, now, min_effect, alloc_tolerance)"""
 
 
 def _assemble(
@@ -179,13 +241,13 @@ def _assemble(
     base_env = baseline.fingerprint if baseline else None
     new: dict[int, Comparison] = {}
     cases: list[_Case] = []
-    for i, (nodeid, group, obs, min_effect) in enumerate(now):
+    for i, (nodeid, group, obs, min_effect, alloc_tolerance) in enumerate(now):
         entry = entries.get(nodeid)
         if entry is None or not entry.runs:
             new[i] = Comparison(nodeid, group, Verdict.NEW, notes=("no baseline entry yet",))
         else:
             caveats = _caveats(base_env, current, entry)
-            cases.append(_Case(nodeid, group, entry, obs, min_effect, *caveats))
+            cases.append(_Case(nodeid, group, entry, obs, min_effect, alloc_tolerance, *caveats))
     prior = fit_time_prior(entries.values(), policy.min_runs)
     compared = iter(_compare_cases(cases, policy, prior))
     out = [new[i] if i in new else next(compared) for i in range(len(now))]
@@ -204,43 +266,47 @@ def compare_all(
     """Compare every measured benchmark with the baseline; time is Holm-corrected across them,
     each run-to-run variance moderated toward a prior fitted over the whole baseline.
 
-    Each benchmark's minimum effect comes from its resolved settings. Baseline entries not
-    measured now are reported MISSING only when `suite_complete` (a `-k` run is partial).
+    Each benchmark's minimum effect and allocation tolerance come from its resolved settings.
+    Baseline entries not measured now are reported MISSING only when `suite_complete` (a `-k`
+    run is partial).
     """
     now = [(r.nodeid, r.group, Observation.from_measurement(r.measurement),
-            r.settings.min_effect) for r in results]  # fmt: skip
+            r.settings.min_effect, r.settings.alloc_tolerance) for r in results]  # fmt: skip
     return _assemble(baseline, now, current, policy, suite_complete)
 
 
 def compare_baselines(
     old: Baseline, new: Baseline, policy: Policy, *, suite_complete: bool = True
 ) -> list[Comparison]:
-    """Offline: each entry's newest run in `new` against the saved runs in `old`."""
+    """Offline: each entry's newest run in `new` against the saved runs in `old`, with the
+    policy's minimum effect and allocation tolerance."""
     entries = [e for e in new.entries.values() if e.runs]
-    now = [
-        (e.nodeid, e.group, Observation.from_run(e.runs[-1]), policy.min_effect) for e in entries
-    ]
+    now = [(e.nodeid, e.group, Observation.from_run(e.runs[-1]), policy.min_effect,
+            policy.alloc_tolerance) for e in entries]  # fmt: skip
     return _assemble(old, now, new.fingerprint, policy, suite_complete)
 
 
 def compare_benchmark(
     entry: BaselineEntry | None, now: Observation, policy: Policy, *,
-    min_effect: float | None = None, baseline_env: Fingerprint | None = None,
+    min_effect: float | None = None, alloc_tolerance: float | None = None,
+    baseline_env: Fingerprint | None = None,
     current_env: Fingerprint | None = None, family: int = 1, prior: TimePrior | None = None,
 ) -> Comparison:  # fmt: skip
     """One benchmark, decided on its own as soon as it is measured (the plugin fails the test
     right away): its time p-value is Bonferroni-corrected for the `family` of time comparisons
     the session will make, since Holm would need every other benchmark's p-value first.
 
-    Without either fingerprint the environments are taken as the same. `prior`, from
+    `min_effect` and `alloc_tolerance` are the benchmark's own settings (the policy's when
+    None). Without either fingerprint the environments are taken as the same. `prior`, from
     fit_time_prior over the whole baseline, moderates the run-to-run variance as compare_all
     does; without it the benchmark's own saved runs are all there is.
     """
     if entry is None or not entry.runs:
         return Comparison("", None, Verdict.NEW, notes=("no baseline entry yet",))
     effect = policy.min_effect if min_effect is None else min_effect
+    tolerance = policy.alloc_tolerance if alloc_tolerance is None else alloc_tolerance
     caveats: tuple[str | None, str | None] = (None, None)
     if baseline_env is not None or current_env is not None:
         caveats = _caveats(baseline_env, current_env, entry)
-    case = _Case(entry.nodeid, entry.group, entry, now, effect, *caveats)
+    case = _Case(entry.nodeid, entry.group, entry, now, effect, tolerance, *caveats)
     return _compare_cases([case], policy, prior or NO_TIME_PRIOR, family=max(1, family))[0]

@@ -17,6 +17,7 @@ from typing import Any
 from pytest_perfguard._version import __version__
 from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.model import BenchResult, Comparison, Fingerprint
+from pytest_perfguard.store import baseline as storage
 from pytest_perfguard.store.codec import (
     comparison_to_dict,
     from_isoformat,
@@ -99,6 +100,10 @@ def parse_results(text: str, *, source: str) -> Results:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ResultsError(f"{source}, line {exc.lineno}: not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ResultsError(f"{source}: not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # a number with thousands of digits
+        raise ResultsError(f"{source}: not valid JSON: {str(exc)[:80]}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
         raise ResultsError(f"{source}: JSON, but not perfguard results (no benchmarks list)")
     version = doc.get("schema_version")
@@ -149,19 +154,61 @@ def _timestamp(text: object) -> datetime:
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
 
 
+_NS = (storage.MIN_NS, storage.MAX_NS)
+_RATIO = (storage.MIN_RATIO, storage.MAX_RATIO)
+_MEASURED: tuple[tuple[str, type, tuple[float, float], bool], ...] = (
+    # (field, type, (lowest, highest), may be None): the ranges the baseline loader accepts.
+    ("median_ns", float, _NS, False),
+    ("spread_ns", float, (0, storage.MAX_NS), False),
+    ("rounds", int, (1, storage.MAX_ITERATIONS), False),
+    ("loops", int, (1, storage.MAX_ITERATIONS), False),
+    ("gc_collections_per_op", float, (0, storage.MAX_COUNT), False),
+    ("allocs_per_op", float, (0, storage.MAX_COUNT), True),
+    ("bytes_per_op", float, (0, storage.MAX_COUNT), True),
+    ("retained_blocks_per_op", float, (-storage.MAX_COUNT, storage.MAX_COUNT), True),
+    ("peak_memory_bytes", int, (0, storage.MAX_COUNT), True),
+    ("others_cpu", float, (0, 1), True),
+)
+
+
+def _check_number(name: str, value: object, kind: type, limits: tuple[float, float]) -> None:
+    ok = type(value) is int or (kind is float and type(value) is float)
+    if not ok or not limits[0] <= value <= limits[1]:  # type: ignore[operator]
+        what = "an integer" if kind is int else "a finite number"
+        raise ValueError(
+            f"{name}: expected {what} from {limits[0]:g} to {limits[1]:g}, got {value!r}"
+        )
+
+
 def _checked(result: BenchResult) -> BenchResult:
-    """Types the codec passes through unchecked; a wrong one would crash later, far from here."""
+    """Types and ranges the codec passes through unchecked: a wrong one would crash later, far
+    from here (the verdict divides by and takes logs of these)."""
     m = result.measurement
-    names = ("median_ns", "spread_ns", "rounds", "loops", "gc_collections_per_op")
-    maybe = ("allocs_per_op", "bytes_per_op", "peak_memory_bytes")
-    values = [(f"measurement.{n}", getattr(m, n)) for n in (*names, *maybe)]
-    values += [(f"measurement.samples_ns[{i}]", v) for i, v in enumerate(m.samples_ns)]
-    values += [(f"measurement.ref_ratios[{i}]", v) for i, v in enumerate(m.ref_ratios)]
-    for name, value in [*values, ("settings.min_effect", result.settings.min_effect)]:
-        if type(value) not in (int, float) and not (value is None and name[12:] in maybe):
-            raise ValueError(f"{name}: expected a number, got {value!r}")
-    if not all(isinstance(t, str) for t in m.tracers):
-        raise ValueError(f"measurement.tracers: expected strings, got {list(m.tracers)!r}")
+    for name, kind, limits, optional in _MEASURED:
+        value = getattr(m, name)
+        if not (optional and value is None):
+            _check_number(f"measurement.{name}", value, kind, limits)
+    if not m.samples_ns or len(m.samples_ns) > storage.MAX_SAMPLES:
+        raise ValueError(f"measurement.samples_ns: expected 1 to {storage.MAX_SAMPLES} values")
+    if len(m.ref_ratios) > storage.MAX_SAMPLES:
+        raise ValueError(f"measurement.ref_ratios: more than {storage.MAX_SAMPLES} values")
+    for i, v in enumerate(m.samples_ns):
+        _check_number(f"measurement.samples_ns[{i}]", v, float, _NS)
+    for i, v in enumerate(m.ref_ratios):
+        _check_number(f"measurement.ref_ratios[{i}]", v, float, _RATIO)
+    if not (isinstance(m.reference_ns, float) and math.isnan(m.reference_ns)):  # null: none ran
+        _check_number("measurement.reference_ns", m.reference_ns, float, _NS)
+    for name in ("min_effect", "alloc_tolerance"):
+        _check_number(f"settings.{name}", getattr(result.settings, name), float, (0, 10))
     if not isinstance(result.nodeid, str) or not result.nodeid:
         raise ValueError(f"nodeid: expected a string, got {result.nodeid!r}")
+    if result.group is not None and not isinstance(result.group, str):
+        raise ValueError(f"group: expected a string or null, got {result.group!r}")
+    location = result.location
+    if location is not None and not (
+        isinstance(location[0], str) and type(location[1]) is int and location[1] >= 0
+    ):
+        raise ValueError(f"location: expected [path, line], got {list(location)!r}")
+    if not all(isinstance(note, str) for note in m.notes):
+        raise ValueError("measurement.notes: expected strings")
     return result

@@ -48,7 +48,8 @@ class SaveDecision:
 
 
 class Gate:
-    """Holds the baseline read at the start of the session (read once: saving replaces it)."""
+    """Holds the baseline read at the start of the session, which the verdicts use; saving
+    reads the file again under the save lock and merges into that (see storage.save_results)."""
 
     def __init__(
         self, options: GateOptions, baseline: Baseline | None, fingerprint: Fingerprint
@@ -95,6 +96,7 @@ class Gate:
             Observation.from_measurement(result.measurement),
             self.options.policy,
             min_effect=result.settings.min_effect,
+            alloc_tolerance=result.settings.alloc_tolerance,
             baseline_env=self.baseline.fingerprint if self.baseline else None,
             current_env=self.fingerprint,
             family=family,

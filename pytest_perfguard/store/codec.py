@@ -77,6 +77,7 @@ def settings_to_dict(s: BenchSettings) -> dict[str, Any]:
         "memory": s.memory,
         "allocations": s.allocations,
         "min_effect": s.min_effect,
+        "alloc_tolerance": s.alloc_tolerance,
         "limit_time_ns": s.limit_time_ns,
         "limit_memory_bytes": s.limit_memory_bytes,
         "limit_allocs": s.limit_allocs,
@@ -92,6 +93,7 @@ def settings_from_dict(d: Mapping[str, Any]) -> BenchSettings:
         memory=d["memory"],
         allocations=d["allocations"],
         min_effect=d["min_effect"],
+        alloc_tolerance=d.get("alloc_tolerance", 0.0),  # absent from older results
         limit_time_ns=d["limit_time_ns"],
         limit_memory_bytes=d["limit_memory_bytes"],
         limit_allocs=d["limit_allocs"],
