@@ -19,9 +19,6 @@ __all__ = ["MIN_PAIRS", "BaseSide", "PairedTiming", "Pairs", "RemoteTiming"]
 MIN_PAIRS = 10
 """Pairs before the stop rule may end the rounds."""
 MAX_PAIRS = 2000
-PAIRS_PER_REFERENCE = 3
-"""Head also times a reference round every few pairs, so that its saved runs keep the
-reference ratios the saved-baseline gate uses."""
 
 
 class BaseSide(Protocol):
@@ -63,20 +60,24 @@ def _timed_round(n: int, samples: list[float]) -> Pass[int]:
 
 
 class PairedTiming:
-    """Head's timing pass: calibrate, start the base side, then pairs of rounds in a fresh
+    """The paired timing pass: the head worker (a pytest session in the working tree, started
+    like the base worker, so that neither side is the controlling process) calibrates, the
+    base worker takes its number of calls per round, then pairs of rounds run in a fresh
     random order each, until `settled(ratios)` (after MIN_PAIRS and min_rounds) or each side
-    has had its `max_time`. Without a base side to pair with, head's rounds run alone."""
+    has had its `max_time`. Where a side cannot pair, this process times its own rounds."""
 
     sides = 2
     """Each side gets `max_time`: the benchmark may take twice as long as alone."""
 
     def __init__(
         self,
+        head: BaseSide,
         base: BaseSide,
         pairs: Pairs,
         settled: Callable[[Sequence[float]], bool],
         rng: random.Random,
     ) -> None:
+        self.head = head
         self.base = base
         self.pairs = pairs
         self.settled = settled
@@ -90,43 +91,37 @@ class PairedTiming:
         first_ns: int | None,
         warmth: Warmth,
     ) -> Pass[Measurement]:
-        clock, base, pairs = engine.clock, self.base, self.pairs
+        clock, head, base, pairs = engine.clock, self.head, self.base, self.pairs
+        samples: list[float] = []
+        n = head.start(0)
+        base_loops = None if n is None else base.start(n)
+        pairs.base_loops = base_loops
+        end = deadline + int(settings.max_time * 1e9)
+        enough = max(MIN_PAIRS, settings.min_rounds)
+        while n is not None and base_loops is not None and len(pairs.ratios) < MAX_PAIRS:
+            if self.rng.random() < 0.5:
+                head_ns, base_ns = head.round(), base.round()
+            else:
+                base_ns, head_ns = base.round(), head.round()
+            if head_ns is None or base_ns is None:
+                break  # a worker is gone: this process times its own rounds, below
+            samples.append(head_ns / n)
+            pairs.ratios.append(samples[-1] / (base_ns / base_loops))
+            if len(pairs.ratios) >= enough and (clock() >= end or self.settled(pairs.ratios)):
+                head.finish()
+                base.finish()
+                return summarize(samples, [], [], n, 0, [])
+        head.finish()
+        base.finish()
         cal = yield from engine.run_timed(
             calibrate(settings, clock=clock, deadline=deadline, first_ns=first_ns), warmth
         )
         engine.settle(warmth)
-        n = cal.loops
-        samples: list[float] = []
-        ratios: list[float] = []
-        references: list[float] = []
+        own: list[float] = []
         collections = 0
-        base_loops = base.start(n)
-        pairs.base_loops = base_loops
-        end = deadline + int(settings.max_time * 1e9)
-        enough = max(MIN_PAIRS, settings.min_rounds)
-        while base_loops is not None and len(pairs.ratios) < MAX_PAIRS:
-            if self.rng.random() < 0.5:
-                collections += yield from _timed_round(n, samples)
-                base_ns = base.round()
-            else:
-                base_ns = base.round()
-                if base_ns is not None:
-                    collections += yield from _timed_round(n, samples)
-            if base_ns is None:
-                break  # the worker is gone: head's rounds go on alone, below
-            pairs.ratios.append(samples[-1] / (base_ns / base_loops))
-            if len(samples) % PAIRS_PER_REFERENCE == 0:
-                loops = engine.reference_loops()
-                reference_ns = engine.run_reference(loops) / loops
-                if reference_ns > 0:  # zero only from a fake clock
-                    references.append(reference_ns)
-                    ratios.extend(s / reference_ns for s in samples[-PAIRS_PER_REFERENCE:])
-            if len(pairs.ratios) >= enough and (clock() >= end or self.settled(pairs.ratios)):
-                base.finish()
-                return summarize(samples, ratios, references, n, collections, [])
-        while len(samples) < settings.min_rounds or clock() < deadline:  # nothing to pair with
-            collections += yield from _timed_round(n, samples)
-        return summarize(samples, ratios, references, n, collections, [])
+        while len(own) < settings.min_rounds or clock() < deadline:
+            collections += yield from _timed_round(cal.loops, own)
+        return summarize(own, [], [], cal.loops, collections, [])
 
 
 class RemoteTiming:
@@ -166,6 +161,6 @@ class RemoteTiming:
                 raise RuntimeError(f"base worker: unexpected {message.name!r} during rounds")
             collections += yield from _timed_round(n, samples)
             channel.send("elapsed", ns=round(samples[-1] * n))
-        if not samples:
-            raise RuntimeError("base worker: finished before any round")
+        while len(samples) < settings.min_rounds:  # the other side could not pair: alone
+            collections += yield from _timed_round(n, samples)
         return summarize(samples, [], [], n, collections, [])

@@ -22,9 +22,13 @@ __all__ = ["ABRun"]
 class ABRun:
     """Pairs each head benchmark that the base side also has with the base worker's rounds."""
 
-    def __init__(self, tree: BaseTree, worker: BaseWorker, policy: Policy) -> None:
+    def __init__(
+        self, tree: BaseTree, worker: BaseWorker, head: BaseWorker, policy: Policy
+    ) -> None:
         self.tree = tree
         self.worker = worker
+        self.head = head
+        """The head side's worker: a session in the working tree, started as the base one is."""
         self.policy = policy
         self.rng = random.Random()
         self.base_ids: frozenset[str] = frozenset()
@@ -33,13 +37,14 @@ class ABRun:
         """Head's perf tests the base tree does not have."""
         self.removed: tuple[str, ...] = ()
         """The base tree's perf tests head does not have."""
-        self._open: dict[str, tuple[BaseTest, Pairs]] = {}
+        self._open: dict[str, tuple[BaseTest, BaseTest, Pairs]] = {}
         self._cpu: set[int] | None = None
 
     def collected(self, head_ids: Sequence[str]) -> None:
         """Both sessions collected: which benchmarks pair. Raises WorkerError or WorkerLost."""
         base = self.worker.wait_collected()
-        self.base_ids = frozenset(base)
+        heads = frozenset(self.head.wait_collected())
+        self.base_ids = frozenset(base) & heads
         self.shared = tuple(n for n in head_ids if n in self.base_ids)
         self.new = tuple(n for n in head_ids if n not in self.base_ids)
         head = set(head_ids)
@@ -54,13 +59,13 @@ class ABRun:
 
         level = self.policy.alpha / max(1, len(self.shared))
         process_sd = self.policy.ab_process_sd
-        test, pairs = BaseTest(self.worker, nodeid), Pairs()
-        self._open[nodeid] = (test, pairs)
+        head, test, pairs = BaseTest(self.head, nodeid), BaseTest(self.worker, nodeid), Pairs()
+        self._open[nodeid] = (head, test, pairs)
 
         def done(ratios: Sequence[float]) -> bool:
             return settled(ratios, min_effect, level, process_sd=process_sd)
 
-        return PairedTiming(test, pairs, done, self.rng)
+        return PairedTiming(head, test, pairs, done, self.rng)
 
     def finished(self, nodeid: str) -> PairedRun | None:
         """After head's test: the base side's outcome (ending its rounds if head's test ended
@@ -68,11 +73,15 @@ class ABRun:
         opened = self._open.pop(nodeid, None)
         if opened is None:
             return None
-        test, pairs = opened
+        head, test, pairs = opened
+        head.finish()
         test.finish()
         outcome = test.outcome
-        if outcome is None:  # head never started the base side (its test failed first)
+        if outcome is None:  # the rounds never started (head's test failed first)
             return None
+        if head.outcome is not None and not head.outcome.passed:
+            why = head.outcome.error or "its test failed"
+            return PairedRun(self.tree.label, tuple(pairs.ratios), None, f"head worker: {why}")
         base = (
             None
             if outcome.measurement is None
@@ -94,7 +103,7 @@ class ABRun:
             return
         self._cpu = set(affinity(0))
         cpu = {max(self._cpu)}
-        for pid in (0, self.worker.process.pid):
+        for pid in (0, self.worker.process.pid, self.head.process.pid):
             with contextlib.suppress(OSError):
                 os.sched_setaffinity(pid, cpu)
 
@@ -102,6 +111,7 @@ class ABRun:
         """Stop the worker, remove the worktree, give head its CPUs back. Idempotent."""
         try:
             self.worker.close()
+            self.head.close()
         finally:
             self.tree.remove()
             if self._cpu is not None:

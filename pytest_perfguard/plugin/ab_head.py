@@ -99,7 +99,7 @@ def start(config: pytest.Config, policy: Policy) -> ABRun | None:
         )
     from pytest_perfguard.ab.controller import BaseWorker
     from pytest_perfguard.ab.run import ABRun
-    from pytest_perfguard.ab.worktree import open_base
+    from pytest_perfguard.ab.worktree import BaseTree, open_base
 
     tree = open_base(str(ref), config.rootpath, config.invocation_params.dir)
     python = config.getoption("perf_ref_python") or config.getini("perf_ref_python") or None
@@ -108,6 +108,10 @@ def start(config: pytest.Config, policy: Policy) -> ABRun | None:
     worker = BaseWorker(
         tree, worker_arguments(config, tree.rootdir), python, config.rootpath, roots
     )
-    run = ABRun(tree, worker, policy)
+    # The head side runs in a worker too, started the same way: the controlling process
+    # differs from a worker (its heap, its plugins), and that showed as a steady bias.
+    here = BaseTree("the working tree", config.rootpath, None)
+    head = BaseWorker(here, worker_arguments(config, here.rootdir), None, config.rootpath)
+    run = ABRun(tree, worker, head, policy)
     config.add_cleanup(run.close)
     return run
