@@ -52,7 +52,8 @@ def test_a_slower_head_fails_against_the_base_measured_in_the_same_run(
 ) -> None:
     repo.makepyfile(mylib=LIB.format(ns=1100))  # uncommitted: the head side
     sha = git(repo, "rev-parse", "--short=12", "HEAD")
-    result = run(repo, "--perf-compare-ref", "HEAD")
+    # Time verdicts of A/B are advisory unless strict (see judge/ab.py): here they count.
+    result = run(repo, "--perf-compare-ref", "HEAD", "--perf-strict")
     result.assert_outcomes(passed=0, failed=2)
     result.stdout.fnmatch_lines(
         [
@@ -63,6 +64,13 @@ def test_a_slower_head_fails_against_the_base_measured_in_the_same_run(
         ]
     )
     assert git(repo, "worktree", "list").count("\n") == 0  # the base worktree is gone
+
+
+def test_a_time_regression_is_advisory_unless_strict(repo: pytest.Pytester) -> None:
+    repo.makepyfile(mylib=LIB.format(ns=1100))
+    result = run(repo, "--perf-compare-ref", "HEAD")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_work.py::test_work*+10.0%*regressed (advisory)*"])
 
 
 def test_unchanged_code_passes(repo: pytest.Pytester) -> None:
