@@ -37,7 +37,7 @@ from pytest_perfguard.report.terminal import (
     render_results,
 )
 from pytest_perfguard.store import baseline as storage
-from pytest_perfguard.store import history
+from pytest_perfguard.store import history, limits
 from pytest_perfguard.units import format_time
 
 __all__ = ["InputError", "build_parser", "main", "read_input"]
@@ -58,7 +58,7 @@ class InputError(PerfguardError):
 def read_input(path: str) -> Baseline | Results:
     """Read a baseline or a results document (see _FORMATS); InputError when it is neither."""
     try:
-        data = storage.read_limited(path)
+        data = limits.read_limited(path)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:

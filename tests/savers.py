@@ -21,6 +21,7 @@ from pathlib import Path
 
 from pytest_perfguard.model import BenchResult, Fingerprint, Measurement
 from pytest_perfguard.store import baseline as storage
+from pytest_perfguard.store import locking
 
 ROOT = Path(__file__).resolve().parent.parent
 FP = Fingerprint("CPython", "3.11.7", "Linux", "x86_64", "Test CPU", 2, "0.1")
@@ -111,7 +112,7 @@ def _loop(path: Path) -> None:
 
 @contextlib.contextmanager
 def _unlocked(path: str | os.PathLike[str], timeout: float = 0.0) -> Iterator[None]:
-    storage._save_dir(Path(path))  # where the temporary files go; no lock, no clearing
+    locking.save_dir(Path(path))  # where the temporary files go; no lock, no clearing
     yield
 
 

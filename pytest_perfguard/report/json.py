@@ -17,12 +17,20 @@ from typing import Any
 from pytest_perfguard._version import __version__
 from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.model import BenchResult, Comparison, Fingerprint
-from pytest_perfguard.store import baseline as storage
 from pytest_perfguard.store.codec import (
     comparison_to_dict,
     from_isoformat,
     result_from_dict,
     result_to_dict,
+)
+from pytest_perfguard.store.limits import (
+    MAX_COUNT,
+    MAX_ITERATIONS,
+    MAX_NS,
+    MAX_RATIO,
+    MAX_SAMPLES,
+    MIN_NS,
+    MIN_RATIO,
 )
 
 __all__ = [
@@ -154,19 +162,19 @@ def _timestamp(text: object) -> datetime:
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
 
 
-_NS = (storage.MIN_NS, storage.MAX_NS)
-_RATIO = (storage.MIN_RATIO, storage.MAX_RATIO)
+_NS = (MIN_NS, MAX_NS)
+_RATIO = (MIN_RATIO, MAX_RATIO)
 _MEASURED: tuple[tuple[str, type, tuple[float, float], bool], ...] = (
     # (field, type, (lowest, highest), may be None): the ranges the baseline loader accepts.
     ("median_ns", float, _NS, False),
-    ("spread_ns", float, (0, storage.MAX_NS), False),
-    ("rounds", int, (1, storage.MAX_ITERATIONS), False),
-    ("loops", int, (1, storage.MAX_ITERATIONS), False),
-    ("gc_collections_per_op", float, (0, storage.MAX_COUNT), False),
-    ("allocs_per_op", float, (0, storage.MAX_COUNT), True),
-    ("bytes_per_op", float, (0, storage.MAX_COUNT), True),
-    ("retained_blocks_per_op", float, (-storage.MAX_COUNT, storage.MAX_COUNT), True),
-    ("peak_memory_bytes", int, (0, storage.MAX_COUNT), True),
+    ("spread_ns", float, (0, MAX_NS), False),
+    ("rounds", int, (1, MAX_ITERATIONS), False),
+    ("loops", int, (1, MAX_ITERATIONS), False),
+    ("gc_collections_per_op", float, (0, MAX_COUNT), False),
+    ("allocs_per_op", float, (0, MAX_COUNT), True),
+    ("bytes_per_op", float, (0, MAX_COUNT), True),
+    ("retained_blocks_per_op", float, (-MAX_COUNT, MAX_COUNT), True),
+    ("peak_memory_bytes", int, (0, MAX_COUNT), True),
     ("others_cpu", float, (0, 1), True),
 )
 
@@ -188,10 +196,10 @@ def _checked(result: BenchResult) -> BenchResult:
         value = getattr(m, name)
         if not (optional and value is None):
             _check_number(f"measurement.{name}", value, kind, limits)
-    if not m.samples_ns or len(m.samples_ns) > storage.MAX_SAMPLES:
-        raise ValueError(f"measurement.samples_ns: expected 1 to {storage.MAX_SAMPLES} values")
-    if len(m.ref_ratios) > storage.MAX_SAMPLES:
-        raise ValueError(f"measurement.ref_ratios: more than {storage.MAX_SAMPLES} values")
+    if not m.samples_ns or len(m.samples_ns) > MAX_SAMPLES:
+        raise ValueError(f"measurement.samples_ns: expected 1 to {MAX_SAMPLES} values")
+    if len(m.ref_ratios) > MAX_SAMPLES:
+        raise ValueError(f"measurement.ref_ratios: more than {MAX_SAMPLES} values")
     for i, v in enumerate(m.samples_ns):
         _check_number(f"measurement.samples_ns[{i}]", v, float, _NS)
     for i, v in enumerate(m.ref_ratios):

@@ -1,0 +1,137 @@
+"""A baseline's tables, as TOML holds them: model -> tables (rounded) and tables -> model."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import fields
+from typing import Any
+
+from pytest_perfguard.model import Baseline, BaselineEntry, Fingerprint, RunSummary
+from pytest_perfguard.store.checks import (
+    Invalid,
+    as_table,
+    check_keys,
+    field_value,
+    optional_field,
+    show,
+)
+from pytest_perfguard.store.keypaths import key, path_of
+from pytest_perfguard.store.limits import MAX_BENCHMARKS, MAX_RUNS, MAX_STRING
+
+# Every Fingerprint field, in the model's order; cpu_count is its only integer.
+_ENV_FIELDS = tuple(
+    (f.name, "integer" if f.type == "int" else "string") for f in fields(Fingerprint)
+)
+# (field, kind, significant digits written), in file order. 5 digits of ns resolve 0.001-0.01%,
+# below the best within-run noise measured (0.03%); deterministic counts get 7 so tolerances
+# decide, not rounding.
+_RUN_FIELDS = (
+    ("timestamp", "timestamp", 0),
+    ("median_ns", "number", 5),
+    ("ref_ratio", "number", 6),
+    ("reference_ns", "number", 5),
+    ("rounds", "integer", 0),
+    ("loops", "integer", 0),
+    ("allocs_per_op", "number", 7),
+    ("bytes_per_op", "number", 7),
+    ("peak_memory_bytes", "integer", 0),
+    ("samples_ns", "numbers", 5),
+    ("ref_ratios", "numbers", 6),
+)
+_RUN_REQUIRED = frozenset({"timestamp", "median_ns", "rounds", "loops"})
+
+
+def to_tables(baseline: Baseline) -> dict[str, Any]:
+    """The `environment` and `benchmarks` tables of a baseline: sorted, numbers rounded to the
+    digits the file keeps, None fields left out. ValueError for a value no file can hold."""
+    doc: dict[str, Any] = {}
+    if baseline.fingerprint is not None:
+        doc["environment"] = {name: getattr(baseline.fingerprint, name) for name, _ in _ENV_FIELDS}
+    benchmarks = doc["benchmarks"] = {}
+    for nodeid, entry in sorted(baseline.entries.items()):
+        if entry.nodeid != nodeid or not entry.runs:
+            raise ValueError(f"entry under {nodeid!r} is {entry.nodeid!r} with {entry.runs!r}")
+        table: dict[str, Any] = {}
+        if entry.group is not None:
+            table["group"] = entry.group
+        if entry.python_version:
+            table["python"] = entry.python_version
+        table["runs"] = [_run_doc(run, f"{key('benchmarks', nodeid)}.runs") for run in entry.runs]
+        benchmarks[nodeid] = table
+    return doc
+
+
+def _run_doc(run: RunSummary, where: str) -> dict[str, Any]:
+    table: dict[str, Any] = {}
+    for name, kind, digits in _RUN_FIELDS:
+        value = getattr(run, name)
+        if value is None:
+            continue
+        if kind in ("number", "numbers"):
+            numbers = value if kind == "numbers" else (value,)
+            if not all(math.isfinite(v) for v in numbers):
+                raise ValueError(f"{where}.{name} is not finite: {value!r}")
+            rounded = [float(f"{v:.{digits}g}") for v in numbers]
+            value = rounded if kind == "numbers" else rounded[0]
+        table[name] = value
+    return table
+
+
+def from_tables(doc: Mapping[str, Any]) -> Baseline:
+    """The baseline of a parsed document whose schema_version was checked: every key known,
+    every value checked; Invalid at the first that is not."""
+    check_keys(doc, "", {"schema_version", "environment", "benchmarks"})
+    fingerprint = None
+    if "environment" in doc:
+        try:
+            env = as_table(doc["environment"], "environment")
+            check_keys(env, "environment", {name for name, _ in _ENV_FIELDS})
+            fingerprint = Fingerprint(
+                **{name: field_value(env, name, kind, "environment") for name, kind in _ENV_FIELDS}
+            )
+        except Invalid as exc:
+            exc.path = ("environment", *path_of(exc.key[len("environment") :]))
+            raise
+    entries = {}
+    benchmarks = as_table(doc.get("benchmarks", {}), "benchmarks")
+    if len(benchmarks) > MAX_BENCHMARKS:
+        raise Invalid("benchmarks", f"more than {MAX_BENCHMARKS} benchmarks")
+    for nodeid, raw in benchmarks.items():
+        where = key("benchmarks", nodeid)
+        try:
+            entries[nodeid] = _parse_entry(nodeid, raw, where)
+        except Invalid as exc:
+            exc.path = ("benchmarks", nodeid, *path_of(exc.key[len(where) :]))
+            raise
+    return Baseline(fingerprint, dict(sorted(entries.items())))
+
+
+def _parse_entry(nodeid: str, raw: object, where: str) -> BaselineEntry:
+    if len(nodeid) > MAX_STRING:
+        raise Invalid(where, f"a node id of {len(nodeid)} characters (at most {MAX_STRING})")
+    table = as_table(raw, where)
+    check_keys(table, where, {"group", "python", "runs"})
+    runs = table.get("runs")
+    if not isinstance(runs, list) or not runs:
+        raise Invalid(f"{where}.runs", f"expected at least one run, got {show(runs)}")
+    if len(runs) > MAX_RUNS:
+        raise Invalid(f"{where}.runs", f"{len(runs)} runs, more than the {MAX_RUNS} allowed")
+    return BaselineEntry(
+        nodeid=nodeid,
+        group=optional_field(table, "group", "string", where),
+        runs=tuple(_parse_run(run, f"{where}.runs[{i}]") for i, run in enumerate(runs)),
+        python_version=optional_field(table, "python", "string", where) or "",
+    )
+
+
+def _parse_run(raw: object, where: str) -> RunSummary:
+    table = as_table(raw, where)
+    check_keys(table, where, {name for name, _, _ in _RUN_FIELDS})
+    values = {}
+    for name, kind, _ in _RUN_FIELDS:
+        if name in _RUN_REQUIRED:
+            values[name] = field_value(table, name, kind, where)
+        else:
+            values[name] = optional_field(table, name, kind, where)
+    return RunSummary(**values)
