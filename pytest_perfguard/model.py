@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -174,6 +175,15 @@ class MetricComparison:
     """Smallest relative regression this benchmark can detect here (time only)."""
     advisory: bool = False
     """Reported but never failing (different CPU or Python, or warn-only)."""
+
+
+def overall_verdict(metrics: Sequence[MetricComparison]) -> Verdict:
+    """A benchmark's verdict from its metrics': the worst of them."""
+    found = {m.verdict for m in metrics}
+    for verdict in (Verdict.REGRESSED, Verdict.IMPROVED, Verdict.UNCHANGED):
+        if verdict in found:
+            return verdict
+    return Verdict.NOT_COMPARABLE
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,6 @@ this run, allocations and peak memory from each side's own passes."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 from pytest_perfguard.judge.paired import (
     paired_estimate,
@@ -12,7 +11,14 @@ from pytest_perfguard.judge.paired import (
     with_process_variance,
 )
 from pytest_perfguard.judge.policy import MiB, Policy
-from pytest_perfguard.model import Comparison, Measurement, MetricComparison, PairedRun, Verdict
+from pytest_perfguard.model import (
+    Comparison,
+    Measurement,
+    MetricComparison,
+    PairedRun,
+    Verdict,
+    overall_verdict,
+)
 
 __all__ = ["compare_paired"]
 
@@ -79,14 +85,6 @@ def _memory_metric(
     return MetricComparison("memory", base, head, change, None, None, verdict, rule)
 
 
-def _overall(metrics: Sequence[MetricComparison]) -> Verdict:
-    found = {m.verdict for m in metrics}
-    for verdict in (Verdict.REGRESSED, Verdict.IMPROVED, Verdict.UNCHANGED):
-        if verdict in found:
-            return verdict
-    return Verdict.NOT_COMPARABLE
-
-
 def compare_paired(
     nodeid: str,
     group: str | None,
@@ -135,7 +133,7 @@ def compare_paired(
             continue
         advisory = policy.warn_only or counts_caveat is not None
         metrics.append(metric if not advisory else _advisory(metric, counts_caveat))
-    return Comparison(nodeid, group, _overall(metrics), tuple(metrics))
+    return Comparison(nodeid, group, overall_verdict(metrics), tuple(metrics))
 
 
 def _advisory(metric: MetricComparison, caveat: str | None) -> MetricComparison:

@@ -25,6 +25,7 @@ from pytest_perfguard.model import (
     MetricComparison,
     RunSummary,
     Verdict,
+    overall_verdict,
 )
 
 __all__ = ["compare_all", "compare_baselines", "compare_benchmark"]
@@ -201,14 +202,6 @@ def _metrics(
     return out
 
 
-def _overall(metrics: Sequence[MetricComparison]) -> Verdict:
-    found = {m.verdict for m in metrics}
-    for v in (Verdict.REGRESSED, Verdict.IMPROVED, Verdict.UNCHANGED):
-        if v in found:
-            return v
-    return Verdict.NOT_COMPARABLE
-
-
 def _compare_cases(
     cases: Sequence[_Case], policy: Policy, prior: TimePrior, family: int | None = None
 ) -> list[Comparison]:
@@ -225,7 +218,7 @@ def _compare_cases(
     out = []
     for i, (case, t) in enumerate(zip(cases, times, strict=True)):
         metrics = _metrics(case, t, p_adj.get(i), family, correction, policy)
-        out.append(Comparison(case.nodeid, case.group, _overall(metrics), tuple(metrics)))
+        out.append(Comparison(case.nodeid, case.group, overall_verdict(metrics), tuple(metrics)))
     return out
 
 
