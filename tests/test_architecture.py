@@ -27,6 +27,7 @@ LAYERS = {
     "store": 4,
     "report": 5,
     "run": 6,
+    "compat": 6,
     "plugin": 7,
     "cli": 7,
     "__init__": 8,
