@@ -50,6 +50,8 @@ PERF_DESTS = (
 def rival(pluginmanager: pytest.PytestPluginManager) -> str | None:
     """The name of an active plugin that owns the `benchmark` fixture, or None."""
     for name, plugin in pluginmanager.list_name_plugin():
+        if plugin is None:  # a name blocked with -p no:NAME
+            continue
         module = getattr(plugin, "__name__", "") or ""
         for rival_name, package in RIVALS.items():
             if name == rival_name or module == package or module.startswith(package + "."):
