@@ -159,6 +159,16 @@ def test_a_session_without_perf_tests_loads_nothing_heavy(pytester: pytest.Pytes
     assert loaded_after(pytester) == set()
 
 
+def test_pytest_benchmarks_names_load_nothing_heavy_without_benchmarks(
+    pytester: pytest.Pytester,
+) -> None:
+    # perfguard takes pytest-benchmark's options and fixture (plugin/benchmark.py) on every run
+    # where pytest-benchmark is not active; that must stay as cheap as its own options.
+    pytester.makepyfile("def test_plain():\n    assert 1 + 1 == 2\n")
+    args = ("-p", "no:benchmark", "-p", "no:codspeed", "--benchmark-max-time=1")
+    assert loaded_after(pytester, *args) == set()
+
+
 def test_a_measuring_session_without_a_verdict_loads_no_scipy(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         "import pytest\n\n@pytest.mark.perf(max_time=0.01)\ndef test_sum():\n    sum(range(10))\n"

@@ -154,6 +154,17 @@ def test_autosave_storage_and_compare(
         ]
     )
     assert len(storage.load(path).entries["test_suite.py::test_bench"].runs) == 5
+    # ... and each run also in pytest-benchmark's storage layout, for scripts that read it
+    [machine] = (suite.path / "store").glob("*-*-*")
+    saved = sorted(p.name for p in machine.glob("*.json"))
+    assert [name[:5] for name in saved] == ["0001_", "0002_", "0003_", "0004_", "0005_"]
+    assert all(name.startswith("0005_unversioned_") for name in saved[-1:])
+    doc = json.loads((machine / saved[-1]).read_text())
+    assert {b["fullname"] for b in doc["benchmarks"]} >= {"test_suite.py::test_bench"}
+    assert "data" not in doc["benchmarks"][0]["stats"]  # without --benchmark-save-data
+    result.stdout.fnmatch_lines(
+        [f"perfguard: wrote pytest-benchmark's saved run to {machine}/0005_*"]
+    )
 
     monkeypatch.setenv("COST", "3000")  # three times slower
     # --benchmark-compare alone reports (as pytest-benchmark does without -fail)

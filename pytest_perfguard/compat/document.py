@@ -12,6 +12,7 @@ import json
 import platform
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,17 @@ from pytest_perfguard.compat.fixture import options_of
 from pytest_perfguard.compat.stats import Metadata, NodeInfo
 from pytest_perfguard.model import BenchResult, Fingerprint
 
-__all__ = ["Extras", "benchmark_entry", "commit_info", "document", "machine_info", "render"]
+__all__ = [
+    "Extras",
+    "autosave_name",
+    "benchmark_entry",
+    "commit_info",
+    "document",
+    "machine_id",
+    "machine_info",
+    "render",
+    "storage_file",
+]
 
 Extras = Mapping[str, Any]
 """What a test adds to its result for this layout: name, fullname, param, params, extra_info
@@ -47,7 +58,9 @@ def node_extras(info: NodeInfo, extra_info: Mapping[str, Any]) -> dict[str, Any]
     return extras
 
 
-def benchmark_entry(result: BenchResult, extras: Extras | None) -> dict[str, Any]:
+def benchmark_entry(
+    result: BenchResult, extras: Extras | None, include_data: bool = True
+) -> dict[str, Any]:
     """One benchmark as pytest-benchmark writes it, plus perfguard's own figures."""
     extras = extras or {}
     name = result.nodeid.rsplit("::", 1)[-1]
@@ -61,7 +74,7 @@ def benchmark_entry(result: BenchResult, extras: Extras | None) -> dict[str, Any
     metadata = Metadata(
         info, result.group, dict(extras.get("extra_info", {})), m, options_of(result.settings)
     )
-    entry = metadata.as_dict(include_data=True)
+    entry = metadata.as_dict(include_data=include_data)
     entry["perfguard"] = {
         "median_ns": m.median_ns,
         "rounds": m.rounds,
@@ -141,16 +154,44 @@ def document(
     machine: Mapping[str, Any],
     commit: Mapping[str, Any],
     created: str,
+    include_data: bool = True,
 ) -> dict[str, Any]:
     """The whole file: machine_info, commit_info, benchmarks, datetime, version."""
     return {
         "machine_info": dict(machine),
         "commit_info": dict(commit),
-        "benchmarks": [benchmark_entry(r, extras.get(r.nodeid)) for r in results],
+        "benchmarks": [benchmark_entry(r, extras.get(r.nodeid), include_data) for r in results],
         "datetime": created,
         "version": __version__,
         "generator": "pytest-perfguard",
     }
+
+
+def machine_id() -> str:
+    """pytest-benchmark's storage folder for this machine, e.g. Linux-CPython-3.11-64bit."""
+    version = ".".join(platform.python_version_tuple()[:2])
+    return (
+        f"{platform.system()}-{platform.python_implementation()}-{version}-"
+        f"{platform.architecture()[0]}"
+    )
+
+
+def autosave_name(commit: Mapping[str, Any], now: datetime) -> str:
+    """pytest-benchmark's --benchmark-autosave name: commit id, time, uncommitted changes."""
+    parts = [str(commit.get("id", "unversioned")), now.strftime("%Y%m%d_%H%M%S")]
+    if commit.get("dirty"):
+        parts.append("uncommitted-changes")
+    return "_".join(parts)
+
+
+def storage_file(directory: Path, name: str) -> Path:
+    """The next file of pytest-benchmark's storage: DIR/<machine>/NNNN_<name>.json."""
+    folder = directory / machine_id()
+    numbers = [
+        int(path.name[:4])
+        for path in (folder.glob("[0-9][0-9][0-9][0-9]_*.json") if folder.is_dir() else ())
+    ]
+    return folder / f"{max(numbers, default=0) + 1:04d}_{name}.json"
 
 
 def render(doc: Mapping[str, Any]) -> str:

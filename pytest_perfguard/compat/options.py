@@ -158,9 +158,9 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "disable": _flag(_PG + "as --perf-off)"),
     "enable": _flag(_PG + "overrides --benchmark-disable)"),
     "only": _flag(_PG + "skips every test that is not a benchmark)"),
-    "save": _value("NAME", _PG + "as --perf-save)", _save_name),
-    "autosave": _flag(_PG + "as --perf-save)"),
-    "save_data": _flag(_PG + "ignored, the newest run's rounds are always kept)"),
+    "save": _value("NAME", _PG + "as --perf-save, and writes pytest-benchmark's file)", _save_name),
+    "autosave": _flag(_PG + "as --perf-save, and writes pytest-benchmark's file)"),
+    "save_data": _flag(_PG + "in the file --benchmark-save writes)"),
     "json": _value("PATH", _PG + "written in pytest-benchmark's JSON layout)"),
     "compare": _optional("NUM|_ID", "latest", _PG + "as --perf-compare, advisory)"),
     "compare_fail": {
@@ -206,7 +206,6 @@ _WHY = {
     "warmup": "perfguard always warms up: --perf-warmup calls (default 3) before calibrating",
     "warmup_iterations": "perfguard warms up with --perf-warmup calls (default 3)",
     "disable_gc": "GC stays on (turning it off hides real cost); gc/op is reported",
-    "save_data": "the baseline keeps the newest run's rounds",
     "cprofile": "no profiling pass",
     "cprofile_loops": "no profiling pass",
     "cprofile_top": "no profiling pass",
@@ -238,6 +237,13 @@ class Translation:
     """Skip every test that is not a benchmark (--benchmark-only)."""
     json: str | None = None
     """Write pytest-benchmark's JSON layout here."""
+    save: str | None = None
+    """Also write the run into pytest-benchmark's storage under this name ("": the autosave
+    name, from the commit and the time); None: not saving."""
+    storage: str | None = None
+    """pytest-benchmark's storage directory (None: Elasticsearch, not written)."""
+    save_data: bool = False
+    """Include every round's time in the saved file (always in --benchmark-json's)."""
 
 
 def _given(value: object) -> bool:
@@ -307,10 +313,17 @@ def translate(values: Mapping[str, object], given_perf: Mapping[str, bool]) -> T
             path = f"{directory.rstrip('/')}/{BASELINE_NAME}"
             perf["perf_baseline"] = path
             lines.append(f"perfguard: --benchmark-storage={storage}: the baseline file is {path}")
-    if values.get("save"):
+    directory = ".benchmarks" if not isinstance(storage, str) or not storage else None
+    if isinstance(storage, str) and storage:
+        directory = _storage_dir(storage)
+    save = values.get("save")
+    saving = str(save) if save else "" if values.get("autosave") else None
+    if saving is not None and directory is not None:
+        source = f"--benchmark-save={save}" if save else "--benchmark-autosave"
         lines.append(
-            f"perfguard: --benchmark-save={values['save']}: runs are kept in one baseline file "
-            "(the last --perf-keep-runs of each benchmark), not in named files"
+            f"perfguard: {source}: the gate's baseline keeps the last --perf-keep-runs runs of "
+            f"each benchmark; the run is also written in pytest-benchmark's layout to "
+            f"{directory.rstrip('/')}/<machine>/NNNN_<name>.json"
         )
     if _given(values.get("compare")) and values["compare"] != "latest":
         lines.append(
@@ -340,4 +353,7 @@ def translate(values: Mapping[str, object], given_perf: Mapping[str, bool]) -> T
         skip=bool(values.get("skip")) and not only,
         only=only,
         json=json if isinstance(json, str) and json else None,
+        save=saving,
+        storage=directory,
+        save_data=bool(values.get("save_data")),
     )

@@ -75,8 +75,9 @@ def rival_header(config: pytest.Config) -> list[str]:
     owner = config.stash.get(RIVAL_KEY, None)
     if owner is None:
         return []
+    package = RIVALS[owner].replace("_", "-")
     return [
-        f"perfguard: {owner} is active and runs the `benchmark` tests; to measure them with "
+        f"perfguard: {package} is active and runs the `benchmark` tests; to measure them with "
         f"perfguard (its engine, baseline and gate), run with -p no:{owner}"
     ]
 
@@ -209,6 +210,7 @@ class CompatSession:
         self.extras: dict[str, dict[str, Any]] = {}
         """Per node id: name, fullname, param, params, extra_info (plain JSON values)."""
         self.told_hooks: set[str] = set()
+        self.written: list[str] = []
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         lines = list(self.translation.header)
@@ -236,32 +238,44 @@ class CompatSession:
             self.extras[report.nodeid] = extras
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        path = self.translation.json
-        if path is None or hasattr(self.config, "workerinput"):
+        translation = self.translation
+        saving = translation.save is not None and translation.storage is not None
+        if hasattr(self.config, "workerinput") or (translation.json is None and not saving):
             return
         from pytest_perfguard.compat import document
 
         perf: PerfSession = self.config.stash[SESSION_KEY]
         cwd = self.config.invocation_params.dir
-        doc = document.document(
-            perf.state.in_order(),
-            self.extras,
-            document.machine_info(perf.state.gate.fingerprint),
-            document.commit_info(cwd),
-            datetime.now(timezone.utc).isoformat(),
-        )
-        target = cwd / path
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(document.render(doc), encoding="utf-8")
-        except OSError as exc:
-            perf.state.errors.append(
-                f"could not write --benchmark-json {target}: {exc.strerror or exc}"
+        now = datetime.now(timezone.utc)
+        commit = document.commit_info(cwd)
+        machine = document.machine_info(perf.state.gate.fingerprint)
+        results = perf.state.in_order()
+        created = now.isoformat()
+        files = []
+        if translation.json is not None:
+            doc = document.document(results, self.extras, machine, commit, created)
+            files.append((cwd / translation.json, doc, "--benchmark-json"))
+        if translation.save is not None and translation.storage is not None and results:
+            name = translation.save or document.autosave_name(commit, now)
+            doc = document.document(
+                results, self.extras, machine, commit, created, translation.save_data
             )
-            if session.exitstatus == pytest.ExitCode.OK:
-                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            path = document.storage_file(cwd / translation.storage, name)
+            files.append((path, doc, "pytest-benchmark's saved run"))
+        for path, doc, what in files:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(document.render(doc), encoding="utf-8")
+            except OSError as exc:
+                perf.state.errors.append(f"could not write {what} {path}: {exc.strerror or exc}")
+                if session.exitstatus == pytest.ExitCode.OK:
+                    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            else:
+                self.written.append(f"perfguard: wrote {what} to {path}")
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         late = sorted(set(_hook_users(self.config)) - self.told_hooks)
         if late:
             terminalreporter.write_line(_hooks_line(late))
+        for line in self.written:
+            terminalreporter.write_line(line)
