@@ -272,3 +272,44 @@ def test_everything_perfguard_has_applies(faked: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         ["*::test_budget: limit_time exceeded: median 5.00 us per op > limit 1.00 us*"]
     )
+
+
+def test_a_call_returning_a_generator_is_measured_as_pytest_benchmark_does(
+    faked: pytest.Pytester,
+) -> None:
+    # pydantic-core measures validators that return generators: the creation is the op.
+    faked.makepyfile(
+        """
+        from conftest import tick
+
+        def numbers(n):
+            yield from range(n)
+
+        def make(n):
+            tick(150)
+            return numbers(n)
+
+        def test_generator(benchmark):
+            assert sum(benchmark(make, 5)) == 10  # the result is returned unconsumed
+
+        async def work():
+            pass
+
+        def test_coroutine(benchmark):
+            benchmark(work)
+
+        def test_returns_coroutine(benchmark):
+            benchmark(lambda: tick(10) or work())
+        """
+    )
+    result = faked.runpytest(*FAST, "-W", "error")
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*::test_coroutine: benchmark() got an async function*",
+            "*::test_returns_coroutine: the call returns a coroutine*",
+            "*::test_generator *150 ns*",
+            "note: *::test_generator: the call returns a generator: only its creation is "
+            "measured, not its iteration (as pytest-benchmark measures it)",
+        ]
+    )

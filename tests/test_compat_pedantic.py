@@ -166,4 +166,4 @@ def test_async_targets_are_refused(faked: pytest.Pytester) -> None:
     )
     result = faked.runpytest(*FAST, "-W", "error")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*pedantic() got a coroutine function*"])
+    result.stdout.fnmatch_lines(["*pedantic() got an async function*"])

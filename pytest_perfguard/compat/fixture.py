@@ -1,9 +1,12 @@
-"""The `benchmark` object of pytest-benchmark's API, measuring with perfguard's `Perf`.
+"""The `benchmark` object of pytest-benchmark's API, measuring with perfguard's engine.
 
-`benchmark(fn, *args, **kwargs)` is `perf(fn, *args, **kwargs)`: calibrated rounds interleaved
-with the reference, then the allocation and peak-memory passes. `benchmark.pedantic(...)` with
-`rounds` or `iterations` given makes exactly those calls (`compat.pedantic`); without them,
-perfguard chooses the count as for `perf(fn, setup=, teardown=)`.
+`benchmark(fn, *args, **kwargs)` measures as `perf(fn, *args, **kwargs)` does, through the
+same engine calls (`Engine.measure_call`, `Engine.measure_prepared`): calibrated rounds
+interleaved with the reference, then the allocation and peak-memory passes.
+`benchmark.pedantic(...)` with `rounds` or `iterations` given makes exactly those calls
+(`compat.pedantic`); without them, perfguard chooses the count as for `perf(fn, setup=,
+teardown=)`. Unlike `perf()`, a call returning a generator is measured (its creation, as
+pytest-benchmark measures it, with a note): suites do that on purpose.
 """
 
 from __future__ import annotations
@@ -11,12 +14,13 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, final
 
 from pytest_perfguard.compat.pedantic import Exact, measure_exact
 from pytest_perfguard.compat.stats import Metadata, NodeInfo
-from pytest_perfguard.measure.engine import Engine
-from pytest_perfguard.measure.perf import Perf, PerfUsageError, lazy_kind
+from pytest_perfguard.measure.engine import Engine, Prepare
+from pytest_perfguard.measure.perf import PerfUsageError, lazy_kind
 from pytest_perfguard.measure.timing import MIN_ROUND_NS
 from pytest_perfguard.model import BenchSettings, Measurement
 
@@ -52,7 +56,6 @@ class BenchmarkFixture:
 
     def __init__(
         self,
-        perf: Perf,
         engine: Engine,
         settings: BenchSettings,
         info: NodeInfo,
@@ -61,7 +64,6 @@ class BenchmarkFixture:
         *,
         disabled: bool = False,
     ) -> None:
-        self._perf = perf
         self._engine = engine
         self._settings = settings
         self._record = record
@@ -93,9 +95,17 @@ class BenchmarkFixture:
     @property
     def measurement(self) -> Measurement | None:
         """perfguard's measurement of this benchmark (None until measured, or when disabled)."""
-        if self._measurement is None:
-            self._measurement = self._perf.measurement
         return self._measurement
+
+    def _measured(self, measurement: Measurement, note: str | None) -> None:
+        if note is not None:
+            measurement = replace(measurement, notes=(*measurement.notes, note))
+        self._measurement = measurement
+        self._record(measurement)
+
+    def _settings_after_first_call(self) -> BenchSettings:
+        # The first call, whose result is returned, is one of the warm-up calls (as in perf()).
+        return replace(self._settings, warmup=max(self._settings.warmup - 1, 0))
 
     @property
     def stats(self) -> Metadata | None:
@@ -127,18 +137,34 @@ class BenchmarkFixture:
         Also a decorator: `@benchmark` over a local function measures it at once.
         """
         self._claim("benchmark(...)")
-        if not callable(function_to_benchmark):
-            raise PerfUsageError(
-                f"{self.fullname}: benchmark() needs a callable, got {function_to_benchmark!r}"
-            )
+        self._check(function_to_benchmark, "benchmark()")
         call = function_to_benchmark
-        if args or kwargs:  # bound once: the user's keywords never meet perf()'s own
+        if args or kwargs:  # bound once, as perf() binds them
             call = functools.partial(function_to_benchmark, *args, **kwargs)
         try:
-            return self._perf(call)
+            return self._measure_call(call)
         except Exception:
             self.has_error = True
             raise
+
+    def _measure_call(self, call: Callable[[], Any]) -> Any:
+        """One call for the result, then every pass over `call()` in timeit's bare loop."""
+        result = call()
+        if self.disabled:
+            return result
+        note = _lazy_note(self.fullname, result)
+        self._measured(self._engine.measure_call(call, self._settings_after_first_call()), note)
+        return result
+
+    def _check(self, target: object, how: str) -> None:
+        if not callable(target):
+            raise PerfUsageError(f"{self.fullname}: {how} needs a callable, got {target!r}")
+        if lazy_kind(target) == "coroutine":
+            raise PerfUsageError(
+                f"{self.fullname}: {how} got an async function: calling it only creates a "
+                "coroutine, so its work would never be measured; run it to completion in a "
+                "sync call, e.g. lambda: loop.run_until_complete(work())"
+            )
 
     def pedantic(
         self,
@@ -172,14 +198,7 @@ class BenchmarkFixture:
             raise ValueError("Must have positive int for `warmup_rounds`.")
         if iterations > 1 and setup:
             raise ValueError("Can't use more than 1 `iterations` with a `setup` function.")
-        if not callable(target):
-            raise PerfUsageError(f"{self.fullname}: pedantic() needs a callable, got {target!r}")
-        kind = lazy_kind(target)
-        if kind is not None:
-            raise PerfUsageError(
-                f"{self.fullname}: pedantic() got a {kind} function: calling it only creates "
-                f"a {kind}, so its work would never be measured; consume it in a sync call"
-            )
+        self._check(target, "pedantic()")
         fixed_args = tuple(args)
         fixed_kwargs = {} if kwargs is None else dict(kwargs)
         has_args = bool(fixed_args or fixed_kwargs)
@@ -208,14 +227,21 @@ class BenchmarkFixture:
                 result, measurement = measure_exact(
                     self._engine, target, arguments, teardown, exact
                 )
-                _refuse_lazy(self.fullname, result)
-                self._measurement = measurement
-                self._record(measurement)
+                self._measured(measurement, _lazy_note(self.fullname, result))
                 return result
             if setup is None and teardown is None:
                 call = functools.partial(target, *fixed_args, **fixed_kwargs)
-                return self._perf(call if has_args else target)
-            return self._perf(target, setup=arguments, teardown=teardown)
+                return self._measure_call(call if has_args else target)
+            prepare: Prepare = arguments
+            call_args, call_kwargs = prepare()
+            result = target(*call_args, **call_kwargs)
+            if teardown is not None:
+                teardown(*call_args, **call_kwargs)
+            note = _lazy_note(self.fullname, result)
+            settings = self._settings_after_first_call()
+            measurement = self._engine.measure_prepared(target, prepare, teardown, settings)
+            self._measured(measurement, note)
+            return result
         except Exception:
             self.has_error = True
             raise
@@ -230,12 +256,22 @@ class BenchmarkFixture:
     patch = weave
 
 
-def _refuse_lazy(test: str, result: object) -> None:
-    if inspect.isawaitable(result) or inspect.isgenerator(result) or inspect.isasyncgen(result):
+def _lazy_note(test: str, result: object) -> str | None:
+    """A note for a call that returned a generator (only its creation is timed, as in
+    pytest-benchmark); an error for one that returned a coroutine or awaitable, which would
+    also warn that it was never awaited."""
+    if inspect.isgenerator(result) or inspect.isasyncgen(result):
+        kind = "generator" if inspect.isgenerator(result) else "async generator"
+        return (
+            f"the call returns a {kind}: only its creation is measured, not its iteration "
+            "(as pytest-benchmark measures it)"
+        )
+    if inspect.isawaitable(result):
         close = getattr(result, "close", None)
-        if callable(close) and not inspect.isasyncgen(result):
+        if callable(close):
             close()  # no "never awaited" warning
         raise PerfUsageError(
-            f"{test}: pedantic() got a function that returns a {type(result).__name__}: each "
-            "call only creates it, so its work was never measured; consume it in the call"
+            f"{test}: the call returns a {type(result).__name__}: each call only creates it, "
+            "so its work would never be measured; run it to completion in the call"
         )
+    return None

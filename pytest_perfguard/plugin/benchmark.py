@@ -164,9 +164,7 @@ def benchmark(request: pytest.FixtureRequest) -> BenchmarkFixture:
         )
     if SETTINGS_KEY not in item.stash:  # requested by request.getfixturevalue()
         item.stash[SETTINGS_KEY] = session.state.defaults
-    perf = session.make_perf(item)
     fixture = BenchmarkFixture(
-        perf,
         session.engine,
         item.stash[SETTINGS_KEY],
         _info(item),
