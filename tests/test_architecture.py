@@ -190,3 +190,17 @@ def test_loading_the_plugin_entry_point_imports_no_heavy_module() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_saving_and_comparing_sessions_load_the_verdict_before_measuring(
+    pytester: pytest.Pytester,
+) -> None:
+    # A benchmark's bytes can depend on the modules loaded (inspect.signature of a class
+    # copies sys.modules): a save run and a compare run must measure with the same ones.
+    pytester.makepyfile(
+        "import sys\nimport pytest\n\n@pytest.mark.perf(max_time=0.01)\n"
+        "def test_first():\n    assert 'scipy.stats' in sys.modules\n"
+    )
+    for flag in ("--perf-save", "--perf-compare"):
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", flag)
+        result.assert_outcomes(passed=1)

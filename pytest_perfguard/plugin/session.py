@@ -179,6 +179,8 @@ class PerfSession:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         perf_items = [item.nodeid for item in session.items if SETTINGS_KEY in item.stash]
         self.state.collected((item.nodeid for item in session.items), perf_items)
+        if perf_items and not self.state.switches.off:
+            self.state.gate.load()  # saving and comparing runs then measure alike
 
     @pytest.hookimpl(optionalhook=True)  # an xdist hook: absent without xdist
     def pytest_xdist_node_collection_finished(self, node: object, ids: list[str]) -> None:
