@@ -31,6 +31,16 @@ def outcomes(output: str) -> dict[str, int]:
     return found
 
 
+def busy(output: str) -> int:
+    """Benchmarks whose time verdict was advisory: other processes took over 25% of the
+    machine while they were timed (the summary notes them)."""
+    for line in output.splitlines():
+        if line.startswith("note: ") and "other processes took over" in line:
+            who = line[len("note: ") :].split(":")[0]
+            return int(who.split()[0]) if who.endswith(" benchmarks") else 1
+    return 0
+
+
 def run(args: list[str]) -> tuple[dict[str, int], float, str]:
     start = time.perf_counter()
     done = subprocess.run(
@@ -61,7 +71,11 @@ def main() -> None:
             failed = result.get("failed", 0)
             false.append(failed)
             names = [line.split()[1] for line in output.splitlines() if line.startswith("FAILED")]
-            print(f"compare {i + 1}: {result} in {took:.0f} s; failed: {names}", flush=True)
+            print(
+                f"compare {i + 1}: {result} in {took:.0f} s; failed: {names}; time advisory "
+                f"(machine busy) for {busy(output)}",
+                flush=True,
+            )
     total = result.get("passed", 0) + result.get("failed", 0)
     print(
         f"A/A: {sum(false)} false failures in {options.compares} compare runs "

@@ -217,8 +217,9 @@ class PerfSession:
         # An async plugin may have put a sync wrapper in place (pytest-asyncio does): unwrap.
         kind = lazy_kind(inspect.unwrap(pyfuncitem.obj))
         if kind in ("coroutine", "async generator"):
+            marker = "perf" if pyfuncitem.get_closest_marker("perf") else "benchmark"
             raise PerfUsageError(
-                f"{pyfuncitem.nodeid}: @pytest.mark.perf cannot measure an async test body "
+                f"{pyfuncitem.nodeid}: @pytest.mark.{marker} cannot measure an async test body "
                 "(calling it only creates a coroutine); measure from a sync test, e.g. "
                 "perf(lambda: loop.run_until_complete(work())) with "
                 "loop = asyncio.new_event_loop() (the loop's cost is then part of every op), "
