@@ -28,6 +28,7 @@ LAYERS = {
     "report": 5,
     "run": 6,
     "ab": 6,
+    "compat": 6,
     "plugin": 7,
     "cli": 7,
     "__init__": 8,
@@ -159,6 +160,16 @@ def test_a_session_without_perf_tests_loads_nothing_heavy(pytester: pytest.Pytes
     assert loaded_after(pytester) == set()
 
 
+def test_pytest_benchmarks_names_load_nothing_heavy_without_benchmarks(
+    pytester: pytest.Pytester,
+) -> None:
+    # perfguard takes pytest-benchmark's options and fixture (plugin/benchmark.py) on every run
+    # where pytest-benchmark is not active; that must stay as cheap as its own options.
+    pytester.makepyfile("def test_plain():\n    assert 1 + 1 == 2\n")
+    args = ("-p", "no:benchmark", "-p", "no:codspeed", "--benchmark-max-time=1")
+    assert loaded_after(pytester, *args) == set()
+
+
 def test_a_measuring_session_without_a_verdict_loads_no_scipy(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         "import pytest\n\n@pytest.mark.perf(max_time=0.01)\ndef test_sum():\n    sum(range(10))\n"
@@ -180,3 +191,17 @@ def test_loading_the_plugin_entry_point_imports_no_heavy_module() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_saving_and_comparing_sessions_load_the_verdict_before_measuring(
+    pytester: pytest.Pytester,
+) -> None:
+    # A benchmark's bytes can depend on the modules loaded (inspect.signature of a class
+    # copies sys.modules): a save run and a compare run must measure with the same ones.
+    pytester.makepyfile(
+        "import sys\nimport pytest\n\n@pytest.mark.perf(max_time=0.01)\n"
+        "def test_first():\n    assert 'scipy.stats' in sys.modules\n"
+    )
+    for flag in ("--perf-save", "--perf-compare"):
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", flag)
+        result.assert_outcomes(passed=1)

@@ -30,7 +30,9 @@ def test_the_readme_opens_with_the_two_commands_ci_runs() -> None:
 @pytest.mark.parametrize("code", blocks("python"), ids=lambda code: code.split("def ")[1][:20])
 def test_python_blocks_run_as_test_files(pytester: pytest.Pytester, code: str) -> None:
     pytester.makepyfile(test_readme_block=code)
-    result = pytester.runpytest(*FAST)
+    # -p no:benchmark: the migration example's `benchmark` is perfguard's even where
+    # pytest-benchmark is installed (the `bench` extra)
+    result = pytester.runpytest(*FAST, "-p", "no:benchmark", "-p", "no:codspeed")
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed", 0) >= 1 and "failed" not in outcomes, result.stdout.str()
     result.stdout.fnmatch_lines(["*- perfguard: * benchmarks -*"])

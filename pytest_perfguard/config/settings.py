@@ -216,10 +216,16 @@ def session_defaults(
 
 
 def marker_settings(
-    defaults: BenchSettings, args: tuple[object, ...], kwargs: Mapping[str, object], test: str
+    defaults: BenchSettings,
+    args: tuple[object, ...],
+    kwargs: Mapping[str, object],
+    test: str,
+    *,
+    marker: str = "perf",
 ) -> BenchSettings:
-    """Apply a test's `@pytest.mark.perf(...)` keywords over the session defaults."""
-    source = f"@pytest.mark.perf on {test}"
+    """Apply a test's `@pytest.mark.perf(...)` keywords over the session defaults (`marker`
+    names the marker they came from in errors)."""
+    source = f"@pytest.mark.{marker} on {test}"
     if args:
         raise SettingsError(
             f"{source}: takes keyword arguments only, got positional {list(args)!r}"

@@ -35,6 +35,12 @@ def _scipy(name: str) -> Any:
     return importlib.import_module(f"scipy.{name}")
 
 
+def preload() -> None:
+    """Import the scipy modules the verdicts use now rather than at the first verdict."""
+    for name in ("special", "stats"):
+        _scipy(name)
+
+
 def _special() -> Any:
     return _scipy("special")
 

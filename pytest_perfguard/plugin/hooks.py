@@ -7,6 +7,7 @@ code when comparing or saving, and the renderers when there is something to repo
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -17,7 +18,7 @@ from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.model import DEFAULT_KEEP
 from pytest_perfguard.plugin.ab_head import add_options as add_ab_options
 from pytest_perfguard.plugin.rootdir import check_rootdir
-from pytest_perfguard.plugin.session import SESSION_KEY, PerfSession
+from pytest_perfguard.plugin.session import SESSION_KEY, WITH_BENCHMARK, PerfSession
 
 if TYPE_CHECKING:
     from pytest_perfguard.measure.perf import Perf
@@ -43,6 +44,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("perf_keep_runs", keep, default=None)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None, None, None]:
+    # pytest-benchmark's names (plugin/benchmark.py) are taken only when no other plugin owns
+    # them; that is known once -p plugins, entry points and the initial conftests are loaded.
+    yield
+    from pytest_perfguard.plugin import benchmark
+
+    benchmark.register(early_config)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    from pytest_perfguard.plugin import benchmark
+
+    return benchmark.rival_header(config)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
@@ -56,6 +73,8 @@ def pytest_configure(config: pytest.Config) -> None:
         session = PerfSession.configure(config)
     except PerfguardError as exc:
         raise pytest.UsageError(f"pytest-perfguard: {exc}") from None
+    if config.pluginmanager.has_plugin("perfguard-benchmark"):
+        session.names = WITH_BENCHMARK
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "perfguard-session")
 

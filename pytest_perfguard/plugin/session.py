@@ -9,7 +9,7 @@ from collections.abc import Callable, Generator
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
@@ -36,20 +36,28 @@ if TYPE_CHECKING:
 # The measuring code and the codec are imported by the first perf test, so that installing
 # perfguard costs a run without perf tests next to nothing.
 
+
+class Measurer(Protocol):
+    """What a test measures with: the `perf` fixture, or pytest-benchmark's `benchmark`."""
+
+    @property
+    def used(self) -> bool: ...
+
+    @property
+    def measurement(self) -> Measurement | None: ...
+
+
 SESSION_KEY = pytest.StashKey["PerfSession"]()
 SETTINGS_KEY = pytest.StashKey[BenchSettings]()
-FIXTURE_KEY = pytest.StashKey["Perf"]()
+NOTES_KEY = pytest.StashKey[tuple[str, ...]]()
+"""Notes about a test's settings (e.g. marker keywords left unused), added to its measurement."""
+FIXTURE_KEY = pytest.StashKey[Measurer]()
 COMPARED_KEY = pytest.StashKey[Comparison]()
 
-
-def _is_perf(item: pytest.Item) -> bool:
-    marked = item.get_closest_marker("perf") is not None
-    return marked or "perf" in getattr(item, "fixturenames", ())
-
-
-def _marker_only(item: pytest.Item) -> bool:
-    """A perf test whose body is the benchmark (no `perf` fixture)."""
-    return SETTINGS_KEY in item.stash and "perf" not in getattr(item, "fixturenames", ())
+PERF: tuple[str, ...] = ("perf",)
+WITH_BENCHMARK: tuple[str, ...] = ("perf", "benchmark")
+"""Marker and fixture names that make a perf test: perfguard's, and pytest-benchmark's when
+perfguard runs them (`plugin/benchmark.py`)."""
 
 
 class PerfSession:
@@ -70,6 +78,32 @@ class PerfSession:
         self.json = json
         self.markdown = markdown
         self.ab: ABRun | None = None
+        self.names = PERF
+        """Marker and fixture names that make a perf test."""
+
+    def is_perf(self, item: pytest.Item) -> bool:
+        fixtures = getattr(item, "fixturenames", ())
+        return any(item.get_closest_marker(n) is not None or n in fixtures for n in self.names)
+
+    def marker_only(self, item: pytest.Item) -> bool:
+        """A perf test whose body is the benchmark (no `perf` or `benchmark` fixture)."""
+        fixtures = getattr(item, "fixturenames", ())
+        return SETTINGS_KEY in item.stash and not any(n in fixtures for n in self.names)
+
+    def settings_of(self, item: pytest.Item) -> tuple[BenchSettings, tuple[str, ...]]:
+        """A perf test's settings from its markers, and notes about them; SettingsError."""
+        perf = item.get_closest_marker("perf")
+        args, kwargs = (perf.args, perf.kwargs) if perf else ((), {})
+        bench = item.get_closest_marker("benchmark") if "benchmark" in self.names else None
+        if bench is None:
+            return marker_settings(self.state.defaults, args, kwargs, item.nodeid), ()
+        from pytest_perfguard.compat.marker import perf_keywords, unused_note
+
+        mapped, unused = perf_keywords(bench.args, bench.kwargs, item.nodeid)
+        settings = marker_settings(self.state.defaults, (), mapped, item.nodeid, marker="benchmark")
+        if perf is not None:
+            settings = marker_settings(settings, args, kwargs, item.nodeid)
+        return settings, (unused_note(unused),) if unused else ()
 
     @property
     def engine(self) -> Engine:
@@ -150,15 +184,16 @@ class PerfSession:
         # Validated here so a bad marker keyword is a collection error of its module.
         made = yield
         for item in made if isinstance(made, list) else [made]:
-            if isinstance(item, pytest.Function) and _is_perf(item):
-                marker = item.get_closest_marker("perf")
-                args, kwargs = (marker.args, marker.kwargs) if marker else ((), {})
+            if isinstance(item, pytest.Function) and self.is_perf(item):
                 try:
-                    settings = marker_settings(self.state.defaults, args, kwargs, item.nodeid)
+                    settings, notes = self.settings_of(item)
                 except SettingsError as exc:
                     raise collector.CollectError(str(exc)) from None
                 item.stash[SETTINGS_KEY] = settings
-                if "min_effect" in kwargs:
+                if notes:
+                    item.stash[NOTES_KEY] = notes
+                perf = item.get_closest_marker("perf")
+                if perf is not None and "min_effect" in perf.kwargs:
                     self.state.ab_effects[item.nodeid] = settings.min_effect
         return made
 
@@ -183,6 +218,8 @@ class PerfSession:
                 raise pytest.UsageError(f"pytest-perfguard: --perf-compare-ref: {exc}") from None
             self.state.ab_family = len(self.ab.shared)
             self.state.ab_removed = self.ab.removed
+        if perf_items and not self.state.switches.off:
+            self.state.gate.load()  # saving and comparing runs then measure alike
 
     @pytest.hookimpl(optionalhook=True)  # an xdist hook: absent without xdist
     def pytest_xdist_node_collection_finished(self, node: object, ids: list[str]) -> None:
@@ -193,6 +230,9 @@ class PerfSession:
 
     def record(self, item: pytest.Item, measurement: Measurement) -> None:
         settings = item.stash[SETTINGS_KEY]
+        notes = item.stash.get(NOTES_KEY, ())
+        if notes:
+            measurement = replace(measurement, notes=measurement.notes + notes)
         path, line, _ = item.location
         location = (path, (line or 0) + 1)
         self.state.record(BenchResult(item.nodeid, settings.group, measurement, settings, location))
@@ -211,17 +251,16 @@ class PerfSession:
     @pytest.hookimpl(tryfirst=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
         # The marker-only form: the test body itself is the benchmark.
-        if self.state.switches.off or "perf" in pyfuncitem.fixturenames:
-            return None
-        if SETTINGS_KEY not in pyfuncitem.stash:
+        if self.state.switches.off or not self.marker_only(pyfuncitem):
             return None
         from pytest_perfguard.measure.perf import PerfUsageError, bind_fixtures, lazy_kind
 
         # An async plugin may have put a sync wrapper in place (pytest-asyncio does): unwrap.
         kind = lazy_kind(inspect.unwrap(pyfuncitem.obj))
         if kind in ("coroutine", "async generator"):
+            marker = "perf" if pyfuncitem.get_closest_marker("perf") else "benchmark"
             raise PerfUsageError(
-                f"{pyfuncitem.nodeid}: @pytest.mark.perf cannot measure an async test body "
+                f"{pyfuncitem.nodeid}: @pytest.mark.{marker} cannot measure an async test body "
                 "(calling it only creates a coroutine); measure from a sync test, e.g. "
                 "perf(lambda: loop.run_until_complete(work())) with "
                 "loop = asyncio.new_event_loop() (the loop's cost is then part of every op), "
@@ -251,7 +290,7 @@ class PerfSession:
         perf = item.stash.get(FIXTURE_KEY, None)
         if self.state.switches.off:
             return
-        if _marker_only(item) and (perf is None or not perf.used):
+        if self.marker_only(item) and (perf is None or not perf.used):
             pytest.fail(
                 f"{item.nodeid}: the test body ran but was not measured: another plugin's "
                 "pytest_pyfunc_call ran it before perfguard could; @pytest.mark.perf never "
