@@ -15,16 +15,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pytest_perfguard.measure import load
-from pytest_perfguard.measure.engine import Engine
+from pytest_perfguard.measure.engine import Engine, finish_timing
 from pytest_perfguard.measure.peak import PeakTracker
 from pytest_perfguard.measure.timing import (
     BENCH_ROUNDS_PER_REFERENCE,
     MIN_ROUND_NS,
-    active_tracers,
     gc_collections,
     summarize,
 )
-from pytest_perfguard.model import BUSY_SHARE, Measurement
+from pytest_perfguard.model import Measurement
 
 __all__ = ["Arguments", "Exact", "measure_exact"]
 
@@ -125,16 +124,7 @@ def measure_exact(
             f"{MIN_ROUND_NS // 1000} us: the clock's own cost (~60 ns a read pair) weighs in; "
             "give more iterations"
         )
-    if others is not None and others > BUSY_SHARE:
-        # The engine's wording, so the summary groups these notes with the engine's.
-        notes.append(
-            f"other processes took over {BUSY_SHARE:.0%} of the machine's CPU time while "
-            "this was timed: time figures unreliable, time verdicts advisory"
-        )
-    tracers = active_tracers()
-    if tracers:
-        notes.append(f"a tracer/profiler is active ({', '.join(tracers)}): figures inflated")
-    measurement = replace(measurement, notes=tuple(notes), others_cpu=others, tracers=tracers)
+    measurement = finish_timing(replace(measurement, notes=tuple(notes)), None, others)
     if peak_memory is not None:
         measurement = replace(
             measurement,

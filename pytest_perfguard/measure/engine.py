@@ -31,7 +31,15 @@ from pytest_perfguard.measure.timing import (
 )
 from pytest_perfguard.model import BUSY_SHARE, BenchSettings, Measurement
 
-__all__ = ["LOOP_COST_CHECK_NS", "Engine", "Plan", "Prepare", "TimingPass", "Warmth"]
+__all__ = [
+    "LOOP_COST_CHECK_NS",
+    "Engine",
+    "Plan",
+    "Prepare",
+    "TimingPass",
+    "Warmth",
+    "finish_timing",
+]
 
 LOOP_COST_CHECK_NS = 2_000
 """Below this per-op time the loop's own cost is measured in the same run and compared."""
@@ -145,7 +153,7 @@ class Engine:
         if loop_check and measurement.median_ns < LOOP_COST_CHECK_NS:
             loop_ns = empty_loop_ns(measurement.loops, self.clock)
         others = load.others_share(load_start, self._load_probe())
-        measurement = _finish_timing(measurement, loop_ns, others)
+        measurement = finish_timing(measurement, loop_ns, others)
 
         if settings.allocations:
             counts = yield from allocation_pass(
@@ -289,7 +297,7 @@ class Engine:
         return drive(plan, run)
 
 
-def _finish_timing(
+def finish_timing(
     measurement: Measurement, loop_ns: float | None, others: float | None
 ) -> Measurement:
     """What every timing pass adds: the other processes' share of the machine meanwhile, and
