@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pytest_perfguard.config.settings import SettingsError
+from pytest_perfguard.config.settings import check_marker_arguments
 
 __all__ = ["KEYWORDS", "perf_keywords", "unused_note"]
 
@@ -35,15 +35,7 @@ def perf_keywords(
     `@pytest.mark.benchmark(...)`; positional arguments and unknown keywords are errors, as in
     pytest-benchmark."""
     source = f"@pytest.mark.benchmark on {test}"
-    if args:
-        raise SettingsError(
-            f"{source}: takes keyword arguments only, got positional {list(args)!r}"
-        )
-    unknown = sorted(set(kwargs) - set(KEYWORDS))
-    if unknown:
-        raise SettingsError(
-            f"{source}: unknown keyword {', '.join(unknown)} (known: {', '.join(KEYWORDS)})"
-        )
+    check_marker_arguments(source, args, kwargs, KEYWORDS)
     mapped = {name: value for name, value in kwargs.items() if name in MAPPED}
     if "group" in mapped:  # pytest-benchmark takes any value; None or "" is no group
         group = mapped.pop("group")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -215,6 +215,21 @@ def session_defaults(
     return settings
 
 
+def check_marker_arguments(
+    source: str, args: tuple[object, ...], kwargs: Mapping[str, object], known: Sequence[str]
+) -> None:
+    """A marker takes keywords only, each one it knows; SettingsError naming `source`."""
+    if args:
+        raise SettingsError(
+            f"{source}: takes keyword arguments only, got positional {list(args)!r}"
+        )
+    unknown = sorted(set(kwargs) - set(known))
+    if unknown:
+        raise SettingsError(
+            f"{source}: unknown keyword {', '.join(unknown)} (known: {', '.join(known)})"
+        )
+
+
 def marker_settings(
     defaults: BenchSettings,
     args: tuple[object, ...],
@@ -226,15 +241,7 @@ def marker_settings(
     """Apply a test's `@pytest.mark.perf(...)` keywords over the session defaults (`marker`
     names the marker they came from in errors)."""
     source = f"@pytest.mark.{marker} on {test}"
-    if args:
-        raise SettingsError(
-            f"{source}: takes keyword arguments only, got positional {list(args)!r}"
-        )
-    unknown = sorted(set(kwargs) - set(_KEYS))
-    if unknown:
-        raise SettingsError(
-            f"{source}: unknown keyword {', '.join(unknown)} (known: {', '.join(MARKER_KEYWORDS)})"
-        )
+    check_marker_arguments(source, args, kwargs, MARKER_KEYWORDS)
     settings = _apply(defaults, kwargs, source)
     for limit, switch in (("limit_memory", "memory"), ("limit_allocs", "allocations")):
         if limit in kwargs and not getattr(settings, switch):
