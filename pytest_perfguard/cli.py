@@ -29,6 +29,7 @@ from pytest_perfguard.model import (
 )
 from pytest_perfguard.report.json import Results, ResultsError, parse_results
 from pytest_perfguard.report.markdown import headline, render_markdown
+from pytest_perfguard.report.rules import differences_text, rule_text
 from pytest_perfguard.report.terminal import (
     align_columns,
     describe_metric,
@@ -190,7 +191,9 @@ def _with_settings(
 
 
 def _differences(old: Fingerprint, new: Baseline | Results) -> str:
-    return "; ".join(compatibility.differences(old, new.fingerprint)) if new.fingerprint else ""
+    if new.fingerprint is None:
+        return ""
+    return differences_text(compatibility.differences(old, new.fingerprint))
 
 
 def _details(comparisons: Sequence[Comparison]) -> list[str]:
@@ -205,7 +208,7 @@ def _details(comparisons: Sequence[Comparison]) -> list[str]:
         if found:
             lines += ["", f"{title}:"]
         for c, m in found:
-            lines += [f"  {c.nodeid}", f"    {describe_metric(m)}", f"      rule: {m.rule}"]
+            lines += [f"  {c.nodeid}", f"    {describe_metric(m)}", f"      rule: {rule_text(m)}"]
     return lines
 
 
