@@ -320,6 +320,12 @@ def test_a_broken_decision_in_results_names_where(tmp_path: Path) -> None:
     raw["benchmarks"][0]["comparison"]["reason"]["kind"] = "guess"
     with pytest.raises(ResultsError, match=r"bad\.json: benchmarks\[0\]\.comparison: .*'guess'"):
         parse_results(json.dumps(raw), source="bad.json")
+    raw = json.loads(render_json(document([c for c in judged() if c.verdict is Verdict.REGRESSED])))
+    del raw["benchmarks"][0]["comparison"]["metrics"][0]["decision"]["numbers"]["alpha"]
+    with pytest.raises(
+        ResultsError, match=r"benchmarks\[0\]\.comparison: time_saved_runs: no number 'alpha'"
+    ):
+        parse_results(json.dumps(raw), source="bad.json")
 
 
 def test_the_json_results_of_a_run_carry_rule_and_decision(pytester: pytest.Pytester) -> None:

@@ -95,8 +95,11 @@ def _comparison(c: Comparison) -> dict[str, Any]:
 
 
 def _read_comparison(raw: Any) -> Comparison:
-    """A comparison as results_document wrote it: its notes without the worded reason."""
+    """A comparison as results_document wrote it: its notes without the worded reason.
+    ValueError when a decision cannot be worded (a number its rule needs is missing)."""
     c = comparison_from_dict(raw)
+    for m in c.metrics:
+        rule_text(m)
     if c.reason is not None and c.notes[:1] == (reason_text(c.reason),):
         c = dataclasses.replace(c, notes=c.notes[1:])
     return c
