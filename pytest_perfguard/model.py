@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -155,6 +155,84 @@ class Verdict(enum.Enum):
     NOT_COMPARABLE = "not comparable"
 
 
+class Rule(enum.Enum):
+    """Which rule decided: report/rules.py words each kind from its decision's numbers.
+
+    Count rules are generic over the metric (allocs, bytes, calls): the metric's name and unit
+    come with the decision, so a new deterministic count needs no new kind.
+    """
+
+    TIME_UNUSABLE = "time_unusable"
+    """No usable time in the baseline or now."""
+    TIME_SAVED_RUNS = "time_saved_runs"
+    """Enough saved runs to estimate run-to-run variation: the predictive test."""
+    TIME_FEW_RUNS = "time_few_runs"
+    """Too few saved runs: only large effects, on both scales, with a within-run U test."""
+    TIME_PAIRED = "time_paired"
+    """Same-job A/B: paired rounds with the base revision."""
+    COUNT_EXACT = "count_exact"
+    """A deterministic count against saved runs that agree."""
+    COUNT_VARYING = "count_varying"
+    """A count against saved runs that disagree (threads): their range is allowed."""
+    COUNT_PAIRED = "count_paired"
+    """A count against the base revision measured in this run."""
+    MEMORY_SAVED = "memory_saved"
+    """Peak memory against the saved runs' median, within a tolerance."""
+    MEMORY_PAIRED = "memory_paired"
+    """Peak memory against the base revision measured in this run."""
+    NO_BASELINE_ENTRY = "no_baseline_entry"
+    """A whole benchmark: nothing saved to compare with (NEW)."""
+    NOT_MEASURED = "not_measured"
+    """A whole benchmark: saved, but not measured by a complete run (MISSING)."""
+    NO_BASE_MEASUREMENT = "no_base_measurement"
+    """A whole benchmark in A/B: the base side measured nothing usable (texts: ref, error)."""
+    RECORDED = "recorded"
+    """Read from a results document written before decisions were stored: texts["rule"] is
+    the wording it had, and there are no numbers."""
+
+
+class CaveatKind(enum.Enum):
+    """Why a decision may be advisory: something about how or where it was measured."""
+
+    ENVIRONMENT = "environment"
+    """Environments differ (texts: what, old, new; what "environment": none recorded)."""
+    NO_ENVIRONMENT = "no_environment"
+    """The compared run records no environment."""
+    INTERPRETER = "interpreter"
+    """Counts from another interpreter version (texts: old, now)."""
+    BUSY = "busy"
+    """Other processes took a share of the machine (numbers: share, 0..1)."""
+    TRACER = "tracer"
+    """A tracer or profiler was active while measuring (texts: tracers)."""
+    AB_TRACER = "ab_tracer"
+    """A/B: a tracer or profiler was active on either side (texts: tracers)."""
+    AB_PROCESSES = "ab_processes"
+    """A/B time: one process per side cannot tell a change from process-to-process variation."""
+
+
+@dataclass(frozen=True, slots=True)
+class Caveat:
+    """One caveat with the facts it names."""
+
+    kind: CaveatKind
+    numbers: Mapping[str, float] = field(default_factory=dict)
+    texts: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Which rule decided and the numbers it used; report/rules.py words it."""
+
+    rule: Rule
+    numbers: Mapping[str, float] = field(default_factory=dict)
+    """Named figures of the rule; an absent optional one (a p-value) is left out."""
+    texts: Mapping[str, str] = field(default_factory=dict)
+    """Names the rule used that are not numbers: the metric's unit, a revision, a scale."""
+    caveats: tuple[Caveat, ...] = ()
+    counted: bool = False
+    """The caveats did not make the verdict advisory (--perf-strict)."""
+
+
 @dataclass(frozen=True, slots=True)
 class MetricComparison:
     """One metric (time, allocs, bytes, memory) of one benchmark, baseline against now."""
@@ -169,8 +247,8 @@ class MetricComparison:
     """Confidence interval of the relative change, where one can be given."""
     p_value: float | None
     verdict: Verdict
-    rule: str
-    """The rule that decided, in words a user can act on."""
+    decision: Decision
+    """The rule that decided and its numbers; report/rules.py words it for the user."""
     detectable: float | None = None
     """Smallest relative regression this benchmark can detect here (time only)."""
     advisory: bool = False
@@ -195,6 +273,9 @@ class Comparison:
     verdict: Verdict
     metrics: tuple[MetricComparison, ...] = ()
     notes: tuple[str, ...] = ()
+    """Remarks worded outside the judge (an A/B benchmark new to this revision)."""
+    reason: Decision | None = None
+    """Why the whole benchmark has no metrics (NEW, MISSING, not comparable), as decided."""
 
     @property
     def failing(self) -> tuple[MetricComparison, ...]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_perfguard.judge.budgets import check_budgets
+from pytest_perfguard.judge.budgets import Budget, check_budgets
 from pytest_perfguard.model import BenchSettings, Measurement
+from pytest_perfguard.report.rules import budget_text, unchecked_text
 
 FAST = ("--perf-max-time=0.01", "-p", "no:cacheprovider")
 
@@ -43,7 +44,7 @@ def test_each_exceeded_budget_names_budget_value_and_pass() -> None:
         ),
         BenchSettings(limit_time_ns=2e6, limit_allocs=2, limit_memory_bytes=50 * 1024**2),
     )
-    assert check.failures == (
+    assert tuple(map(budget_text, check.failures)) == (
         "limit_time exceeded: median 2.31 ms per op > limit 2.00 ms "
         "(timing pass, 10 rounds x 100 calls)",
         "limit_memory exceeded: peak 61.0 MiB (a lower bound) > limit 50.0 MiB "
@@ -55,7 +56,11 @@ def test_each_exceeded_budget_names_budget_value_and_pass() -> None:
 def test_budgets_without_a_figure_are_reported_unchecked_not_failed() -> None:
     check = check_budgets(measured(), BenchSettings(limit_allocs=1, limit_memory_bytes=10))
     assert check.failures == ()
-    assert len(check.unchecked) == 2
+    assert check.unchecked == (Budget.MEMORY, Budget.ALLOCS)
+    assert tuple(map(unchecked_text, check.unchecked)) == (
+        "limit_memory not checked: peak memory was not measured",
+        "limit_allocs not checked: allocs/op is n/a here",
+    )
 
 
 def test_budgets_fail_their_test_from_the_users_side(pytester: pytest.Pytester) -> None:

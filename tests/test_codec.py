@@ -8,9 +8,13 @@ import math
 from pytest_perfguard.model import (
     BenchResult,
     BenchSettings,
+    Caveat,
+    CaveatKind,
     Comparison,
+    Decision,
     Measurement,
     MetricComparison,
+    Rule,
     Verdict,
 )
 from pytest_perfguard.store.codec import (
@@ -66,6 +70,18 @@ def test_a_missing_reference_becomes_null_and_back_to_nan() -> None:
     assert math.isnan(result_from_dict(data).measurement.reference_ns)
 
 
+TIME = Decision(
+    Rule.TIME_PAIRED,
+    {"pairs": 40, "process_sd": 0.02, "min_effect": 0.03, "bias_floor": 0.0, "alpha": 0.05,
+     "family": 3},
+    {"ref": "main (1a2b)", "correction": "Bonferroni"},
+    (Caveat(CaveatKind.BUSY, {"share": 0.6}), Caveat(CaveatKind.TRACER, texts={"tracers": "x"})),
+    counted=True,
+)  # fmt: skip
+COUNT = Decision(Rule.COUNT_EXACT, {"runs": 5, "low": 2.0, "high": 2.0, "tolerance": 0.0,
+                                    "limit": math.inf}, {"unit": "allocs/op"})  # fmt: skip
+
+
 def test_comparisons_round_trip_through_json() -> None:
     comparison = Comparison(
         nodeid="t.py::t",
@@ -73,11 +89,12 @@ def test_comparisons_round_trip_through_json() -> None:
         verdict=Verdict.REGRESSED,
         metrics=(
             MetricComparison(
-                "time", 100.0, 130.0, 0.3, (0.2, 0.4), 0.001, Verdict.REGRESSED, "rule", 0.05, False
+                "time", 100.0, 130.0, 0.3, (0.2, 0.4), 0.001, Verdict.REGRESSED, TIME, 0.05, False
             ),
-            MetricComparison("allocs", 2.0, 2.0, 0.0, None, None, Verdict.UNCHANGED, "r2"),
+            MetricComparison("allocs", 2.0, 2.0, 0.0, None, None, Verdict.UNCHANGED, COUNT),
         ),
         notes=("x",),
+        reason=Decision(Rule.NO_BASE_MEASUREMENT, texts={"ref": "main (1a2b)"}),
     )
     assert comparison_from_dict(json.loads(json.dumps(comparison_to_dict(comparison)))) == (
         comparison

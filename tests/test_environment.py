@@ -11,6 +11,7 @@ import pytest_perfguard
 from pytest_perfguard.judge.compatibility import counts_comparable, differences
 from pytest_perfguard.measure.environment import cpu_model_from_cpuinfo, current_fingerprint
 from pytest_perfguard.model import BaselineEntry, Fingerprint
+from pytest_perfguard.report.rules import caveat_text, differences_text
 
 FP = Fingerprint(
     python_implementation="CPython",
@@ -90,7 +91,7 @@ def test_identical_and_irrelevant_changes_are_no_difference() -> None:
 )
 def test_differences_that_matter(change: dict[str, object], message: str, counts: bool) -> None:
     other = replace(FP, **change)  # type: ignore[arg-type]
-    assert differences(FP, other) == (message,)
+    assert tuple(map(caveat_text, differences(FP, other))) == (message,)
     assert counts_comparable(FP, other) is counts
 
 
@@ -100,13 +101,13 @@ def test_several_differences_are_all_listed() -> None:
 
 
 def test_no_baseline_fingerprint() -> None:
-    assert differences(None, FP) == ("the baseline records no environment",)
+    assert differences_text(differences(None, FP)) == "the baseline records no environment"
     assert not counts_comparable(None, FP)
 
 
 def test_an_entrys_own_python_version_wins() -> None:
     old = BaselineEntry("t", None, (), python_version="3.11")
-    assert differences(FP, FP, old) == ("Python version: 3.11 -> 3.12",)
+    assert differences_text(differences(FP, FP, old)) == "Python version: 3.11 -> 3.12"
     assert not counts_comparable(FP, FP, old)
     same = BaselineEntry("t", None, (), python_version="3.12")
     assert differences(FP, FP, same) == ()

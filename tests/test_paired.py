@@ -18,7 +18,8 @@ from pytest_perfguard.judge.paired import (
     settled,
 )
 from pytest_perfguard.judge.policy import Policy
-from pytest_perfguard.model import Verdict
+from pytest_perfguard.model import Caveat, CaveatKind, Verdict
+from pytest_perfguard.report.rules import rule_text
 
 
 def ratios(rng: random.Random, n: int, ratio: float, sd: float) -> list[float]:
@@ -147,7 +148,7 @@ def test_a_significant_change_beyond_the_minimum_effect_regresses() -> None:
     )  # fmt: skip
     detectable = max(0.03, detectable_change(est, 0.05 / 31))
     assert m.detectable == detectable
-    assert m.rule == (
+    assert rule_text(m) == (
         "time regressed +6.1% (paired rounds with v1 in this run: 40 pairs, head/base per-op "
         "ratio, Hodges-Lehmann estimate; fails beyond the 3.0% minimum effect when "
         "Bonferroni-adjusted Wilcoxon p < 0.05 over 31 time comparisons; here p = 0.0004); "
@@ -160,7 +161,7 @@ def test_significant_but_below_the_minimum_effect_is_unchanged() -> None:
         1000.0, 1020.0, estimate(0.02), 1e-6, 31, "Holm", Policy(), 0.03, 0.0, "r"
     )
     assert m.verdict is Verdict.UNCHANGED
-    assert m.rule.startswith("time unchanged +2.0% (")
+    assert rule_text(m).startswith("time unchanged +2.0% (")
 
 
 def test_the_bias_floor_raises_the_bar() -> None:
@@ -169,7 +170,10 @@ def test_the_bias_floor_raises_the_bar() -> None:
     )
     assert m.verdict is Verdict.UNCHANGED
     assert m.detectable is not None and m.detectable >= 0.05
-    assert "fails beyond 5.0% (the A/A process bias floor, over the 3.0% minimum effect)" in m.rule
+    assert (
+        "fails beyond 5.0% (the A/A process bias floor, over the 3.0% minimum effect)"
+        in rule_text(m)
+    )
 
 
 def test_improved_and_not_significant() -> None:
@@ -177,13 +181,13 @@ def test_improved_and_not_significant() -> None:
         1000.0, 900.0, estimate(-0.1), 1e-4, 5, "Holm", Policy(), 0.03, 0.0, "r"
     )
     assert improved.verdict is Verdict.IMPROVED
-    assert improved.rule.startswith("time improved -10.0% (")
+    assert rule_text(improved).startswith("time improved -10.0% (")
     for p_adj in (0.2, None):
         m = paired_time_metric(
             1000.0, 1200.0, estimate(0.2), p_adj, 5, "Holm", Policy(), 0.03, 0.0, "r"
         )
         assert m.verdict is Verdict.UNCHANGED
-    assert "here no p-value" in m.rule
+    assert "here no p-value" in rule_text(m)
 
 
 def test_warn_only_and_caveats_make_the_verdict_advisory() -> None:
@@ -191,10 +195,12 @@ def test_warn_only_and_caveats_make_the_verdict_advisory() -> None:
     args = (1000.0, 1200.0, est, 1e-4, 5, "Holm")
     warn = paired_time_metric(*args, Policy(warn_only=True), 0.03, 0.0, "r")
     assert warn.verdict is Verdict.REGRESSED and warn.advisory
-    busy = paired_time_metric(*args, Policy(), 0.03, 0.0, "r", "machine busy")
-    assert busy.advisory and busy.rule.endswith("; machine busy: advisory")
-    strict = paired_time_metric(*args, Policy(strict=True), 0.03, 0.0, "r", "machine busy")
-    assert not strict.advisory and strict.rule.endswith("; machine busy: counts under strict")
+    caveats = (Caveat(CaveatKind.BUSY, {"share": 0.6}),)
+    busy = paired_time_metric(*args, Policy(), 0.03, 0.0, "r", caveats)
+    said = "other processes took 60% of the machine while it was timed"
+    assert busy.advisory and rule_text(busy).endswith(f"; {said}: advisory")
+    strict = paired_time_metric(*args, Policy(strict=True), 0.03, 0.0, "r", caveats)
+    assert not strict.advisory and rule_text(strict).endswith(f"; {said}: counts under strict")
 
 
 @pytest.mark.parametrize("spread", [0.0, 0.001, 0.5])

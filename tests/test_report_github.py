@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from pytest_perfguard.model import BenchResult, Comparison, Measurement, MetricComparison, Verdict
+from pytest_perfguard.model import (
+    BenchResult,
+    Comparison,
+    Decision,
+    Measurement,
+    MetricComparison,
+    Rule,
+    Verdict,
+)
 from pytest_perfguard.report.github import annotations, escape_data, escape_property
 
 
 def metric(
     verdict: Verdict = Verdict.REGRESSED, *, name: str = "time", advisory: bool = False
 ) -> MetricComparison:
-    return MetricComparison(
-        name, 1e6, 1.5e6, 0.5, (0.4, 0.6), 0.001, verdict, "the rule\nsecond line", 0.1, advisory
-    )
+    rule = Decision(Rule.RECORDED, texts={"rule": "the rule\nsecond line"})
+    return MetricComparison(name, 1e6, 1.5e6, 0.5, (0.4, 0.6), 0.001, verdict, rule, 0.1, advisory)
 
 
 def result(nodeid: str, location: tuple[str, int] | None) -> BenchResult:

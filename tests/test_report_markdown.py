@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import re
 
-from pytest_perfguard.model import BenchResult, Comparison, Measurement, MetricComparison, Verdict
+from pytest_perfguard.model import (
+    BenchResult,
+    Comparison,
+    Decision,
+    Measurement,
+    MetricComparison,
+    Rule,
+    Verdict,
+)
 from pytest_perfguard.report.markdown import code, headline, render_markdown
 
 
@@ -19,7 +27,7 @@ def metric(
         (change - 0.1, change + 0.1),
         0.001,
         verdict,
-        f"rule for {name}",
+        Decision(Rule.RECORDED, texts={"rule": f"rule for {name}"}),
         0.1,
         advisory,
     )

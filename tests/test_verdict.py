@@ -23,6 +23,7 @@ from pytest_perfguard.model import (
     RunSummary,
     Verdict,
 )
+from pytest_perfguard.report.rules import rule_text
 
 MiB = 1024 * 1024
 FP = Fingerprint("CPython", "3.11.7", "Linux", "x86_64", "Test CPU A", 2, "0.1")
@@ -105,7 +106,7 @@ def test_one_more_allocation_per_op_fails() -> None:
     assert c.verdict is Verdict.REGRESSED
     assert c.failing == (a,)
     assert (a.baseline, a.current, a.change) == (2.0, 3.0, 0.5)
-    assert "allocs" in a.rule and "2 -> 3" in a.rule
+    assert "allocs" in rule_text(a) and "2 -> 3" in rule_text(a)
 
 
 @pytest.mark.parametrize("count", [2.0, 800.0, 1800.0, 117_730.0, 999_999.0])
@@ -114,8 +115,10 @@ def test_one_more_allocation_fails_whatever_the_count(count: float) -> None:
     c = one(entry(STEADY, allocs=count), measured(100.0, allocs=count + 1))
     a = metric(c, "allocs")
     assert c.failing == (a,)
-    assert f"{count:.0f} -> {count + 1:.0f} allocs/op (+1); all 5 saved runs counted" in a.rule
-    assert "counts are exact, so any rise counts as real" in a.rule
+    assert f"{count:.0f} -> {count + 1:.0f} allocs/op (+1); all 5 saved runs counted" in rule_text(
+        a
+    )
+    assert "counts are exact, so any rise counts as real" in rule_text(a)
 
 
 def test_a_fraction_of_an_allocation_per_op_fails_too() -> None:
@@ -129,7 +132,7 @@ def test_one_more_byte_per_op_fails() -> None:
     now = dataclasses.replace(measured(100.0), bytes_per_op=65.0)
     b = metric(one(e, now), "bytes")
     assert b.verdict is Verdict.REGRESSED
-    assert "allocated bytes regressed: 64 -> 65 B/op (+1)" in b.rule
+    assert "allocated bytes regressed: 64 -> 65 B/op (+1)" in rule_text(b)
 
 
 def test_counts_rounded_by_the_file_are_the_same_count() -> None:
@@ -139,7 +142,7 @@ def test_counts_rounded_by_the_file_are_the_same_count() -> None:
     for now_bytes in (92337538.0, 92337544.0):
         now = dataclasses.replace(measured(100.0), bytes_per_op=now_bytes)
         b = metric(one(saved, now), "bytes")
-        assert b.verdict is Verdict.UNCHANGED, b.rule
+        assert b.verdict is Verdict.UNCHANGED, rule_text(b)
     over = dataclasses.replace(measured(100.0), bytes_per_op=92337540.0 + 200)
     assert metric(one(saved, over), "bytes").verdict is Verdict.REGRESSED
 
@@ -154,7 +157,7 @@ def test_alloc_tolerance_comes_from_each_benchmarks_settings() -> None:
     (c,) = compare_all(baseline, [within], FP, Policy())
     assert not c.failing
     assert "beyond the alloc_tolerance 5% (above 1050 allocs/op) counts as real" in (
-        metric(c, "allocs").rule
+        rule_text(metric(c, "allocs"))
     )
     (c,) = compare_all(baseline, [beyond], FP, Policy())
     assert [m.metric for m in c.failing] == ["allocs"]
@@ -183,7 +186,7 @@ def test_quarter_slower_with_steady_runs_fails() -> None:
     assert c.verdict is Verdict.REGRESSED and c.failing == (t,)
     assert t.change == pytest.approx(0.25, abs=0.01)
     assert t.interval is not None and t.interval[0] > 0
-    assert "5 saved runs" in t.rule and "minimum effect" in t.rule
+    assert "5 saved runs" in rule_text(t) and "minimum effect" in rule_text(t)
 
 
 def test_quarter_slower_with_wild_runs_does_not_fail() -> None:
@@ -214,7 +217,7 @@ def test_reference_ratio_is_used_where_it_cancels_drift() -> None:
     assert not one(entry(WILD, refs=refs), measured(160.0, ref=2.0)).failing
     # The ratio rose 30% while raw time looks ordinary: the machine was faster, the code slower.
     t = metric(one(entry(WILD, refs=refs), measured(100.0, ref=2.6)), "time")
-    assert t.verdict is Verdict.REGRESSED and "reference-corrected time" in t.rule
+    assert t.verdict is Verdict.REGRESSED and "reference-corrected time" in rule_text(t)
     assert t.change == pytest.approx(0.3, abs=0.01)
     assert t.current == 100.0 and t.baseline == pytest.approx(100 / 1.3, rel=0.01)
 
@@ -225,9 +228,9 @@ def test_detectable_size_is_the_most_sensitive_scales_whichever_won() -> None:
     # but a real slowdown would show on the steady reference-corrected scale first.
     level = math.exp(sum(math.log(m) for m in WILD) / len(WILD))
     t = metric(one(entry(WILD, refs=refs), measured(level, ref=2.2)), "time")
-    assert t.verdict is Verdict.UNCHANGED and "raw time" in t.rule
+    assert t.verdict is Verdict.UNCHANGED and "raw time" in rule_text(t)
     ref_only = metric(one(entry(WILD, refs=refs), measured(level * 1.1, ref=2.0)), "time")
-    assert "reference-corrected time" in ref_only.rule
+    assert "reference-corrected time" in rule_text(ref_only)
     assert t.detectable == pytest.approx(ref_only.detectable)
     assert t.detectable is not None and t.detectable < 0.5
 
@@ -236,7 +239,7 @@ def test_raw_time_is_used_where_the_reference_adds_noise() -> None:
     refs = (2.0, 3.0, 1.4, 2.5, 1.6)  # C-heavy code: the ratio swings, raw time is steady
     no_floor = Policy(drift_floor=(0.0, 0.0))
     t = metric(one(entry(STEADY, refs=refs), measured(125.0, ref=2.0), no_floor), "time")
-    assert t.verdict is Verdict.REGRESSED and "raw time" in t.rule
+    assert t.verdict is Verdict.REGRESSED and "raw time" in rule_text(t)
 
 
 def test_saved_runs_that_agreed_by_chance_do_not_fail_a_shift_between_sessions() -> None:
@@ -264,7 +267,7 @@ def test_holm_corrects_across_the_session() -> None:
     assert 200 * raw_p < 1
     assert suite.p_value == pytest.approx(200 * raw_p)  # Holm's first step, same prior
     assert suite.verdict is Verdict.UNCHANGED and not any(c.failing for c in comps)
-    assert "over 200 time comparisons" in suite.rule
+    assert "over 200 time comparisons" in rule_text(suite)
     assert (suite.detectable or 0) > (metric(alone, "time").detectable or 1)
 
 
@@ -289,7 +292,7 @@ def test_a_noisy_benchmark_is_not_failed_by_a_quiet_suite() -> None:
     c = compare_benchmark(wild, now, Policy(), family=301, prior=prior)
     t = metric(c, "time")
     assert not c.failing
-    assert "not moderated" in t.rule and t.detectable is not None and t.detectable > 1.0
+    assert "not moderated" in rule_text(t) and t.detectable is not None and t.detectable > 1.0
     results = [result(n, measured(100.0)) for n in baseline.entries if n != "t::wild"]
     comps = compare_all(baseline, [*results, result("t::wild", measured(200.0))], FP, Policy())
     assert not any(c.failing for c in comps)
@@ -306,7 +309,9 @@ def test_moderation_detects_a_quarter_slowdown_the_own_runs_cannot() -> None:
     t_alone, t_pooled = metric(alone, "time"), metric(pooled, "time")
     assert t_alone.verdict is Verdict.UNCHANGED and (t_alone.detectable or 0) > 0.3
     assert t_pooled.verdict is Verdict.REGRESSED and (t_pooled.detectable or 1) < 0.25
-    assert f"moderated over 100 benchmarks (prior df {prior.get('raw').d0:.3g}" in t_pooled.rule
+    assert f"moderated over 100 benchmarks (prior df {prior.get('raw').d0:.3g}" in rule_text(
+        t_pooled
+    )
     # The same suite through compare_all (Holm) fits the same prior from the baseline.
     results = [result(n, measured(100.0)) for n in suite if n != "t::x"]
     comps = compare_all(
@@ -319,7 +324,7 @@ def test_few_saved_runs_fail_only_large_effects_and_say_so() -> None:
     e = entry((100.0, 101.0))
     t = metric(one(e, measured(300.0)), "time")  # +200%: could still be drift
     assert t.verdict is Verdict.UNCHANGED
-    assert "only 2 saved run(s), 3 needed" in t.rule
+    assert "only 2 saved run(s), 3 needed" in rule_text(t)
     assert t.detectable is not None and t.detectable > 1.0
     assert one(e, measured(1000.0)).failing  # 10x: no drift we measured does that
 
@@ -335,7 +340,7 @@ def test_other_cpu_makes_time_advisory_unless_strict() -> None:
     c = one(entry(STEADY), measured(125.0), current=other)
     t = metric(c, "time")
     assert t.verdict is Verdict.REGRESSED and t.advisory and not c.failing
-    assert "Test CPU B" in t.rule and "advisory" in t.rule
+    assert "Test CPU B" in rule_text(t) and "advisory" in rule_text(t)
     strict = one(entry(STEADY), measured(125.0), Policy(strict=True), current=other)
     assert strict.failing == (metric(strict, "time"),)
 
@@ -344,7 +349,7 @@ def test_a_machine_busy_with_other_processes_makes_time_advisory_unless_strict()
     busy = dataclasses.replace(measured(125.0), others_cpu=0.6)
     t = metric(one(entry(STEADY), busy), "time")
     assert t.verdict is Verdict.REGRESSED and t.advisory
-    assert "other processes took 60% of the machine while it was timed: advisory" in t.rule
+    assert "other processes took 60% of the machine while it was timed: advisory" in rule_text(t)
     assert one(entry(STEADY), busy, Policy(strict=True)).failing
     quiet = dataclasses.replace(measured(125.0), others_cpu=0.2)  # background daemons
     assert one(entry(STEADY), quiet).failing
@@ -357,7 +362,7 @@ def test_other_python_minor_makes_counts_advisory_even_when_strict() -> None:
     c = one(entry(STEADY), measured(100.0, allocs=3.0), Policy(strict=True), current=py312)
     a = metric(c, "allocs")
     assert a.verdict is Verdict.REGRESSED and a.advisory and not c.failing
-    assert "3.11" in a.rule and "3.12" in a.rule
+    assert "3.11" in rule_text(a) and "3.12" in rule_text(a)
     patch = dataclasses.replace(FP, python_version="3.11.9")  # micro releases compare
     assert one(entry(STEADY), measured(100.0, allocs=3.0), current=patch).failing
 
@@ -369,7 +374,8 @@ def test_a_tracer_makes_every_verdict_advisory_time_counting_only_when_strict() 
     for name in ("time", "allocs"):
         m = metric(c, name)
         assert (
-            m.advisory and "a tracer/profiler was active while measuring (sys.settrace)" in m.rule
+            m.advisory
+            and "a tracer/profiler was active while measuring (sys.settrace)" in rule_text(m)
         )
     strict = one(entry(STEADY), traced, Policy(strict=True))
     assert [m.metric for m in strict.failing] == ["time"]  # counts stay advisory
@@ -417,7 +423,7 @@ def test_baseline_without_environment_is_advisory() -> None:
     (c,) = compare_all(Baseline(None, {e.nodeid: e}), now, FP, Policy())
     assert c.verdict is Verdict.REGRESSED and not c.failing
     assert all(m.advisory for m in c.metrics)
-    assert "records no environment" in metric(c, "time").rule
+    assert "records no environment" in rule_text(metric(c, "time"))
 
 
 def test_counts_that_varied_between_saved_runs_get_that_much_slack() -> None:
@@ -436,7 +442,7 @@ def test_counts_that_varied_between_saved_runs_get_that_much_slack() -> None:
     assert (
         "the saved runs vary by 4 allocs/op (20 to 24; threads?), so changes within that range "
         "are not counted: above 28 allocs/op counts as real"
-    ) in a.rule
+    ) in rule_text(a)
     assert metric(one(varied, measured(100.0, allocs=29.0)), "allocs").verdict is (
         Verdict.REGRESSED
     )
@@ -456,10 +462,10 @@ def test_floor_is_taken_as_known_only_where_the_saved_runs_show_less_drift() -> 
 
     steady, unsure = decide(STEADY), decide((100.0, 104.0, 96.0, 103.0, 97.0))
     assert steady.verdict is Verdict.REGRESSED
-    assert "sd 5.0% (the drift floor, taken as known" in steady.rule
+    assert "sd 5.0% (the drift floor, taken as known" in rule_text(steady)
     assert steady.detectable is not None and steady.detectable < 0.25
     assert unsure.verdict is Verdict.UNCHANGED
-    assert "sd 5.0% (the drift floor: the saved runs varied less)" in unsure.rule
+    assert "sd 5.0% (the drift floor: the saved runs varied less)" in rule_text(unsure)
     assert unsure.detectable is not None and unsure.detectable > 0.4
 
 
@@ -475,7 +481,7 @@ def test_a_noisier_suite_does_not_hide_a_quiet_benchmarks_own_evidence() -> None
     assert prior.get("ref").d0 < 10
     now = Observation.from_measurement(measured(125.0))
     t = metric(compare_benchmark(target, now, Policy(), family=52, prior=prior), "time")
-    assert t.verdict is Verdict.REGRESSED and "taken as known" in t.rule
+    assert t.verdict is Verdict.REGRESSED and "taken as known" in rule_text(t)
 
 
 def test_a_single_benchmark_is_corrected_for_the_sessions_family() -> None:
@@ -488,7 +494,7 @@ def test_a_single_benchmark_is_corrected_for_the_sessions_family() -> None:
     t_alone, t_many = metric(alone, "time"), metric(among_many, "time")
     assert t_alone.p_value is not None and t_many.p_value is not None
     assert t_many.p_value == pytest.approx(min(1.0, t_alone.p_value * 200))
-    assert "Bonferroni-adjusted p < 0.05 over 200 time comparisons" in t_many.rule
+    assert "Bonferroni-adjusted p < 0.05 over 200 time comparisons" in rule_text(t_many)
     assert t_many.detectable is not None and t_alone.detectable is not None
     assert t_many.detectable > t_alone.detectable
 

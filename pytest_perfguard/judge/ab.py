@@ -4,29 +4,30 @@ this run, allocations and peak memory from each side's own passes."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from pytest_perfguard.judge.paired import (
     paired_estimate,
     paired_time_metric,
     with_process_variance,
 )
-from pytest_perfguard.judge.policy import MiB, Policy
+from pytest_perfguard.judge.policy import Policy
 from pytest_perfguard.model import (
+    Caveat,
+    CaveatKind,
     Comparison,
+    Decision,
     Measurement,
     MetricComparison,
     PairedRun,
+    Rule,
     Verdict,
     overall_verdict,
 )
 
 __all__ = ["compare_paired"]
 
-_LABELS = {"allocs": "allocations", "bytes": "allocated bytes", "memory": "peak memory"}
-ADVISORY_TIME = (
-    "one process per side cannot tell a real change from the variation between processes "
-    "(A/A: up to ±17% for C-heavy code), so A/B time counts only under --perf-strict"
-)
+ADVISORY_TIME = Caveat(CaveatKind.AB_PROCESSES)
 """Why A/B time verdicts are advisory by default: A/A runs of benchmarks/ab_figures.py failed
 unchanged C-heavy benchmarks (json, regex, zlib) in 5 of 20 runs under the paired rule."""
 
@@ -55,13 +56,9 @@ def _count_metric(
     elif delta <= -limit:
         verdict = Verdict.IMPROVED
     change = delta / base if base else (0.0 if delta == 0 else math.inf)
-    slack = f" beyond {tolerance:.0%}" if tolerance else ""
-    rule = (
-        f"{_LABELS[metric]} {verdict.value}: {base:.6g} -> {head:.6g} {unit} ({delta:+.6g}) "
-        f"against {ref} measured in this run; a change of half {grain:.4g} {unit} or more"
-        f"{slack} counts (each side counts its own number of calls)"
-    )
-    return MetricComparison(metric, base, head, change, None, None, verdict, rule)
+    numbers = {"grain": grain, "tolerance": tolerance}
+    decision = Decision(Rule.COUNT_PAIRED, numbers, {"unit": unit, "ref": ref})
+    return MetricComparison(metric, base, head, change, None, None, verdict, decision)
 
 
 def _memory_metric(
@@ -77,12 +74,9 @@ def _memory_metric(
     elif delta < -limit:
         verdict = Verdict.IMPROVED
     change = delta / base if base else (0.0 if delta == 0 else math.inf)
-    rule = (
-        f"peak memory {verdict.value}: {base / MiB:.4g} -> {head / MiB:.4g} MiB against {ref} "
-        f"measured in this run; changes beyond ±max({tolerance[0] / MiB:.4g} MiB, "
-        f"{tolerance[1]:.0%}) count as real"
-    )
-    return MetricComparison("memory", base, head, change, None, None, verdict, rule)
+    numbers = {"floor_bytes": tolerance[0], "share": tolerance[1]}
+    decision = Decision(Rule.MEMORY_PAIRED, numbers, {"ref": ref})
+    return MetricComparison("memory", base, head, change, None, None, verdict, decision)
 
 
 def compare_paired(
@@ -102,8 +96,11 @@ def compare_paired(
     Without a base measurement or pairs the benchmark is not comparable, with the reason."""
     base = paired.base
     if base is None or paired.base_error is not None or len(paired.ratios) < 2:
-        why = paired.base_error or "too few pairs of rounds"
-        return Comparison(nodeid, group, Verdict.NOT_COMPARABLE, notes=(f"{paired.ref}: {why}",))
+        texts = {"ref": paired.ref}
+        if paired.base_error:
+            texts["error"] = paired.base_error  # worded where the base side failed
+        reason = Decision(Rule.NO_BASE_MEASUREMENT, texts=texts)
+        return Comparison(nodeid, group, Verdict.NOT_COMPARABLE, reason=reason)
     estimate = with_process_variance(
         paired_estimate(paired.ratios, policy.confidence), policy.ab_process_sd, policy.confidence
     )
@@ -111,10 +108,11 @@ def compare_paired(
     p_adj = min(1.0, estimate.p * family)
     caveat = ADVISORY_TIME
     if head.tracers or base.tracers:
-        caveat = f"a tracer/profiler was active ({', '.join(head.tracers or base.tracers)})"
+        tracers = ", ".join(head.tracers or base.tracers)
+        caveat = Caveat(CaveatKind.AB_TRACER, texts={"tracers": tracers})
     time = paired_time_metric(
         base.median_ns, head.median_ns, estimate, p_adj, family, "Bonferroni", policy,
-        min_effect, 0.0, paired.ref, caveat,
+        min_effect, 0.0, paired.ref, (caveat,),
     )  # fmt: skip
     allocs, nbytes = base.allocs_per_op, base.bytes_per_op
     mean_size = nbytes / allocs if allocs and nbytes is not None else 1.0
@@ -136,8 +134,6 @@ def compare_paired(
     return Comparison(nodeid, group, overall_verdict(metrics), tuple(metrics))
 
 
-def _advisory(metric: MetricComparison, caveat: str | None) -> MetricComparison:
-    from dataclasses import replace
-
-    rule = metric.rule if caveat is None else f"{metric.rule}; {caveat}: advisory"
-    return replace(metric, rule=rule, advisory=True)
+def _advisory(metric: MetricComparison, caveat: Caveat | None) -> MetricComparison:
+    decision = metric.decision if caveat is None else replace(metric.decision, caveats=(caveat,))
+    return replace(metric, decision=decision, advisory=True)

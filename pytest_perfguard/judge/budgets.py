@@ -2,44 +2,72 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from pytest_perfguard.model import BenchSettings, Measurement
-from pytest_perfguard.units import format_bytes, format_time
+
+__all__ = ["Budget", "BudgetBreach", "BudgetCheck", "check_budgets"]
+
+
+class Budget(enum.Enum):
+    """An absolute budget, named as its marker keyword."""
+
+    TIME = "limit_time"
+    MEMORY = "limit_memory"
+    ALLOCS = "limit_allocs"
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetBreach:
+    """A budget exceeded: the measured value against the limit, and the pass that measured it."""
+
+    budget: Budget
+    measured: float
+    """ns per op (time), bytes (memory) or allocs per op."""
+    limit: float
+    rounds: int
+    loops: int
+    exact: bool = True
+    """False when the measured peak memory is a lower bound."""
 
 
 @dataclass(frozen=True, slots=True)
 class BudgetCheck:
-    failures: tuple[str, ...]
-    """One message per exceeded budget: the budget, the measured value, the pass."""
-    unchecked: tuple[str, ...]
+    failures: tuple[BudgetBreach, ...]
+    """One breach per exceeded budget; report/rules.py words them."""
+    unchecked: tuple[Budget, ...]
     """Budgets that could not be checked because their figure is n/a."""
 
 
 def check_budgets(m: Measurement, settings: BenchSettings) -> BudgetCheck:
-    failures: list[str] = []
-    unchecked: list[str] = []
+    failures: list[BudgetBreach] = []
+    unchecked: list[Budget] = []
     if settings.limit_time_ns is not None and m.median_ns > settings.limit_time_ns:
         failures.append(
-            f"limit_time exceeded: median {format_time(m.median_ns)} per op > limit "
-            f"{format_time(settings.limit_time_ns)} (timing pass, {m.rounds} rounds x "
-            f"{m.loops} calls)"
+            BudgetBreach(Budget.TIME, m.median_ns, settings.limit_time_ns, m.rounds, m.loops)
         )
     if settings.limit_memory_bytes is not None:
         if m.peak_memory_bytes is None:
-            unchecked.append("limit_memory not checked: peak memory was not measured")
+            unchecked.append(Budget.MEMORY)
         elif m.peak_memory_bytes > settings.limit_memory_bytes:
-            bound = "" if m.peak_memory_exact else " (a lower bound)"
             failures.append(
-                f"limit_memory exceeded: peak {format_bytes(m.peak_memory_bytes)}{bound} > "
-                f"limit {format_bytes(settings.limit_memory_bytes)} (peak-memory pass, one call)"
+                BudgetBreach(
+                    Budget.MEMORY,
+                    m.peak_memory_bytes,
+                    settings.limit_memory_bytes,
+                    m.rounds,
+                    m.loops,
+                    m.peak_memory_exact,
+                )
             )
     if settings.limit_allocs is not None:
         if m.allocs_per_op is None:
-            unchecked.append("limit_allocs not checked: allocs/op is n/a here")
+            unchecked.append(Budget.ALLOCS)
         elif m.allocs_per_op > settings.limit_allocs:
             failures.append(
-                f"limit_allocs exceeded: {m.allocs_per_op:g} allocs/op > limit "
-                f"{settings.limit_allocs:g} (allocation pass, {m.loops} calls)"
+                BudgetBreach(
+                    Budget.ALLOCS, m.allocs_per_op, settings.limit_allocs, m.rounds, m.loops
+                )
             )
     return BudgetCheck(tuple(failures), tuple(unchecked))

@@ -2,41 +2,38 @@
 
 from __future__ import annotations
 
-from pytest_perfguard.model import BaselineEntry, Fingerprint
+from pytest_perfguard.model import BaselineEntry, Caveat, CaveatKind, Fingerprint
 
 __all__ = ["counts_comparable", "differences"]
 
 
 def differences(
     baseline: Fingerprint | None, current: Fingerprint, entry: BaselineEntry | None = None
-) -> tuple[str, ...]:
-    """What differs between two environments in ways that make stored times incomparable.
+) -> tuple[Caveat, ...]:
+    """What differs between two environments in ways that make stored times incomparable, as
+    ENVIRONMENT caveats (texts: what, old, new; report/rules.py words them).
 
     Empty when times measured in `baseline` may be compared with times measured in `current`.
     Compared: implementation, Python major.minor, OS, architecture, CPU model. Patch releases,
     CPU count and perfguard version are not compared: they did not move single-threaded timings.
     When `entry` is given and records a Python version, that version (the one its newest run
     was measured with) is used instead of the file's, since untouched entries can be older than
-    the file's fingerprint.
+    the file's fingerprint. A baseline without a fingerprint differs in "environment".
     """
     if baseline is None:
-        return ("the baseline records no environment",)
-    found = []
-    if baseline.python_implementation != current.python_implementation:
-        found.append(
-            "Python implementation: "
-            f"{baseline.python_implementation} -> {current.python_implementation}"
-        )
-    old_python = _entry_python(baseline, entry)
-    if old_python != current.python_minor:
-        found.append(f"Python version: {old_python} -> {current.python_minor}")
-    if baseline.os != current.os:
-        found.append(f"OS: {baseline.os} -> {current.os}")
-    if baseline.arch != current.arch:
-        found.append(f"architecture: {baseline.arch} -> {current.arch}")
-    if baseline.cpu_model != current.cpu_model:
-        found.append(f"CPU: {baseline.cpu_model} -> {current.cpu_model}")
-    return tuple(found)
+        return (_differs("environment", "", ""),)
+    pairs = (
+        ("python_implementation", baseline.python_implementation, current.python_implementation),
+        ("python_version", _entry_python(baseline, entry), current.python_minor),
+        ("os", baseline.os, current.os),
+        ("arch", baseline.arch, current.arch),
+        ("cpu_model", baseline.cpu_model, current.cpu_model),
+    )
+    return tuple(_differs(what, old, new) for what, old, new in pairs if old != new)
+
+
+def _differs(what: str, old: str, new: str) -> Caveat:
+    return Caveat(CaveatKind.ENVIRONMENT, texts={"what": what, "old": old, "new": new})
 
 
 def counts_comparable(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from pytest_perfguard.judge.policy import Policy
 from pytest_perfguard.judge.stats import _scipy
-from pytest_perfguard.model import MetricComparison, Verdict
+from pytest_perfguard.model import Caveat, Decision, MetricComparison, Rule, Verdict
 
 __all__ = ["PairedEstimate", "detectable_change", "paired_estimate", "paired_time_metric",
            "settled", "with_process_variance"]  # fmt: skip
@@ -236,16 +236,13 @@ def settled(
     return not lo < min_effect < hi and not lo < -min_effect < hi
 
 
-def _pct(x: float) -> str:
-    return f"{x * 100:+.1f}%"
-
-
 def paired_time_metric(
     base_ns: float, head_ns: float, estimate: PairedEstimate, p_adj: float | None, family: int,
     correction: str, policy: Policy, min_effect: float, bias_floor: float, ref: str,
-    caveat: str | None = None,
+    caveats: tuple[Caveat, ...] = (),
 ) -> MetricComparison:  # fmt: skip
-    """The time verdict from paired rounds: significant after correction and beyond the bar."""
+    """The time verdict from paired rounds: significant after correction and beyond the bar.
+    `caveats` make it advisory unless strict."""
     alpha, family = policy.alpha, max(1, family)
     bar = max(min_effect, bias_floor)
     significant = p_adj is not None and p_adj < alpha
@@ -254,25 +251,11 @@ def paired_time_metric(
         verdict = Verdict.REGRESSED
     elif significant and estimate.change < -bar:
         verdict = Verdict.IMPROVED
-    beyond = f"the {_pct(min_effect)[1:]} minimum effect"
-    if bias_floor > min_effect:
-        beyond = f"{_pct(bias_floor)[1:]} (the A/A process bias floor, over {beyond})"
-    here = "no p-value" if p_adj is None else f"p = {p_adj:.3g}"
     detectable = max(bar, detectable_change(estimate, alpha / family))
-    between = ""
-    test = "Wilcoxon"
-    if estimate.process_sd > 0:
-        between = f", with a {estimate.process_sd:.1%} sd between processes (A/A)"
-        test = "normal"
-    rule = (
-        f"time {verdict.value} {_pct(estimate.change)} (paired rounds with {ref} in this run: "
-        f"{estimate.n} pairs, head/base per-op ratio, Hodges-Lehmann estimate{between}; "
-        "fails beyond "
-        f"{beyond} when {correction}-adjusted {test} p < {alpha:g} over {family} time "
-        f"comparisons; here {here}); smallest detectable {_pct(detectable)}"
-    )
-    if caveat is not None:
-        rule += f"; {caveat}: " + ("counts under strict" if policy.strict else "advisory")
-    advisory = policy.warn_only or (caveat is not None and not policy.strict)
+    numbers = {"pairs": estimate.n, "process_sd": estimate.process_sd, "min_effect": min_effect,
+               "bias_floor": bias_floor, "alpha": alpha, "family": family}  # fmt: skip
+    texts = {"ref": ref, "correction": correction}
+    decision = Decision(Rule.TIME_PAIRED, numbers, texts, caveats, counted=policy.strict)
+    advisory = policy.warn_only or (bool(caveats) and not policy.strict)
     return MetricComparison("time", base_ns, head_ns, estimate.change, estimate.interval, p_adj,
-                            verdict, rule, detectable, advisory)  # fmt: skip
+                            verdict, decision, detectable, advisory)  # fmt: skip

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 
 from pytest_perfguard.judge import stats
 from pytest_perfguard.judge.policy import Observation, Policy
-from pytest_perfguard.model import BaselineEntry, MetricComparison, RunSummary, Verdict
+from pytest_perfguard.model import (
+    BaselineEntry,
+    Caveat,
+    Decision,
+    MetricComparison,
+    Rule,
+    RunSummary,
+    Verdict,
+)
 
 __all__ = ["TimePrior", "fit_time_prior"]
 
@@ -93,10 +101,11 @@ class TimeAnalysis:
     """"known" or "assumed" where the drift floor replaced a smaller spread (see _floored)."""
 
 
-def scales(entry: BaselineEntry, now: Observation) -> dict[str, Scale] | str:
+def scales(entry: BaselineEntry, now: Observation) -> dict[str, Scale] | None:
+    """Each scale's spread and today's level; None without usable time in the baseline or now."""
     runs = [r for r in entry.runs if r.median_ns > 0]
     if not runs or now.median_ns <= 0:
-        return "no usable time in the baseline or now"
+        return None
     out = {
         "raw": Scale(
             stats.level_spread([r.median_ns for r in runs]),
@@ -203,10 +212,6 @@ def analyse(found: dict[str, Scale], policy: Policy, prior: TimePrior) -> TimeAn
     )
 
 
-def _pct(x: float) -> str:
-    return f"{x * 100:+.1f}%"
-
-
 def time_metric(
     now_ns: float,
     t: TimeAnalysis,
@@ -215,48 +220,29 @@ def time_metric(
     correction: str,
     policy: Policy,
     min_effect: float,
-    caveat: str | None,
+    caveats: tuple[Caveat, ...],
 ) -> MetricComparison:
-    alpha, eff = policy.alpha, min_effect
-    where = "reference-corrected" if t.scale == "ref" else "raw"
-    other = "raw" if t.scale == "ref" else "reference-corrected"
-    both = f" ({other} time tested too, p doubled)" if t.tries > 1 else ""
-    holm = f"{correction}-adjusted p < {alpha:g} over {family} time comparisons"
-    here = "no p-value" if p_adj is None else f"p = {p_adj:.3g}"
+    """The time verdict and its decision: significant after correction and beyond the bar.
+    `caveats` (another environment, a busy machine) make it advisory unless strict."""
+    alpha = policy.alpha
     significant = p_adj is not None and p_adj < alpha
+    numbers: dict[str, float] = {"runs": t.runs, "alpha": alpha, "family": family}
+    texts = {"scale": t.scale, "correction": correction}
     if t.runs >= policy.min_runs:
-        bar = eff
-        moderated = ""
-        if t.moderated:
-            moderated = (
-                f", moderated over {t.prior.n} benchmarks (prior df {t.prior.d0:.3g}, "
-                f"t on {t.df:.3g} df)"
-            )
-        elif t.prior.d0 > 0:
-            moderated = (
-                f", not moderated: its runs varied more than the {t.prior.n} benchmarks' "
-                f"prior allows"
-            )
-        floor = ""
-        if t.floored == "known":
-            floor = " (the drift floor, taken as known: the saved runs vary less)"
-        elif t.floored:
-            floor = " (the drift floor: the saved runs varied less)"
-        why = (
-            f"{where} time{both} vs {t.runs} saved runs with run-to-run sd {_pct(t.sd)[1:]}"
-            f"{floor}{moderated}: fails beyond the {_pct(eff)[1:]} minimum effect when {holm}; "
-            f"here {here}"
-        )
+        bar = min_effect
+        kind = Rule.TIME_SAVED_RUNS
+        numbers |= {"sd": t.sd, "min_effect": min_effect, "tries": t.tries, "df": t.df}
+        if t.moderated or t.prior.d0 > 0:
+            numbers |= {"prior_n": t.prior.n, "prior_d0": t.prior.d0}
+            texts["prior"] = "moderated" if t.moderated else "not moderated"
+        if t.floored:
+            texts["floor"] = t.floored
     else:
-        bar = max(eff, policy.large_effect)
-        u = "no rounds saved" if t.within_p is None else f"p = {t.within_p:.3g}"
-        why = (
-            f"only {t.runs} saved run(s), {policy.min_runs} needed to estimate run-to-run "
-            f"variation: time fails only beyond {_pct(bar)} on raw and reference-corrected "
-            f"time, {holm} against an assumed run-to-run sd of "
-            f"{_pct(policy.assumed_drift)[1:]} (here {here}) and a within-run U test "
-            f"p < {alpha:g} (here {u})"
-        )
+        bar = max(min_effect, policy.large_effect)
+        kind = Rule.TIME_FEW_RUNS
+        numbers |= {"min_runs": policy.min_runs, "bar": bar, "drift": policy.assumed_drift}
+        if t.within_p is not None:
+            numbers["within_p"] = t.within_p
         significant = significant and t.within_p is not None and t.within_p < alpha
     level = alpha / family / t.tries
     detectable = max(bar, min(stats.detectable_change(se, df, level) for se, df in t.errors))
@@ -265,13 +251,8 @@ def time_metric(
         verdict = Verdict.REGRESSED
     elif significant and t.decisive < -bar:
         verdict = Verdict.IMPROVED
-    rule = f"time {verdict.value} {_pct(t.change)} ({why}); smallest detectable {_pct(detectable)}"
-    if t.scale == "ref":
-        rule += "; baseline shown at today's machine speed"
-    advisory = policy.warn_only
-    if caveat is not None:
-        advisory = advisory or not policy.strict
-        rule += f"; {caveat}: " + ("counts under strict" if policy.strict else "advisory")
+    decision = Decision(kind, numbers, texts, caveats, counted=policy.strict)
+    advisory = policy.warn_only or (bool(caveats) and not policy.strict)
     # A change of -100% in float (levels 1e16 or more apart in a hand-edited file): no level.
     base = now_ns / (1 + t.change) if t.change > -1 else math.inf
     return MetricComparison(
@@ -282,7 +263,7 @@ def time_metric(
         t.interval,
         p_adj,
         verdict,
-        rule,
+        decision,
         detectable,
         advisory,
     )

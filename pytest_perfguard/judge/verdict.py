@@ -1,4 +1,5 @@
-"""Pure decision: baseline against now, per metric, each verdict with the rule that decided it."""
+"""Pure decision: baseline against now, per metric, each verdict with the rule that decided it
+and the numbers that rule used (report/rules.py words them)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pytest_perfguard.judge import compatibility, stats, timeverdict
-from pytest_perfguard.judge.policy import MiB, Observation, Policy
+from pytest_perfguard.judge.policy import Observation, Policy
 from pytest_perfguard.judge.timeverdict import (
     NO_TIME_PRIOR,
     TimeAnalysis,
@@ -20,9 +21,13 @@ from pytest_perfguard.model import (
     Baseline,
     BaselineEntry,
     BenchResult,
+    Caveat,
+    CaveatKind,
     Comparison,
+    Decision,
     Fingerprint,
     MetricComparison,
+    Rule,
     RunSummary,
     Verdict,
     overall_verdict,
@@ -31,7 +36,7 @@ from pytest_perfguard.model import (
 __all__ = ["compare_all", "compare_baselines", "compare_benchmark"]
 
 _NC = Verdict.NOT_COMPARABLE
-_LABELS = {"allocs": "allocations", "bytes": "allocated bytes", "memory": "peak memory"}
+_NEW = Decision(Rule.NO_BASELINE_ENTRY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,32 +47,30 @@ class _Case:
     now: Observation
     min_effect: float
     alloc_tolerance: float
-    caveat: str | None
-    """Why time is advisory here (the environment differs), or None."""
-    counts_caveat: str | None
-    """Why allocation counts are advisory here (another interpreter version), or None."""
+    caveats: tuple[Caveat, ...]
+    """Why time is advisory here (the environment differs); empty when it is not."""
+    counts_caveats: tuple[Caveat, ...]
+    """Why allocation counts are advisory here (another interpreter version)."""
 
 
-def _caveats(
-    base: Fingerprint | None, now: Fingerprint | None, entry: BaselineEntry
-) -> tuple[str | None, str | None]:
-    """(time caveat, counts caveat) from environment's single definition of compatibility."""
+_Caveats = tuple[tuple[Caveat, ...], tuple[Caveat, ...]]
+
+
+def _caveats(base: Fingerprint | None, now: Fingerprint | None, entry: BaselineEntry) -> _Caveats:
+    """(time caveats, counts caveats) from the single definition of compatibility."""
     if now is None:
-        return "the compared run records no environment", "the compared run records no environment"
-    time = "; ".join(compatibility.differences(base, now, entry)) or None
+        unknown = (Caveat(CaveatKind.NO_ENVIRONMENT),)
+        return unknown, unknown
+    time = compatibility.differences(base, now, entry)
     if compatibility.counts_comparable(base, now, entry):
-        return time, None
+        return time, ()
     old = entry.python_version or (base.python_minor if base else "unknown")
-    return (
-        time,
-        f"counts differ between interpreters: baseline Python {old}, now {now.python_minor}",
-    )
+    return time, (Caveat(CaveatKind.INTERPRETER, texts={"old": old, "now": now.python_minor}),)
 
 
-def _tolerance_metric(
-    metric: str, unit: str, base: float | None, now: float | None, tol: tuple[float, float],
-    per_unit: float = 1.0,
-) -> MetricComparison | None:  # fmt: skip
+def _memory_metric(
+    base: float | None, now: float | None, tol: tuple[float, float]
+) -> MetricComparison | None:
     if base is None or now is None:
         return None
     limit = max(tol[0], tol[1] * base)
@@ -78,24 +81,15 @@ def _tolerance_metric(
         verdict = Verdict.REGRESSED
     elif delta < -limit:
         verdict = Verdict.IMPROVED
-    b, n, d, t0, lim = (x / per_unit for x in (base, now, delta, tol[0], limit))
-    rule = (
-        f"{_LABELS[metric]} {verdict.value}: {b:.4g} -> {n:.4g} {unit} ({d:+.4g}); changes "
-        f"beyond ±max({t0:.4g} {unit}, {tol[1]:.0%}) = {lim:.4g} {unit} count as real"
-    )
-    return MetricComparison(metric, base, now, change, None, None, verdict, rule)
+    numbers = {"floor_bytes": tol[0], "share": tol[1], "limit_bytes": limit}
+    decision = Decision(Rule.MEMORY_SAVED, numbers)
+    return MetricComparison("memory", base, now, change, None, None, verdict, decision)
 
 
 COUNT_PRECISION = 1e-6
 """Relative: the baseline file keeps counts to 7 significant digits (a rounding error of at
 most 5e-7), so a count this close to a saved one is the same count. Counts below 10 million
 are stored exactly; an extra allocation is always caught below a million allocs/op."""
-
-
-def _count(value: float) -> str:
-    """A count as stored, every digit shown: 117730, 6634432, 2.333333."""
-    value = float(value)  # an int from JSON results too
-    return f"{value:.0f}" if value.is_integer() and abs(value) < 1e15 else f"{value:.7g}"
 
 
 def _count_metric(
@@ -125,27 +119,11 @@ def _count_metric(
         verdict = Verdict.IMPROVED
     delta = now - base
     change = delta / base if base else (0.0 if delta == 0 else math.inf)
-    allowed = f"alloc_tolerance {tolerance * 100:.4g}%"
-    counted = "the saved run counted" if len(seen) == 1 else f"all {len(seen)} saved runs counted"
-    if varies:
-        why = (
-            f"the saved runs vary by {_count(high - low)} {unit} ({_count(low)} to "
-            f"{_count(high)}; threads?), so changes within that range are not counted"
-            + (f", nor the {allowed}" if tolerance else "")
-            + f": above {_count(limits[1])} {unit} counts as real"
-        )
-    elif tolerance:
-        why = (
-            f"{counted} {_count(high)} {unit}; counts are exact, so a rise "
-            f"beyond the {allowed} (above {_count(limits[1])} {unit}) counts as real"
-        )
-    else:
-        why = f"{counted} {_count(high)} {unit}; counts are exact, so any rise counts as real"
-    rule = (
-        f"{_LABELS[metric]} {verdict.value}: {_count(base)} -> {_count(now)} {unit} "
-        f"({'+' if delta >= 0 else '-'}{_count(abs(delta))}); {why}"
-    )
-    return MetricComparison(metric, base, now, change, None, None, verdict, rule)
+    numbers = {"runs": len(seen), "low": low, "high": high, "tolerance": tolerance,
+               "limit": limits[1]}  # fmt: skip
+    kind = Rule.COUNT_VARYING if varies else Rule.COUNT_EXACT
+    decision = Decision(kind, numbers, {"unit": unit})
+    return MetricComparison(metric, base, now, change, None, None, verdict, decision)
 
 
 def _observed(
@@ -159,26 +137,26 @@ def _observed(
 
 
 def _metrics(
-    case: _Case, time: TimeAnalysis | str, p_adj: float | None, family: int, correction: str,
+    case: _Case, time: TimeAnalysis | None, p_adj: float | None, family: int, correction: str,
     policy: Policy,
 ) -> list[MetricComparison]:  # fmt: skip
     now = case.now
     out: list[MetricComparison] = []
     # A tracer (coverage) inflates time and adds allocations of its own: nothing fails on it.
-    traced = f"a tracer/profiler was active while measuring ({', '.join(now.tracers)})"
-    tracing = traced if now.tracers else None
-    if isinstance(time, str):
-        rule = f"time not comparable: {time}"
-        nan = math.nan
-        out.append(MetricComparison("time", nan, now.median_ns, nan, None, None, _NC, rule))
+    tracing: tuple[Caveat, ...] = ()
+    if now.tracers:
+        tracing = (Caveat(CaveatKind.TRACER, texts={"tracers": ", ".join(now.tracers)}),)
+    if time is None:
+        nan, unusable = math.nan, Decision(Rule.TIME_UNUSABLE)
+        out.append(MetricComparison("time", nan, now.median_ns, nan, None, None, _NC, unusable))
     else:
-        busy = None
+        busy: tuple[Caveat, ...] = ()
         if now.others_cpu is not None and now.others_cpu > policy.busy_share:
-            busy = f"other processes took {now.others_cpu:.0%} of the machine while it was timed"
-        caveat = "; ".join(c for c in (case.caveat, busy, tracing) if c) or None
+            busy = (Caveat(CaveatKind.BUSY, {"share": now.others_cpu}),)
+        caveats = (*case.caveats, *busy, *tracing)
         out.append(
             timeverdict.time_metric(
-                now.median_ns, time, p_adj, family, correction, policy, case.min_effect, caveat
+                now.median_ns, time, p_adj, family, correction, policy, case.min_effect, caveats
             )
         )
     # Peak memory is noisier than counts (allocator trim thresholds): median of the saved runs.
@@ -187,17 +165,16 @@ def _metrics(
     others = [
         _count_metric("allocs", "allocs/op", runs, "allocs_per_op", now.allocs_per_op, tolerance),
         _count_metric("bytes", "B/op", runs, "bytes_per_op", now.bytes_per_op, tolerance),
-        _tolerance_metric("memory", "MiB", statistics.median(peaks) if peaks else None,
-                          now.peak_memory_bytes,
-                          _observed(policy.memory_tolerance, case.entry.runs, "peak_memory_bytes"),
-                          MiB),
+        _memory_metric(statistics.median(peaks) if peaks else None, now.peak_memory_bytes,
+                       _observed(policy.memory_tolerance, case.entry.runs, "peak_memory_bytes")),
     ]  # fmt: skip
-    counts_caveat = "; ".join(c for c in (case.counts_caveat, tracing) if c) or None
+    counts_caveats = (*case.counts_caveats, *tracing)
     for m in others:
         if m is None:
             continue
-        if counts_caveat is not None:
-            m = dataclasses.replace(m, rule=f"{m.rule}; {counts_caveat}: advisory", advisory=True)
+        if counts_caveats:
+            decision = dataclasses.replace(m.decision, caveats=counts_caveats)
+            m = dataclasses.replace(m, decision=decision, advisory=True)
         out.append(dataclasses.replace(m, advisory=True) if policy.warn_only else m)
     return out
 
@@ -207,9 +184,9 @@ def _compare_cases(
 ) -> list[Comparison]:
     """Holm over the cases' time p-values, or Bonferroni over a given family size."""
     scales = [timeverdict.scales(c.entry, c.now) for c in cases]
-    times = [s if isinstance(s, str) else timeverdict.analyse(s, policy, prior) for s in scales]
-    tested = [i for i, t in enumerate(times) if not isinstance(t, str) and t.p is not None]
-    pvalues = [t.p for t in times if not isinstance(t, str) and t.p is not None]
+    times = [None if s is None else timeverdict.analyse(s, policy, prior) for s in scales]
+    tested = [i for i, t in enumerate(times) if t is not None and t.p is not None]
+    pvalues = [t.p for t in times if t is not None and t.p is not None]
     if family is None:
         adjusted, correction, family = stats.holm(pvalues), "Holm", max(1, len(tested))
     else:
@@ -237,7 +214,7 @@ def _assemble(
     for i, (nodeid, group, obs, min_effect, alloc_tolerance) in enumerate(now):
         entry = entries.get(nodeid)
         if entry is None or not entry.runs:
-            new[i] = Comparison(nodeid, group, Verdict.NEW, notes=("no baseline entry yet",))
+            new[i] = Comparison(nodeid, group, Verdict.NEW, reason=_NEW)
         else:
             caveats = _caveats(base_env, current, entry)
             cases.append(_Case(nodeid, group, entry, obs, min_effect, alloc_tolerance, *caveats))
@@ -246,8 +223,7 @@ def _assemble(
     out = [new[i] if i in new else next(compared) for i in range(len(now))]
     if suite_complete:
         seen = {n[0] for n in now}
-        out += [Comparison(e.nodeid, e.group, Verdict.MISSING,
-                           notes=("in the baseline but not measured by this complete run",))
+        out += [Comparison(e.nodeid, e.group, Verdict.MISSING, reason=Decision(Rule.NOT_MEASURED))
                 for nodeid, e in entries.items() if nodeid not in seen]  # fmt: skip
     return out
 
@@ -295,10 +271,10 @@ def compare_benchmark(
     does; without it the benchmark's own saved runs are all there is.
     """
     if entry is None or not entry.runs:
-        return Comparison("", None, Verdict.NEW, notes=("no baseline entry yet",))
+        return Comparison("", None, Verdict.NEW, reason=_NEW)
     effect = policy.min_effect if min_effect is None else min_effect
     tolerance = policy.alloc_tolerance if alloc_tolerance is None else alloc_tolerance
-    caveats: tuple[str | None, str | None] = (None, None)
+    caveats: _Caveats = ((), ())
     if baseline_env is not None or current_env is not None:
         caveats = _caveats(baseline_env, current_env, entry)
     case = _Case(entry.nodeid, entry.group, entry, now, effect, tolerance, *caveats)

@@ -2,6 +2,9 @@
 
 Versioned: `schema_version` changes only when a key is removed or changes meaning. Units are in
 the key names (`_ns`, `_bytes`, `_s`); `change` and `interval` are relative (0.25 = +25%).
+Each metric carries its rule twice: `rule` in words and `decision` (kind, numbers, texts,
+caveats), from which report/rules.py words `rule` again; a comparison's `notes` start with its
+`reason` worded, when it has one.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from typing import Any
 from pytest_perfguard._version import __version__
 from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.model import BenchResult, Comparison, Fingerprint
+from pytest_perfguard.report.rules import comparison_notes, reason_text, rule_text
 from pytest_perfguard.store.codec import (
+    comparison_from_dict,
     comparison_to_dict,
     from_isoformat,
     result_from_dict,
@@ -70,7 +75,7 @@ def results_document(
     for result in results:
         entry = result_to_dict(result)
         comparison = comparisons.get(result.nodeid)
-        entry["comparison"] = None if comparison is None else comparison_to_dict(comparison)
+        entry["comparison"] = None if comparison is None else _comparison(comparison)
         benchmarks.append(entry)
     document: dict[str, Any] = _clean(
         {
@@ -83,6 +88,21 @@ def results_document(
         }
     )
     return document
+
+
+def _comparison(c: Comparison) -> dict[str, Any]:
+    return comparison_to_dict(c, [rule_text(m) for m in c.metrics], comparison_notes(c))
+
+
+def _read_comparison(raw: Any) -> Comparison:
+    """A comparison as results_document wrote it: its notes without the worded reason.
+    ValueError when a decision cannot be worded (a number its rule needs is missing)."""
+    c = comparison_from_dict(raw)
+    for m in c.metrics:
+        rule_text(m)
+    if c.reason is not None and c.notes[:1] == (reason_text(c.reason),):
+        c = dataclasses.replace(c, notes=c.notes[1:])
+    return c
 
 
 def render_json(document: Mapping[str, Any]) -> str:
@@ -100,6 +120,9 @@ class Results:
     fingerprint: Fingerprint
     created: datetime
     results: tuple[BenchResult, ...]
+    comparisons: Mapping[str, Comparison] = dataclasses.field(default_factory=dict)
+    """The verdicts the document holds, by node id. A document written before decisions
+    were stored has RECORDED decisions: the rule's wording as it was, no numbers."""
 
 
 def parse_results(text: str, *, source: str) -> Results:
@@ -129,14 +152,19 @@ def parse_results(text: str, *, source: str) -> Results:
     except ValueError as exc:
         raise ResultsError(f"{source}: {exc}") from None
     results = []
+    comparisons = {}
     for i, raw in enumerate(doc["benchmarks"]):
+        where = f"benchmarks[{i}]"
         try:
             results.append(_checked(result_from_dict(raw)))
+            where += ".comparison"
+            if raw.get("comparison") is not None:
+                comparisons[results[-1].nodeid] = _read_comparison(raw["comparison"])
         except KeyError as exc:
-            raise ResultsError(f"{source}: benchmarks[{i}]: missing key {exc}") from None
-        except (TypeError, ValueError, IndexError) as exc:
-            raise ResultsError(f"{source}: benchmarks[{i}]: {exc}") from None
-    return Results(fingerprint, created, tuple(results))
+            raise ResultsError(f"{source}: {where}: missing key {exc}") from None
+        except (TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise ResultsError(f"{source}: {where}: {exc}") from None
+    return Results(fingerprint, created, tuple(results), comparisons)
 
 
 def _fingerprint(env: object) -> Fingerprint:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from pytest_perfguard.model import BenchResult, Comparison, Verdict
+from pytest_perfguard.report.rules import rule_text
 from pytest_perfguard.report.terminal import (
     describe_metric,
     format_change,
@@ -156,7 +157,7 @@ def _rules(comparisons: Sequence[Comparison]) -> list[str]:
         for m in c.metrics:
             if m.verdict is Verdict.REGRESSED:
                 # The rule is prose from the verdict; a pipe or backtick in it cannot break a list.
-                lines.append(f"- {code(c.nodeid)}: {describe_metric(m)}: {m.rule}")
+                lines.append(f"- {code(c.nodeid)}: {describe_metric(m)}: {rule_text(m)}")
     if not lines:
         return []
     return [

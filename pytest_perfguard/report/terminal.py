@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pytest_perfguard.model import BenchResult, Comparison, MetricComparison, Verdict
+from pytest_perfguard.report.rules import comparison_notes, rule_text
 from pytest_perfguard.units import format_bytes, format_time
 
 
@@ -129,7 +130,7 @@ def failure_message(comparison: Comparison, baseline_path: str, ref: str | None 
     lines = [f"{comparison.nodeid}: performance regression{against}"]
     for m in comparison.failing:
         lines.append(f"  {describe_metric(m)}")
-        lines.append(f"    rule: {m.rule}")
+        lines.append(f"    rule: {rule_text(m)}")
     if ref:
         lines.append("  If this change is intended, it stands once merged: REF moves with it.")
     else:
@@ -154,8 +155,9 @@ def render_comparisons(comparisons: Sequence[Comparison]) -> list[str]:
         time = next((m for m in c.metrics if m.metric == "time"), None)
         if time is None:
             rows.append([c.nodeid, "", "", "", "", c.verdict.value, ""])
-            if c.verdict is Verdict.NOT_COMPARABLE and c.notes:
-                why_not.append(f"  {c.nodeid}: {'; '.join(c.notes)}")
+            notes = comparison_notes(c)
+            if c.verdict is Verdict.NOT_COMPARABLE and notes:
+                why_not.append(f"  {c.nodeid}: {'; '.join(notes)}")
         else:
             verdict = time.verdict.value + (" (advisory)" if time.advisory else "")
             rows.append(

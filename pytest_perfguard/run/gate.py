@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -114,9 +114,7 @@ class Gate:
             family=family,
             prior=self.prior,
         )
-        return Comparison(
-            result.nodeid, result.group, comparison.verdict, comparison.metrics, comparison.notes
-        )
+        return replace(comparison, nodeid=result.nodeid, group=result.group)
 
     def missing(self, measured: Iterable[str]) -> list[str]:
         """Baseline entries this run did not measure (a partial run, or removed tests)."""

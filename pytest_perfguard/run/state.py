@@ -111,11 +111,17 @@ class RunState:
         """Budgets, then the baseline comparison when comparing; either can fail the test."""
         result = self.measured[nodeid]
         budgets = check_budgets(result.measurement, result.settings)
-        if budgets.unchecked:
-            notes = result.measurement.notes + budgets.unchecked
-            result = replace(result, measurement=replace(result.measurement, notes=notes))
-            self.measured[nodeid] = result
-        failures = [f"{nodeid}: " + "; ".join(budgets.failures)] if budgets.failures else []
+        failures = []
+        if budgets.unchecked or budgets.failures:
+            from pytest_perfguard.report.rules import budget_text, unchecked_text
+
+            unchecked = tuple(unchecked_text(b) for b in budgets.unchecked)
+            if unchecked:
+                notes = result.measurement.notes + unchecked
+                result = replace(result, measurement=replace(result.measurement, notes=notes))
+                self.measured[nodeid] = result
+            if budgets.failures:
+                failures.append(f"{nodeid}: " + "; ".join(map(budget_text, budgets.failures)))
         comparison = None
         if self.ab is not None:
             comparison = self._judge_paired(result)

@@ -1,0 +1,70 @@
+"""What the `perfguard` commands print: the environment, a baseline's table, the rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pytest_perfguard.model import Baseline, Comparison, Fingerprint, Verdict
+from pytest_perfguard.report.rules import rule_text
+from pytest_perfguard.report.terminal import align_columns, describe_metric, format_metric
+from pytest_perfguard.units import format_time
+
+__all__ = ["baseline_lines", "describe_env", "details"]
+
+
+def describe_env(fingerprint: Fingerprint | None) -> str:
+    """The environment a file was measured in, on one line."""
+    if fingerprint is None:
+        return "environment: not recorded"
+    f = fingerprint
+    return (
+        f"environment: {f.python_implementation} {f.python_version} on {f.os} {f.arch}, "
+        f"{f.cpu_model} ({f.cpu_count} CPUs), perfguard {f.perfguard_version}"
+    )
+
+
+def baseline_lines(baseline: Baseline) -> list[str]:
+    """A baseline's newest run of each benchmark, grouped, with the spread of its saved runs."""
+    header = "benchmark,runs,newest run,time/op,run spread,ref ratio,allocs/op,B/op,peak mem"
+    rows: list[list[str] | str] = []
+    entries = sorted(baseline.entries.values(), key=lambda e: (e.group is not None, e.group or ""))
+    group: str | None = None
+    for entry in entries:
+        if entry.group is not None and entry.group != group:
+            group = entry.group
+            rows.append(f"group {group}:")
+        newest, medians = entry.runs[-1], sorted(r.median_ns for r in entry.runs)
+        middle = medians[len(medians) // 2]
+        spread = f"{(medians[-1] - medians[0]) / middle:.1%}" if len(medians) > 1 else "n/a"
+        rows.append(
+            [
+                ("  " if entry.group else "") + entry.nodeid,
+                str(len(entry.runs)),
+                newest.timestamp,
+                format_time(newest.median_ns),
+                spread,
+                format_metric("ratio", newest.ref_ratio),
+                format_metric("allocs", newest.allocs_per_op),
+                format_metric("bytes", newest.bytes_per_op),
+                format_metric("memory", newest.peak_memory_bytes),
+            ]
+        )
+    notes = "run spread: (slowest - fastest) / median time/op of the saved runs"
+    return [*align_columns(header.split(","), rows), notes] if rows else ["no benchmarks"]
+
+
+def details(comparisons: Sequence[Comparison]) -> list[str]:
+    """Each regression (failing, then advisory) with the rule that called it."""
+    lines = []
+    for title, advisory in (("regressions", False), ("advisory regressions (not failing)", True)):
+        found = [
+            (c, m)
+            for c in comparisons
+            for m in c.metrics
+            if m.verdict is Verdict.REGRESSED and m.advisory is advisory
+        ]
+        if found:
+            lines += ["", f"{title}:"]
+        for c, m in found:
+            lines += [f"  {c.nodeid}", f"    {describe_metric(m)}", f"      rule: {rule_text(m)}"]
+    return lines

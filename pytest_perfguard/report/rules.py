@@ -1,0 +1,318 @@
+"""Words every decision of the judge: the rule behind a verdict, its caveats, budgets, reasons.
+
+The one place where a rule becomes a sentence: the judge returns kinds and numbers
+(model.Decision, judge.budgets.BudgetBreach), every renderer and the JSON document word them
+here, so the terminal, Markdown, the CLI and `rule` in the JSON results say the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pytest_perfguard.judge.budgets import Budget, BudgetBreach
+from pytest_perfguard.judge.policy import MiB
+from pytest_perfguard.model import (
+    Caveat,
+    CaveatKind,
+    Comparison,
+    Decision,
+    MetricComparison,
+    Rule,
+)
+from pytest_perfguard.units import format_bytes, format_time
+
+__all__ = [
+    "AB_PROCESSES",
+    "budget_text",
+    "caveat_text",
+    "comparison_notes",
+    "differences_text",
+    "reason_text",
+    "rule_text",
+    "unchecked_text",
+]
+
+_LABELS = {"allocs": "allocations", "bytes": "allocated bytes", "memory": "peak memory"}
+"""A metric as a rule names it; a metric not listed (a new count) goes by its own name."""
+_ENVIRONMENT = {
+    "python_implementation": "Python implementation",
+    "python_version": "Python version",
+    "os": "OS",
+    "arch": "architecture",
+    "cpu_model": "CPU",
+}
+AB_PROCESSES = (
+    "one process per side cannot tell a real change from the variation between processes "
+    "(A/A: up to ±17% for C-heavy code), so A/B time counts only under --perf-strict"
+)
+
+
+def _number(d: Decision | Caveat, name: str) -> float:
+    try:
+        return d.numbers[name]
+    except KeyError:
+        raise ValueError(f"{d.kind.value if isinstance(d, Caveat) else d.rule.value}: "
+                         f"no number {name!r}") from None  # fmt: skip
+
+
+def _text(d: Decision | Caveat, name: str) -> str:
+    try:
+        return d.texts[name]
+    except KeyError:
+        raise ValueError(f"{d.kind.value if isinstance(d, Caveat) else d.rule.value}: "
+                         f"no text {name!r}") from None  # fmt: skip
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:+.1f}%"
+
+
+def _count(value: float) -> str:
+    """A count as stored, every digit shown: 117730, 6634432, 2.333333."""
+    value = float(value)  # an int from JSON results too
+    return f"{value:.0f}" if value.is_integer() and abs(value) < 1e15 else f"{value:.7g}"
+
+
+def _here(p: float | None) -> str:
+    return "no p-value" if p is None else f"p = {p:.3g}"
+
+
+def caveat_text(c: Caveat) -> str:
+    """Why a verdict may be advisory, in words."""
+    kind = c.kind
+    if kind is CaveatKind.ENVIRONMENT:
+        what = _text(c, "what")
+        if what == "environment":
+            return "the baseline records no environment"
+        return f"{_ENVIRONMENT.get(what, what)}: {_text(c, 'old')} -> {_text(c, 'new')}"
+    if kind is CaveatKind.NO_ENVIRONMENT:
+        return "the compared run records no environment"
+    if kind is CaveatKind.INTERPRETER:
+        return (
+            f"counts differ between interpreters: baseline Python {_text(c, 'old')}, "
+            f"now {_text(c, 'now')}"
+        )
+    if kind is CaveatKind.BUSY:
+        return f"other processes took {_number(c, 'share'):.0%} of the machine while it was timed"
+    if kind is CaveatKind.TRACER:
+        return f"a tracer/profiler was active while measuring ({_text(c, 'tracers')})"
+    if kind is CaveatKind.AB_TRACER:
+        return f"a tracer/profiler was active ({_text(c, 'tracers')})"
+    return AB_PROCESSES
+
+
+def differences_text(differences: Sequence[Caveat]) -> str:
+    """How two environments differ, "; "-separated ("" when they do not)."""
+    return "; ".join(caveat_text(c) for c in differences)
+
+
+def _time_saved_runs(m: MetricComparison, d: Decision) -> str:
+    alpha, ref = _number(d, "alpha"), _text(d, "scale") == "ref"
+    where = "reference-corrected" if ref else "raw"
+    other = "raw" if ref else "reference-corrected"
+    both = f" ({other} time tested too, p doubled)" if _number(d, "tries") > 1 else ""
+    prior = d.texts.get("prior")
+    moderated = ""
+    if prior == "moderated":
+        moderated = (
+            f", moderated over {int(_number(d, 'prior_n'))} benchmarks (prior df "
+            f"{_number(d, 'prior_d0'):.3g}, t on {_number(d, 'df'):.3g} df)"
+        )
+    elif prior is not None:
+        moderated = (
+            f", not moderated: its runs varied more than the {int(_number(d, 'prior_n'))} "
+            f"benchmarks' prior allows"
+        )
+    floor = ""
+    if d.texts.get("floor") == "known":
+        floor = " (the drift floor, taken as known: the saved runs vary less)"
+    elif d.texts.get("floor"):
+        floor = " (the drift floor: the saved runs varied less)"
+    return (
+        f"{where} time{both} vs {int(_number(d, 'runs'))} saved runs with run-to-run sd "
+        f"{_pct(_number(d, 'sd'))[1:]}{floor}{moderated}: fails beyond the "
+        f"{_pct(_number(d, 'min_effect'))[1:]} minimum effect when {_corrected(d, alpha)}; "
+        f"here {_here(m.p_value)}"
+    )
+
+
+def _corrected(d: Decision, alpha: float, test: str = "") -> str:
+    return (
+        f"{_text(d, 'correction')}-adjusted {test}p < {alpha:g} over {int(_number(d, 'family'))} "
+        "time comparisons"
+    )
+
+
+def _time_few_runs(m: MetricComparison, d: Decision) -> str:
+    alpha = _number(d, "alpha")
+    within = d.numbers.get("within_p")
+    u = "no rounds saved" if within is None else f"p = {within:.3g}"
+    return (
+        f"only {int(_number(d, 'runs'))} saved run(s), {int(_number(d, 'min_runs'))} needed "
+        f"to estimate run-to-run variation: time fails only beyond {_pct(_number(d, 'bar'))} on "
+        f"raw and reference-corrected time, {_corrected(d, alpha)} against an assumed "
+        f"run-to-run sd of {_pct(_number(d, 'drift'))[1:]} (here {_here(m.p_value)}) and a "
+        f"within-run U test p < {alpha:g} (here {u})"
+    )
+
+
+def _detectable(m: MetricComparison) -> str:
+    return _pct(float("nan") if m.detectable is None else m.detectable)
+
+
+def _time(m: MetricComparison, d: Decision) -> str:
+    why = _time_saved_runs(m, d) if d.rule is Rule.TIME_SAVED_RUNS else _time_few_runs(m, d)
+    text = f"time {m.verdict.value} {_pct(m.change)} ({why}); smallest detectable {_detectable(m)}"
+    if _text(d, "scale") == "ref":
+        text += "; baseline shown at today's machine speed"
+    return text
+
+
+def _time_paired(m: MetricComparison, d: Decision) -> str:
+    min_effect, floor = _number(d, "min_effect"), _number(d, "bias_floor")
+    beyond = f"the {_pct(min_effect)[1:]} minimum effect"
+    if floor > min_effect:
+        beyond = f"{_pct(floor)[1:]} (the A/A process bias floor, over {beyond})"
+    process_sd = _number(d, "process_sd")
+    between, test = "", "Wilcoxon"
+    if process_sd > 0:
+        between, test = f", with a {process_sd:.1%} sd between processes (A/A)", "normal"
+    return (
+        f"time {m.verdict.value} {_pct(m.change)} (paired rounds with {_text(d, 'ref')} in this "
+        f"run: {int(_number(d, 'pairs'))} pairs, head/base per-op ratio, Hodges-Lehmann "
+        f"estimate{between}; fails beyond {beyond} when "
+        f"{_corrected(d, _number(d, 'alpha'), test + ' ')}; here {_here(m.p_value)}); "
+        f"smallest detectable {_detectable(m)}"
+    )
+
+
+def _label(m: MetricComparison) -> str:
+    return f"{_LABELS.get(m.metric, m.metric)} {m.verdict.value}"
+
+
+def _count_saved(m: MetricComparison, d: Decision) -> str:
+    unit, tolerance = _text(d, "unit"), _number(d, "tolerance")
+    low, high, limit = _number(d, "low"), _number(d, "high"), _number(d, "limit")
+    allowed = f"alloc_tolerance {tolerance * 100:.4g}%"
+    runs = int(_number(d, "runs"))
+    counted = "the saved run counted" if runs == 1 else f"all {runs} saved runs counted"
+    if d.rule is Rule.COUNT_VARYING:
+        why = (
+            f"the saved runs vary by {_count(high - low)} {unit} ({_count(low)} to "
+            f"{_count(high)}; threads?), so changes within that range are not counted"
+            + (f", nor the {allowed}" if tolerance else "")
+            + f": above {_count(limit)} {unit} counts as real"
+        )
+    elif tolerance:
+        why = (
+            f"{counted} {_count(high)} {unit}; counts are exact, so a rise "
+            f"beyond the {allowed} (above {_count(limit)} {unit}) counts as real"
+        )
+    else:
+        why = f"{counted} {_count(high)} {unit}; counts are exact, so any rise counts as real"
+    delta = m.current - m.baseline
+    return (
+        f"{_label(m)}: {_count(m.baseline)} -> {_count(m.current)} {unit} "
+        f"({'+' if delta >= 0 else '-'}{_count(abs(delta))}); {why}"
+    )
+
+
+def _memory_saved(m: MetricComparison, d: Decision) -> str:
+    b, n, t0, lim = (x / MiB for x in (m.baseline, m.current, _number(d, "floor_bytes"),
+                                       _number(d, "limit_bytes")))  # fmt: skip
+    return (
+        f"{_label(m)}: {b:.4g} -> {n:.4g} MiB ({n - b:+.4g}); changes "
+        f"beyond ±max({t0:.4g} MiB, {_number(d, 'share'):.0%}) = {lim:.4g} MiB count as real"
+    )
+
+
+def _count_paired(m: MetricComparison, d: Decision) -> str:
+    unit, tolerance = _text(d, "unit"), _number(d, "tolerance")
+    slack = f" beyond {tolerance:.0%}" if tolerance else ""
+    return (
+        f"{_label(m)}: {m.baseline:.6g} -> {m.current:.6g} {unit} "
+        f"({m.current - m.baseline:+.6g}) against {_text(d, 'ref')} measured in this run; a "
+        f"change of half {_number(d, 'grain'):.4g} {unit} or more{slack} counts (each side "
+        "counts its own number of calls)"
+    )
+
+
+def _memory_paired(m: MetricComparison, d: Decision) -> str:
+    return (
+        f"{_label(m)}: {m.baseline / MiB:.4g} -> {m.current / MiB:.4g} MiB against "
+        f"{_text(d, 'ref')} measured in this run; changes beyond "
+        f"±max({_number(d, 'floor_bytes') / MiB:.4g} MiB, {_number(d, 'share'):.0%}) count as "
+        "real"
+    )
+
+
+_METRIC_RULES = {
+    Rule.TIME_SAVED_RUNS: _time,
+    Rule.TIME_FEW_RUNS: _time,
+    Rule.TIME_PAIRED: _time_paired,
+    Rule.COUNT_EXACT: _count_saved,
+    Rule.COUNT_VARYING: _count_saved,
+    Rule.COUNT_PAIRED: _count_paired,
+    Rule.MEMORY_SAVED: _memory_saved,
+    Rule.MEMORY_PAIRED: _memory_paired,
+}
+
+
+def reason_text(d: Decision) -> str:
+    """A rule that needs no metric: why a benchmark has none, or a wording recorded earlier."""
+    if d.rule is Rule.TIME_UNUSABLE:
+        return "time not comparable: no usable time in the baseline or now"
+    if d.rule is Rule.NO_BASELINE_ENTRY:
+        return "no baseline entry yet"
+    if d.rule is Rule.NOT_MEASURED:
+        return "in the baseline but not measured by this complete run"
+    if d.rule is Rule.NO_BASE_MEASUREMENT:
+        return f"{_text(d, 'ref')}: {d.texts.get('error') or 'too few pairs of rounds'}"
+    if d.rule is Rule.RECORDED:
+        return _text(d, "rule")
+    raise ValueError(f"{d.rule.value}: a metric's rule; word it with rule_text")
+
+
+def rule_text(m: MetricComparison) -> str:
+    """The rule that decided a metric, in words a user can act on, with its caveats."""
+    d = m.decision
+    word = _METRIC_RULES.get(d.rule)
+    text = reason_text(d) if word is None else word(m, d)
+    if d.caveats:
+        said = "; ".join(caveat_text(c) for c in d.caveats)
+        text += f"; {said}: " + ("counts under strict" if d.counted else "advisory")
+    return text
+
+
+def comparison_notes(c: Comparison) -> tuple[str, ...]:
+    """A benchmark's notes: why it has no metrics (when decided so), then remarks."""
+    return c.notes if c.reason is None else (reason_text(c.reason), *c.notes)
+
+
+def budget_text(breach: BudgetBreach) -> str:
+    """An exceeded budget: the budget, the measured value and the pass that measured it."""
+    if breach.budget is Budget.TIME:
+        return (
+            f"limit_time exceeded: median {format_time(breach.measured)} per op > limit "
+            f"{format_time(breach.limit)} (timing pass, {breach.rounds} rounds x "
+            f"{breach.loops} calls)"
+        )
+    if breach.budget is Budget.MEMORY:
+        bound = "" if breach.exact else " (a lower bound)"
+        return (
+            f"limit_memory exceeded: peak {format_bytes(breach.measured)}{bound} > "
+            f"limit {format_bytes(breach.limit)} (peak-memory pass, one call)"
+        )
+    return (
+        f"limit_allocs exceeded: {breach.measured:g} allocs/op > limit {breach.limit:g} "
+        f"(allocation pass, {breach.loops} calls)"
+    )
+
+
+def unchecked_text(budget: Budget) -> str:
+    """A budget that could not be checked: its figure was not measured."""
+    if budget is Budget.MEMORY:
+        return "limit_memory not checked: peak memory was not measured"
+    if budget is Budget.ALLOCS:
+        return "limit_allocs not checked: allocs/op is n/a here"
+    return "limit_time not checked: time was not measured"
