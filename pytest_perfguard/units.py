@@ -27,3 +27,8 @@ def format_time(ns: float) -> str:
 def format_bytes(size: float) -> str:
     """Bytes scaled to B/KiB/MiB/GiB: '100 B', '1.50 KiB', '50.0 MiB'."""
     return _scaled(size, _SIZE_UNITS)
+
+
+def plural(n: int, word: str) -> str:
+    """ "1 benchmark", "2 benchmarks"."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

@@ -50,7 +50,7 @@ def test_an_async_marker_only_test_fails_instead_of_passing_unrun(
     result.stdout.fnmatch_lines(
         ["*test_async: @pytest.mark.perf cannot measure an async test body*"]
     )
-    assert "perfguard: 1 benchmarks" not in result.stdout.str()
+    assert "perfguard: 1 benchmark" not in result.stdout.str()
 
 
 def test_an_async_plugin_running_the_body_still_gets_a_clear_refusal(

@@ -96,7 +96,7 @@ def test_an_output_that_fails_at_the_end_loses_nothing_else_and_fails_the_run(
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [
-            "*- perfguard: 1 benchmarks -*",
+            "*- perfguard: 1 benchmark -*",
             "perfguard: error: could not write the JSON results to *out/r.json: *",
             "perfguard: saved 1 benchmark(s) to *",
         ]

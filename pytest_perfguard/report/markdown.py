@@ -13,7 +13,7 @@ from pytest_perfguard.report.terminal import (
     format_metric,
     metric_name,
 )
-from pytest_perfguard.units import format_time
+from pytest_perfguard.units import format_time, plural
 
 __all__ = ["headline", "render_markdown"]
 
@@ -48,10 +48,6 @@ def code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}".replace("|", "\\|")
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def headline(
     comparisons: Sequence[Comparison], results: Sequence[BenchResult] = (), *, icons: bool = True
 ) -> str:
@@ -59,7 +55,7 @@ def headline(
     if not comparisons:
         if not results:
             return "no benchmarks measured"
-        text = f"{_plural(len(results), 'benchmark')} measured (not compared with a baseline)"
+        text = f"{plural(len(results), 'benchmark')} measured (not compared with a baseline)"
         return f"⏱️ {text}" if icons else text
     compared = [c for c in comparisons if c.verdict is not Verdict.MISSING]
     failing = sum(1 for c in comparisons if c.failing)
@@ -70,9 +66,9 @@ def headline(
         if n:
             extras.append(f"{n} {verdict.value}")
     tail = f" ({', '.join(extras)})" if extras else ""
-    total = _plural(len(compared), "benchmark")
+    total = plural(len(compared), "benchmark")
     if failing:
-        text, icon = f"{_plural(failing, 'regression')} in {total}{tail}", "❌ "
+        text, icon = f"{plural(failing, 'regression')} in {total}{tail}", "❌ "
     else:
         text, icon = f"no regression in {total}{tail}", "✅ "
     return icon + text if icons else text
@@ -218,7 +214,7 @@ def render_markdown(
         lines += _rules(ordered)
     if results:
         if comparisons:
-            summary = f"All measurements ({_plural(len(results), 'benchmark')})"
+            summary = f"All measurements ({plural(len(results), 'benchmark')})"
             lines += [
                 "",
                 f"<details><summary>{summary}</summary>",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from pytest_perfguard.model import BenchResult, Comparison, MetricComparison, Verdict
 from pytest_perfguard.report.rules import comparison_notes, rule_text
-from pytest_perfguard.units import format_bytes, format_time
+from pytest_perfguard.units import format_bytes, format_time, plural
 
 
 def _count(value: float | None) -> str:
@@ -76,7 +76,7 @@ def render_results(results: Sequence[BenchResult]) -> list[str]:
         for note in result.measurement.notes:
             by_note.setdefault(note, []).append(result.nodeid)
     for note, nodeids in by_note.items():
-        who = nodeids[0] if len(nodeids) == 1 else f"{len(nodeids)} benchmarks"
+        who = nodeids[0] if len(nodeids) == 1 else plural(len(nodeids), "benchmark")
         lines.append(f"note: {who}: {note}")
     return lines
 
@@ -221,7 +221,7 @@ def render_summary(s: Summary) -> list[tuple[str | None, list[str]]]:
                 "cores: figures are slower and noisier; for baselines, run perf tests serially "
                 "(-p no:xdist, or -n 0 with --perf-only)"
             )
-        sections.append((f"perfguard: {len(s.results)} benchmarks", lines))
+        sections.append((f"perfguard: {plural(len(s.results), 'benchmark')}", lines))
     if s.ab is not None:
         lines = render_comparisons(s.comparisons)
         if s.ab_removed:
