@@ -321,7 +321,8 @@ def _section(b: Bench, plotter: Plotter | None) -> list[str]:
     failed = b.result.nodeid in b.report.failed
     group = f' <span class="group">group {escape(b.result.group)}</span>' if b.result.group else ""
     title = f"{_code(b.result.nodeid)} {_badge(b.comparison, failed)}{group}"
-    lines = [f'<section class="bench" id="{b.anchor}">', f"<h2>{title}</h2>"]
+    nodeid = escape(b.result.nodeid)  # quotes too: safe in an attribute
+    lines = [f'<section class="bench" id="{b.anchor}" data-nodeid="{nodeid}">', f"<h2>{title}</h2>"]
     for part in PARTS:
         lines += part(b, plotter)
     return [*lines, "</section>"]

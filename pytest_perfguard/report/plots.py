@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import statistics
 from collections.abc import Sequence
 from typing import Any
@@ -41,6 +42,8 @@ _STYLE: dict[Any, Any] = {  # matplotlib types the keys as Literals
 _SIZE = (5.4, 2.3)  # inches: two plots side by side fill a laptop-wide page
 TODAY, SAVED, BAD, GOOD, BAND = "#2b6cb0", "#9aa5b1", "#c53030", "#2f855a", "#f6ad55"
 
+_REFERENCE = re.compile(r'\bid="|url\(#|href="#')
+"""Where an SVG id is defined or referred to."""
 _UNITS = ((1e9, "s"), (1e6, "ms"), (1e3, "us"), (1.0, "ns"))
 
 
@@ -104,7 +107,10 @@ class MatplotlibPlotter:
         with matplotlib.rc_context({"svg.hashsalt": f"perfguard-{self._count}"}):
             figure.savefig(buffer, format="svg", metadata={"Date": None})
         text = buffer.getvalue()
-        return text[text.index("<svg") :]  # inline: no XML declaration or doctype
+        text = text[text.index("<svg") :]  # inline: no XML declaration or doctype
+        # matplotlib numbers its elements per figure (figure_1, patch_1...): prefix every id
+        # and every reference to one, so the figures of one page never share an id.
+        return _REFERENCE.sub(rf"\g<0>f{self._count}-", text)
 
     def distribution(
         self, samples_ns: Sequence[float], saved_ns: Sequence[float], saved_label: str
