@@ -132,6 +132,6 @@ def test_ab_draws_the_paired_ratios(repo: pytest.Pytester) -> None:  # noqa: F81
     assert f"HEAD ({sha}), measured in this run in paired rounds" in page.text_of("p", "sub")[0]
     assert page.text_of("span", "verdict") == ["PASS"]
     work = page.find("section", "bench")[0].text
-    assert "Head / HEAD time per op, each pair of rounds" in work
+    assert "Head / base (HEAD) time per op, each pair of rounds" in work
     assert "95% interval" in work and "min effect" in work and "head / base ratio" in work
     assert "1.100" in work  # every pair's ratio on the fake clock

@@ -1,22 +1,23 @@
-"""Render a run as one self-contained HTML page: headline, regressions, table, a section per
-benchmark with its plots and verdict (pure: values in, text out; plots from a Plotter)."""
+"""Render a run as one self-contained HTML page: headline, regressions, a table of every
+benchmark, then a section per benchmark (htmlbench.py) with its plots (pure: values in, text
+out; plots from a Plotter)."""
 
 from __future__ import annotations
 
-import re
-import statistics
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
-from typing import Protocol
 
-from pytest_perfguard.model import (
-    BenchResult,
-    Comparison,
-    MetricComparison,
-    PairedRun,
-    RunSummary,
-    Verdict,
+from pytest_perfguard.model import BenchResult, Comparison, PairedRun, RunSummary, Verdict
+from pytest_perfguard.report.htmlbench import (
+    Bench,
+    Plotter,
+    badge,
+    change_cell,
+    code,
+    count,
+    section,
+    table,
 )
 from pytest_perfguard.report.htmlstyle import CSS
 from pytest_perfguard.report.markdown import by_urgency, headline
@@ -29,26 +30,6 @@ PLOTS_MISSING = (
     "Plots are not drawn: matplotlib is not installed. Install the extra to get them: "
     "pip install 'pytest-perfguard[html]'"
 )
-
-
-class Plotter(Protocol):
-    """Draws one plot as an inline `<svg>` element (report/plots.py; a fake in tests)."""
-
-    def distribution(
-        self, samples_ns: Sequence[float], saved_ns: Sequence[float], saved_label: str
-    ) -> str: ...
-
-    def ratios(
-        self,
-        ratios: Sequence[float],
-        interval: tuple[float, float] | None,
-        min_effect: float,
-        ref: str,
-    ) -> str: ...
-
-    def trend(
-        self, labels: Sequence[str], medians_ns: Sequence[float], today_ns: float, regressed: bool
-    ) -> str: ...
 
 
 def load_plotter() -> Plotter | None:
@@ -81,68 +62,6 @@ class HtmlReport:
     notes: Sequence[str] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Bench:
-    """One benchmark's section: what its parts draw from."""
-
-    anchor: str
-    result: BenchResult
-    comparison: Comparison | None
-    history: Sequence[RunSummary]
-    paired: PairedRun | None
-    min_effect: float
-    report: HtmlReport
-
-
-def _badge(c: Comparison | None, failed: bool) -> str:
-    if c is None:
-        return '<span class="badge fail">test failed</span>' if failed else ""
-    if c.failing:
-        names = ", ".join(metric_name(m.metric) for m in c.failing)
-        return f'<span class="badge fail">regressed: {escape(names)}</span>'
-    kind = {Verdict.REGRESSED: "warn", Verdict.IMPROVED: "good", Verdict.NEW: "info"}
-    text = c.verdict.value + (" (advisory)" if c.verdict is Verdict.REGRESSED else "")
-    return f'<span class="badge {kind.get(c.verdict, "plain")}">{escape(text)}</span>'
-
-
-def _stamp(run: RunSummary) -> str:
-    """'2026-11-30T18:59:57+00:00' -> '11-30 18:59'."""
-    return run.timestamp[5:16].replace("T", " ")
-
-
-_TEXT_COLUMNS = frozenset({"benchmark", "group", "verdict", "run", "metric"})
-"""Left-aligned; every other column holds figures, right-aligned so their digits line up."""
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "") -> list[str]:
-    """Cells are HTML already."""
-    kinds = [' class="t"' if h in _TEXT_COLUMNS else "" for h in header]
-    head = "".join(f"<th{k}>{escape(h)}</th>" for h, k in zip(header, kinds, strict=True))
-    body = [
-        "<tr>" + "".join(f"<td{k}>{c}</td>" for c, k in zip(row, kinds, strict=True)) + "</tr>"
-        for row in rows
-    ]
-    return [f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>', *body, "</tbody>"
-            "</table>"]  # fmt: skip
-
-
-def _count(value: float | None) -> str:
-    """Allocations per op for people: '117,700', '4', '0.25' (never '1.177e+05')."""
-    if value is None:
-        return "n/a"
-    if abs(value) >= 100 or value == int(value):
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
-
-
-def _code(text: str) -> str:
-    """Escaped; a long node id breaks only after a `/` or `::`, never inside a name."""
-    parts = re.split(r"(?<=/)|(?<=::)", text)
-    return (
-        "<code>" + "<wbr>".join(f'<span class="nb">{escape(p)}</span>' for p in parts) + "</code>"
-    )
-
-
 def _head(report: HtmlReport, ordered: Sequence[Comparison]) -> list[str]:
     results = report.results
     failing = any(c.failing for c in ordered) or bool(report.failed)
@@ -151,9 +70,9 @@ def _head(report: HtmlReport, ordered: Sequence[Comparison]) -> list[str]:
     line = headline(ordered, results, icons=False)
     where = ""
     if report.ref is not None:
-        where = f"Compared with {_code(report.ref)}, measured in this run in paired rounds. "
+        where = f"Compared with {code(report.ref)}, measured in this run in paired rounds. "
     elif ordered and report.baseline_path:
-        where = f"Compared with the baseline {_code(report.baseline_path)}. "
+        where = f"Compared with the baseline {code(report.baseline_path)}. "
     lines = [f'<header class="{state}"><span class="verdict">{word}</span>',
              f"<h1>perfguard: {escape(line)}</h1></header>"]  # fmt: skip
     tests = f"{len(report.failed)} perf test(s) failed. " if report.failed else ""
@@ -176,18 +95,11 @@ def _regressions(benches: Sequence[Bench]) -> list[str]:
             for m in which
         )
         items.append(
-            f'<li>{_badge(c, False)} <a href="#{b.anchor}">{_code(c.nodeid)}</a>: {escape(what)}'
-            "</li>"
+            f'<li>{badge(c, False)} <a href="#{b.anchor}">{code(c.nodeid)}</a>: {escape(what)}</li>'
         )
     if not items:
         return []
     return ['<section class="regressions"><h2>Regressions</h2><ul>', *items, "</ul></section>"]
-
-
-def _change(m: MetricComparison) -> str:
-    """The change, its interval in small print below: the table stays narrow."""
-    text = escape(format_change(m))
-    return text.replace(" [", "<br><small>[", 1) + "</small>" if m.interval is not None else text
 
 
 def _overview(benches: Sequence[Bench], compared: bool) -> list[str]:
@@ -201,131 +113,17 @@ def _overview(benches: Sequence[Bench], compared: bool) -> list[str]:
         peak = format_metric("memory", m.peak_memory_bytes)
         if m.peak_memory_bytes is not None and not m.peak_memory_exact:
             peak = "≥" + peak
-        row = [f'<a href="#{b.anchor}">{_code(b.result.nodeid)}</a>',
+        row = [f'<a href="#{b.anchor}">{code(b.result.nodeid)}</a>',
                escape(b.result.group or ""), format_time(m.median_ns), spread,
-               _count(m.allocs_per_op), format_metric("bytes", m.bytes_per_op),
+               count(m.allocs_per_op), format_metric("bytes", m.bytes_per_op),
                escape(peak)]  # fmt: skip
         if compared:
             c = b.comparison
             time = None if c is None else next((x for x in c.metrics if x.metric == "time"), None)
-            change = "" if time is None else _change(time)
-            failed = b.result.nodeid in b.report.failed
-            row[4:4] = [change, _badge(c, failed) or ("test failed" if failed else "")]
+            row[4:4] = ["" if time is None else change_cell(time), badge(c, b.failed)]
         rows.append(row)
     title = f"All benchmarks ({len(benches)})"
-    return [f"<section><h2>{title}</h2>", *_table(header, rows, "overview"), "</section>"]
-
-
-def _plots_part(b: Bench, plotter: Plotter | None) -> list[str]:
-    """The distribution (A/B: of the paired ratios) and the trend, or say how to get them."""
-    m = b.result.measurement
-    saved = b.history[-1] if b.history else None
-    figures = []
-    if plotter is not None:
-        time = None if b.comparison is None else next(
-            (x for x in b.comparison.metrics if x.metric == "time"), None
-        )  # fmt: skip
-        if b.paired is not None and len(b.paired.ratios) >= 2:
-            interval = None if time is None or time.interval is None else (
-                1 + time.interval[0], 1 + time.interval[1]
-            )  # fmt: skip
-            figures.append(plotter.ratios(b.paired.ratios, interval, b.min_effect, b.paired.ref))
-        elif m.samples_ns:
-            old = saved.samples_ns if saved is not None and saved.samples_ns else ()
-            label = f"saved run {_stamp(saved)}" if saved and old else ""
-            figures.append(plotter.distribution(m.samples_ns, old, label))
-        if b.history:
-            regressed = time is not None and time.verdict is Verdict.REGRESSED
-            labels = [_stamp(r).replace(" ", "\n") for r in b.history]
-            medians = [r.median_ns for r in b.history]
-            figures.append(plotter.trend(labels, medians, m.median_ns, regressed))
-    lines = []
-    if figures:
-        lines += ['<div class="plots">', *(f"<figure>{svg}</figure>" for svg in figures), "</div>"]
-    lines += _rounds_table(b)
-    if not b.history:
-        where = _code(b.report.baseline_path) if b.report.baseline_path else "the baseline"
-        lines.append(f'<p class="note">No saved runs in {where}: no trend to show.</p>')
-    return lines
-
-
-def _run_row(
-    label: str,
-    rounds: int,
-    loops: int,
-    median_ns: float,
-    samples: Sequence[float] | None,
-    allocs: float | None,
-    peak: int | None,
-) -> list[str]:
-    low, high = (format_time(min(samples)), format_time(max(samples))) if samples else ("", "")
-    return [label, f"{rounds} x {loops}", low, format_time(median_ns), high, _count(allocs),
-            format_metric("memory", peak)]  # fmt: skip
-
-
-def _rounds_table(b: Bench) -> list[str]:
-    """The saved runs and this run as figures: the tables behind the plots (per-round min and
-    max where the rounds were kept: the baseline keeps them for its newest run only)."""
-    header = ["run", "rounds x loops", "min", "median", "max", "allocs/op", "peak mem"]
-    rows = [_run_row(f"saved {escape(_stamp(r))}", r.rounds, r.loops, r.median_ns, r.samples_ns,
-                     r.allocs_per_op, r.peak_memory_bytes) for r in b.history]  # fmt: skip
-    m = b.result.measurement
-    rows.append(_run_row("<b>this run</b>", m.rounds, m.loops, m.median_ns, m.samples_ns,
-                         m.allocs_per_op, m.peak_memory_bytes))  # fmt: skip
-    if b.paired is not None and b.paired.ratios:
-        r = b.paired.ratios  # head's time over base's, per pair of rounds
-        rows.append(["head / base ratio", f"{len(r)} pairs", f"{min(r):.3f}",
-                     f"{statistics.median(r):.3f}", f"{max(r):.3f}", "", ""])  # fmt: skip
-    return _table(header, rows, "runs")
-
-
-def _verdict_part(b: Bench, plotter: Plotter | None) -> list[str]:
-    """Each metric's comparison and the rule that decided it."""
-    c = b.comparison
-    if c is None:
-        return ['<p class="note">Not compared: run with --perf-compare (against the baseline) '
-                "or --perf-compare-ref REF for a verdict.</p>"]  # fmt: skip
-    lines = [f'<p class="note">{escape(note)}</p>' for note in c.notes]
-    if not c.metrics:
-        return lines
-    header = ["metric", "baseline", "now", "change [95% CI]", "p", "verdict"]
-    rows = []
-    for m in c.metrics:
-        verdict = m.verdict.value + (" (advisory)" if m.advisory else "")
-        if m.verdict is Verdict.REGRESSED and not m.advisory:
-            verdict = f'<b class="bad">{verdict}</b>'
-        rows.append([metric_name(m.metric), escape(format_metric(m.metric, m.baseline)),
-                     escape(format_metric(m.metric, m.current)), escape(format_change(m)),
-                     "" if m.p_value is None else f"{m.p_value:.2g}", verdict])  # fmt: skip
-    lines += _table(header, rows, "metrics")
-    lines.append('<dl class="rules">')
-    for m in c.metrics:
-        lines.append(f"<dt>{escape(metric_name(m.metric))}</dt><dd>{escape(m.rule)}</dd>")
-    lines.append("</dl>")
-    return lines
-
-
-def _notes_part(b: Bench, plotter: Plotter | None) -> list[str]:
-    notes = b.result.measurement.notes
-    if not notes:
-        return []
-    return ['<ul class="notes">', *(f"<li>{escape(n)}</li>" for n in notes), "</ul>"]
-
-
-Part = Callable[[Bench, "Plotter | None"], list[str]]
-PARTS: tuple[Part, ...] = (_plots_part, _verdict_part, _notes_part)
-"""A benchmark's section, part by part: add a part here to extend every section."""
-
-
-def _section(b: Bench, plotter: Plotter | None) -> list[str]:
-    failed = b.result.nodeid in b.report.failed
-    group = f' <span class="group">group {escape(b.result.group)}</span>' if b.result.group else ""
-    title = f"{_code(b.result.nodeid)} {_badge(b.comparison, failed)}{group}"
-    nodeid = escape(b.result.nodeid)  # quotes too: safe in an attribute
-    lines = [f'<section class="bench" id="{b.anchor}" data-nodeid="{nodeid}">', f"<h2>{title}</h2>"]
-    for part in PARTS:
-        lines += part(b, plotter)
-    return [*lines, "</section>"]
+    return [f"<section><h2>{title}</h2>", *table(header, rows, "overview"), "</section>"]
 
 
 def _benches(report: HtmlReport) -> list[Bench]:
@@ -337,7 +135,8 @@ def _benches(report: HtmlReport) -> list[Bench]:
     ordered += [r for r in report.results if r.nodeid not in report.comparisons]
     return [
         Bench(f"b{i}", r, report.comparisons.get(r.nodeid), report.history.get(r.nodeid, ()),
-              report.paired.get(r.nodeid), report.min_effects.get(r.nodeid, 0.0), report)
+              report.paired.get(r.nodeid), report.min_effects.get(r.nodeid, 0.0),
+              r.nodeid in report.failed, report.baseline_path)
         for i, r in enumerate(ordered, 1)
     ]  # fmt: skip
 
@@ -354,7 +153,7 @@ def render_html(report: HtmlReport, plotter: Plotter | None) -> str:
     if benches:
         body += _overview(benches, bool(compared))
     for bench in benches:
-        body += _section(bench, plotter)
+        body += section(bench, plotter)
     title = escape(f"perfguard: {headline(compared, report.results, icons=False)}")
     return "\n".join(
         ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',

@@ -37,7 +37,9 @@ _STYLE: dict[Any, Any] = {  # matplotlib types the keys as Literals
     "xtick.color": "#444444",
     "ytick.color": "#444444",
     "legend.fontsize": 7.5,
-    "legend.frameon": False,
+    "legend.frameon": True,  # readable where it must overlap the data
+    "legend.framealpha": 0.85,
+    "legend.edgecolor": "#e2e8f0",
 }
 _SIZE = (5.4, 2.3)  # inches: two plots side by side fill a laptop-wide page
 TODAY, SAVED, BAD, GOOD, BAND = "#2b6cb0", "#9aa5b1", "#c53030", "#2f855a", "#f6ad55"
@@ -133,7 +135,7 @@ class MatplotlibPlotter:
             ax.set_title(f"Time per op, each round (median {format_time(median)})")
             ax.set_xlabel(f"time per op ({unit})")
             ax.set_ylabel("rounds")
-            ax.legend(loc="upper right")
+            ax.legend(loc="best")
             return self._svg(figure)
 
     def ratios(
@@ -161,10 +163,10 @@ class MatplotlibPlotter:
             lo, hi = min(view[0], *marks), max(view[1], *marks)
             pad = (hi - lo) * 0.05
             ax.set_xlim(lo - pad, hi + pad)
-            ax.set_title(f"Head / {_short(ref)} time per op, each pair of rounds")
+            ax.set_title(f"Head / base ({_short(ref)}) time per op, each pair of rounds")
             ax.set_xlabel("ratio (above 1: head is slower)")
             ax.set_ylabel("pairs")
-            ax.legend(loc="upper right")
+            ax.legend(loc="best")
             return self._svg(figure)
 
     def trend(
