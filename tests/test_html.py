@@ -51,6 +51,10 @@ class FakePlotter:
         return self._svg("trend", tuple(labels), tuple(medians_ns), today_ns, regressed)
 
 
+def _fields(m: Measurement) -> dict[str, Any]:
+    return {name: getattr(m, name) for name in Measurement.__dataclass_fields__}
+
+
 def result(nodeid: str, median: float, group: str | None = None) -> BenchResult:
     samples = (median * 0.98, median, median * 1.02, median * 1.5)
     m = Measurement(median, median * 0.02, len(samples), 100, samples, (), 1000.0, 0.0, 3.0, 96.0)
@@ -208,3 +212,16 @@ def test_matplotlib_draws_inline_svg_with_no_external_reference() -> None:
     soft = page.find("section", "bench")[1].text  # the A/B one, with the ratio's marks
     assert "95% interval" in soft and "±10% min effect" in soft and "1 off-scale" in soft
     assert "this run (4 rounds, 1 off-scale)" in page.find("section", "bench")[0].text
+
+
+def test_counts_read_whole_and_times_with_units() -> None:
+    busy = result(SLOW, 1500.0)
+    busy = BenchResult(
+        SLOW, None, Measurement(**{**_fields(busy.measurement), "allocs_per_op": 117730.0})
+    )
+    allocs = MetricComparison("allocs", 2.0, 117730.0, 58864.0, None, None, Verdict.REGRESSED, "r")
+    report = HtmlReport([busy], {SLOW: comparison(SLOW, allocs)}, "now")
+    text = render_html(report, None)
+    # The regressions list, the table of all, this run's row and the verdict's row.
+    assert text.count("117,730") == 4
+    assert "e+05" not in text and "1.50 us" in text

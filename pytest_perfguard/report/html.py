@@ -18,6 +18,7 @@ from pytest_perfguard.report.htmlbench import (
     count,
     section,
     table,
+    value,
 )
 from pytest_perfguard.report.htmlstyle import CSS
 from pytest_perfguard.report.markdown import by_urgency, headline
@@ -89,8 +90,8 @@ def _regressions(benches: Sequence[Bench]) -> list[str]:
             continue
         which = [m for m in c.metrics if m.verdict is Verdict.REGRESSED]
         what = "; ".join(
-            f"{metric_name(m.metric)} {format_metric(m.metric, m.baseline)} → "
-            f"{format_metric(m.metric, m.current)} ({format_change(m)})"
+            f"{metric_name(m.metric)} {value(m.metric, m.baseline)} → "
+            f"{value(m.metric, m.current)} ({format_change(m)})"
             + (" (advisory)" if m.advisory else "")
             for m in which
         )

@@ -24,7 +24,18 @@ from pytest_perfguard.model import (
 from pytest_perfguard.report.terminal import format_change, format_metric, metric_name
 from pytest_perfguard.units import format_time
 
-__all__ = ["PARTS", "Bench", "Plotter", "badge", "change_cell", "code", "count", "section", "table"]
+__all__ = [
+    "PARTS",
+    "Bench",
+    "Plotter",
+    "badge",
+    "change_cell",
+    "code",
+    "count",
+    "section",
+    "table",
+    "value",
+]
 
 
 class Plotter(Protocol):
@@ -102,6 +113,11 @@ def count(value: float | None) -> str:
     if abs(value) >= 100 or value == int(value):
         return f"{value:,.0f}"
     return f"{value:.3g}"
+
+
+def value(metric: str, number: float | None) -> str:
+    """A metric's value as the tables show it: counts whole, times and sizes with units."""
+    return count(number) if metric == "allocs" else format_metric(metric, number)
 
 
 def code(text: str) -> str:
@@ -196,8 +212,8 @@ def _verdict_part(b: Bench, plotter: Plotter | None) -> list[str]:
         verdict = m.verdict.value + (" (advisory)" if m.advisory else "")
         if m.verdict is Verdict.REGRESSED and not m.advisory:
             verdict = f'<b class="bad">{verdict}</b>'
-        rows.append([metric_name(m.metric), escape(format_metric(m.metric, m.baseline)),
-                     escape(format_metric(m.metric, m.current)), escape(format_change(m)),
+        rows.append([metric_name(m.metric), escape(value(m.metric, m.baseline)),
+                     escape(value(m.metric, m.current)), escape(format_change(m)),
                      "" if m.p_value is None else f"{m.p_value:.2g}", verdict])  # fmt: skip
     lines += table(header, rows, "metrics")
     lines.append('<dl class="rules">')
