@@ -135,3 +135,18 @@ def test_ab_draws_the_paired_ratios(repo: pytest.Pytester) -> None:  # noqa: F81
     assert "Head / base (HEAD) time per op, each pair of rounds" in work
     assert "95% interval" in work and "min effect" in work and "head / base ratio" in work
     assert "1.100" in work  # every pair's ratio on the fake clock
+
+
+def test_an_unreadable_baseline_is_a_note_not_a_failure(pytester: pytest.Pytester) -> None:
+    # Without --perf-compare the run never read the baseline; the report reads it for the trend.
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_suite=SUITE)
+    (pytester.path / ".perfguard").mkdir()
+    (pytester.path / ".perfguard" / "baseline.toml").write_text("schema_version = [\n")
+    result = pytester.runpytest(*FAST, "--perf-html=r.html")
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.OK
+    page = read_page((pytester.path / "r.html").read_text(encoding="utf-8"))
+    [note] = [n for n in page.text_of("p", "note") if "saved runs are not shown" in n]
+    assert "baseline.toml" in note
+    assert len(page.bench_sections()) == 2
