@@ -45,6 +45,7 @@ HEAVY = (
     "pytest_perfguard.measure.engine",
     "pytest_perfguard.judge.verdict",
     "pytest_perfguard.store.baseline",
+    "matplotlib",
 )
 """Modules a pytest run must not load before a verdict, report or measuring pass needs them."""
 
@@ -145,7 +146,8 @@ def loaded_after(pytester: pytest.Pytester, *args: str) -> set[str]:
             def pytest_unconfigure(config):
                 heavy = {HEAVY!r}
                 loaded = sorted(m for m in sys.modules if m.startswith(heavy))
-                print("HEAVY:" + ",".join(m.split(".")[0] if m.startswith("scipy") else m
+                top = ("scipy", "matplotlib")  # one name for the package's many modules
+                print("HEAVY:" + ",".join(m.split(".")[0] if m.startswith(top) else m
                                            for m in loaded))
             """
         )
@@ -177,6 +179,17 @@ def test_a_measuring_session_without_a_verdict_loads_no_scipy(pytester: pytest.P
     loaded = loaded_after(pytester)
     assert "scipy" not in loaded and "numpy" not in loaded
     assert "pytest_perfguard.report.terminal" in loaded  # the summary was rendered
+    assert "matplotlib" not in loaded and "pytest_perfguard.report.html" not in loaded
+
+
+def test_the_html_report_and_matplotlib_load_only_with_perf_html(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        "import pytest\n\n@pytest.mark.perf(max_time=0.01)\ndef test_sum():\n    sum(range(10))\n"
+    )
+    loaded = loaded_after(pytester, "--perf-html=r.html")
+    assert {"matplotlib", "pytest_perfguard.report.html", "pytest_perfguard.report.plots"} <= loaded
 
 
 def test_loading_the_plugin_entry_point_imports_no_heavy_module() -> None:

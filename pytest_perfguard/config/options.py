@@ -45,6 +45,8 @@ PATHS = {
     "baseline": f"the baseline file (default: {DEFAULT_BASELINE} under the rootdir)",
     "json": "write every measurement and verdict as JSON to this file",
     "markdown": "write a Markdown report (for a PR comment) to this file",
+    "html": "write a self-contained HTML report with plots to this file (ini: relative to the "
+    "rootdir; plots need pip install 'pytest-perfguard[html]')",
 }
 """Options taking a path: `--perf-X PATH` (never an optional value of another flag)."""
 
@@ -83,9 +85,14 @@ def baseline_source(cli: str | None, ini: str | None) -> str:
     return "ini key perf_baseline" if ini else "the default baseline"
 
 
-def resolve_output_path(cli: str | None, cwd: Path) -> Path | None:
-    """A report path from the command line, relative to where pytest was started."""
-    return cwd / cli if cli else None
+def resolve_output_path(
+    cli: str | None, cwd: Path, ini: str | None = None, rootdir: Path | None = None
+) -> Path | None:
+    """A report path from the command line, relative to where pytest was started; else from
+    the ini file, relative to the rootdir (as the baseline's)."""
+    if cli:
+        return cwd / cli
+    return (rootdir or cwd) / ini if ini else None
 
 
 MAX_KEEP_RUNS = 1000

@@ -30,6 +30,7 @@ _DROP_VALUES = frozenset(
         "--perf-ref-python",
         "--perf-json",
         "--perf-markdown",
+        "--perf-html",
         "--perf-baseline",
         "--perf-keep-runs",
         "-n",

@@ -69,6 +69,7 @@ class PerfSession:
         state: RunState,
         json: Path | None = None,
         markdown: Path | None = None,
+        html: Path | None = None,
     ) -> None:
         self.config = config
         self.state = state
@@ -77,6 +78,7 @@ class PerfSession:
         """Replaces a benchmark's measured rounds (same-job A/B); None: the engine's own."""
         self.json = json
         self.markdown = markdown
+        self.html = html
         self.ab: ABRun | None = None
         self.names = PERF
         """Marker and fixture names that make a perf test."""
@@ -142,11 +144,17 @@ class PerfSession:
         path = options.resolve_baseline_path(cli_baseline, ini_baseline, config.rootpath, cwd)
         json = options.resolve_output_path(config.getoption("perf_json"), cwd)
         markdown = options.resolve_output_path(config.getoption("perf_markdown"), cwd)
+        cli_html, ini_html = config.getoption("perf_html"), config.getini("perf_html")
+        html = options.resolve_output_path(cli_html, cwd, ini_html, config.rootpath)
         if in_worker():  # an A/B base worker measures on command; head compares and saves
             switches = replace(switches, compare=False, save=False)
+            html = None  # head's page holds both sides; the base tree's ini may name one too
         worker = hasattr(config, "workerinput")
         if not worker:  # the controller writes every output; checked before anything runs
-            for output, source in ((json, "--perf-json"), (markdown, "--perf-markdown")):
+            html_source = "--perf-html" if cli_html else "ini key perf_html"
+            for output, source in (
+                (json, "--perf-json"), (markdown, "--perf-markdown"), (html, html_source)
+            ):  # fmt: skip
                 if output is not None:
                     prepare_output(output, source)
             if switches.save:
@@ -158,7 +166,8 @@ class PerfSession:
             GateOptions(path, switches.compare, switches.save, keep, policy),
             current_fingerprint(),
         )
-        session = cls(config, RunState(defaults, gate, switches, is_worker=worker), json, markdown)
+        state = RunState(defaults, gate, switches, is_worker=worker)
+        session = cls(config, state, json, markdown, html)
         ab = start_ab(config, policy)
         if ab is not None:
             explicit = bool(config.getoption("perf_min_effect") or config.getini("perf_min_effect"))
@@ -348,7 +357,8 @@ class PerfSession:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.state.is_worker:
             return
-        self.state.finish(outputs_from(self.json, self.markdown), datetime.now(timezone.utc))
+        outputs = outputs_from(self.json, self.markdown, self.html)
+        self.state.finish(outputs, datetime.now(timezone.utc))
         if self.state.errors and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

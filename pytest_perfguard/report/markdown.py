@@ -15,7 +15,7 @@ from pytest_perfguard.report.terminal import (
 )
 from pytest_perfguard.units import format_time, plural
 
-__all__ = ["headline", "render_markdown"]
+__all__ = ["by_urgency", "headline", "render_markdown"]
 
 # Rows are ordered by how much a reviewer needs to see them: what fails the build first.
 _RANK = {
@@ -76,6 +76,11 @@ def headline(
 
 def _rank(c: Comparison) -> int:
     return 0 if c.failing else _RANK[c.verdict]
+
+
+def by_urgency(comparisons: Sequence[Comparison]) -> list[Comparison]:
+    """Failing regressions first, then advisory ones, improvements ... (the HTML report's order)."""
+    return sorted(comparisons, key=_rank)  # stable: same rank keeps the run's order
 
 
 def _verdict_cell(c: Comparison) -> str:

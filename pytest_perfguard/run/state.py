@@ -65,6 +65,7 @@ class Outputs:
     markdown: Path | None = None
     step_summary: Path | None = None
     """GitHub Actions' job summary file, appended to."""
+    html: Path | None = None
 
 
 @dataclass
@@ -213,6 +214,8 @@ class RunState:
                 self._ab_table(),
             )
             self._write(outputs.json, json.render_json(document), "the JSON results")
+        if outputs.html is not None:
+            self._write(outputs.html, self._html(results, now), "the HTML report")
         if not results or (outputs.markdown is None and outputs.step_summary is None):
             return
         from pytest_perfguard.report.markdown import render_markdown
@@ -231,6 +234,27 @@ class RunState:
                     f"could not append to GITHUB_STEP_SUMMARY {outputs.step_summary}: "
                     + _reason(exc)
                 )
+
+    def _html(self, results: list[BenchResult], now: datetime) -> str:
+        """The HTML page; the saved runs come from the baseline (read now if the run did not)."""
+        from pytest_perfguard.report import html
+
+        baseline, notes, path = self.gate.baseline, [], self.gate.options.path
+        if baseline is None and results:
+            from pytest_perfguard.store.baseline import load_optional
+
+            try:
+                baseline = load_optional(path)
+            except (OSError, PerfguardError) as exc:
+                notes.append(f"The saved runs are not shown: {_reason(exc)}")
+        entries = {} if baseline is None else baseline.entries
+        report = html.HtmlReport(
+            results, self.comparisons, now.isoformat(timespec="seconds"), str(path), self.ab,
+            history={r.nodeid: entries[r.nodeid].runs for r in results if r.nodeid in entries},
+            paired=self.paired, failed=frozenset(self.failed), notes=notes,
+            min_effects={n: self.ab_effects.get(n, self.ab_min_effect) for n in self.paired},
+        )  # fmt: skip
+        return html.render_html(report, html.load_plotter() if results else None)
 
     def _write(self, path: Path, text: str, what: str) -> None:
         try:
@@ -269,7 +293,7 @@ def _reason(exc: Exception) -> str:
     return (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
 
 
-def outputs_from(json: Path | None, markdown: Path | None) -> Outputs:
+def outputs_from(json: Path | None, markdown: Path | None, html: Path | None = None) -> Outputs:
     """The report paths of a session; GITHUB_STEP_SUMMARY from the environment."""
     step = os.environ.get("GITHUB_STEP_SUMMARY")
-    return Outputs(json, markdown, Path(step) if step else None)
+    return Outputs(json, markdown, Path(step) if step else None, html)

@@ -1,0 +1,247 @@
+"""One benchmark's section of the HTML report, part by part, and the cells the page shares.
+
+Each part is a function of the benchmark (and the plotter) returning HTML lines; PARTS lists
+them in page order, so a new part (a profile diff) is one function and one entry.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import Protocol
+
+from pytest_perfguard.model import (
+    BenchResult,
+    Comparison,
+    MetricComparison,
+    PairedRun,
+    RunSummary,
+    Verdict,
+)
+from pytest_perfguard.report.rules import comparison_notes, rule_text
+from pytest_perfguard.report.terminal import format_change, format_metric, metric_name
+from pytest_perfguard.units import format_time
+
+__all__ = [
+    "PARTS",
+    "Bench",
+    "Plotter",
+    "badge",
+    "change_cell",
+    "code",
+    "count",
+    "section",
+    "table",
+    "value",
+]
+
+
+class Plotter(Protocol):
+    """Draws one plot as an inline `<svg>` element (report/plots.py; a fake in tests)."""
+
+    def distribution(
+        self, samples_ns: Sequence[float], saved_ns: Sequence[float], saved_label: str
+    ) -> str: ...
+
+    def ratios(
+        self,
+        ratios: Sequence[float],
+        interval: tuple[float, float] | None,
+        min_effect: float,
+        ref: str,
+    ) -> str: ...
+
+    def trend(
+        self, labels: Sequence[str], medians_ns: Sequence[float], today_ns: float, regressed: bool
+    ) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Bench:
+    """One benchmark's section: what its parts draw from."""
+
+    anchor: str
+    result: BenchResult
+    comparison: Comparison | None
+    history: Sequence[RunSummary]
+    paired: PairedRun | None
+    min_effect: float
+    """The time bar it was judged against (A/B: marked on the ratios)."""
+    failed: bool = False
+    """Its test failed, for any reason."""
+    baseline_path: str | None = None
+
+
+def badge(c: Comparison | None, failed: bool) -> str:
+    if c is None:
+        return '<span class="badge fail">test failed</span>' if failed else ""
+    if c.failing:
+        names = ", ".join(metric_name(m.metric) for m in c.failing)
+        return f'<span class="badge fail">regressed: {escape(names)}</span>'
+    kind = {Verdict.REGRESSED: "warn", Verdict.IMPROVED: "good", Verdict.NEW: "info"}
+    text = c.verdict.value + (" (advisory)" if c.verdict is Verdict.REGRESSED else "")
+    return f'<span class="badge {kind.get(c.verdict, "plain")}">{escape(text)}</span>'
+
+
+def stamp(run: RunSummary) -> str:
+    """'2026-11-30T18:59:57+00:00' -> '11-30 18:59'."""
+    return run.timestamp[5:16].replace("T", " ")
+
+
+_TEXT_COLUMNS = frozenset({"benchmark", "group", "verdict", "run", "metric"})
+"""Left-aligned; every other column holds figures, right-aligned so their digits line up."""
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "") -> list[str]:
+    """Cells are HTML already."""
+    kinds = [' class="t"' if h in _TEXT_COLUMNS else "" for h in header]
+    head = "".join(f"<th{k}>{escape(h)}</th>" for h, k in zip(header, kinds, strict=True))
+    body = [
+        "<tr>" + "".join(f"<td{k}>{c}</td>" for c, k in zip(row, kinds, strict=True)) + "</tr>"
+        for row in rows
+    ]
+    return [f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>', *body, "</tbody>"
+            "</table>"]  # fmt: skip
+
+
+def count(value: float | None) -> str:
+    """Allocations per op for people: '117,700', '4', '0.25' (never '1.177e+05')."""
+    if value is None:
+        return "n/a"
+    if abs(value) >= 100 or value == int(value):
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def value(metric: str, number: float | None) -> str:
+    """A metric's value as the tables show it: counts whole, times and sizes with units."""
+    return count(number) if metric == "allocs" else format_metric(metric, number)
+
+
+def code(text: str) -> str:
+    """Escaped; a long node id breaks only after a `/` or `::`, never inside a name."""
+    parts = re.split(r"(?<=/)|(?<=::)", text)
+    return (
+        "<code>" + "<wbr>".join(f'<span class="nb">{escape(p)}</span>' for p in parts) + "</code>"
+    )
+
+
+def change_cell(m: MetricComparison) -> str:
+    """The change, its interval in small print below: the table stays narrow."""
+    text = escape(format_change(m))
+    return text.replace(" [", "<br><small>[", 1) + "</small>" if m.interval is not None else text
+
+
+def _plots_part(b: Bench, plotter: Plotter | None) -> list[str]:
+    """The distribution (A/B: of the paired ratios) and the trend, or say how to get them."""
+    m = b.result.measurement
+    saved = b.history[-1] if b.history else None
+    figures = []
+    if plotter is not None:
+        time = None if b.comparison is None else next(
+            (x for x in b.comparison.metrics if x.metric == "time"), None
+        )  # fmt: skip
+        if b.paired is not None and len(b.paired.ratios) >= 2:
+            interval = None if time is None or time.interval is None else (
+                1 + time.interval[0], 1 + time.interval[1]
+            )  # fmt: skip
+            figures.append(plotter.ratios(b.paired.ratios, interval, b.min_effect, b.paired.ref))
+        elif m.samples_ns:
+            old = saved.samples_ns if saved is not None and saved.samples_ns else ()
+            label = f"saved run {stamp(saved)}" if saved and old else ""
+            figures.append(plotter.distribution(m.samples_ns, old, label))
+        if b.history:
+            regressed = time is not None and time.verdict is Verdict.REGRESSED
+            labels = [stamp(r).replace(" ", "\n") for r in b.history]
+            medians = [r.median_ns for r in b.history]
+            figures.append(plotter.trend(labels, medians, m.median_ns, regressed))
+    lines = []
+    if figures:
+        lines += ['<div class="plots">', *(f"<figure>{svg}</figure>" for svg in figures), "</div>"]
+    lines += _rounds_table(b)
+    if not b.history:
+        where = code(b.baseline_path) if b.baseline_path else "the baseline"
+        lines.append(f'<p class="note">No saved runs in {where}: no trend to show.</p>')
+    return lines
+
+
+def _run_row(
+    label: str,
+    rounds: int,
+    loops: int,
+    median_ns: float,
+    samples: Sequence[float] | None,
+    allocs: float | None,
+    peak: int | None,
+) -> list[str]:
+    low, high = (format_time(min(samples)), format_time(max(samples))) if samples else ("", "")
+    return [label, f"{rounds} x {loops}", low, format_time(median_ns), high, count(allocs),
+            format_metric("memory", peak)]  # fmt: skip
+
+
+def _rounds_table(b: Bench) -> list[str]:
+    """The saved runs and this run as figures: the tables behind the plots (per-round min and
+    max where the rounds were kept: the baseline keeps them for its newest run only)."""
+    header = ["run", "rounds x loops", "min", "median", "max", "allocs/op", "peak mem"]
+    rows = [_run_row(f"saved {escape(stamp(r))}", r.rounds, r.loops, r.median_ns, r.samples_ns,
+                     r.allocs_per_op, r.peak_memory_bytes) for r in b.history]  # fmt: skip
+    m = b.result.measurement
+    rows.append(_run_row("<b>this run</b>", m.rounds, m.loops, m.median_ns, m.samples_ns,
+                         m.allocs_per_op, m.peak_memory_bytes))  # fmt: skip
+    if b.paired is not None and b.paired.ratios:
+        r = b.paired.ratios  # head's time over base's, per pair of rounds
+        rows.append(["head / base ratio", f"{len(r)} pairs", f"{min(r):.3f}",
+                     f"{statistics.median(r):.3f}", f"{max(r):.3f}", "", ""])  # fmt: skip
+    return table(header, rows, "runs")
+
+
+def _verdict_part(b: Bench, plotter: Plotter | None) -> list[str]:
+    """Each metric's comparison and the rule that decided it."""
+    c = b.comparison
+    if c is None:
+        return ['<p class="note">Not compared: run with --perf-compare (against the baseline) '
+                "or --perf-compare-ref REF for a verdict.</p>"]  # fmt: skip
+    lines = [f'<p class="note">{escape(note)}</p>' for note in comparison_notes(c)]
+    if not c.metrics:
+        return lines
+    header = ["metric", "baseline", "now", "change [95% CI]", "p", "verdict"]
+    rows = []
+    for m in c.metrics:
+        verdict = m.verdict.value + (" (advisory)" if m.advisory else "")
+        if m.verdict is Verdict.REGRESSED and not m.advisory:
+            verdict = f'<b class="bad">{verdict}</b>'
+        rows.append([metric_name(m.metric), escape(value(m.metric, m.baseline)),
+                     escape(value(m.metric, m.current)), escape(format_change(m)),
+                     "" if m.p_value is None else f"{m.p_value:.2g}", verdict])  # fmt: skip
+    lines += table(header, rows, "metrics")
+    lines.append('<dl class="rules">')
+    for m in c.metrics:
+        lines.append(f"<dt>{escape(metric_name(m.metric))}</dt><dd>{escape(rule_text(m))}</dd>")
+    lines.append("</dl>")
+    return lines
+
+
+def _notes_part(b: Bench, plotter: Plotter | None) -> list[str]:
+    notes = b.result.measurement.notes
+    if not notes:
+        return []
+    return ['<ul class="notes">', *(f"<li>{escape(n)}</li>" for n in notes), "</ul>"]
+
+
+Part = Callable[[Bench, "Plotter | None"], list[str]]
+PARTS: tuple[Part, ...] = (_plots_part, _verdict_part, _notes_part)
+"""A benchmark's section, part by part: add a part here to extend every section."""
+
+
+def section(b: Bench, plotter: Plotter | None) -> list[str]:
+    failed = b.failed
+    group = f' <span class="group">group {escape(b.result.group)}</span>' if b.result.group else ""
+    title = f"{code(b.result.nodeid)} {badge(b.comparison, failed)}{group}"
+    nodeid = escape(b.result.nodeid)  # quotes too: safe in an attribute
+    lines = [f'<section class="bench" id="{b.anchor}" data-nodeid="{nodeid}">', f"<h2>{title}</h2>"]
+    for part in PARTS:
+        lines += part(b, plotter)
+    return [*lines, "</section>"]
