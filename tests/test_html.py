@@ -9,9 +9,11 @@ from typing import Any
 from pytest_perfguard.model import (
     BenchResult,
     Comparison,
+    Decision,
     Measurement,
     MetricComparison,
     PairedRun,
+    Rule,
     RunSummary,
     Verdict,
 )
@@ -61,11 +63,16 @@ def result(nodeid: str, median: float, group: str | None = None) -> BenchResult:
     return BenchResult(nodeid, group, m)
 
 
+def recorded(rule: str) -> Decision:
+    """A decision as read back from results written before decisions: its words only."""
+    return Decision(Rule.RECORDED, texts={"rule": rule})
+
+
 def time_metric(verdict: Verdict, change: float, rule: str = "the rule", advisory: bool = False):
     interval = (change - 0.05, change + 0.05)
     return MetricComparison(
-        "time", 1000.0, 1000.0 * (1 + change), change, interval, 0.001, verdict, rule,
-        0.2, advisory,
+        "time", 1000.0, 1000.0 * (1 + change), change, interval, 0.001, verdict,
+        recorded(rule), 0.2, advisory,
     )  # fmt: skip
 
 
@@ -219,7 +226,8 @@ def test_counts_read_whole_and_times_with_units() -> None:
     busy = BenchResult(
         SLOW, None, Measurement(**{**_fields(busy.measurement), "allocs_per_op": 117730.0})
     )
-    allocs = MetricComparison("allocs", 2.0, 117730.0, 58864.0, None, None, Verdict.REGRESSED, "r")
+    allocs = MetricComparison("allocs", 2.0, 117730.0, 58864.0, None, None, Verdict.REGRESSED,
+                              recorded("r"))  # fmt: skip
     report = HtmlReport([busy], {SLOW: comparison(SLOW, allocs)}, "now")
     text = render_html(report, None)
     # The regressions list, the table of all, this run's row and the verdict's row.
