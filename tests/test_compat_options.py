@@ -66,7 +66,7 @@ def test_every_option_is_accepted_from_addopts_without_warnings(suite: pytest.Py
             "perfguard: --benchmark-disable-gc ignored: GC stays on (turning it off hides "
             "real cost)*",
             "perfguard: --benchmark-columns ignored: the summary's columns are perfguard's",
-            "perfguard: --benchmark-histogram ignored: no histograms*",
+            "perfguard: --benchmark-histogram ignored: the histograms are in --perf-html PATH*",
             "rootdir: *",
         ]
     )

@@ -218,7 +218,7 @@ _WHY = {
     "columns": "the summary's columns are perfguard's",
     "name": "the summary names benchmarks by node id",
     "time_unit": "the summary scales each time to its own unit",
-    "histogram": "no histograms; --perf-markdown and --perf-json write reports",
+    "histogram": "the histograms are in --perf-html PATH (one self-contained page)",
 }
 """Accepted options without a perfguard meaning: what perfguard does instead."""
 
