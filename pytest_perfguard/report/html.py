@@ -92,7 +92,7 @@ def _regressions(benches: Sequence[Bench]) -> list[str]:
         what = "; ".join(
             f"{metric_name(m.metric)} {value(m.metric, m.baseline)} → "
             f"{value(m.metric, m.current)} ({format_change(m)})"
-            + (" (advisory)" if m.advisory else "")
+            + (" (advisory)" if m.advisory and c.failing else "")  # else the badge says it
             for m in which
         )
         items.append(
