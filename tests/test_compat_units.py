@@ -11,8 +11,8 @@ import pytest
 
 from pytest_perfguard.compat import document
 from pytest_perfguard.compat.marker import perf_keywords
-from pytest_perfguard.compat.options import translate
 from pytest_perfguard.compat.stats import FIELDS, Metadata, NodeInfo, Stats
+from pytest_perfguard.compat.translate import translate
 from pytest_perfguard.config.settings import SettingsError
 from pytest_perfguard.measure.timing import summarize
 from pytest_perfguard.model import BenchResult

@@ -1,22 +1,20 @@
-"""pytest-benchmark's `--benchmark-*` options: their definitions, and what each means to perfguard.
+"""pytest-benchmark's `--benchmark-*` options as it defines them, with perfguard's meaning in
+their help.
 
 Every option pytest-benchmark 5 defines is accepted with the same syntax, so a suite whose
-`addopts` names them starts unchanged. Those with a perfguard meaning become perfguard option
-values (`translate`); the others are accepted and the header says, once, what perfguard does
-instead. Pure: the plugin adds the options and reads their values.
+`addopts` names them starts unchanged; compat/translate.py says what the given values mean.
+Pure: the plugin adds the options and reads their values.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_perfguard.config.settings import parse_count, parse_seconds
 
-__all__ = ["BASELINE_NAME", "OPTIONS", "Translation", "translate"]
+__all__ = ["BASELINE_NAME", "OPTIONS", "flag"]
 
 BASELINE_NAME = "perfguard-baseline.toml"
 """The baseline file perfguard keeps inside a `--benchmark-storage` directory."""
@@ -195,165 +193,3 @@ OPTIONS: dict[str, dict[str, Any]] = {
 
 def flag(name: str) -> str:
     return "--benchmark-" + name.replace("_", "-")
-
-
-_WHY = {
-    "min_time": "rounds are calibrated to ~200 us (never under 50 us)",
-    "timer": "the clock is time.perf_counter_ns, read per round",
-    "calibration_precision": "rounds are calibrated to ~200 us (never under 50 us)",
-    "precision": "rounds run until max_time (at least min_rounds); the gate's statistics decide",
-    "confidence": "rounds run until max_time (at least min_rounds); the gate's statistics decide",
-    "warmup": "perfguard always warms up: --perf-warmup calls (default 3) before calibrating",
-    "warmup_iterations": "perfguard warms up with --perf-warmup calls (default 3)",
-    "disable_gc": "GC stays on (turning it off hides real cost); gc/op is reported",
-    "cprofile": "no profiling pass",
-    "cprofile_loops": "no profiling pass",
-    "cprofile_top": "no profiling pass",
-    "cprofile_dump": "no profiling pass",
-    "netrc": "no Elasticsearch storage",
-    "verbose": "perfguard prints its summary table",
-    "quiet": "perfguard prints its summary table",
-    "sort": "the summary lists benchmarks in collection order",
-    "group_by": "the summary groups benchmarks by group",
-    "columns": "the summary's columns are perfguard's",
-    "name": "the summary names benchmarks by node id",
-    "time_unit": "the summary scales each time to its own unit",
-    "histogram": "the histograms are in --perf-html PATH (one self-contained page)",
-}
-"""Accepted options without a perfguard meaning: what perfguard does instead."""
-
-
-@dataclass(frozen=True, slots=True)
-class Translation:
-    """What the given `--benchmark-*` options mean to perfguard."""
-
-    perf: dict[str, object] = field(default_factory=dict)
-    """perfguard option values (by dest, e.g. "perf_off": True) where none was given."""
-    header: tuple[str, ...] = ()
-    """Lines for the session header: what was mapped, and what perfguard does instead."""
-    skip: bool = False
-    """Skip every benchmark test (--benchmark-skip)."""
-    only: bool = False
-    """Skip every test that is not a benchmark (--benchmark-only)."""
-    json: str | None = None
-    """Write pytest-benchmark's JSON layout here."""
-    save: str | None = None
-    """Also write the run into pytest-benchmark's storage under this name ("": the autosave
-    name, from the commit and the time); None: not saving."""
-    storage: str | None = None
-    """pytest-benchmark's storage directory (None: Elasticsearch, not written)."""
-    save_data: bool = False
-    """Include every round's time in the saved file (always in --benchmark-json's)."""
-
-
-def _given(value: object) -> bool:
-    return value not in (None, False, [], "")
-
-
-def _storage_dir(uri: str) -> str | None:
-    """The directory of a file storage URI (or a bare path, as pytest-benchmark takes it)."""
-    if "://" not in uri:
-        return uri
-    scheme, _, rest = uri.partition("://")
-    return rest if scheme == "file" else None
-
-
-def translate(values: Mapping[str, object], given_perf: Mapping[str, bool]) -> Translation:
-    """Map `--benchmark-*` values (by name: "max_time", ...) onto perfguard options.
-
-    `given_perf` tells which perfguard options (by dest) were given on the command line: those
-    win over their pytest-benchmark counterparts.
-    """
-    perf: dict[str, object] = {}
-    mapped: list[str] = []
-
-    def set_perf(dest: str, value: object, source: str) -> None:
-        target = "--" + dest.replace("_", "-")
-        if given_perf.get(dest):
-            mapped.append(f"{source} (overridden by {target})")
-            return
-        perf[dest] = value
-        shown = "" if value is True else f"={value}"
-        mapped.append(f"{source} as {target}{shown}")
-
-    disable = bool(values.get("disable")) and not values.get("enable")
-    if disable:
-        set_perf("perf_off", True, "--benchmark-disable")
-    for name in ("max_time", "min_rounds"):
-        if _given(values.get(name)):
-            set_perf(f"perf_{name}", values[name], f"{flag(name)}={values[name]}")
-    if values.get("save") or values.get("autosave"):
-        set_perf(
-            "perf_save", True, "--benchmark-save" if values.get("save") else "--benchmark-autosave"
-        )
-    compare_fail = values.get("compare_fail") or []
-    if _given(values.get("compare")):
-        set_perf("perf_compare", True, "--benchmark-compare")
-        if not compare_fail:
-            # pytest-benchmark's --benchmark-compare reports; only --benchmark-compare-fail fails.
-            set_perf("perf_warn_only", True, "--benchmark-compare without -fail")
-            set_perf("perf_allow_new", True, "--benchmark-compare without -fail")
-
-    lines: list[str] = []
-    if mapped:
-        lines.append("perfguard: pytest-benchmark options read as " + ", ".join(mapped))
-    storage = values.get("storage")
-    if isinstance(storage, str) and storage:
-        directory = _storage_dir(storage)
-        if directory is None:
-            lines.append(
-                f"perfguard: --benchmark-storage={storage}: Elasticsearch storage is not "
-                "supported; the baseline stays a TOML file (--perf-baseline)"
-            )
-        elif given_perf.get("perf_baseline"):
-            lines.append(
-                f"perfguard: --benchmark-storage={storage} (overridden by --perf-baseline)"
-            )
-        else:
-            path = f"{directory.rstrip('/')}/{BASELINE_NAME}"
-            perf["perf_baseline"] = path
-            lines.append(f"perfguard: --benchmark-storage={storage}: the baseline file is {path}")
-    directory = ".benchmarks" if not isinstance(storage, str) or not storage else None
-    if isinstance(storage, str) and storage:
-        directory = _storage_dir(storage)
-    save = values.get("save")
-    saving = str(save) if save else "" if values.get("autosave") else None
-    if saving is not None and directory is not None:
-        source = f"--benchmark-save={save}" if save else "--benchmark-autosave"
-        lines.append(
-            f"perfguard: {source}: the gate's baseline keeps the last --perf-keep-runs runs of "
-            f"each benchmark; the run is also written in pytest-benchmark's layout to "
-            f"{directory.rstrip('/')}/<machine>/NNNN_<name>.json"
-        )
-    if _given(values.get("compare")) and values["compare"] != "latest":
-        lines.append(
-            f"perfguard: --benchmark-compare={values['compare']}: compared with every saved "
-            "run in the baseline, not with one run"
-        )
-    if compare_fail:
-        exprs = " ".join(str(e) for e in compare_fail)  # type: ignore[attr-defined]
-        if _given(values.get("compare")):
-            why = (
-                "thresholds unused: a test fails only on a real regression (significant against "
-                "the saved runs' variation, above --perf-min-effect, corrected for the number "
-                "of benchmarks)"
-            )
-        else:
-            why = "ignored without --benchmark-compare"
-        lines.append(f"perfguard: --benchmark-compare-fail {exprs}: {why}")
-    for name, why in _WHY.items():
-        value = values.get(name)
-        if _given(value):
-            lines.append(f"perfguard: {flag(name)} ignored: {why}")
-    only = bool(values.get("only"))
-    json = values.get("json")
-    return Translation(
-        perf=perf,
-        header=tuple(lines),
-        skip=bool(values.get("skip")) and not only,
-        only=only,
-        json=json if isinstance(json, str) and json else None,
-        save=saving,
-        storage=directory,
-        save_data=bool(values.get("save_data")),
-    )

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_perfguard.compat.options import OPTIONS, Translation, flag, translate
+from pytest_perfguard.compat.options import OPTIONS, flag
+from pytest_perfguard.compat.translate import Translation, translate
 from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.plugin.benchmark_hookspec import NAMES as HOOK_NAMES
 from pytest_perfguard.plugin.session import FIXTURE_KEY, SESSION_KEY, SETTINGS_KEY, PerfSession
