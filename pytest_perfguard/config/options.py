@@ -35,6 +35,9 @@ SETTING_HELP = {
     "min_effect": "smallest slowdown that may fail a comparison (default 10%)",
     "alloc_tolerance": "rise of allocs/op and B/op a comparison allows, e.g. 5% (default 0: "
     "any rise beyond the saved runs' counts fails)",
+    "profile": "run the profiling pass (calls/op, where the time goes): true/false (default true)",
+    "calls_tolerance": "rise of calls/op a comparison allows, e.g. 5% (default 0: any rise "
+    "fails; profile=false drops the pass and its gate)",
 }
 """Per-benchmark defaults: `--perf-X VALUE`, ini `perf_X`, marker keyword `X`."""
 

@@ -177,6 +177,8 @@ _KEYS: dict[str, _Key] = {
     "allocations": _Key("allocations", parse_bool),
     "min_effect": _Key("min_effect", parse_fraction),
     "alloc_tolerance": _Key("alloc_tolerance", parse_fraction),
+    "profile": _Key("profile", parse_bool),
+    "calls_tolerance": _Key("calls_tolerance", parse_fraction),
     "limit_time": _Key("limit_time_ns", parse_duration_ns, configurable=False),
     "limit_memory": _Key("limit_memory_bytes", parse_size_bytes, configurable=False),
     "limit_allocs": _Key("limit_allocs", parse_allocs, configurable=False),

@@ -43,6 +43,9 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+PROFILE_TOP = 20
+"""Functions of each benchmark's profile in the document (by own time); all are in the
+.pstats files of --perf-profile."""
 
 
 def _clean(value: Any) -> Any:
@@ -69,6 +72,9 @@ def results_document(
     benchmarks = []
     for result in results:
         entry = result_to_dict(result)
+        measured = entry["measurement"]
+        del measured["profile_data"]  # binary; --perf-profile writes it as .pstats
+        measured["profile"] = measured["profile"][:PROFILE_TOP]
         comparison = comparisons.get(result.nodeid)
         entry["comparison"] = None if comparison is None else comparison_to_dict(comparison)
         benchmarks.append(entry)
@@ -176,6 +182,7 @@ _MEASURED: tuple[tuple[str, type, tuple[float, float], bool], ...] = (
     ("retained_blocks_per_op", float, (-MAX_COUNT, MAX_COUNT), True),
     ("peak_memory_bytes", int, (0, MAX_COUNT), True),
     ("others_cpu", float, (0, 1), True),
+    ("calls_per_op", float, (0, MAX_COUNT), True),
 )
 
 
@@ -206,7 +213,7 @@ def _checked(result: BenchResult) -> BenchResult:
         _check_number(f"measurement.ref_ratios[{i}]", v, float, _RATIO)
     if not (isinstance(m.reference_ns, float) and math.isnan(m.reference_ns)):  # null: none ran
         _check_number("measurement.reference_ns", m.reference_ns, float, _NS)
-    for name in ("min_effect", "alloc_tolerance"):
+    for name in ("min_effect", "alloc_tolerance", "calls_tolerance"):
         _check_number(f"settings.{name}", getattr(result.settings, name), float, (0, 10))
     if not isinstance(result.nodeid, str) or not result.nodeid:
         raise ValueError(f"nodeid: expected a string, got {result.nodeid!r}")
