@@ -132,8 +132,9 @@ class Engine:
 
         Timed steps (WARMUP, BENCH) come first, interleaved by the schedule with reference
         rounds that the plan runs itself; then the allocation pass's COUNT steps, then one PEAK
-        step, then the profiling pass's PROFILE step. `max_time` bounds them all, from `started_ns` (when the caller made a first call
-        already, taking `first_ns`): the timing pass ends early enough for the passes after it.
+        step, then the profiling pass's two PROFILE steps. `max_time` bounds them all, from
+        `started_ns` (when the caller made a first call already, taking `first_ns`): the timing
+        pass ends early enough for the passes after it.
         With `loop_check`, a fast benchmark's loop cost is measured in the same run (for
         drivers that run the bare loop of `bare_loop`). `timing` replaces the timing pass's
         measured rounds (same-job A/B pairs them with another process's).

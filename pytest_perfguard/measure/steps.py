@@ -1,9 +1,10 @@
 """What a measuring pass asks its driver to do, and the one driver for function targets.
 
-Every pass (timing, allocations, peak memory, profile) is a generator that yields `Step`s and returns its
-result. A driver runs each step's `n` calls and sends back the elapsed nanoseconds (timed steps)
-or None (the others). The pass keeps its own state, so whoever drives it (a function target, the
-user's `for _ in perf.loop()`, another process) can do so one round at a time.
+Every pass (timing, allocations, peak memory, profile) is a generator that yields `Step`s and
+returns its result. A driver runs each step's `n` calls and sends back the elapsed nanoseconds
+(timed steps) or None (the others). The pass keeps its own state, so whoever drives it (a
+function target, the user's `for _ in perf.loop()`, another process) can do so one round at a
+time.
 """
 
 from __future__ import annotations

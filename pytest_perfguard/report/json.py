@@ -213,7 +213,7 @@ def _checked(result: BenchResult) -> BenchResult:
         _check_number(f"measurement.ref_ratios[{i}]", v, float, _RATIO)
     if not (isinstance(m.reference_ns, float) and math.isnan(m.reference_ns)):  # null: none ran
         _check_number("measurement.reference_ns", m.reference_ns, float, _NS)
-    for name in ("min_effect", "alloc_tolerance", "calls_tolerance"):
+    for name in ("min_effect", "alloc_tolerance"):
         _check_number(f"settings.{name}", getattr(result.settings, name), float, (0, 10))
     if not isinstance(result.nodeid, str) or not result.nodeid:
         raise ValueError(f"nodeid: expected a string, got {result.nodeid!r}")
@@ -226,4 +226,18 @@ def _checked(result: BenchResult) -> BenchResult:
         raise ValueError(f"location: expected [path, line], got {list(location)!r}")
     if not all(isinstance(note, str) for note in m.notes):
         raise ValueError("measurement.notes: expected strings")
+    if not all(isinstance(tracer, str) for tracer in m.tracers):
+        raise ValueError("measurement.tracers: expected strings")
+    for i, f in enumerate(m.profile):
+        if not (isinstance(f.file, str) and isinstance(f.function, str) and type(f.line) is int):
+            raise ValueError(f"measurement.profile[{i}]: expected file, line and function")
+        for name in ("calls_per_op", "own_ns", "cumulative_ns"):
+            value = getattr(f, name)
+            if not (name == "cumulative_ns" and value is None):
+                _check_number(f"measurement.profile[{i}].{name}", value, float, (0, MAX_COUNT))
+    _check_number("settings.calls_tolerance", result.settings.calls_tolerance, float, (0, 10))
+    if type(result.settings.profile) is not bool:
+        raise ValueError(
+            f"settings.profile: expected true or false, got {result.settings.profile!r}"
+        )
     return result
