@@ -23,6 +23,10 @@ class BenchSettings:
     """Smallest relative slowdown that may fail a time comparison (0.10 = 10%)."""
     alloc_tolerance: float = 0.0
     """Relative rise of allocs/op and B/op allowed beyond the saved runs' counts (0 = exact)."""
+    profile: bool = True
+    """Run the profiling pass: function calls per op and where the time goes."""
+    calls_tolerance: float = 0.0
+    """Relative rise of calls/op allowed beyond the saved runs' counts (0 = exact, 10 = off)."""
     limit_time_ns: float | None = None
     limit_memory_bytes: int | None = None
     limit_allocs: float | None = None
@@ -35,6 +39,26 @@ to review."""
 
 BUSY_SHARE = 0.25
 """Above this share of the machine taken by other processes, time figures are not judged."""
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionCost:
+    """One function of a benchmark's profile, per op of the benchmark."""
+
+    file: str
+    """Shortened: relative to the longest sys.path entry holding it ("~" for built-ins)."""
+    line: int
+    function: str
+    calls_per_op: float
+    own_ns: float
+    """Time per op inside the function itself (profiled: inflated by the profiler's cost)."""
+    cumulative_ns: float | None = None
+    """Time per op inside it and what it called (None where not kept: a saved profile)."""
+
+    @property
+    def where(self) -> str:
+        """file:line(function), as pstats prints it."""
+        return f"{self.file}:{self.line}({self.function})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +92,12 @@ class Measurement:
     tracers: tuple[str, ...] = ()
     """Tracers and profilers active while measuring (coverage, a debugger): every figure is
     inflated, so no verdict on this measurement may fail a test."""
+    calls_per_op: float | None = None
+    """Function calls per op (Python functions and built-ins called), from the profiling pass."""
+    profile: tuple[FunctionCost, ...] = ()
+    """Every profiled function (the harness's own left out), by own time, largest first."""
+    profile_data: bytes | None = field(default=None, repr=False)
+    """The same profile as a marshalled pstats dict (absolute paths), for .pstats files."""
 
     @property
     def ref_ratio(self) -> float | None:
@@ -123,6 +153,10 @@ class RunSummary:
     """Raw per-round ns/op of this run, kept for the newest run only."""
     ref_ratios: tuple[float, ...] | None = None
     """Raw per-round reference ratios of this run, kept for the newest run only."""
+    calls_per_op: float | None = None
+    profile: tuple[FunctionCost, ...] | None = None
+    """The top functions by own time, kept for the newest run only (to say where a later run
+    regressed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +299,34 @@ def overall_verdict(metrics: Sequence[MetricComparison]) -> Verdict:
 
 
 @dataclass(frozen=True, slots=True)
+class FunctionChange:
+    """One function's change between two profiles, per op (0 where a side lacks it)."""
+
+    file: str
+    line: int
+    function: str
+    base_calls: float
+    head_calls: float
+    base_own_ns: float
+    head_own_ns: float
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}({self.function})"
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Where a regression happened: the functions whose own time per op and whose calls per
+    op changed most, base against head."""
+
+    by_time: tuple[FunctionChange, ...]
+    by_calls: tuple[FunctionChange, ...]
+    base: str
+    """What the base profile is: "the saved run of <timestamp>" or "<ref>, measured now"."""
+
+
+@dataclass(frozen=True, slots=True)
 class Comparison:
     """The verdict for one benchmark: the worst of its metrics."""
 
@@ -273,6 +335,8 @@ class Comparison:
     verdict: Verdict
     metrics: tuple[MetricComparison, ...] = ()
     notes: tuple[str, ...] = ()
+    where: Where | None = None
+    """For a regression with a profile on both sides: where it happened."""
     """Remarks worded outside the judge (an A/B benchmark new to this revision)."""
     reason: Decision | None = None
     """Why the whole benchmark has no metrics (NEW, MISSING, not comparable), as decided."""

@@ -54,13 +54,14 @@ def run_plan(
             return steps, stop.value
 
 
-def test_steps_come_timed_then_counted_then_one_peak_call() -> None:
+def test_steps_come_timed_then_counted_then_one_peak_call_then_profiled() -> None:
     steps, m = run_plan(engine(FakeClock()), QUICK, op_ns=100)
     kinds = [s.kind for s in steps]
     first_count = kinds.index(Kind.COUNT)
     assert set(kinds[:first_count]) <= {Kind.WARMUP, Kind.BENCH}
     assert Kind.REFERENCE not in kinds  # the plan runs reference rounds itself
-    assert kinds[-1] is Kind.PEAK and steps[-1].n == 1
+    assert kinds[-3] is Kind.PEAK and steps[-3].n == 1
+    assert [(s.kind, s.n) for s in steps[-2:]] == [(Kind.PROFILE, 0), (Kind.PROFILE, m.loops)]
     counted = [s.n for s in steps if s.kind is Kind.COUNT]
     assert counted == [1, 1, m.loops, 0, m.loops]  # warm-up, warm window, empty, measured
     assert m.median_ns == 100.0
@@ -109,7 +110,7 @@ def test_a_call_slower_than_max_time_makes_min_rounds_and_the_later_passes_calls
     # warm-up); peak memory: one call. 11 calls in all, the first included (14 before).
     assert calls[Kind.COUNT] == 4 and calls[Kind.PEAK] == 1
     note = next(n for n in m.notes if "slower than the time budget" in n)
-    assert "took 33 s (max_time=0.5 s) for min_rounds=5 rounds of 1 call" in note
+    assert "took 36 s (max_time=0.5 s) for min_rounds=5 rounds of 1 call" in note
 
 
 def test_passes_switched_off_are_not_planned() -> None:

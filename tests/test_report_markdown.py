@@ -148,7 +148,7 @@ def test_pipes_and_backticks_in_node_ids_cannot_break_the_table() -> None:
     assert len(row) == 7
     assert row[0] == "``t.py::test[a\\|b-`x`]``"
     measured = table_rows(text.split("<summary>All measurements")[1], "benchmark")[0]
-    assert len(measured) == 6 and measured[0] == row[0]
+    assert len(measured) == 7 and measured[0] == row[0]
 
 
 def test_code_spans() -> None:
@@ -162,7 +162,7 @@ def test_plain_run_is_just_the_measurement_table() -> None:
     text = render_markdown([], [result("t.py::a", 1500.0, exact=False)], baseline_path=None)
     assert "<details>" not in text and "change [95% CI]" not in text
     assert table_rows(text, "benchmark") == [
-        ["`t.py::a`", "1.50 us", "±2.0%", "3", "100 B", "≥2.00 KiB"]
+        ["`t.py::a`", "1.50 us", "±2.0%", "3", "100 B", "n/a", "≥2.00 KiB"]
     ]
 
 

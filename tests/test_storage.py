@@ -23,6 +23,7 @@ from pytest_perfguard.model import (
     BaselineEntry,
     BenchResult,
     Fingerprint,
+    FunctionCost,
     Measurement,
     RunSummary,
 )
@@ -83,6 +84,12 @@ GOLDEN = Baseline(
                     peak_memory_bytes=163840,
                     samples_ns=(81502.0, 81377.0, 81623.0),
                     ref_ratios=(1783.2, 1780.45, 1786.01),
+                    calls_per_op=3.0,
+                    profile=(
+                        FunctionCost("~", 0, "<built-in method builtins.sorted>", 1.0, 80910.0),
+                        FunctionCost("tests/test_sort.py", 12, "test_sorted", 1.0, 412.5),
+                        FunctionCost("tests/test_sort.py", 4, "key", 0.5, 30.25),
+                    ),
                 ),
             ),
             "3.12",
@@ -138,6 +145,15 @@ def test_writer_output_matches_golden_file() -> None:
 
 def test_golden_file_loads_to_the_same_model() -> None:
     assert storage.load(golden_path()) == GOLDEN
+
+
+def test_a_baseline_written_before_calls_and_profiles_still_loads() -> None:
+    text = golden_path().read_text(encoding="utf-8")
+    older = re.sub(r"\ncalls_per_op = .*|\nprofile = \[[^\]]*\]", "", text)
+    assert "calls" not in older and "profile" not in older
+    loaded = storage.loads(older)
+    newest = loaded.entries["tests/test_sort.py::test_sorted"].runs[-1]
+    assert newest.calls_per_op is None and newest.profile is None
 
 
 def test_golden_file_covers_every_model_field() -> None:
@@ -296,7 +312,7 @@ def test_wrong_type_names_the_key_path(tmp_path: Path) -> None:
         ),
         ('os = "Linux"', 'oss = "Linux"', 6, "environment.oss: unknown key (known: arch, "),
         ('os = "Linux"', "", 3, "environment.os: missing, expected a string"),
-        ("loops = 65536\n", "", 60, 'ü]".runs[0].loops: missing, expected an integer'),
+        ("loops = 65536\n", "", 66, 'ü]".runs[0].loops: missing, expected an integer'),
         # Types right, values impossible: the verdict divides by and takes logs of these.
         (
             "median_ns = 81502.0",

@@ -21,7 +21,7 @@ UNUSED = {
     "calibration_precision": "rounds are calibrated to ~200 us",
     "precision": "rounds run until max_time; the gate's statistics decide",
     "confidence": "rounds run until max_time; the gate's statistics decide",
-    "cprofile": "no profiling pass",
+    "cprofile": "perfguard profiles every benchmark (unless profile=False)",
 }
 """Keywords pytest-benchmark accepts that perfguard does not use, and what it does instead."""
 

@@ -13,6 +13,7 @@ from pytest_perfguard.compat.options import BASELINE_NAME, flag
 
 __all__ = ["Translation", "translate"]
 
+_PROFILED = "perfguard profiles every benchmark (calls/op; --perf-profile DIR writes .pstats files)"
 _WHY = {
     "min_time": "rounds are calibrated to ~200 us (never under 50 us)",
     "timer": "the clock is time.perf_counter_ns, read per round",
@@ -22,10 +23,10 @@ _WHY = {
     "warmup": "perfguard always warms up: --perf-warmup calls (default 3) before calibrating",
     "warmup_iterations": "perfguard warms up with --perf-warmup calls (default 3)",
     "disable_gc": "GC stays on (turning it off hides real cost); gc/op is reported",
-    "cprofile": "no profiling pass",
-    "cprofile_loops": "no profiling pass",
-    "cprofile_top": "no profiling pass",
-    "cprofile_dump": "no profiling pass",
+    "cprofile": _PROFILED,
+    "cprofile_loops": _PROFILED,
+    "cprofile_top": _PROFILED,
+    "cprofile_dump": _PROFILED,
     "netrc": "no Elasticsearch storage",
     "verbose": "perfguard prints its summary table",
     "quiet": "perfguard prints its summary table",

@@ -35,6 +35,10 @@ SETTING_HELP = {
     "min_effect": "smallest slowdown that may fail a comparison (default 10%)",
     "alloc_tolerance": "rise of allocs/op and B/op a comparison allows, e.g. 5% (default 0: "
     "any rise beyond the saved runs' counts fails)",
+    "profiling": "run the profiling pass (calls/op, where the time goes): true/false "
+    "(default true; the marker keyword is `profile`)",
+    "calls_tolerance": "rise of calls/op a comparison allows, e.g. 5% (default 0: any rise "
+    "fails; profiling false drops the pass and its gate)",
 }
 """Per-benchmark defaults: `--perf-X VALUE`, ini `perf_X`, marker keyword `X`."""
 
@@ -45,6 +49,8 @@ PATHS = {
     "baseline": f"the baseline file (default: {DEFAULT_BASELINE} under the rootdir)",
     "json": "write every measurement and verdict as JSON to this file",
     "markdown": "write a Markdown report (for a PR comment) to this file",
+    "profile": "write each benchmark's profile as a .pstats file into this directory (in A/B "
+    "mode, a regression's base profile beside it)",
     "html": "write a self-contained HTML report with plots to this file (ini: relative to the "
     "rootdir; plots need pip install 'pytest-perfguard[html]')",
 }
@@ -83,6 +89,10 @@ def baseline_source(cli: str | None, ini: str | None) -> str:
     if cli:
         return "--perf-baseline"
     return "ini key perf_baseline" if ini else "the default baseline"
+
+
+def profile_dir_source(cli: str | None) -> str:
+    return "--perf-profile" if cli else "ini key perf_profile"
 
 
 def resolve_output_path(

@@ -177,12 +177,17 @@ _KEYS: dict[str, _Key] = {
     "allocations": _Key("allocations", parse_bool),
     "min_effect": _Key("min_effect", parse_fraction),
     "alloc_tolerance": _Key("alloc_tolerance", parse_fraction),
+    # `profile` on the marker; `--perf-profiling` / `perf_profiling` on the command line and in
+    # ini files, since `--perf-profile DIR` writes the profiles (config/options.py PATHS).
+    "profile": _Key("profile", parse_bool, configurable=False),
+    "profiling": _Key("profile", parse_bool),
+    "calls_tolerance": _Key("calls_tolerance", parse_fraction),
     "limit_time": _Key("limit_time_ns", parse_duration_ns, configurable=False),
     "limit_memory": _Key("limit_memory_bytes", parse_size_bytes, configurable=False),
     "limit_allocs": _Key("limit_allocs", parse_allocs, configurable=False),
 }
 
-MARKER_KEYWORDS = tuple(_KEYS)
+MARKER_KEYWORDS = tuple(name for name in _KEYS if name != "profiling")
 CONFIGURABLE = tuple(name for name, key in _KEYS.items() if key.configurable)
 assert {key.field for key in _KEYS.values()} == {f.name for f in fields(BenchSettings)}
 

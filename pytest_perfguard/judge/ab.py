@@ -12,6 +12,7 @@ from pytest_perfguard.judge.paired import (
     with_process_variance,
 )
 from pytest_perfguard.judge.policy import Policy
+from pytest_perfguard.judge.where import diff_profiles
 from pytest_perfguard.model import (
     Caveat,
     CaveatKind,
@@ -89,10 +90,13 @@ def compare_paired(
     family: int,
     min_effect: float,
     alloc_tolerance: float = 0.0,
+    calls_tolerance: float = 0.0,
 ) -> Comparison:
     """Head against the base revision measured in this run. Time: the paired rounds' estimate,
     Bonferroni-corrected over the `family` of paired benchmarks, with the policy's
-    process-to-process variation, beyond `min_effect`. Counts: exact unless `alloc_tolerance`.
+    process-to-process variation, beyond `min_effect`. Counts: exact unless `alloc_tolerance`
+    (allocations, bytes) or `calls_tolerance` (function calls). A regression carries "where":
+    both sides' profiles diffed.
     Without a base measurement or pairs the benchmark is not comparable, with the reason."""
     base = paired.base
     if base is None or paired.base_error is not None or len(paired.ratios) < 2:
@@ -121,6 +125,8 @@ def compare_paired(
                       paired.ref, 1.0),
         _count_metric("bytes", "B/op", nbytes, head.bytes_per_op, alloc_tolerance, paired.ref,
                       max(1.0, mean_size)),
+        _count_metric("calls", "calls/op", base.calls_per_op, head.calls_per_op,
+                      calls_tolerance, paired.ref, 1.0),
         _memory_metric(base.peak_memory_bytes, head.peak_memory_bytes, policy.memory_tolerance,
                        paired.ref),
     ]  # fmt: skip
@@ -131,7 +137,11 @@ def compare_paired(
             continue
         advisory = policy.warn_only or counts_caveat is not None
         metrics.append(metric if not advisory else _advisory(metric, counts_caveat))
-    return Comparison(nodeid, group, overall_verdict(metrics), tuple(metrics))
+    verdict = overall_verdict(metrics)
+    where = None
+    if verdict is Verdict.REGRESSED:
+        where = diff_profiles(base.profile, head.profile, f"{paired.ref}, measured in this run")
+    return Comparison(nodeid, group, verdict, tuple(metrics), where=where)
 
 
 def _advisory(metric: MetricComparison, caveat: Caveat | None) -> MetricComparison:

@@ -40,6 +40,8 @@ class Policy:
     """Relative rise of allocs/op and B/op allowed beyond what the saved runs counted, used
     where a benchmark's own settings are not at hand (a baseline compared offline). Counts are
     exact, so by default any rise is real."""
+    calls_tolerance: float = 0.0
+    """Relative rise of calls/op allowed, where a benchmark's own settings are not at hand."""
     memory_tolerance: tuple[float, float] = (4.0 * MiB, 0.10)
     """Peak memory under a few MiB is allocator arenas and reused pages: an A/A run of the GC
     example jumped by over 1 MiB once in 10 runs, so the floor is 4 MiB."""
@@ -70,13 +72,16 @@ class Observation:
     peak_memory_bytes: int | None = None
     others_cpu: float | None = None
     tracers: tuple[str, ...] = ()
+    calls_per_op: float | None = None
 
     @classmethod
     def from_measurement(cls, m: Measurement) -> Observation:
         return cls(m.median_ns, m.ref_ratio, m.samples_ns, m.ref_ratios, m.allocs_per_op,
-                   m.bytes_per_op, m.peak_memory_bytes, m.others_cpu, m.tracers)  # fmt: skip
+                   m.bytes_per_op, m.peak_memory_bytes, m.others_cpu, m.tracers,
+                   m.calls_per_op)  # fmt: skip
 
     @classmethod
     def from_run(cls, r: RunSummary) -> Observation:
         return cls(r.median_ns, r.ref_ratio, r.samples_ns or (), r.ref_ratios or (),
-                   r.allocs_per_op, r.bytes_per_op, r.peak_memory_bytes)  # fmt: skip
+                   r.allocs_per_op, r.bytes_per_op, r.peak_memory_bytes,
+                   calls_per_op=r.calls_per_op)  # fmt: skip

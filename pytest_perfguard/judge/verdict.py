@@ -47,6 +47,7 @@ class _Case:
     now: Observation
     min_effect: float
     alloc_tolerance: float
+    calls_tolerance: float
     caveats: tuple[Caveat, ...]
     """Why time is advisory here (the environment differs); empty when it is not."""
     counts_caveats: tuple[Caveat, ...]
@@ -94,15 +95,16 @@ are stored exactly; an extra allocation is always caught below a million allocs/
 
 def _count_metric(
     metric: str, unit: str, runs: Sequence[RunSummary], field: str, now: float | None,
-    tolerance: float,
+    tolerance: float, knob: str = "alloc_tolerance",
 ) -> MetricComparison | None:  # fmt: skip
-    """Allocation counts gate exactly: any rise above every saved run's count is real.
+    """Allocation (and call) counts gate exactly: any rise above every saved run's count is real.
 
     Counts are identical run after run for deterministic code, so no absolute slack is given.
     Where the saved runs disagree (threads: the counted thread's share depends on scheduling),
     the next run can land anywhere in a range that few runs only sketch (one chance in six
     above the largest of five), so rises within the range seen are allowed beyond its top too.
-    `tolerance` (the benchmark's alloc_tolerance) allows a relative rise on top.
+    `tolerance` (the benchmark's `knob`: alloc_tolerance, calls_tolerance) allows a relative
+    rise on top.
     """
     seen = [v for r in runs if (v := getattr(r, field)) is not None]
     base = getattr(runs[-1], field)
@@ -122,7 +124,7 @@ def _count_metric(
     numbers = {"runs": len(seen), "low": low, "high": high, "tolerance": tolerance,
                "limit": limits[1]}  # fmt: skip
     kind = Rule.COUNT_VARYING if varies else Rule.COUNT_EXACT
-    decision = Decision(kind, numbers, {"unit": unit})
+    decision = Decision(kind, numbers, {"unit": unit, "knob": knob})
     return MetricComparison(metric, base, now, change, None, None, verdict, decision)
 
 
@@ -165,6 +167,8 @@ def _metrics(
     others = [
         _count_metric("allocs", "allocs/op", runs, "allocs_per_op", now.allocs_per_op, tolerance),
         _count_metric("bytes", "B/op", runs, "bytes_per_op", now.bytes_per_op, tolerance),
+        _count_metric("calls", "calls/op", runs, "calls_per_op", now.calls_per_op,
+                      case.calls_tolerance, "calls_tolerance"),
         _memory_metric(statistics.median(peaks) if peaks else None, now.peak_memory_bytes,
                        _observed(policy.memory_tolerance, case.entry.runs, "peak_memory_bytes")),
     ]  # fmt: skip
@@ -199,8 +203,8 @@ def _compare_cases(
     return out
 
 
-_Now = tuple[str, "str | None", Observation, float, float]
-"""(node id, group, now, min_effect, alloc_tolerance)"""
+_Now = tuple[str, "str | None", Observation, float, float, float]
+"""(node id, group, now, min_effect, alloc_tolerance, calls_tolerance)"""
 
 
 def _assemble(
@@ -211,13 +215,15 @@ def _assemble(
     base_env = baseline.fingerprint if baseline else None
     new: dict[int, Comparison] = {}
     cases: list[_Case] = []
-    for i, (nodeid, group, obs, min_effect, alloc_tolerance) in enumerate(now):
+    for i, (nodeid, group, obs, min_effect, alloc_tol, calls_tol) in enumerate(now):
         entry = entries.get(nodeid)
         if entry is None or not entry.runs:
             new[i] = Comparison(nodeid, group, Verdict.NEW, reason=_NEW)
         else:
             caveats = _caveats(base_env, current, entry)
-            cases.append(_Case(nodeid, group, entry, obs, min_effect, alloc_tolerance, *caveats))
+            cases.append(
+                _Case(nodeid, group, entry, obs, min_effect, alloc_tol, calls_tol, *caveats)
+            )
     prior = fit_time_prior(entries.values(), policy.min_runs)
     compared = iter(_compare_cases(cases, policy, prior))
     out = [new[i] if i in new else next(compared) for i in range(len(now))]
@@ -240,7 +246,8 @@ def compare_all(
     run is partial).
     """
     now = [(r.nodeid, r.group, Observation.from_measurement(r.measurement),
-            r.settings.min_effect, r.settings.alloc_tolerance) for r in results]  # fmt: skip
+            r.settings.min_effect, r.settings.alloc_tolerance, r.settings.calls_tolerance)
+           for r in results]  # fmt: skip
     return _assemble(baseline, now, current, policy, suite_complete)
 
 
@@ -251,14 +258,14 @@ def compare_baselines(
     policy's minimum effect and allocation tolerance."""
     entries = [e for e in new.entries.values() if e.runs]
     now = [(e.nodeid, e.group, Observation.from_run(e.runs[-1]), policy.min_effect,
-            policy.alloc_tolerance) for e in entries]  # fmt: skip
+            policy.alloc_tolerance, policy.calls_tolerance) for e in entries]  # fmt: skip
     return _assemble(old, now, new.fingerprint, policy, suite_complete)
 
 
 def compare_benchmark(
     entry: BaselineEntry | None, now: Observation, policy: Policy, *,
     min_effect: float | None = None, alloc_tolerance: float | None = None,
-    baseline_env: Fingerprint | None = None,
+    calls_tolerance: float | None = None, baseline_env: Fingerprint | None = None,
     current_env: Fingerprint | None = None, family: int = 1, prior: TimePrior | None = None,
 ) -> Comparison:  # fmt: skip
     """One benchmark, decided on its own as soon as it is measured (the plugin fails the test
@@ -274,8 +281,9 @@ def compare_benchmark(
         return Comparison("", None, Verdict.NEW, reason=_NEW)
     effect = policy.min_effect if min_effect is None else min_effect
     tolerance = policy.alloc_tolerance if alloc_tolerance is None else alloc_tolerance
+    calls = policy.calls_tolerance if calls_tolerance is None else calls_tolerance
     caveats: _Caveats = ((), ())
     if baseline_env is not None or current_env is not None:
         caveats = _caveats(baseline_env, current_env, entry)
-    case = _Case(entry.nodeid, entry.group, entry, now, effect, tolerance, *caveats)
+    case = _Case(entry.nodeid, entry.group, entry, now, effect, tolerance, calls, *caveats)
     return _compare_cases([case], policy, prior or NO_TIME_PRIOR, family=max(1, family))[0]

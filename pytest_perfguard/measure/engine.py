@@ -1,5 +1,5 @@
 """One benchmark's passes as one plan: timing first (no hooks), then allocations, then peak
-memory; and the drivers that run a plan over a function."""
+memory, then the profile; and the drivers that run a plan over a function."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Protocol, TypeVar, final
 from pytest_perfguard.measure import load
 from pytest_perfguard.measure.allocations import AllocationCounts, allocation_pass
 from pytest_perfguard.measure.peak import PeakMemory, PeakTracker
+from pytest_perfguard.measure.profile import ProfileResult, profile_pass
 from pytest_perfguard.measure.reference import reference_unit
 from pytest_perfguard.measure.steps import Kind, Pass, Step, drive
 from pytest_perfguard.measure.timing import (
@@ -47,6 +48,9 @@ YOUNG_GROWTH = 8
 """Net new containers over a warm-up round above which a benchmark counts as allocating."""
 HOOKED_COST = 1.5
 """A counted call's cost relative to a timed one, with margin (measured 1.01-1.33x)."""
+PROFILED_COST = 4.0
+"""A profiled call's cost relative to a timed one, with margin (cProfile: about 2-3x for
+call-heavy code, benchmarks/profile_figures.py)."""
 EMPTY_CALL_NS = 60
 REST_FIXED_NS = 1_000_000
 """The load probe, the allocation windows' own work, the peak pass's procfs reads."""
@@ -128,8 +132,9 @@ class Engine:
 
         Timed steps (WARMUP, BENCH) come first, interleaved by the schedule with reference
         rounds that the plan runs itself; then the allocation pass's COUNT steps, then one PEAK
-        step. `max_time` bounds them all, from `started_ns` (when the caller made a first call
-        already, taking `first_ns`): the timing pass ends early enough for the passes after it.
+        step, then the profiling pass's two PROFILE steps. `max_time` bounds them all, from
+        `started_ns` (when the caller made a first call already, taking `first_ns`): the timing
+        pass ends early enough for the passes after it.
         With `loop_check`, a fast benchmark's loop cost is measured in the same run (for
         drivers that run the bare loop of `bare_loop`). `timing` replaces the timing pass's
         measured rounds (same-job A/B pairs them with another process's).
@@ -166,6 +171,9 @@ class Engine:
             tracker.start()
             yield Step(Kind.PEAK, 1, tracker.paused())
             measurement = _with_peak(measurement, tracker.finish())
+        if settings.profile:
+            profiled = yield from profile_pass(measurement.loops)
+            measurement = _with_profile(measurement, profiled)
         sides = 1 if timing is None else timing.sides
         took = (self.clock() - start) / 1e9
         return _with_overrun(measurement, settings, took, sides)
@@ -239,6 +247,8 @@ class Engine:
                 rest += full_collect_ns
         if settings.memory:
             calls += 1
+        if settings.profile:
+            calls += cal.loops * PROFILED_COST
         if loop_check and cal.per_op_ns < LOOP_COST_CHECK_NS:
             rest += 3 * cal.loops * EMPTY_CALL_NS
         return int(rest + calls * cal.per_op_ns)
@@ -347,6 +357,16 @@ def _with_allocations(measurement: Measurement, counts: AllocationCounts) -> Mea
         bytes_per_op=counts.bytes_per_op,
         retained_blocks_per_op=counts.retained_blocks_per_op,
         notes=measurement.notes + counts.notes,
+    )
+
+
+def _with_profile(measurement: Measurement, profiled: ProfileResult) -> Measurement:
+    return replace(
+        measurement,
+        calls_per_op=profiled.calls_per_op,
+        profile=profiled.functions,
+        profile_data=profiled.data,
+        notes=measurement.notes + ((profiled.note,) if profiled.note else ()),
     )
 
 

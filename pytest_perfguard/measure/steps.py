@@ -1,9 +1,10 @@
 """What a measuring pass asks its driver to do, and the one driver for function targets.
 
-Every pass (timing, allocations, peak memory) is a generator that yields `Step`s and returns its
-result. A driver runs each step's `n` calls and sends back the elapsed nanoseconds (timed steps)
-or None (the others). The pass keeps its own state, so whoever drives it (a function target, the
-user's `for _ in perf.loop()`, another process) can do so one round at a time.
+Every pass (timing, allocations, peak memory, profile) is a generator that yields `Step`s and
+returns its result. A driver runs each step's `n` calls and sends back the elapsed nanoseconds
+(timed steps) or None (the others). The pass keeps its own state, so whoever drives it (a
+function target, the user's `for _ in perf.loop()`, another process) can do so one round at a
+time.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class Kind(enum.Enum):
     """Calls inside an allocation-counting window; work to leave out goes in `with step.pause:`."""
     PEAK = "peak"
     """One call whose peak memory is taken; `with step.pause:` leaves out untimed work."""
+    PROFILE = "profile"
+    """Calls under the profiler; `with step.pause:` leaves out untimed work."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for name, text in options.PATHS.items():
         group.addoption(f"--perf-{name}", dest=f"perf_{name}", metavar="PATH", help=text)
     parser.addini("perf_baseline", options.PATHS["baseline"], default=None)
+    parser.addini("perf_profile", options.PATHS["profile"], default=None)
     parser.addini("perf_html", options.PATHS["html"], default=None)
     add_ab_options(parser, group)
     keep = f"runs kept per benchmark in the baseline file (default {DEFAULT_KEEP})"

@@ -69,6 +69,7 @@ class PerfSession:
         state: RunState,
         json: Path | None = None,
         markdown: Path | None = None,
+        profile_dir: Path | None = None,
         html: Path | None = None,
     ) -> None:
         self.config = config
@@ -78,6 +79,8 @@ class PerfSession:
         """Replaces a benchmark's measured rounds (same-job A/B); None: the engine's own."""
         self.json = json
         self.markdown = markdown
+        self.profile_dir = profile_dir
+        """--perf-profile: where each benchmark's .pstats file goes (None: not written)."""
         self.html = html
         self.ab: ABRun | None = None
         self.names = PERF
@@ -144,10 +147,15 @@ class PerfSession:
         path = options.resolve_baseline_path(cli_baseline, ini_baseline, config.rootpath, cwd)
         json = options.resolve_output_path(config.getoption("perf_json"), cwd)
         markdown = options.resolve_output_path(config.getoption("perf_markdown"), cwd)
+        cli_profile = config.getoption("perf_profile")
+        profile_dir = options.resolve_output_path(
+            cli_profile, cwd, config.getini("perf_profile"), config.rootpath
+        )
         cli_html, ini_html = config.getoption("perf_html"), config.getini("perf_html")
         html = options.resolve_output_path(cli_html, cwd, ini_html, config.rootpath)
         if in_worker():  # an A/B base worker measures on command; head compares and saves
             switches = replace(switches, compare=False, save=False)
+            profile_dir = None  # its profiles travel back to head, which writes them
             html = None  # head's page holds both sides; the base tree's ini may name one too
         worker = hasattr(config, "workerinput")
         if not worker:  # the controller writes every output; checked before anything runs
@@ -159,6 +167,10 @@ class PerfSession:
                     prepare_output(output, source)
             if switches.save:
                 prepare_output(path, options.baseline_source(cli_baseline, ini_baseline))
+            if profile_dir is not None:
+                from pytest_perfguard.run.profiles import prepare_profile_dir
+
+                prepare_profile_dir(profile_dir, options.profile_dir_source(cli_profile))
         policy = Policy(
             min_effect=defaults.min_effect, strict=switches.strict, warn_only=switches.warn_only
         )
@@ -167,7 +179,7 @@ class PerfSession:
             current_fingerprint(),
         )
         state = RunState(defaults, gate, switches, is_worker=worker)
-        session = cls(config, state, json, markdown, html)
+        session = cls(config, state, json, markdown, profile_dir=profile_dir, html=html)
         ab = start_ab(config, policy)
         if ab is not None:
             explicit = bool(config.getoption("perf_min_effect") or config.getini("perf_min_effect"))
@@ -317,6 +329,11 @@ class PerfSession:
         judged = self.state.judge(item.nodeid)
         if judged.comparison is not None:
             item.stash[COMPARED_KEY] = judged.comparison
+        if self.profile_dir is not None:
+            from pytest_perfguard.run.profiles import write_profiles
+
+            paired = self.state.paired.get(item.nodeid)
+            write_profiles(self.profile_dir, judged.result, judged.comparison, paired)
         if judged.failures:
             pytest.fail("\n".join(judged.failures), pytrace=False)
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from pytest_perfguard.model import BenchResult, Comparison
 from pytest_perfguard.report.terminal import describe_metric
+from pytest_perfguard.report.where import top_line
 
 __all__ = ["annotations", "escape_data", "escape_property"]
 
@@ -46,5 +47,7 @@ def annotations(comparisons: Sequence[Comparison], results: Sequence[BenchResult
             f"title={escape_property(f'perfguard: {_test_name(c.nodeid)} regressed')}"
         )
         message = "; ".join(describe_metric(m) for m in c.failing)
+        if c.where is not None:
+            message += f"\n{top_line(c.where)}"
         commands.append(f"::error {','.join(properties)}::{escape_data(message)}")
     return commands

@@ -48,6 +48,9 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+PROFILE_TOP = 20
+"""Functions of each benchmark's profile in the document (by own time); all are in the
+.pstats files of --perf-profile."""
 
 
 def _clean(value: Any) -> Any:
@@ -74,6 +77,9 @@ def results_document(
     benchmarks = []
     for result in results:
         entry = result_to_dict(result)
+        measured = entry["measurement"]
+        del measured["profile_data"]  # binary; --perf-profile writes it as .pstats
+        measured["profile"] = measured["profile"][:PROFILE_TOP]
         comparison = comparisons.get(result.nodeid)
         entry["comparison"] = None if comparison is None else _comparison(comparison)
         benchmarks.append(entry)
@@ -204,6 +210,7 @@ _MEASURED: tuple[tuple[str, type, tuple[float, float], bool], ...] = (
     ("retained_blocks_per_op", float, (-MAX_COUNT, MAX_COUNT), True),
     ("peak_memory_bytes", int, (0, MAX_COUNT), True),
     ("others_cpu", float, (0, 1), True),
+    ("calls_per_op", float, (0, MAX_COUNT), True),
 )
 
 
@@ -247,4 +254,18 @@ def _checked(result: BenchResult) -> BenchResult:
         raise ValueError(f"location: expected [path, line], got {list(location)!r}")
     if not all(isinstance(note, str) for note in m.notes):
         raise ValueError("measurement.notes: expected strings")
+    if not all(isinstance(tracer, str) for tracer in m.tracers):
+        raise ValueError("measurement.tracers: expected strings")
+    for i, f in enumerate(m.profile):
+        if not (isinstance(f.file, str) and isinstance(f.function, str) and type(f.line) is int):
+            raise ValueError(f"measurement.profile[{i}]: expected file, line and function")
+        for name in ("calls_per_op", "own_ns", "cumulative_ns"):
+            value = getattr(f, name)
+            if not (name == "cumulative_ns" and value is None):
+                _check_number(f"measurement.profile[{i}].{name}", value, float, (0, MAX_COUNT))
+    _check_number("settings.calls_tolerance", result.settings.calls_tolerance, float, (0, 10))
+    if type(result.settings.profile) is not bool:
+        raise ValueError(
+            f"settings.profile: expected true or false, got {result.settings.profile!r}"
+        )
     return result

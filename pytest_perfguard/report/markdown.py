@@ -13,6 +13,7 @@ from pytest_perfguard.report.terminal import (
     format_metric,
     metric_name,
 )
+from pytest_perfguard.report.where import where_lines
 from pytest_perfguard.units import format_time, plural
 
 __all__ = ["by_urgency", "headline", "render_markdown"]
@@ -171,8 +172,19 @@ def _rules(comparisons: Sequence[Comparison]) -> list[str]:
     ]
 
 
+def _where(comparisons: Sequence[Comparison]) -> list[str]:
+    lines = []
+    for c in comparisons:
+        if c.where is not None:
+            lines += ["", f"{code(c.nodeid)}:", "", "```", *where_lines(c.where), "```"]
+    if not lines:
+        return []
+    return ["", "<details><summary>Where each regression happened</summary>", *lines, "",
+            "</details>"]  # fmt: skip
+
+
 def _measurements(results: Sequence[BenchResult]) -> list[str]:
-    header = ["benchmark", "time/op", "spread", "allocs/op", "B/op", "peak mem"]
+    header = ["benchmark", "time/op", "spread", "allocs/op", "B/op", "calls/op", "peak mem"]
     rows = []
     for r in results:
         m = r.measurement
@@ -188,10 +200,11 @@ def _measurements(results: Sequence[BenchResult]) -> list[str]:
                 spread,
                 allocs,
                 format_metric("bytes", m.bytes_per_op),
+                format_metric("calls", m.calls_per_op),
                 peak,
             ]
         )
-    return _table(header, rows, "lrrrrr")
+    return _table(header, rows, "lrrrrrr")
 
 
 def render_markdown(
@@ -217,6 +230,7 @@ def render_markdown(
         lines += _comparison_table(ordered)
         lines += _other_metrics(ordered)
         lines += _rules(ordered)
+        lines += _where(ordered)
     if results:
         if comparisons:
             summary = f"All measurements ({plural(len(results), 'benchmark')})"

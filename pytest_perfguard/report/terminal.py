@@ -31,6 +31,7 @@ def _row(result: BenchResult, indent: str) -> list[str]:
         f"{m.gc_collections_per_op:.2g}",
         _count(m.allocs_per_op),
         "n/a" if m.bytes_per_op is None else format_bytes(m.bytes_per_op),
+        _count(m.calls_per_op),
         peak,
     ]
 
@@ -43,6 +44,7 @@ HEADER = [
     "gc/op",
     "allocs/op",
     "B/op",
+    "calls/op",
     "peak mem",
 ]
 
@@ -104,7 +106,13 @@ def format_change(m: MetricComparison) -> str:
     return text
 
 
-_METRIC_NAMES = {"time": "time/op", "allocs": "allocs/op", "bytes": "B/op", "memory": "peak mem"}
+_METRIC_NAMES = {
+    "time": "time/op",
+    "allocs": "allocs/op",
+    "bytes": "B/op",
+    "memory": "peak mem",
+    "calls": "calls/op",
+}
 
 
 def metric_name(metric: str) -> str:
@@ -131,6 +139,10 @@ def failure_message(comparison: Comparison, baseline_path: str, ref: str | None 
     for m in comparison.failing:
         lines.append(f"  {describe_metric(m)}")
         lines.append(f"    rule: {rule_text(m)}")
+    if comparison.where is not None:
+        from pytest_perfguard.report.where import where_lines
+
+        lines += [f"  {line}" for line in where_lines(comparison.where)]
     if ref:
         lines.append("  If this change is intended, it stands once merged: REF moves with it.")
     else:

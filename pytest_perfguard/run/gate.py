@@ -103,18 +103,29 @@ class Gate:
         from pytest_perfguard.judge.verdict import compare_benchmark
 
         entries = self.baseline.entries if self.baseline else {}
+        entry = entries.get(result.nodeid)
         comparison = compare_benchmark(
-            entries.get(result.nodeid),
+            entry,
             Observation.from_measurement(result.measurement),
             self.options.policy,
             min_effect=result.settings.min_effect,
             alloc_tolerance=result.settings.alloc_tolerance,
+            calls_tolerance=result.settings.calls_tolerance,
             baseline_env=self.baseline.fingerprint if self.baseline else None,
             current_env=self.fingerprint,
             family=family,
             prior=self.prior,
         )
-        return replace(comparison, nodeid=result.nodeid, group=result.group)
+        where = None
+        if comparison.verdict is Verdict.REGRESSED and entry is not None:
+            from pytest_perfguard.judge.where import diff_profiles
+
+            newest = entry.runs[-1]
+            where = diff_profiles(
+                newest.profile or (), result.measurement.profile,
+                f"the saved run of {newest.timestamp}",
+            )  # fmt: skip
+        return replace(comparison, nodeid=result.nodeid, group=result.group, where=where)
 
     def missing(self, measured: Iterable[str]) -> list[str]:
         """Baseline entries this run did not measure (a partial run, or removed tests)."""

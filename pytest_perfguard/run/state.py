@@ -155,6 +155,7 @@ class RunState:
         return compare_paired(
             result.nodeid, result.group, result.measurement, paired, self.gate.options.policy,
             family=self.ab_family, min_effect=min_effect,
+            calls_tolerance=result.settings.calls_tolerance,
         )  # fmt: skip
 
     def receive(self, result: BenchResult, comparison: Comparison | None, passed: bool) -> None:

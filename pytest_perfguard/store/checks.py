@@ -30,6 +30,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "allocs_per_op": (0, MAX_COUNT),
     "bytes_per_op": (0, MAX_COUNT),
     "peak_memory_bytes": (0, MAX_COUNT),
+    "calls_per_op": (0, MAX_COUNT),
     "samples_ns": (MIN_NS, MAX_NS),
     "ref_ratios": (MIN_RATIO, MAX_RATIO),
     "cpu_count": (1, MAX_CPUS),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -14,10 +15,13 @@ from pytest_perfguard.model import (
     CaveatKind,
     Comparison,
     Decision,
+    FunctionChange,
+    FunctionCost,
     Measurement,
     MetricComparison,
     Rule,
     Verdict,
+    Where,
 )
 
 
@@ -48,11 +52,34 @@ def measurement_to_dict(m: Measurement) -> dict[str, Any]:
         "notes": list(m.notes),
         "others_cpu": m.others_cpu,
         "tracers": list(m.tracers),
+        "calls_per_op": m.calls_per_op,
+        "profile": [cost_to_dict(f) for f in m.profile],
+        "profile_data": None
+        if m.profile_data is None
+        else base64.b64encode(m.profile_data).decode("ascii"),
     }
+
+
+def cost_to_dict(f: FunctionCost) -> dict[str, Any]:
+    return {
+        "file": f.file,
+        "line": f.line,
+        "function": f.function,
+        "calls_per_op": f.calls_per_op,
+        "own_ns": f.own_ns,
+        "cumulative_ns": f.cumulative_ns,
+    }
+
+
+def cost_from_dict(d: Mapping[str, Any]) -> FunctionCost:
+    return FunctionCost(
+        d["file"], d["line"], d["function"], d["calls_per_op"], d["own_ns"], d.get("cumulative_ns")
+    )
 
 
 def measurement_from_dict(d: Mapping[str, Any]) -> Measurement:
     reference = d["reference_ns"]
+    data = d.get("profile_data")
     return Measurement(
         median_ns=d["median_ns"],
         spread_ns=d["spread_ns"],
@@ -70,6 +97,9 @@ def measurement_from_dict(d: Mapping[str, Any]) -> Measurement:
         notes=tuple(d["notes"]),
         others_cpu=d.get("others_cpu"),
         tracers=tuple(d.get("tracers", ())),
+        calls_per_op=d.get("calls_per_op"),  # absent from older results
+        profile=tuple(cost_from_dict(f) for f in d.get("profile", ())),
+        profile_data=None if data is None else base64.b64decode(data),
     )
 
 
@@ -82,6 +112,8 @@ def settings_to_dict(s: BenchSettings) -> dict[str, Any]:
         "allocations": s.allocations,
         "min_effect": s.min_effect,
         "alloc_tolerance": s.alloc_tolerance,
+        "profile": s.profile,
+        "calls_tolerance": s.calls_tolerance,
         "limit_time_ns": s.limit_time_ns,
         "limit_memory_bytes": s.limit_memory_bytes,
         "limit_allocs": s.limit_allocs,
@@ -98,6 +130,8 @@ def settings_from_dict(d: Mapping[str, Any]) -> BenchSettings:
         allocations=d["allocations"],
         min_effect=d["min_effect"],
         alloc_tolerance=d.get("alloc_tolerance", 0.0),  # absent from older results
+        profile=d.get("profile", True),
+        calls_tolerance=d.get("calls_tolerance", 0.0),
         limit_time_ns=d["limit_time_ns"],
         limit_memory_bytes=d["limit_memory_bytes"],
         limit_allocs=d["limit_allocs"],
@@ -230,7 +264,43 @@ def comparison_to_dict(
         "metrics": [metric_to_dict(m, r) for m, r in zip(c.metrics, worded, strict=True)],
         "notes": list(c.notes if notes is None else notes),
         "reason": None if c.reason is None else decision_to_dict(c.reason),
+        "where": None if c.where is None else where_to_dict(c.where),
     }
+
+
+def _change_to_dict(f: FunctionChange) -> dict[str, Any]:
+    return {
+        "file": f.file,
+        "line": f.line,
+        "function": f.function,
+        "base_calls_per_op": f.base_calls,
+        "head_calls_per_op": f.head_calls,
+        "base_own_ns": f.base_own_ns,
+        "head_own_ns": f.head_own_ns,
+    }
+
+
+def _change_from_dict(d: Mapping[str, Any]) -> FunctionChange:
+    return FunctionChange(
+        d["file"], d["line"], d["function"], d["base_calls_per_op"], d["head_calls_per_op"],
+        d["base_own_ns"], d["head_own_ns"],
+    )  # fmt: skip
+
+
+def where_to_dict(w: Where) -> dict[str, Any]:
+    return {
+        "base": w.base,
+        "by_time": [_change_to_dict(f) for f in w.by_time],
+        "by_calls": [_change_to_dict(f) for f in w.by_calls],
+    }
+
+
+def where_from_dict(d: Mapping[str, Any]) -> Where:
+    return Where(
+        by_time=tuple(_change_from_dict(f) for f in d["by_time"]),
+        by_calls=tuple(_change_from_dict(f) for f in d["by_calls"]),
+        base=d["base"],
+    )
 
 
 def comparison_from_dict(d: Mapping[str, Any]) -> Comparison:
@@ -243,6 +313,7 @@ def comparison_from_dict(d: Mapping[str, Any]) -> Comparison:
         metrics=tuple(metric_from_dict(m) for m in d["metrics"]),
         notes=tuple(d["notes"]),
         reason=None if reason is None else decision_from_dict(reason),
+        where=None if d.get("where") is None else where_from_dict(d["where"]),
     )
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
-from pytest_perfguard.model import Baseline, BaselineEntry, Fingerprint, RunSummary
+from pytest_perfguard.model import Baseline, BaselineEntry, Fingerprint, FunctionCost, RunSummary
 from pytest_perfguard.store.checks import (
     Invalid,
     as_table,
@@ -17,7 +18,7 @@ from pytest_perfguard.store.checks import (
     show,
 )
 from pytest_perfguard.store.keypaths import key, path_of
-from pytest_perfguard.store.limits import MAX_BENCHMARKS, MAX_RUNS, MAX_STRING
+from pytest_perfguard.store.limits import MAX_BENCHMARKS, MAX_PROFILE, MAX_RUNS, MAX_STRING
 
 # Every Fingerprint field, in the model's order; cpu_count is its only integer.
 _ENV_FIELDS = tuple(
@@ -38,6 +39,8 @@ _RUN_FIELDS = (
     ("peak_memory_bytes", "integer", 0),
     ("samples_ns", "numbers", 5),
     ("ref_ratios", "numbers", 6),
+    ("calls_per_op", "number", 7),
+    ("profile", "profile", 0),
 )
 _RUN_REQUIRED = frozenset({"timestamp", "median_ns", "rounds", "loops"})
 
@@ -68,7 +71,9 @@ def _run_doc(run: RunSummary, where: str) -> dict[str, Any]:
         value = getattr(run, name)
         if value is None:
             continue
-        if kind in ("number", "numbers"):
+        if kind == "profile":
+            value = [profile_line(f) for f in value]
+        elif kind in ("number", "numbers"):
             numbers = value if kind == "numbers" else (value,)
             if not all(math.isfinite(v) for v in numbers):
                 raise ValueError(f"{where}.{name} is not finite: {value!r}")
@@ -128,10 +133,46 @@ def _parse_entry(nodeid: str, raw: object, where: str) -> BaselineEntry:
 def _parse_run(raw: object, where: str) -> RunSummary:
     table = as_table(raw, where)
     check_keys(table, where, {name for name, _, _ in _RUN_FIELDS})
-    values = {}
+    values: dict[str, Any] = {}
     for name, kind, _ in _RUN_FIELDS:
-        if name in _RUN_REQUIRED:
+        if kind == "profile":
+            values[name] = _parse_profile(table[name], f"{where}.{name}") if name in table else None
+        elif name in _RUN_REQUIRED:
             values[name] = field_value(table, name, kind, where)
         else:
             values[name] = optional_field(table, name, kind, where)
     return RunSummary(**values)
+
+
+_PROFILE_LINE = re.compile(r"^(\S+) calls, (\S+) ns: (.+):(\d+)\((.*)\)$")
+
+
+def profile_line(f: FunctionCost) -> str:
+    """One function of a saved profile as one reviewable line, pstats' file:line(function)."""
+    # 4 significant digits of a profiled time are more than it holds; never an exponent.
+    own = format(float(f"{f.own_ns:.4g}"), ".15g")
+    return f"{f.calls_per_op:.7g} calls, {own} ns: {f.where}"
+
+
+def _parse_profile(raw: object, where: str) -> tuple[FunctionCost, ...]:
+    if not isinstance(raw, list) or len(raw) > MAX_PROFILE:
+        raise Invalid(where, f"expected an array of at most {MAX_PROFILE} strings, got {show(raw)}")
+    out = []
+    for i, line in enumerate(raw):
+        match = _PROFILE_LINE.match(line) if isinstance(line, str) else None
+        numbers = _numbers(match.group(1), match.group(2)) if match else None
+        if match is None or numbers is None or len(line) > MAX_STRING:
+            raise Invalid(
+                f"{where}[{i}]",
+                f"expected '<calls> calls, <ns> ns: file:line(function)', got {show(line)}",
+            )
+        out.append(FunctionCost(match.group(3), int(match.group(4)), match.group(5), *numbers))
+    return tuple(out)
+
+
+def _numbers(calls: str, ns: str) -> tuple[float, float] | None:
+    try:
+        values = float(calls), float(ns)
+    except ValueError:
+        return None
+    return values if all(math.isfinite(v) and v >= 0 for v in values) else None

@@ -13,6 +13,7 @@ from pytest_perfguard.model import (
     BaselineEntry,
     BenchResult,
     Fingerprint,
+    FunctionCost,
     RunSummary,
 )
 from pytest_perfguard.store.codec import from_isoformat
@@ -92,6 +93,8 @@ def merge_baselines(a: Baseline, b: Baseline, *, keep: int = DEFAULT_KEEP) -> Ba
     return Baseline(fingerprint, dict(sorted(entries.items())))
 
 
+PROFILE_KEPT = 15
+"""Functions kept in the newest run's profile: 15 lines per benchmark in the file."""
 SAMPLES_KEPT = 32
 """Raw per-round figures kept for the newest run: evenly spaced over the run, enough for the
 verdict's within-run U test, few enough that the file stays reviewable."""
@@ -123,11 +126,20 @@ def _summary(result: BenchResult, stamp: str) -> RunSummary:
         peak_memory_bytes=m.peak_memory_bytes,
         samples_ns=_thin(m.samples_ns),
         ref_ratios=_thin(m.ref_ratios),
+        calls_per_op=m.calls_per_op,
+        profile=_compact(m.profile) if m.calls_per_op is not None else None,
     )
+
+
+def _compact(profile: tuple[FunctionCost, ...]) -> tuple[FunctionCost, ...]:
+    """The top PROFILE_KEPT functions by own time, without cumulative time: what a later run's
+    profile is diffed against (one line each in the file)."""
+    return tuple(replace(f, cumulative_ns=None) for f in profile[:PROFILE_KEPT])
 
 
 def _trim(runs: tuple[RunSummary, ...], keep: int) -> tuple[RunSummary, ...]:
     kept = runs[-keep:]
+    kept = (*(replace(r, profile=None) for r in kept[:-1]), *kept[-1:])  # the newest's only
     with_samples = kept[-1:] if len(kept) < SAMPLES_UNTIL_RUNS else ()
     without = kept[: len(kept) - len(with_samples)]
     return (*(replace(r, samples_ns=None, ref_ratios=None) for r in without), *with_samples)
@@ -136,8 +148,8 @@ def _trim(runs: tuple[RunSummary, ...], keep: int) -> tuple[RunSummary, ...]:
 def _union(ours: Iterable[RunSummary], theirs: Iterable[RunSummary]) -> tuple[RunSummary, ...]:
     unique: dict[RunSummary, RunSummary] = {}
     for run in (*ours, *theirs):
-        summary = replace(run, samples_ns=None, ref_ratios=None)
-        if summary not in unique or run.samples_ns is not None:
+        summary = replace(run, samples_ns=None, ref_ratios=None, profile=None)
+        if summary not in unique or run.samples_ns is not None or run.profile is not None:
             unique[summary] = run  # the same run with and without raw samples counts once
     return tuple(sorted(unique.values(), key=lambda r: _parse_time(r.timestamp)))
 

@@ -34,3 +34,7 @@ def read_limited(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> b
     if len(data) > limit:
         raise ValueError(f"larger than the {limit // 1024 // 1024} MiB limit for a perfguard file")
     return data
+
+
+MAX_PROFILE = 100
+"""Functions of a saved profile (perfguard keeps PROFILE_KEPT): more is a hand edit gone wrong."""

@@ -1,0 +1,52 @@
+"""Word a regression's "where" (two profiles diffed) as lines of text (pure)."""
+
+from __future__ import annotations
+
+from pytest_perfguard.model import FunctionChange, Where
+from pytest_perfguard.units import format_time
+
+__all__ = ["top_line", "where_lines"]
+
+
+def _count(value: float) -> str:
+    return f"{value:.0f}" if value == int(value) else f"{value:.3g}"
+
+
+def _signed_time(ns: float) -> str:
+    return ("+" if ns >= 0 else "-") + format_time(abs(ns))
+
+
+def _time_line(c: FunctionChange) -> str:
+    change = _signed_time(c.head_own_ns - c.base_own_ns)
+    return (
+        f"{change} {c.where}: {format_time(c.base_own_ns)} -> {format_time(c.head_own_ns)} own, "
+        f"{_count(c.base_calls)} -> {_count(c.head_calls)} calls"
+    )
+
+
+def _calls_line(c: FunctionChange) -> str:
+    delta = c.head_calls - c.base_calls
+    return f"{'+' if delta >= 0 else '-'}{_count(abs(delta))} {c.where}: " + (
+        f"{_count(c.base_calls)} -> {_count(c.head_calls)} calls"
+    )
+
+
+def where_lines(where: Where, top: int = 10) -> list[str]:
+    """Where the time and the calls per op went, largest change first (profiled times are
+    inflated by the profiler alike on both sides)."""
+    lines = [f"where (per op, profiled; base: {where.base}):", "  own time:"]
+    lines += [f"    {_time_line(c)}" for c in where.by_time[:top]]
+    if where.by_calls:
+        lines.append("  calls:")
+        lines += [f"    {_calls_line(c)}" for c in where.by_calls[:top]]
+    return lines
+
+
+def top_line(where: Where) -> str:
+    """The one function most likely at fault, for one-line outputs (annotations)."""
+    parts = []
+    if where.by_calls:
+        parts.append(f"most changed calls/op: {_calls_line(where.by_calls[0])}")
+    if where.by_time:
+        parts.append(f"most changed own time/op: {_time_line(where.by_time[0])}")
+    return "; ".join(parts)
