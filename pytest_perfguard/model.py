@@ -323,7 +323,9 @@ class Where:
     by_time: tuple[FunctionChange, ...]
     by_calls: tuple[FunctionChange, ...]
     base: str
-    """What the base profile is: "the saved run of <timestamp>" or "<ref>, measured now"."""
+    """Which base was profiled: the saved run's timestamp, or REF as given with its commit."""
+    live: bool = False
+    """True: the base revision measured in this run (A/B); False: the newest saved run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,11 +337,11 @@ class Comparison:
     verdict: Verdict
     metrics: tuple[MetricComparison, ...] = ()
     notes: tuple[str, ...] = ()
-    where: Where | None = None
-    """For a regression with a profile on both sides: where it happened."""
     """Remarks worded outside the judge (an A/B benchmark new to this revision)."""
     reason: Decision | None = None
     """Why the whole benchmark has no metrics (NEW, MISSING, not comparable), as decided."""
+    where: Where | None = None
+    """For a regression with a profile on both sides: where it happened."""
 
     @property
     def failing(self) -> tuple[MetricComparison, ...]:

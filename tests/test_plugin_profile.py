@@ -177,7 +177,7 @@ def test_where_is_in_the_json_and_markdown_reports(pytester: pytest.Pytester) ->
     assert bench["measurement"]["calls_per_op"] == 4
     assert "profile_data" not in bench["measurement"]
     where = bench["comparison"]["where"]
-    assert where["base"] == "the saved run of 2026-01-05T00:00:00+00:00"
+    assert (where["base"], where["live"]) == ("2026-01-05T00:00:00+00:00", False)
     helper = next(c for c in where["by_calls"] if c["function"] == "helper")
     assert (helper["base_calls_per_op"], helper["head_calls_per_op"]) == (1, 2)
     markdown = (pytester.path / "out.md").read_text()

@@ -257,7 +257,8 @@ def test_the_judges_decisions_carry_names_and_numbers_not_prose() -> None:
     # Only names: the scale, the correction, units, and values taken from the input as they are.
     given = {"CPU A", "CPU B", "3.11", "3.12", "coverage", "cpu_model", "python_version"}
     names = {"raw", "ref", "Holm", "moderated", "not moderated", "known", "assumed"}
-    assert texts <= {*names, "allocs/op", "B/op", *given}
+    knobs = {"alloc_tolerance", "calls_tolerance"}
+    assert texts <= {*names, *knobs, "allocs/op", "B/op", "calls/op", *given}
     assert all(c.notes == () for c in comparisons)
 
 

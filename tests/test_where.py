@@ -20,6 +20,7 @@ from pytest_perfguard.model import (
     RunSummary,
     Verdict,
 )
+from pytest_perfguard.report.where import where_lines
 from pytest_perfguard.store import baseline as storage
 from pytest_perfguard.store import history
 
@@ -110,7 +111,11 @@ def test_ab_counts_calls_on_both_sides_and_says_where() -> None:
     assert m is not None and m.verdict is Verdict.REGRESSED  # type: ignore[attr-defined]
     assert c.verdict is Verdict.REGRESSED and c.where is not None
     assert c.where.by_calls[0].function == "twice"
-    assert c.where.base == "main (abc), measured in this run"
+    assert (c.where.base, c.where.live) == ("main (abc)", True)
+    assert (
+        where_lines(c.where)[0]
+        == "where (per op, profiled; base: main (abc), measured in this run):"
+    )
     same = compare_paired("t", None, measurement(7.0, BASE), paired, Policy(), family=1,
                           min_effect=0.5)  # fmt: skip
     assert same.where is None and calls_metric(same.metrics).verdict is Verdict.UNCHANGED  # type: ignore[attr-defined]

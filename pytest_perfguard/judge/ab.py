@@ -140,7 +140,7 @@ def compare_paired(
     verdict = overall_verdict(metrics)
     where = None
     if verdict is Verdict.REGRESSED:
-        where = diff_profiles(base.profile, head.profile, f"{paired.ref}, measured in this run")
+        where = diff_profiles(base.profile, head.profile, paired.ref, live=True)
     return Comparison(nodeid, group, verdict, tuple(metrics), where=where)
 
 

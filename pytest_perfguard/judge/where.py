@@ -17,7 +17,12 @@ def _key(f: FunctionCost) -> tuple[str, int, str]:
 
 
 def diff_profiles(
-    base: Sequence[FunctionCost], head: Sequence[FunctionCost], base_name: str, top: int = TOP
+    base: Sequence[FunctionCost],
+    head: Sequence[FunctionCost],
+    base_name: str,
+    top: int = TOP,
+    *,
+    live: bool = False,
 ) -> Where | None:
     """The `top` functions by the largest change in own time per op, and those by the largest
     change in calls per op (rises and falls alike, largest first), base against head.
@@ -45,4 +50,4 @@ def diff_profiles(
     by_time = sorted(changes, key=lambda c: -abs(c.head_own_ns - c.base_own_ns))
     by_calls = [c for c in changes if c.head_calls != c.base_calls]
     by_calls.sort(key=lambda c: -abs(c.head_calls - c.base_calls))
-    return Where(tuple(by_time[:top]), tuple(by_calls[:top]), base_name)
+    return Where(tuple(by_time[:top]), tuple(by_calls[:top]), base_name, live)

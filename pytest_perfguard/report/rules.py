@@ -32,7 +32,12 @@ __all__ = [
     "unchecked_text",
 ]
 
-_LABELS = {"allocs": "allocations", "bytes": "allocated bytes", "memory": "peak memory"}
+_LABELS = {
+    "allocs": "allocations",
+    "bytes": "allocated bytes",
+    "calls": "function calls",
+    "memory": "peak memory",
+}
 """A metric as a rule names it; a metric not listed (a new count) goes by its own name."""
 _ENVIRONMENT = {
     "python_implementation": "Python implementation",
@@ -193,7 +198,7 @@ def _label(m: MetricComparison) -> str:
 def _count_saved(m: MetricComparison, d: Decision) -> str:
     unit, tolerance = _text(d, "unit"), _number(d, "tolerance")
     low, high, limit = _number(d, "low"), _number(d, "high"), _number(d, "limit")
-    allowed = f"alloc_tolerance {tolerance * 100:.4g}%"
+    allowed = f"{d.texts.get('knob', 'alloc_tolerance')} {tolerance * 100:.4g}%"
     runs = int(_number(d, "runs"))
     counted = "the saved run counted" if runs == 1 else f"all {runs} saved runs counted"
     if d.rule is Rule.COUNT_VARYING:

@@ -34,7 +34,8 @@ def _calls_line(c: FunctionChange) -> str:
 def where_lines(where: Where, top: int = 10) -> list[str]:
     """Where the time and the calls per op went, largest change first (profiled times are
     inflated by the profiler alike on both sides)."""
-    lines = [f"where (per op, profiled; base: {where.base}):", "  own time:"]
+    base = f"{where.base}, measured in this run" if where.live else f"the saved run of {where.base}"
+    lines = [f"where (per op, profiled; base: {base}):", "  own time:"]
     lines += [f"    {_time_line(c)}" for c in where.by_time[:top]]
     if where.by_calls:
         lines.append("  calls:")

@@ -122,9 +122,8 @@ class Gate:
 
             newest = entry.runs[-1]
             where = diff_profiles(
-                newest.profile or (), result.measurement.profile,
-                f"the saved run of {newest.timestamp}",
-            )  # fmt: skip
+                newest.profile or (), result.measurement.profile, newest.timestamp
+            )
         return replace(comparison, nodeid=result.nodeid, group=result.group, where=where)
 
     def missing(self, measured: Iterable[str]) -> list[str]:

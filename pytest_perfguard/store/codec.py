@@ -290,6 +290,7 @@ def _change_from_dict(d: Mapping[str, Any]) -> FunctionChange:
 def where_to_dict(w: Where) -> dict[str, Any]:
     return {
         "base": w.base,
+        "live": w.live,
         "by_time": [_change_to_dict(f) for f in w.by_time],
         "by_calls": [_change_to_dict(f) for f in w.by_calls],
     }
@@ -300,6 +301,7 @@ def where_from_dict(d: Mapping[str, Any]) -> Where:
         by_time=tuple(_change_from_dict(f) for f in d["by_time"]),
         by_calls=tuple(_change_from_dict(f) for f in d["by_calls"]),
         base=d["base"],
+        live=bool(d.get("live", False)),
     )
 
 
