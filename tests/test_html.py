@@ -4,18 +4,21 @@ html.parser."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from pytest_perfguard.model import (
     BenchResult,
     Comparison,
     Decision,
+    FunctionChange,
     Measurement,
     MetricComparison,
     PairedRun,
     Rule,
     RunSummary,
     Verdict,
+    Where,
 )
 from pytest_perfguard.report.html import PLOTS_MISSING, HtmlReport, render_html
 from pytest_perfguard.report.plots import MatplotlibPlotter
@@ -233,3 +236,24 @@ def test_counts_read_whole_and_times_with_units() -> None:
     # The regressions list, the table of all, this run's row and the verdict's row.
     assert text.count("117,730") == 4
     assert "e+05" not in text and "1.50 us" in text
+
+
+def test_a_regression_shows_where_its_profile_changed() -> None:
+    changes = (
+        FunctionChange("lib.py", 3, "<parse>", 1.0, 2.0, 100.0, 250.0),
+        FunctionChange("lib.py", 9, "tokenize", 4.0, 4.0, 80.0, 79.0),
+    )
+    where = Where(changes, changes[:1], "main (1a2b3c4d5e6f)", live=True)
+    report = regressed_report()
+    slow = replace(report.comparisons[SLOW], where=where)
+    report = replace(report, comparisons={**report.comparisons, SLOW: slow})
+    page = read_page(render_html(report, None))
+    slow_section, *others = (s for s in page.find("section", "bench"))
+    assert "base: main (1a2b3c4d5e6f), measured in this run" in slow_section.text
+    tables = page.find("table", "where")
+    assert len(tables) == 2  # own time, then calls per op
+    own, calls = (t.text for t in tables)  # the cells' text, run together
+    assert "lib.py:3(<parse>)100 ns250 ns+150 ns12" in own  # escaped, read back as text
+    assert own.index("<parse>") < own.index("tokenize")
+    assert "lib.py:3(<parse>)12+1" in calls and "tokenize" not in calls
+    assert not any("Where" in s.text for s in others)

@@ -23,6 +23,7 @@ from pytest_perfguard.model import (
 )
 from pytest_perfguard.report.rules import comparison_notes, rule_text
 from pytest_perfguard.report.terminal import format_change, format_metric, metric_name
+from pytest_perfguard.report.where import base_text, signed_count, signed_time
 from pytest_perfguard.units import format_time
 
 __all__ = [
@@ -224,6 +225,30 @@ def _verdict_part(b: Bench, plotter: Plotter | None) -> list[str]:
     return lines
 
 
+def _where_part(b: Bench, plotter: Plotter | None) -> list[str]:
+    """For a regression: the functions whose own time and calls per op changed most."""
+    where = None if b.comparison is None else b.comparison.where
+    if where is None:
+        return []
+    lines = [
+        "<h3>Where: the profile, base against this run</h3>",
+        f'<p class="note">Per op, from the profiling pass (the profiler inflates both sides '
+        f"alike); base: {escape(base_text(where))}.</p>",
+    ]
+    header = ["function", "own time base", "now", "change", "calls/op base", "now"]
+    rows = [[code(c.where), escape(format_time(c.base_own_ns)), escape(format_time(c.head_own_ns)),
+             escape(signed_time(c.head_own_ns - c.base_own_ns)), count(c.base_calls),
+             count(c.head_calls)] for c in where.by_time]  # fmt: skip
+    lines += table(header, rows, "where")
+    if where.by_calls:
+        header = ["function", "calls/op base", "now", "change"]
+        rows = [[code(c.where), count(c.base_calls), count(c.head_calls),
+                 escape(signed_count(c.head_calls - c.base_calls))]
+                for c in where.by_calls]  # fmt: skip
+        lines += table(header, rows, "where")
+    return lines
+
+
 def _notes_part(b: Bench, plotter: Plotter | None) -> list[str]:
     notes = b.result.measurement.notes
     if not notes:
@@ -232,7 +257,7 @@ def _notes_part(b: Bench, plotter: Plotter | None) -> list[str]:
 
 
 Part = Callable[[Bench, "Plotter | None"], list[str]]
-PARTS: tuple[Part, ...] = (_plots_part, _verdict_part, _notes_part)
+PARTS: tuple[Part, ...] = (_plots_part, _verdict_part, _where_part, _notes_part)
 """A benchmark's section, part by part: add a part here to extend every section."""
 
 

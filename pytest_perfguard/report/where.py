@@ -5,19 +5,28 @@ from __future__ import annotations
 from pytest_perfguard.model import FunctionChange, Where
 from pytest_perfguard.units import format_time
 
-__all__ = ["top_line", "where_lines"]
+__all__ = ["base_text", "signed_count", "signed_time", "top_line", "where_lines"]
 
 
 def _count(value: float) -> str:
     return f"{value:.0f}" if value == int(value) else f"{value:.3g}"
 
 
-def _signed_time(ns: float) -> str:
+def signed_count(delta: float) -> str:
+    return ("+" if delta >= 0 else "-") + _count(abs(delta))
+
+
+def signed_time(ns: float) -> str:
     return ("+" if ns >= 0 else "-") + format_time(abs(ns))
 
 
+def base_text(where: Where) -> str:
+    """Which base the head's profile was diffed against."""
+    return f"{where.base}, measured in this run" if where.live else f"the saved run of {where.base}"
+
+
 def _time_line(c: FunctionChange) -> str:
-    change = _signed_time(c.head_own_ns - c.base_own_ns)
+    change = signed_time(c.head_own_ns - c.base_own_ns)
     return (
         f"{change} {c.where}: {format_time(c.base_own_ns)} -> {format_time(c.head_own_ns)} own, "
         f"{_count(c.base_calls)} -> {_count(c.head_calls)} calls"
@@ -25,8 +34,7 @@ def _time_line(c: FunctionChange) -> str:
 
 
 def _calls_line(c: FunctionChange) -> str:
-    delta = c.head_calls - c.base_calls
-    return f"{'+' if delta >= 0 else '-'}{_count(abs(delta))} {c.where}: " + (
+    return f"{signed_count(c.head_calls - c.base_calls)} {c.where}: " + (
         f"{_count(c.base_calls)} -> {_count(c.head_calls)} calls"
     )
 
@@ -34,8 +42,7 @@ def _calls_line(c: FunctionChange) -> str:
 def where_lines(where: Where, top: int = 10) -> list[str]:
     """Where the time and the calls per op went, largest change first (profiled times are
     inflated by the profiler alike on both sides)."""
-    base = f"{where.base}, measured in this run" if where.live else f"the saved run of {where.base}"
-    lines = [f"where (per op, profiled; base: {base}):", "  own time:"]
+    lines = [f"where (per op, profiled; base: {base_text(where)}):", "  own time:"]
     lines += [f"    {_time_line(c)}" for c in where.by_time[:top]]
     if where.by_calls:
         lines.append("  calls:")
