@@ -60,8 +60,9 @@ def test_steps_come_timed_then_counted_then_one_peak_call_then_profiled() -> Non
     first_count = kinds.index(Kind.COUNT)
     assert set(kinds[:first_count]) <= {Kind.WARMUP, Kind.BENCH}
     assert Kind.REFERENCE not in kinds  # the plan runs reference rounds itself
-    assert kinds[-3] is Kind.PEAK and steps[-3].n == 1
-    assert [(s.kind, s.n) for s in steps[-2:]] == [(Kind.PROFILE, 0), (Kind.PROFILE, m.loops)]
+    assert kinds[-4] is Kind.PEAK and steps[-4].n == 1
+    profiled = [(s.kind, s.n) for s in steps[-3:]]  # empty, checking, kept
+    assert profiled == [(Kind.PROFILE, 0), (Kind.PROFILE, m.loops), (Kind.PROFILE, m.loops)]
     counted = [s.n for s in steps if s.kind is Kind.COUNT]
     assert counted == [1, 1, m.loops, 0, m.loops]  # warm-up, warm window, empty, measured
     assert m.median_ns == 100.0
@@ -80,10 +81,12 @@ def test_a_warm_up_that_allocates_gets_a_full_collection_before_its_rounds(
 
     monkeypatch.setattr(gc, "collect", collect)
     run_plan(engine(FakeClock()), QUICK, op_ns=100)
-    assert collected == [1, 1]  # young generations only: before timing, before counting
+    # Young generations only: before timing, before counting, before profiling.
+    assert collected == [1, 1, 1]
     collected.clear()
     run_plan(engine(FakeClock()), QUICK, op_ns=100, keep=[])  # keeps containers alive
-    assert collected == [1, 2, 2]  # and a full one before its rounds, and before counting
+    # And a full one before its rounds, before counting and before profiling.
+    assert collected == [1, 2, 2, 2]
 
 
 @pytest.mark.parametrize("op_ns", [100, 20_000, 1_000_000])

@@ -76,6 +76,7 @@ def test_paused_work_in_a_loop_is_not_counted() -> None:
     assert [(s.kind, s.n, s.timed) for s in seen] == [
         (Kind.PROFILE, 0, False),
         (Kind.PROFILE, 10, False),
+        (Kind.PROFILE, 10, False),
     ]
     assert by_name(result.functions) == {"calls_helper": 1, "helper": 3}
     assert result.calls_per_op == 4
@@ -105,6 +106,21 @@ def test_profile_false_runs_no_pass() -> None:
 
 def _fields(s: BenchSettings) -> dict[str, object]:
     return {name: getattr(s, name) for name in s.__slots__}
+
+
+def test_a_count_that_varies_between_windows_is_not_given() -> None:
+    windows = iter([0, 2, 3])
+
+    def run(step: Step) -> None:  # a thread pool waking the caller a varying number of times
+        for _ in range(next(windows)):
+            helper(0)
+
+    result = drive(profile_pass(1, tracers=lambda: (), roots=()), run)
+    assert result.calls_per_op is None
+    assert result.note == (
+        "calls/op n/a: two profiled rounds counted 2 and 3 per op (threads?), so they are not gated"
+    )
+    assert by_name(result.functions) == {"helper": 3}
 
 
 def test_an_active_tracer_skips_the_pass_with_a_note() -> None:
@@ -162,3 +178,16 @@ def test_summarize_needs_ops() -> None:
 )
 def test_files_are_named_from_the_longest_root(file: str, expected: str) -> None:
     assert short_file(file, ["/a", "/a/b/x", ""]) == expected
+
+
+def test_other_threads_running_leave_calls_ungated_with_a_note() -> None:
+    def run(step: Step) -> None:
+        for _ in range(step.n):
+            helper(0)
+
+    result = drive(profile_pass(4, tracers=lambda: (), roots=(), threads=lambda: 3), run)
+    assert result.calls_per_op is None
+    assert result.note is not None and "other threads are running" in result.note
+    assert by_name(result.functions) == {"helper": 1}
+    alone = drive(profile_pass(4, tracers=lambda: (), roots=(), threads=lambda: 1), run)
+    assert alone.calls_per_op == 1

@@ -160,11 +160,11 @@ class Engine:
         others = load.others_share(load_start, self._load_probe())
         measurement = finish_timing(measurement, loop_ns, others)
 
+        # Collected as before the timing pass: a full collection for every benchmark would walk
+        # the whole heap each time (~30 ms per benchmark in a pytest process).
+        collect = _collect_young if warmth.full_collect_ns is None else gc.collect
         if settings.allocations:
-            counts = yield from allocation_pass(
-                measurement.loops,
-                collect=_collect_young if warmth.full_collect_ns is None else gc.collect,
-            )
+            counts = yield from allocation_pass(measurement.loops, collect=collect)
             measurement = _with_allocations(measurement, counts)
         if settings.memory:
             tracker = PeakTracker()
@@ -172,7 +172,10 @@ class Engine:
             yield Step(Kind.PEAK, 1, tracker.paused())
             measurement = _with_peak(measurement, tracker.finish())
         if settings.profile:
-            profiled = yield from profile_pass(measurement.loops)
+            # The second window checks the count is steady; a benchmark past its deadline (a
+            # call slower than max_time) is spared it.
+            twice = self.clock() < deadline
+            profiled = yield from profile_pass(measurement.loops, collect=collect, twice=twice)
             measurement = _with_profile(measurement, profiled)
         sides = 1 if timing is None else timing.sides
         took = (self.clock() - start) / 1e9
@@ -247,8 +250,10 @@ class Engine:
                 rest += full_collect_ns
         if settings.memory:
             calls += 1
-        if settings.profile:
-            calls += cal.loops * PROFILED_COST
+        if settings.profile:  # two windows of `loops` calls
+            calls += 2 * cal.loops * PROFILED_COST
+            if full_collect_ns is not None:  # it collects fully again
+                rest += full_collect_ns
         if loop_check and cal.per_op_ns < LOOP_COST_CHECK_NS:
             rest += 3 * cal.loops * EMPTY_CALL_NS
         return int(rest + calls * cal.per_op_ns)
