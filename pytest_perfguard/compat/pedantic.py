@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pytest_perfguard.measure import load
-from pytest_perfguard.measure.engine import Engine, finish_timing
+from pytest_perfguard.measure.engine import Engine
+from pytest_perfguard.measure.outcome import finish_timing
 from pytest_perfguard.measure.peak import PeakTracker
 from pytest_perfguard.measure.timing import (
     BENCH_ROUNDS_PER_REFERENCE,

@@ -8,29 +8,34 @@ import itertools
 import random
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol, TypeVar, final
 
 from pytest_perfguard.measure import load
-from pytest_perfguard.measure.allocations import AllocationCounts, allocation_pass
-from pytest_perfguard.measure.peak import PeakMemory, PeakTracker
-from pytest_perfguard.measure.profile import ProfileResult, profile_pass
+from pytest_perfguard.measure.allocations import allocation_pass
+from pytest_perfguard.measure.outcome import (
+    finish_timing,
+    with_allocations,
+    with_overrun,
+    with_peak,
+    with_profile,
+)
+from pytest_perfguard.measure.peak import PeakTracker
+from pytest_perfguard.measure.profile import profile_pass
 from pytest_perfguard.measure.reference import reference_unit
 from pytest_perfguard.measure.steps import Kind, Pass, Step, drive
 from pytest_perfguard.measure.timing import (
     Calibration,
     Clock,
     RoundResult,
-    active_tracers,
     bare_loop,
     calibrate_reference,
     empty_loop_ns,
     gc_collections,
-    loop_cost_note,
     schedule,
     setup_loop,
 )
-from pytest_perfguard.model import BUSY_SHARE, BenchSettings, Measurement
+from pytest_perfguard.model import BenchSettings, Measurement
 
 __all__ = [
     "LOOP_COST_CHECK_NS",
@@ -39,7 +44,6 @@ __all__ = [
     "Prepare",
     "TimingPass",
     "Warmth",
-    "finish_timing",
 ]
 
 LOOP_COST_CHECK_NS = 2_000
@@ -54,8 +58,6 @@ call-heavy code, benchmarks/profile_figures.py)."""
 EMPTY_CALL_NS = 60
 REST_FIXED_NS = 1_000_000
 """The load probe, the allocation windows' own work, the peak pass's procfs reads."""
-BUDGET_SLACK = (0.10, 0.020)
-"""A benchmark may exceed max_time by the larger of 10% and 20 ms before it is noted."""
 
 Prepare = Callable[[], tuple[tuple[object, ...], dict[str, object]]]
 Plan = Pass[Measurement]
@@ -165,21 +167,21 @@ class Engine:
         collect = _collect_young if warmth.full_collect_ns is None else gc.collect
         if settings.allocations:
             counts = yield from allocation_pass(measurement.loops, collect=collect)
-            measurement = _with_allocations(measurement, counts)
+            measurement = with_allocations(measurement, counts)
         if settings.memory:
             tracker = PeakTracker()
             tracker.start()
             yield Step(Kind.PEAK, 1, tracker.paused())
-            measurement = _with_peak(measurement, tracker.finish())
+            measurement = with_peak(measurement, tracker.finish())
         if settings.profile:
             # The second window checks the count is steady; a benchmark past its deadline (a
             # call slower than max_time) is spared it.
             twice = self.clock() < deadline
             profiled = yield from profile_pass(measurement.loops, collect=collect, twice=twice)
-            measurement = _with_profile(measurement, profiled)
+            measurement = with_profile(measurement, profiled)
         sides = 1 if timing is None else timing.sides
         took = (self.clock() - start) / 1e9
-        return _with_overrun(measurement, settings, took, sides)
+        return with_overrun(measurement, settings, took, sides)
 
     def _timing(
         self,
@@ -312,73 +314,5 @@ class Engine:
         return drive(plan, run)
 
 
-def finish_timing(
-    measurement: Measurement, loop_ns: float | None, others: float | None
-) -> Measurement:
-    """What every timing pass adds: the other processes' share of the machine meanwhile, and
-    notes for that, for active tracers, and for a loop too fast for the clock."""
-    notes = list(measurement.notes)
-    if others is not None and others > BUSY_SHARE:
-        # One wording for all, so the summary groups them; the share is in the verdict.
-        notes.append(
-            f"other processes took over {BUSY_SHARE:.0%} of the machine's CPU time while "
-            "this was timed: time figures unreliable, time verdicts advisory"
-        )
-    tracers = active_tracers()
-    if tracers:
-        notes.append(f"a tracer/profiler is active ({', '.join(tracers)}): figures inflated")
-    if loop_ns is not None:
-        note = loop_cost_note(measurement.median_ns, loop_ns)
-        if note:
-            notes.append(note)
-    return replace(measurement, notes=tuple(notes), others_cpu=others, tracers=tracers)
-
-
 def _collect_young() -> None:
     gc.collect(1)
-
-
-def _with_overrun(
-    measurement: Measurement, settings: BenchSettings, took_s: float, sides: int
-) -> Measurement:
-    """A note when the whole benchmark took longer than max_time allows (per side of an A/B
-    pairing): min_rounds of a slow function, or passes slower than estimated."""
-    budget = settings.max_time * sides
-    limit = budget + max(BUDGET_SLACK[0] * budget, BUDGET_SLACK[1])
-    if took_s <= limit:
-        return measurement
-    loops = measurement.loops
-    note = (
-        f"slower than the time budget: took {took_s:.3g} s (max_time={settings.max_time:g} s) "
-        f"for min_rounds={settings.min_rounds} rounds of {loops} call{'s' if loops > 1 else ''}"
-    )
-    return replace(measurement, notes=(*measurement.notes, note))
-
-
-def _with_allocations(measurement: Measurement, counts: AllocationCounts) -> Measurement:
-    return replace(
-        measurement,
-        allocs_per_op=counts.allocs_per_op,
-        bytes_per_op=counts.bytes_per_op,
-        retained_blocks_per_op=counts.retained_blocks_per_op,
-        notes=measurement.notes + counts.notes,
-    )
-
-
-def _with_profile(measurement: Measurement, profiled: ProfileResult) -> Measurement:
-    return replace(
-        measurement,
-        calls_per_op=profiled.calls_per_op,
-        profile=profiled.functions,
-        profile_data=profiled.data,
-        notes=measurement.notes + ((profiled.note,) if profiled.note else ()),
-    )
-
-
-def _with_peak(measurement: Measurement, peak: PeakMemory) -> Measurement:
-    return replace(
-        measurement,
-        peak_memory_bytes=peak.bytes,
-        peak_memory_exact=peak.exact,
-        notes=measurement.notes + ((peak.note,) if peak.note else ()),
-    )

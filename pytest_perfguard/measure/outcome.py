@@ -1,0 +1,85 @@
+"""What each pass adds to a benchmark's Measurement: its figures, and the notes that qualify
+them (a busy machine, a tracer, a loop too fast for the clock, an overrun budget)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pytest_perfguard.measure.allocations import AllocationCounts
+from pytest_perfguard.measure.peak import PeakMemory
+from pytest_perfguard.measure.profile import ProfileResult
+from pytest_perfguard.measure.timing import active_tracers, loop_cost_note
+from pytest_perfguard.model import BUSY_SHARE, BenchSettings, Measurement
+
+__all__ = ["finish_timing", "with_allocations", "with_overrun", "with_peak", "with_profile"]
+
+BUDGET_SLACK = (0.10, 0.020)
+"""A benchmark may exceed max_time by the larger of 10% and 20 ms before it is noted."""
+
+
+def finish_timing(
+    measurement: Measurement, loop_ns: float | None, others: float | None
+) -> Measurement:
+    """What every timing pass adds: the other processes' share of the machine meanwhile, and
+    notes for that, for active tracers, and for a loop too fast for the clock."""
+    notes = list(measurement.notes)
+    if others is not None and others > BUSY_SHARE:
+        # One wording for all, so the summary groups them; the share is in the verdict.
+        notes.append(
+            f"other processes took over {BUSY_SHARE:.0%} of the machine's CPU time while "
+            "this was timed: time figures unreliable, time verdicts advisory"
+        )
+    tracers = active_tracers()
+    if tracers:
+        notes.append(f"a tracer/profiler is active ({', '.join(tracers)}): figures inflated")
+    if loop_ns is not None:
+        note = loop_cost_note(measurement.median_ns, loop_ns)
+        if note:
+            notes.append(note)
+    return replace(measurement, notes=tuple(notes), others_cpu=others, tracers=tracers)
+
+
+def with_overrun(
+    measurement: Measurement, settings: BenchSettings, took_s: float, sides: int
+) -> Measurement:
+    """A note when the whole benchmark took longer than max_time allows (per side of an A/B
+    pairing): min_rounds of a slow function, or passes slower than estimated."""
+    budget = settings.max_time * sides
+    limit = budget + max(BUDGET_SLACK[0] * budget, BUDGET_SLACK[1])
+    if took_s <= limit:
+        return measurement
+    loops = measurement.loops
+    note = (
+        f"slower than the time budget: took {took_s:.3g} s (max_time={settings.max_time:g} s) "
+        f"for min_rounds={settings.min_rounds} rounds of {loops} call{'s' if loops > 1 else ''}"
+    )
+    return replace(measurement, notes=(*measurement.notes, note))
+
+
+def with_allocations(measurement: Measurement, counts: AllocationCounts) -> Measurement:
+    return replace(
+        measurement,
+        allocs_per_op=counts.allocs_per_op,
+        bytes_per_op=counts.bytes_per_op,
+        retained_blocks_per_op=counts.retained_blocks_per_op,
+        notes=measurement.notes + counts.notes,
+    )
+
+
+def with_profile(measurement: Measurement, profiled: ProfileResult) -> Measurement:
+    return replace(
+        measurement,
+        calls_per_op=profiled.calls_per_op,
+        profile=profiled.functions,
+        profile_data=profiled.data,
+        notes=measurement.notes + ((profiled.note,) if profiled.note else ()),
+    )
+
+
+def with_peak(measurement: Measurement, peak: PeakMemory) -> Measurement:
+    return replace(
+        measurement,
+        peak_memory_bytes=peak.bytes,
+        peak_memory_exact=peak.exact,
+        notes=measurement.notes + ((peak.note,) if peak.note else ()),
+    )
