@@ -8,7 +8,6 @@ import os
 from collections.abc import Callable, Generator
 from dataclasses import replace
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
@@ -23,6 +22,7 @@ from pytest_perfguard.config.settings import (
 from pytest_perfguard.judge.policy import Policy
 from pytest_perfguard.measure.environment import current_fingerprint
 from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, Measurement
+from pytest_perfguard.plugin import outputs
 from pytest_perfguard.plugin.ab_head import in_worker
 from pytest_perfguard.plugin.ab_head import start as start_ab
 from pytest_perfguard.run.gate import Gate, GateOptions
@@ -67,21 +67,14 @@ class PerfSession:
         self,
         config: pytest.Config,
         state: RunState,
-        json: Path | None = None,
-        markdown: Path | None = None,
-        profile_dir: Path | None = None,
-        html: Path | None = None,
+        paths: outputs.ReportPaths | None = None,
     ) -> None:
         self.config = config
         self.state = state
         self._engine: Engine | None = None
         self.timing_for: Callable[[str, BenchSettings], TimingPass | None] | None = None
         """Replaces a benchmark's measured rounds (same-job A/B); None: the engine's own."""
-        self.json = json
-        self.markdown = markdown
-        self.profile_dir = profile_dir
-        """--perf-profile: where each benchmark's .pstats file goes (None: not written)."""
-        self.html = html
+        self.paths = paths or outputs.ReportPaths()
         self.ab: ABRun | None = None
         self.names = PERF
         """Marker and fixture names that make a perf test."""
@@ -145,32 +138,15 @@ class PerfSession:
             config.getini("perf_baseline"),
         )
         path = options.resolve_baseline_path(cli_baseline, ini_baseline, config.rootpath, cwd)
-        json = options.resolve_output_path(config.getoption("perf_json"), cwd)
-        markdown = options.resolve_output_path(config.getoption("perf_markdown"), cwd)
-        cli_profile = config.getoption("perf_profile")
-        profile_dir = options.resolve_output_path(
-            cli_profile, cwd, config.getini("perf_profile"), config.rootpath
-        )
-        cli_html, ini_html = config.getoption("perf_html"), config.getini("perf_html")
-        html = options.resolve_output_path(cli_html, cwd, ini_html, config.rootpath)
-        if in_worker():  # an A/B base worker measures on command; head compares and saves
+        base_worker = in_worker()
+        if base_worker:  # an A/B base worker measures on command; head compares and saves
             switches = replace(switches, compare=False, save=False)
-            profile_dir = None  # its profiles travel back to head, which writes them
-            html = None  # head's page holds both sides; the base tree's ini may name one too
+        paths = outputs.resolve(config, base_worker)
         worker = hasattr(config, "workerinput")
         if not worker:  # the controller writes every output; checked before anything runs
-            html_source = "--perf-html" if cli_html else "ini key perf_html"
-            for output, source in (
-                (json, "--perf-json"), (markdown, "--perf-markdown"), (html, html_source)
-            ):  # fmt: skip
-                if output is not None:
-                    prepare_output(output, source)
+            outputs.prepare(paths, config)
             if switches.save:
                 prepare_output(path, options.baseline_source(cli_baseline, ini_baseline))
-            if profile_dir is not None:
-                from pytest_perfguard.run.profiles import prepare_profile_dir
-
-                prepare_profile_dir(profile_dir, options.profile_dir_source(cli_profile))
         policy = Policy(
             min_effect=defaults.min_effect, strict=switches.strict, warn_only=switches.warn_only
         )
@@ -179,7 +155,7 @@ class PerfSession:
             current_fingerprint(),
         )
         state = RunState(defaults, gate, switches, is_worker=worker)
-        session = cls(config, state, json, markdown, profile_dir=profile_dir, html=html)
+        session = cls(config, state, paths)
         ab = start_ab(config, policy)
         if ab is not None:
             explicit = bool(config.getoption("perf_min_effect") or config.getini("perf_min_effect"))
@@ -329,11 +305,11 @@ class PerfSession:
         judged = self.state.judge(item.nodeid)
         if judged.comparison is not None:
             item.stash[COMPARED_KEY] = judged.comparison
-        if self.profile_dir is not None:
+        if self.paths.profile_dir is not None:
             from pytest_perfguard.run.profiles import write_profiles
 
             paired = self.state.paired.get(item.nodeid)
-            write_profiles(self.profile_dir, judged.result, judged.comparison, paired)
+            write_profiles(self.paths.profile_dir, judged.result, judged.comparison, paired)
         if judged.failures:
             pytest.fail("\n".join(judged.failures), pytrace=False)
 
@@ -374,7 +350,7 @@ class PerfSession:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.state.is_worker:
             return
-        outputs = outputs_from(self.json, self.markdown, self.html)
+        outputs = outputs_from(self.paths.json, self.paths.markdown, self.paths.html)
         self.state.finish(outputs, datetime.now(timezone.utc))
         if self.state.errors and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
