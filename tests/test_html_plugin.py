@@ -92,6 +92,8 @@ def test_a_plain_run_reports_every_benchmark_and_escapes_node_ids(
     assert page.text_of("span", "verdict") == ["MEASURED"]
     assert not page.find("script") and "<script>" not in text
     assert len(page.find("svg")) == 1  # the distribution; no saved runs, no trend
+    for cls in ("overview", "runs"):  # the counts the summary shows, calls/op included
+        assert "calls/op" in page.find("table", cls)[0].text
 
 
 def test_the_ini_key_writes_under_the_rootdir(pytester: pytest.Pytester) -> None:

@@ -104,7 +104,16 @@ def _regressions(benches: Sequence[Bench]) -> list[str]:
 
 
 def _overview(benches: Sequence[Bench], compared: bool) -> list[str]:
-    header = ["benchmark", "group", "time/op", "spread", "allocs/op", "B/op", "peak mem"]
+    header = [
+        "benchmark",
+        "group",
+        "time/op",
+        "spread",
+        "allocs/op",
+        "B/op",
+        "calls/op",
+        "peak mem",
+    ]
     if compared:
         header[4:4] = ["change [95% CI]", "verdict"]
     rows = []
@@ -117,7 +126,7 @@ def _overview(benches: Sequence[Bench], compared: bool) -> list[str]:
         row = [f'<a href="#{b.anchor}">{code(b.result.nodeid)}</a>',
                escape(b.result.group or ""), format_time(m.median_ns), spread,
                count(m.allocs_per_op), format_metric("bytes", m.bytes_per_op),
-               escape(peak)]  # fmt: skip
+               count(m.calls_per_op), escape(peak)]  # fmt: skip
         if compared:
             c = b.comparison
             time = None if c is None else next((x for x in c.metrics if x.metric == "time"), None)

@@ -92,7 +92,7 @@ def stamp(run: RunSummary) -> str:
     return run.timestamp[5:16].replace("T", " ")
 
 
-_TEXT_COLUMNS = frozenset({"benchmark", "group", "verdict", "run", "metric"})
+_TEXT_COLUMNS = frozenset({"benchmark", "group", "verdict", "run", "metric", "function"})
 """Left-aligned; every other column holds figures, right-aligned so their digits line up."""
 
 
@@ -176,26 +176,28 @@ def _run_row(
     median_ns: float,
     samples: Sequence[float] | None,
     allocs: float | None,
+    calls: float | None,
     peak: int | None,
 ) -> list[str]:
     low, high = (format_time(min(samples)), format_time(max(samples))) if samples else ("", "")
     return [label, f"{rounds} x {loops}", low, format_time(median_ns), high, count(allocs),
-            format_metric("memory", peak)]  # fmt: skip
+            count(calls), format_metric("memory", peak)]  # fmt: skip
 
 
 def _rounds_table(b: Bench) -> list[str]:
     """The saved runs and this run as figures: the tables behind the plots (per-round min and
     max where the rounds were kept: the baseline keeps them for its newest run only)."""
-    header = ["run", "rounds x loops", "min", "median", "max", "allocs/op", "peak mem"]
+    header = ["run", "rounds x loops", "min", "median", "max", "allocs/op", "calls/op", "peak mem"]
     rows = [_run_row(f"saved {escape(stamp(r))}", r.rounds, r.loops, r.median_ns, r.samples_ns,
-                     r.allocs_per_op, r.peak_memory_bytes) for r in b.history]  # fmt: skip
+                     r.allocs_per_op, r.calls_per_op, r.peak_memory_bytes)
+            for r in b.history]  # fmt: skip
     m = b.result.measurement
     rows.append(_run_row("<b>this run</b>", m.rounds, m.loops, m.median_ns, m.samples_ns,
-                         m.allocs_per_op, m.peak_memory_bytes))  # fmt: skip
+                         m.allocs_per_op, m.calls_per_op, m.peak_memory_bytes))  # fmt: skip
     if b.paired is not None and b.paired.ratios:
         r = b.paired.ratios  # head's time over base's, per pair of rounds
         rows.append(["head / base ratio", f"{len(r)} pairs", f"{min(r):.3f}",
-                     f"{statistics.median(r):.3f}", f"{max(r):.3f}", "", ""])  # fmt: skip
+                     f"{statistics.median(r):.3f}", f"{max(r):.3f}", "", "", ""])  # fmt: skip
     return table(header, rows, "runs")
 
 
