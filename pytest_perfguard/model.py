@@ -215,7 +215,8 @@ class Rule(enum.Enum):
     MEMORY_PAIRED = "memory_paired"
     """Peak memory against the base revision measured in this run."""
     NO_BASELINE_ENTRY = "no_baseline_entry"
-    """A whole benchmark: nothing saved to compare with (NEW)."""
+    """A whole benchmark: nothing saved to compare with (NEW); with texts["ref"], a benchmark
+    the base revision does not have (A/B)."""
     NOT_MEASURED = "not_measured"
     """A whole benchmark: saved, but not measured by a complete run (MISSING)."""
     NO_BASE_MEASUREMENT = "no_base_measurement"

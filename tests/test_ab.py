@@ -4,6 +4,7 @@ commit and changes on top, both sides on a fake clock so every ratio is exact.""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import textwrap
 
@@ -97,7 +98,7 @@ def test_new_and_removed_tests_are_reported_never_failing(repo: pytest.Pytester)
     repo.makepyfile(
         test_work=TESTS.replace("def test_call(perf):", "def test_new(perf):"),
     )
-    result = run(repo, "--perf-compare-ref", "HEAD")
+    result = run(repo, "--perf-compare-ref", "HEAD", "--perf-json", "r.json")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
         [
@@ -105,6 +106,10 @@ def test_new_and_removed_tests_are_reported_never_failing(repo: pytest.Pytester)
             "removed: 1 perf test(s) of HEAD (*) not in this tree, e.g. test_work.py::test_call",
         ]
     )
+    doc = json.loads((repo.path / "r.json").read_text())
+    [new] = [b["comparison"] for b in doc["benchmarks"] if b["nodeid"].endswith("test_new")]
+    assert new["verdict"] == "new" and new["reason"]["kind"] == "no_baseline_entry"
+    assert re.fullmatch(r"not in HEAD \([0-9a-f]+\): a new benchmark", new["notes"][0])
 
 
 def test_a_base_test_that_errors_is_not_comparable_with_its_error(

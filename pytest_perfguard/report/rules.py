@@ -267,8 +267,9 @@ def reason_text(d: Decision) -> str:
     """A rule that needs no metric: why a benchmark has none, or a wording recorded earlier."""
     if d.rule is Rule.TIME_UNUSABLE:
         return "time not comparable: no usable time in the baseline or now"
-    if d.rule is Rule.NO_BASELINE_ENTRY:
-        return "no baseline entry yet"
+    if d.rule is Rule.NO_BASELINE_ENTRY:  # with a REF: new in the working tree (A/B)
+        ref = d.texts.get("ref")
+        return "no baseline entry yet" if ref is None else f"not in {ref}: a new benchmark"
     if d.rule is Rule.NOT_MEASURED:
         return "in the baseline but not measured by this complete run"
     if d.rule is Rule.NO_BASE_MEASUREMENT:

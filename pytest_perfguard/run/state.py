@@ -16,7 +16,15 @@ from pathlib import Path
 from pytest_perfguard.config.options import Switches
 from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.judge.budgets import check_budgets
-from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, PairedRun, Verdict
+from pytest_perfguard.model import (
+    BenchResult,
+    BenchSettings,
+    Comparison,
+    Decision,
+    PairedRun,
+    Rule,
+    Verdict,
+)
 from pytest_perfguard.run.gate import Gate
 
 __all__ = ["Judged", "OutputError", "Outputs", "RunState", "prepare_output"]
@@ -147,8 +155,8 @@ class RunState:
     def _judge_paired(self, result: BenchResult) -> Comparison:
         paired = self.paired.get(result.nodeid)
         if paired is None:
-            note = f"not in {self.ab}: a new benchmark"
-            return Comparison(result.nodeid, result.group, Verdict.NEW, notes=(note,))
+            new = Decision(Rule.NO_BASELINE_ENTRY, texts={"ref": self.ab or "REF"})
+            return Comparison(result.nodeid, result.group, Verdict.NEW, reason=new)
         from pytest_perfguard.judge.ab import compare_paired
 
         min_effect = self.ab_effects.get(result.nodeid, self.ab_min_effect)
