@@ -165,6 +165,37 @@ def test_perf_profile_naming_a_file_is_a_usage_error(pytester: pytest.Pytester) 
     result.stderr.fnmatch_lines(["*--perf-profile *afile: is a file; give a directory*"])
 
 
+def test_a_profile_that_cannot_be_written_is_one_error_at_the_end(
+    pytester: pytest.Pytester,
+) -> None:
+    suite(pytester, helpers=1)
+    # The directory was checked at the start; a test run before the benchmark puts a file there.
+    pytester.makepyfile(
+        test_zz_replace="""
+        import shutil
+
+        def test_replace_the_directory():
+            shutil.rmtree("profiles")
+            open("profiles", "w").close()
+        """,
+        test_zzz_late="""
+        import pytest
+        from conftest import tick
+
+        @pytest.mark.perf
+        def test_late():
+            tick(1000)
+        """,
+    )
+    result = pytester.runpytest(*FAST, "--perf-profile", "profiles")
+    result.assert_outcomes(passed=3)  # the benchmark itself passed
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        ["*could not write the profile of test_zzz_late.py::test_late to *profiles: *"]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
 def test_where_is_in_the_json_and_markdown_reports(pytester: pytest.Pytester) -> None:
     suite(pytester, helpers=2)
     save_calls(pytester, calls=3.0, helper_calls=1.0)

@@ -309,7 +309,13 @@ class PerfSession:
             from pytest_perfguard.run.profiles import write_profiles
 
             paired = self.state.paired.get(item.nodeid)
-            write_profiles(self.paths.profile_dir, judged.result, judged.comparison, paired)
+            try:
+                write_profiles(self.paths.profile_dir, judged.result, judged.comparison, paired)
+            except OSError as exc:  # like the other outputs: one line at the end, run failed
+                self.state.errors.append(
+                    f"could not write the profile of {item.nodeid} to {self.paths.profile_dir}: "
+                    f"{exc.strerror or exc}"
+                )
         if judged.failures:
             pytest.fail("\n".join(judged.failures), pytrace=False)
 
