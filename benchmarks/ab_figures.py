@@ -9,9 +9,11 @@ loop and a C sort each), the rest unchanged. Then:
 - A/B: the same with the head's changes in the working tree, `--runs` times;
 - once each: a plain run of the suite (for the wall-time ratio), and the saved-baseline gate's
   smallest detectable change on the same suite (5 saves, then --perf-compare);
-- with `--busy`: the same A/A and A/B runs while one busy loop per CPU runs beside them.
+- with `--busy`: the same A/A and A/B runs while one busy loop per CPU runs beside them;
+- with `--strict`: the A/A and A/B runs with `--perf-strict`, under which A/B time verdicts
+  count (by default they are advisory, so only counts and memory can fail).
 
-    python benchmarks/ab_figures.py [--runs 20] [--busy] [--keep DIR]
+    python benchmarks/ab_figures.py [--runs 20] [--busy] [--strict] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -154,6 +156,10 @@ HEAD_SIZES = (
 SLOWED = {f"test_slowed_{kind}[{pct}]": pct for kind in ("loop", "sort") for pct in (2, 5, 10)}
 
 
+EXTRA: list[str] = []
+"""pytest options added to every A/B run (--strict: ["--perf-strict"])."""
+
+
 def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-c", "user.name=bench", "-c", "user.email=b@b", *args], cwd=repo,
                    check=True, capture_output=True)  # fmt: skip
@@ -217,7 +223,9 @@ def series(repo: Path, work: Path, label: str, runs: int, head: bool) -> Series:
     (repo / "test_suite.py").write_text(TESTS + (HEAD_SIZES if head else BASE_SIZES))
     out = Series()
     for i in range(runs):
-        took, benches = pytest_run(repo, work / f"{label}-{i}.json", "--perf-compare-ref", "HEAD")
+        took, benches = pytest_run(
+            repo, work / f"{label}-{i}.json", "--perf-compare-ref", "HEAD", *EXTRA
+        )
         out.walls.append(took)
         fails = failing(benches)
         for name, bench in benches.items():
@@ -237,7 +245,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--busy", action="store_true", help="also run beside busy loops")
     parser.add_argument("--keep", type=Path, help="keep the repository and JSON files here")
+    parser.add_argument("--strict", action="store_true", help="A/B time verdicts count")
     args = parser.parse_args()
+    if args.strict:
+        EXTRA.append("--perf-strict")
     root = args.keep or Path(tempfile.mkdtemp(prefix="perfguard-ab-"))
     root.mkdir(parents=True, exist_ok=True)
     repo = make_repo(root)
