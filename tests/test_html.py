@@ -248,7 +248,7 @@ def test_a_regression_shows_where_its_profile_changed() -> None:
     slow = replace(report.comparisons[SLOW], where=where)
     report = replace(report, comparisons={**report.comparisons, SLOW: slow})
     page = read_page(render_html(report, None))
-    slow_section, *others = (s for s in page.find("section", "bench"))
+    slow_section, *others = page.find("section", "bench")
     assert "base: main (1a2b3c4d5e6f), measured in this run" in slow_section.text
     tables = page.find("table", "where")
     assert len(tables) == 2  # own time, then calls per op

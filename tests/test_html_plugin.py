@@ -12,7 +12,8 @@ from pytest_perfguard.report.plots import MatplotlibPlotter
 from .fakes import CONFTEST
 from .htmlpage import read_page
 from .test_ab import git, repo, run  # noqa: F401  # repo: the A/B fixture
-from .test_plugin_baseline import STEADY, SUITE, baseline_with, write_baseline
+from .test_plugin_baseline import SUITE
+from .test_plugin_ci import regressed  # noqa: F401  # test_other twice its saved time
 
 FAST = ("--perf-max-time=0.01", "-p", "no:cacheprovider")
 
@@ -27,20 +28,9 @@ def _matplotlib_loaded() -> None:
     plotter.trend(["a"], [1.0], 2.0, False)
 
 
-@pytest.fixture
-def regressed(pytester: pytest.Pytester) -> pytest.Pytester:
-    """test_other takes twice its saved time; test_steady its saved time."""
-    pytester.makeconftest(CONFTEST)
-    pytester.makepyfile(test_suite=SUITE)
-    halved = tuple(m / 2 for m in STEADY)
-    write_baseline(
-        pytester,
-        baseline_with({"test_suite.py::test_steady": STEADY, "test_suite.py::test_other": halved}),
-    )
-    return pytester
-
-
-def test_the_report_shows_the_regression_first_with_plots(regressed: pytest.Pytester) -> None:
+def test_the_report_shows_the_regression_first_with_plots(
+    regressed: pytest.Pytester,  # noqa: F811
+) -> None:
     result = regressed.runpytest(*FAST, "--perf-compare", "--perf-html=out/report.html")
     result.assert_outcomes(passed=1, failed=1)
     page = read_page((regressed.path / "out" / "report.html").read_text(encoding="utf-8"))
@@ -57,7 +47,8 @@ def test_the_report_shows_the_regression_first_with_plots(regressed: pytest.Pyte
 
 
 def test_without_matplotlib_the_report_has_the_tables_and_says_how_to_get_plots(
-    regressed: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    regressed: pytest.Pytester,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib: ImportError
     monkeypatch.delitem(sys.modules, "pytest_perfguard.report.plots", raising=False)

@@ -67,14 +67,14 @@ class PerfSession:
         self,
         config: pytest.Config,
         state: RunState,
-        paths: outputs.ReportPaths | None = None,
+        paths: outputs.ReportPaths,
     ) -> None:
         self.config = config
         self.state = state
         self._engine: Engine | None = None
         self.timing_for: Callable[[str, BenchSettings], TimingPass | None] | None = None
         """Replaces a benchmark's measured rounds (same-job A/B); None: the engine's own."""
-        self.paths = paths or outputs.ReportPaths()
+        self.paths = paths
         self.ab: ABRun | None = None
         self.names = PERF
         """Marker and fixture names that make a perf test."""

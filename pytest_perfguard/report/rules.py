@@ -52,20 +52,21 @@ AB_PROCESSES = (
 )
 
 
+def _missing(d: Decision | Caveat, what: str, name: str) -> ValueError:
+    kind = d.kind.value if isinstance(d, Caveat) else d.rule.value
+    return ValueError(f"{kind}: no {what} {name!r}")
+
+
 def _number(d: Decision | Caveat, name: str) -> float:
-    try:
-        return d.numbers[name]
-    except KeyError:
-        raise ValueError(f"{d.kind.value if isinstance(d, Caveat) else d.rule.value}: "
-                         f"no number {name!r}") from None  # fmt: skip
+    if name not in d.numbers:
+        raise _missing(d, "number", name)
+    return d.numbers[name]
 
 
 def _text(d: Decision | Caveat, name: str) -> str:
-    try:
-        return d.texts[name]
-    except KeyError:
-        raise ValueError(f"{d.kind.value if isinstance(d, Caveat) else d.rule.value}: "
-                         f"no text {name!r}") from None  # fmt: skip
+    if name not in d.texts:
+        raise _missing(d, "text", name)
+    return d.texts[name]
 
 
 def _pct(x: float) -> str:
