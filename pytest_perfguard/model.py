@@ -362,3 +362,5 @@ class PairedRun:
     """The base side's measurement (its allocation and memory passes included)."""
     base_error: str | None = None
     """Why there is nothing to compare: the base test failed, or measured nothing."""
+    groups: tuple[int, ...] = ()
+    """Per pair: which pair of worker processes ran it (empty: all the same pair)."""

@@ -16,10 +16,13 @@ from pytest_perfguard.ab.protocol import FDS_ENV, Channel, ChannelClosed, Messag
 from pytest_perfguard.ab.worktree import BaseTree
 from pytest_perfguard.errors import PerfguardError
 
-__all__ = ["HEAD_ROOT_ENV", "BaseWorker", "WorkerError", "WorkerLost"]
+__all__ = ["HEAD_ROOT_ENV", "TIMING_ONLY_ENV", "BaseWorker", "WorkerError", "WorkerLost"]
 
 HEAD_ROOT_ENV = "PERFGUARD_AB_HEAD_ROOT"
 """The head's rootdir, for the worker's check that it imported nothing from there."""
+TIMING_ONLY_ENV = "PERFGUARD_AB_TIMING_ONLY"
+"""Set for a worker whose allocation, memory and profile passes nobody reads: the head
+workers (the controlling process measures those) and every base worker but the first."""
 WORKER_PLUGIN = "pytest_perfguard.plugin.ab_worker"
 
 
@@ -53,6 +56,8 @@ class BaseWorker:
         python: str | None,
         head_root: Path,
         roots: Sequence[Path] = (),
+        *,
+        passes: bool = True,
     ) -> None:
         self.tree = tree
         self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept for the whole session
@@ -63,6 +68,8 @@ class BaseWorker:
         env = dict(os.environ)
         env[FDS_ENV] = f"{to_worker_r},{from_worker_w}"
         env[HEAD_ROOT_ENV] = str(head_root)
+        if not passes:
+            env[TIMING_ONLY_ENV] = "1"
         # The base tree's import roots first: given, or its rootdir and src/ where it exists.
         paths = [str(tree.rootdir / root) for root in roots] or [str(tree.rootdir)]
         if not roots and (tree.rootdir / "src").is_dir():
@@ -124,11 +131,15 @@ class BaseWorker:
         tail = [line for line in text.splitlines() if line.strip()][-lines:]
         return "its output ended: " + " | ".join(tail) if tail else "it printed nothing"
 
-    def close(self) -> None:
-        """Stop the worker (politely, then not) and remove what it left."""
+    def quit(self) -> None:
+        """Ask the worker to end its session (close() waits for it)."""
         with contextlib.suppress(PerfguardError):
             if self.process.poll() is None:
                 self.send("quit")
+
+    def close(self) -> None:
+        """Stop the worker (politely, then not) and remove what it left."""
+        self.quit()
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:

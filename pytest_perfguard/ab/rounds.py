@@ -45,6 +45,8 @@ class Pairs:
 
     ratios: list[float] = field(default_factory=list)
     """Per pair: head's ns/op over base's."""
+    groups: list[int] = field(default_factory=list)
+    """Per pair: the number of the process pair (head worker, base worker) that ran it."""
     base_loops: int | None = None
 
 
@@ -60,28 +62,48 @@ def _timed_round(n: int, samples: list[float]) -> Pass[int]:
 
 
 class PairedTiming:
-    """The paired timing pass: the head worker (a pytest session in the working tree, started
-    like the base worker, so that neither side is the controlling process) calibrates, the
-    base worker takes its number of calls per round, then pairs of rounds run in a fresh
-    random order each, until `settled(ratios)` (after MIN_PAIRS and min_rounds) or each side
-    has had its `max_time`. Where a side cannot pair, this process times its own rounds."""
+    """The paired timing pass over K process pairs, each a head worker (a pytest session in the
+    working tree, started like the base worker, so that neither side is the controlling
+    process) and a base worker. Head's first worker calibrates; every other worker takes its
+    number of calls per round. Then pairs of rounds go to the process pairs in turn, each pair
+    in a fresh random order, until `settled(ratios, groups)` (after MIN_PAIRS and min_rounds)
+    or each side has had its `max_time`. A process pair that cannot pair drops out; where none
+    can, this process times its own rounds."""
 
     sides = 2
     """Each side gets `max_time`: the benchmark may take twice as long as alone."""
 
     def __init__(
         self,
-        head: BaseSide,
-        base: BaseSide,
+        heads: Sequence[BaseSide],
+        bases: Sequence[BaseSide],
         pairs: Pairs,
-        settled: Callable[[Sequence[float]], bool],
+        settled: Callable[[Sequence[float], Sequence[int]], bool],
         rng: random.Random,
     ) -> None:
-        self.head = head
-        self.base = base
+        if not heads or len(heads) != len(bases):
+            raise ValueError(f"{len(heads)} head and {len(bases)} base workers: pairs needed")
+        self.heads = heads
+        self.bases = bases
         self.pairs = pairs
         self.settled = settled
         self.rng = rng
+
+    def _start(self) -> tuple[int | None, list[int]]:
+        """Head's calls per round and the process pairs ready to run rounds of it."""
+        n = self.heads[0].start(0)
+        if n is None:
+            return None, []
+        ready = []
+        for group, (head, base) in enumerate(zip(self.heads, self.bases, strict=True)):
+            if (group == 0 or head.start(n) == n) and base.start(n) == n:
+                ready.append(group)
+        self.pairs.base_loops = n if ready else None
+        return n, ready
+
+    def _finish(self) -> None:
+        for side in (*self.heads, *self.bases):
+            side.finish()
 
     def __call__(
         self,
@@ -91,28 +113,33 @@ class PairedTiming:
         first_ns: int | None,
         warmth: Warmth,
     ) -> Pass[Measurement]:
-        clock, head, base, pairs = engine.clock, self.head, self.base, self.pairs
+        clock, pairs = engine.clock, self.pairs
         samples: list[float] = []
-        n = head.start(0)
-        base_loops = None if n is None else base.start(n)
-        pairs.base_loops = base_loops
+        n, ready = self._start()
         end = deadline + int(settings.max_time * 1e9)
         enough = max(MIN_PAIRS, settings.min_rounds)
-        while n is not None and base_loops is not None and len(pairs.ratios) < MAX_PAIRS:
+        turn = 0
+        while n is not None and ready and len(pairs.ratios) < MAX_PAIRS:
+            group = ready[turn % len(ready)]
+            head, base = self.heads[group], self.bases[group]
             if self.rng.random() < 0.5:
                 head_ns, base_ns = head.round(), base.round()
             else:
                 base_ns, head_ns = base.round(), head.round()
             if head_ns is None or base_ns is None:
-                break  # a worker is gone: this process times its own rounds, below
+                ready.remove(group)  # a worker is gone: the other process pairs go on
+                continue
+            turn += 1
             samples.append(head_ns / n)
-            pairs.ratios.append(samples[-1] / (base_ns / base_loops))
-            if len(pairs.ratios) >= enough and (clock() >= end or self.settled(pairs.ratios)):
-                head.finish()
-                base.finish()
+            pairs.ratios.append(samples[-1] / (base_ns / n))
+            pairs.groups.append(group)
+            if len(pairs.ratios) >= enough and (
+                clock() >= end
+                or (turn % len(ready) == 0 and self.settled(pairs.ratios, pairs.groups))
+            ):
+                self._finish()
                 return summarize(samples, [], [], n, 0, [])
-        head.finish()
-        base.finish()
+        self._finish()
         cal = yield from engine.run_timed(
             calibrate(settings, clock=clock, deadline=deadline, first_ns=first_ns), warmth
         )

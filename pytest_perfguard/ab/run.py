@@ -20,15 +20,23 @@ __all__ = ["ABRun"]
 
 
 class ABRun:
-    """Pairs each head benchmark that the base side also has with the base worker's rounds."""
+    """Pairs each head benchmark that the base side also has with the base workers' rounds,
+    over `len(bases)` process pairs (head worker g with base worker g)."""
 
     def __init__(
-        self, tree: BaseTree, worker: BaseWorker, head: BaseWorker, policy: Policy
+        self,
+        tree: BaseTree,
+        bases: Sequence[BaseWorker],
+        heads: Sequence[BaseWorker],
+        policy: Policy,
     ) -> None:
+        if not bases or len(bases) != len(heads):
+            raise ValueError(f"{len(heads)} head and {len(bases)} base workers: pairs needed")
         self.tree = tree
-        self.worker = worker
-        self.head = head
-        """The head side's worker: a session in the working tree, started as the base one is."""
+        self.bases = tuple(bases)
+        """Base workers; the first also measures allocations, memory and the profile."""
+        self.heads = tuple(heads)
+        """Head workers: sessions in the working tree, started as the base ones are."""
         self.policy = policy
         self.rng = random.Random()
         self.base_ids: frozenset[str] = frozenset()
@@ -37,14 +45,26 @@ class ABRun:
         """Head's perf tests the base tree does not have."""
         self.removed: tuple[str, ...] = ()
         """The base tree's perf tests head does not have."""
-        self._open: dict[str, tuple[BaseTest, BaseTest, Pairs]] = {}
+        self._open: dict[str, tuple[list[BaseTest], list[BaseTest], Pairs]] = {}
         self._cpu: set[int] | None = None
 
+    @property
+    def processes(self) -> int:
+        """Process pairs the rounds are spread over."""
+        return len(self.bases)
+
+    @property
+    def pids(self) -> tuple[int, ...]:
+        """The workers' process ids: their CPU time is this run's own, not other load."""
+        return tuple(worker.process.pid for worker in (*self.bases, *self.heads))
+
     def collected(self, head_ids: Sequence[str]) -> None:
-        """Both sessions collected: which benchmarks pair. Raises WorkerError or WorkerLost."""
-        base = self.worker.wait_collected()
-        heads = frozenset(self.head.wait_collected())
-        self.base_ids = frozenset(base) & heads
+        """Every worker collected: which benchmarks pair. Raises WorkerError or WorkerLost."""
+        base = self.bases[0].wait_collected()
+        both = set(base)
+        for worker in (*self.bases[1:], *self.heads):
+            both &= set(worker.wait_collected())
+        self.base_ids = frozenset(both)
         self.shared = tuple(n for n in head_ids if n in self.base_ids)
         self.new = tuple(n for n in head_ids if n not in self.base_ids)
         head = set(head_ids)
@@ -55,17 +75,23 @@ class ABRun:
         """The paired timing pass of a benchmark both sides have; None for head-only ones."""
         if nodeid not in self.base_ids:
             return None
+        from pytest_perfguard.judge.grouped import ProcessPrior, grouped_settled
         from pytest_perfguard.judge.paired import settled
 
         level = self.policy.alpha / max(1, len(self.shared))
-        process_sd = self.policy.ab_process_sd
-        head, test, pairs = BaseTest(self.head, nodeid), BaseTest(self.worker, nodeid), Pairs()
-        self._open[nodeid] = (head, test, pairs)
+        prior = ProcessPrior(self.policy.ab_process_sd, self.policy.ab_prior_df)
+        k = self.processes
+        heads = [BaseTest(worker, nodeid) for worker in self.heads]
+        bases = [BaseTest(worker, nodeid) for worker in self.bases]
+        pairs = Pairs()
+        self._open[nodeid] = (heads, bases, pairs)
 
-        def done(ratios: Sequence[float]) -> bool:
-            return settled(ratios, min_effect, level, process_sd=process_sd)
+        def done(ratios: Sequence[float], groups: Sequence[int]) -> bool:
+            if k == 1:
+                return settled(ratios, min_effect, level, process_sd=prior.sd)
+            return grouped_settled(ratios, groups, k, min_effect, level, prior)
 
-        return PairedTiming(head, test, pairs, done, self.rng)
+        return PairedTiming(heads, bases, pairs, done, self.rng)
 
     def finished(self, nodeid: str) -> PairedRun | None:
         """After head's test: the base side's outcome (ending its rounds if head's test ended
@@ -73,15 +99,18 @@ class ABRun:
         opened = self._open.pop(nodeid, None)
         if opened is None:
             return None
-        head, test, pairs = opened
-        head.finish()
-        test.finish()
-        outcome = test.outcome
+        heads, bases, pairs = opened
+        for side in (*heads, *bases):
+            side.finish()
+        outcome = bases[0].outcome
         if outcome is None:  # the rounds never started (head's test failed first)
             return None
-        if head.outcome is not None and not head.outcome.passed:
-            why = head.outcome.error or "its test failed"
-            return PairedRun(self.tree.label, tuple(pairs.ratios), None, f"head worker: {why}")
+        groups = tuple(pairs.groups) if self.processes > 1 else ()
+        failed = next((h.outcome for h in heads if h.outcome and not h.outcome.passed), None)
+        if failed is not None:
+            why = failed.error or "its test failed"
+            return PairedRun(self.tree.label, tuple(pairs.ratios), None, f"head worker: {why}",
+                             groups)  # fmt: skip
         base = (
             None
             if outcome.measurement is None
@@ -94,7 +123,7 @@ class ABRun:
             error = "the base test measured nothing"
         if error is None and not pairs.ratios:
             error = "no pairs of rounds were made"
-        return PairedRun(self.tree.label, tuple(pairs.ratios), base, error)
+        return PairedRun(self.tree.label, tuple(pairs.ratios), base, error, groups)
 
     def _pin(self) -> None:
         """Both sides on one CPU where the OS allows: one runs while the other waits."""
@@ -103,15 +132,21 @@ class ABRun:
             return
         self._cpu = set(affinity(0))
         cpu = {max(self._cpu)}
-        for pid in (0, self.worker.process.pid, self.head.process.pid):
+        for pid in (0, *self.pids):
             with contextlib.suppress(OSError):
                 os.sched_setaffinity(pid, cpu)
 
     def close(self) -> None:
-        """Stop the worker, remove the worktree, give head its CPUs back. Idempotent."""
+        """Stop the workers, remove the worktree, give head its CPUs back. Idempotent."""
+        workers = (*self.bases, *self.heads)
         try:
-            self.worker.close()
-            self.head.close()
+            for worker in workers:  # all at once, on every CPU: each ends its session
+                if self._cpu is not None:
+                    with contextlib.suppress(OSError):
+                        os.sched_setaffinity(worker.process.pid, self._cpu)
+                worker.quit()
+            for worker in workers:
+                worker.close()
         finally:
             self.tree.remove()
             if self._cpu is not None:

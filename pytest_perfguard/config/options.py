@@ -109,11 +109,17 @@ MAX_KEEP_RUNS = 1000
 """Runs kept per benchmark: more is not history, it is a typo that grows the file forever."""
 
 
-def resolve_keep(cli: str | None, ini: str | None) -> int:
-    for value, source in ((cli, "option --perf-keep-runs"), (ini, "ini key perf_keep_runs")):
+def resolve_count(cli: str | None, ini: str | None, name: str, high: int, default: int) -> int:
+    """A whole-number setting from its option `--perf-NAME`, else its ini key `perf_NAME`."""
+    option = name.replace("_", "-")
+    for value, source in ((cli, f"option --perf-{option}"), (ini, f"ini key perf_{name}")):
         if value is not None and value != "":
             try:
-                return parse_count(value, 1, MAX_KEEP_RUNS)
+                return parse_count(value, 1, high)
             except ValueError as exc:
-                raise SettingsError(f"invalid keep_runs={value!r} from {source}: {exc}") from None
-    return DEFAULT_KEEP
+                raise SettingsError(f"invalid {name}={value!r} from {source}: {exc}") from None
+    return default
+
+
+def resolve_keep(cli: str | None, ini: str | None) -> int:
+    return resolve_count(cli, ini, "keep_runs", MAX_KEEP_RUNS, DEFAULT_KEEP)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+from pytest_perfguard.judge.grouped import ProcessPrior, grouped_estimate
 from pytest_perfguard.judge.paired import (
     paired_estimate,
     paired_time_metric,
@@ -93,8 +94,9 @@ def compare_paired(
     calls_tolerance: float = 0.0,
 ) -> Comparison:
     """Head against the base revision measured in this run. Time: the paired rounds' estimate,
-    Bonferroni-corrected over the `family` of paired benchmarks, with the policy's
-    process-to-process variation, beyond `min_effect`. Counts: exact unless `alloc_tolerance`
+    Bonferroni-corrected over the `family` of paired benchmarks, with the variation between
+    processes (measured over the process pairs that ran the rounds, pooled with the policy's
+    A/A prior), beyond `min_effect`. Counts: exact unless `alloc_tolerance`
     (allocations, bytes) or `calls_tolerance` (function calls). A regression carries "where":
     both sides' profiles diffed.
     Without a base measurement or pairs the benchmark is not comparable, with the reason."""
@@ -105,9 +107,13 @@ def compare_paired(
             texts["error"] = paired.base_error  # worded where the base side failed
         reason = Decision(Rule.NO_BASE_MEASUREMENT, texts=texts)
         return Comparison(nodeid, group, Verdict.NOT_COMPARABLE, reason=reason)
-    estimate = with_process_variance(
-        paired_estimate(paired.ratios, policy.confidence), policy.ab_process_sd, policy.confidence
-    )
+    prior = ProcessPrior(policy.ab_process_sd, policy.ab_prior_df)
+    if paired.groups:
+        estimate = grouped_estimate(paired.ratios, paired.groups, prior, policy.confidence)
+    else:
+        estimate = with_process_variance(
+            paired_estimate(paired.ratios, policy.confidence), prior.sd, policy.confidence
+        )
     family = max(1, family)
     p_adj = min(1.0, estimate.p * family)
     caveat = ADVISORY_TIME

@@ -40,7 +40,14 @@ class PairedEstimate:
     """Robust sd of the log-ratios: 1.4826 * MAD."""
     process_sd: float = 0.0
     """The sd (log) between two processes of identical code taken into the interval and p
-    (`with_process_variance`); 0: the pairs' own variation only."""
+    (`with_process_variance`, or measured over several process pairs and pooled with A/A's:
+    judge/grouped.py); 0: the pairs' own variation only."""
+    processes: int = 1
+    """Pairs of worker processes whose rounds the estimate spans."""
+    se: float | None = None
+    """Standard error (log) of the estimate over several process pairs, on `df` degrees of
+    freedom; None: from the pairs' spread (and `process_sd`) as above."""
+    df: float = math.inf
 
 
 def _logs(ratios: Sequence[float]) -> list[float]:
@@ -187,10 +194,15 @@ def with_process_variance(
 def detectable_change(estimate: PairedEstimate, level: float) -> float:
     """Smallest relative regression found with 80% power by a two-sided test at `level`.
 
+    Over several process pairs: (t(1 - level/2) + t(0.8)) * se on the estimate's df. For one:
+
     expm1((z(1 - level/2) + z(0.8)) * sqrt(pi/3) * spread / sqrt(n)): assumes independent pairs
     with normal log-ratios of sd `spread`; sqrt(pi/3) is the Hodges-Lehmann/Wilcoxon cost over
     a t test on normal data. inf when no n-pair signed-rank test can reach `level` (2/2^n).
     """
+    if estimate.se is not None:
+        t, df = _scipy("stats").t, estimate.df
+        return math.expm1(float(t.isf(level / 2, df) + t.ppf(0.8, df)) * estimate.se)
     if estimate.n < 1 or 2.0 ** (1 - estimate.n) >= level:
         return math.inf
     z = statistics.NormalDist().inv_cdf(1 - level / 2) + POWER_Z
@@ -253,7 +265,8 @@ def paired_time_metric(
         verdict = Verdict.IMPROVED
     detectable = max(bar, detectable_change(estimate, alpha / family))
     numbers = {"pairs": estimate.n, "process_sd": estimate.process_sd, "min_effect": min_effect,
-               "bias_floor": bias_floor, "alpha": alpha, "family": family}  # fmt: skip
+               "bias_floor": bias_floor, "alpha": alpha, "family": family,
+               "processes": estimate.processes}  # fmt: skip
     texts = {"ref": ref, "correction": correction}
     decision = Decision(Rule.TIME_PAIRED, numbers, texts, caveats, counted=policy.strict)
     advisory = policy.warn_only or (bool(caveats) and not policy.strict)

@@ -22,12 +22,20 @@ REF_HELP = (
 )
 PYTHON_HELP = "the interpreter for the base side (one where the base revision is installed)"
 PYTHONPATH_HELP = "the base side's import roots, relative to its rootdir (default: ., src)"
+PROCESSES = 8
+"""Process pairs by default: chosen from benchmarks/ab_figures.py (README, "Same-job A/B")."""
+MAX_PROCESSES = 64
+PROCESSES_HELP = (
+    f"pairs of worker processes (head, base) the rounds of each benchmark are spread over, to "
+    f"measure how much processes of the same code differ (default {PROCESSES})"
+)
 
 # Head's options that the base session must not see: A/B itself, outputs, saving, comparing.
 _DROP_VALUES = frozenset(
     {
         "--perf-compare-ref",
         "--perf-ref-python",
+        "--perf-ab-processes",
         "--perf-json",
         "--perf-markdown",
         "--perf-html",
@@ -53,6 +61,10 @@ def add_options(parser: pytest.Parser, group: pytest.OptionGroup) -> None:
     group.addoption("--perf-ref-python", dest="perf_ref_python", metavar="PATH", help=PYTHON_HELP)
     parser.addini("perf_ref_python", PYTHON_HELP, default=None)
     parser.addini("perf_ref_pythonpath", PYTHONPATH_HELP, type="paths", default=[])
+    group.addoption(
+        "--perf-ab-processes", dest="perf_ab_processes", metavar="N", help=PROCESSES_HELP
+    )
+    parser.addini("perf_ab_processes", PROCESSES_HELP, default=None)
 
 
 def in_worker() -> bool:
@@ -101,18 +113,39 @@ def start(config: pytest.Config, policy: Policy) -> ABRun | None:
     from pytest_perfguard.ab.controller import BaseWorker
     from pytest_perfguard.ab.run import ABRun
     from pytest_perfguard.ab.worktree import BaseTree, open_base
+    from pytest_perfguard.config.options import resolve_count
+    from pytest_perfguard.config.settings import SettingsError
 
+    try:
+        processes = resolve_count(
+            config.getoption("perf_ab_processes"),
+            config.getini("perf_ab_processes"),
+            "ab_processes",
+            MAX_PROCESSES,
+            PROCESSES,
+        )
+    except SettingsError as exc:
+        raise pytest.UsageError(f"pytest-perfguard: {exc}") from None
     tree = open_base(str(ref), config.rootpath, config.invocation_params.dir)
     python = config.getoption("perf_ref_python") or config.getini("perf_ref_python") or None
     roots = [Path(p) for p in config.getini("perf_ref_pythonpath")]
     roots = [tree.rootdir / p.relative_to(config.rootpath) if p.is_absolute() else p for p in roots]
-    worker = BaseWorker(
-        tree, worker_arguments(config, tree.rootdir), python, config.rootpath, roots
-    )
-    # The head side runs in a worker too, started the same way: the controlling process
+    # The head side runs in workers too, started the same way: the controlling process
     # differs from a worker (its heap, its plugins), and that showed as a steady bias.
     here = BaseTree("the working tree", config.rootpath, None)
-    head = BaseWorker(here, worker_arguments(config, here.rootdir), None, config.rootpath)
-    run = ABRun(tree, worker, head, policy)
+    base_args = worker_arguments(config, tree.rootdir)
+    head_args = worker_arguments(config, here.rootdir)
+    bases: list[BaseWorker] = []
+    heads: list[BaseWorker] = []
+    try:
+        for i in range(processes):  # only the first base worker's other passes are read
+            bases.append(BaseWorker(tree, base_args, python, config.rootpath, roots, passes=i == 0))
+            heads.append(BaseWorker(here, head_args, None, config.rootpath, passes=False))
+    except BaseException:
+        for worker in (*bases, *heads):
+            worker.close()
+        tree.remove()
+        raise
+    run = ABRun(tree, bases, heads, policy)
     config.add_cleanup(run.close)
     return run

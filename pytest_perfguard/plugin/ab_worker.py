@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from _pytest.runner import call_and_report
 
-from pytest_perfguard.ab.controller import HEAD_ROOT_ENV
+from pytest_perfguard.ab.controller import HEAD_ROOT_ENV, TIMING_ONLY_ENV
 from pytest_perfguard.ab.protocol import FDS_ENV, Channel, ChannelClosed
 from pytest_perfguard.ab.rounds import RemoteTiming
 from pytest_perfguard.plugin.session import SESSION_KEY, SETTINGS_KEY, PerfSession
@@ -64,6 +65,11 @@ def pytest_runtestloop(session: pytest.Session) -> bool:
         )
         return True
     items = {item.nodeid: item for item in session.items if SETTINGS_KEY in item.stash}
+    if os.environ.get(TIMING_ONLY_ENV):  # nobody reads this worker's other passes
+        for each in items.values():
+            each.stash[SETTINGS_KEY] = replace(
+                each.stash[SETTINGS_KEY], allocations=False, memory=False, profile=False
+            )
     channel.send("collected", nodeids=list(items))
     perf_session: PerfSession = config.stash[SESSION_KEY]
     loops: list[int | None] = [None]  # head's calls per round for the test being run

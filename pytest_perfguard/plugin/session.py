@@ -110,7 +110,7 @@ class PerfSession:
             from pytest_perfguard.measure import load
             from pytest_perfguard.measure.engine import Engine
 
-            partners = () if self.ab is None else (self.ab.worker.process.pid,)
+            partners = () if self.ab is None else self.ab.pids
             self._engine = Engine(load_probe=functools.partial(load.read, partners))
         return self._engine
 

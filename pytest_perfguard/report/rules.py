@@ -180,8 +180,12 @@ def _time_paired(m: MetricComparison, d: Decision) -> str:
     if floor > min_effect:
         beyond = f"{_pct(floor)[1:]} (the A/A process bias floor, over {beyond})"
     process_sd = _number(d, "process_sd")
+    processes = int(d.numbers.get("processes", 1))
     between, test = "", "Wilcoxon"
-    if process_sd > 0:
+    if processes > 1:
+        between = f" over {processes} process pairs, {process_sd:.1%} sd between them"
+        test = "t"
+    elif process_sd > 0:
         between, test = f", with a {process_sd:.1%} sd between processes (A/A)", "normal"
     return (
         f"time {m.verdict.value} {_pct(m.change)} (paired rounds with {_text(d, 'ref')} in this "
