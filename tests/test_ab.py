@@ -4,6 +4,7 @@ commit and changes on top, both sides on a fake clock so every ratio is exact.""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import textwrap
@@ -44,8 +45,11 @@ def repo(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+def run(pytester: pytest.Pytester, *args: str, processes: int | None = 2) -> pytest.RunResult:
+    """pytest in a subprocess; A/B over 2 process pairs unless `processes` says otherwise
+    (None: the default) so that the tests start fewer workers."""
+    spread = () if processes is None else ("--perf-ab-processes", str(processes))
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *spread, *args)
 
 
 def test_a_slower_head_fails_against_the_base_measured_in_the_same_run(
@@ -53,8 +57,7 @@ def test_a_slower_head_fails_against_the_base_measured_in_the_same_run(
 ) -> None:
     repo.makepyfile(mylib=LIB.format(ns=1100))  # uncommitted: the head side
     sha = git(repo, "rev-parse", "--short=12", "HEAD")
-    # Time verdicts of A/B are advisory unless strict (see judge/ab.py): here they count.
-    result = run(repo, "--perf-compare-ref", "HEAD", "--perf-strict")
+    result = run(repo, "--perf-compare-ref", "HEAD")
     result.assert_outcomes(passed=0, failed=2)
     result.stdout.fnmatch_lines(
         [
@@ -67,17 +70,107 @@ def test_a_slower_head_fails_against_the_base_measured_in_the_same_run(
     assert git(repo, "worktree", "list").count("\n") == 0  # the base worktree is gone
 
 
-def test_a_time_regression_is_advisory_unless_strict(repo: pytest.Pytester) -> None:
+def test_over_one_process_pair_time_is_advisory_unless_strict(repo: pytest.Pytester) -> None:
     repo.makepyfile(mylib=LIB.format(ns=1100))
-    result = run(repo, "--perf-compare-ref", "HEAD")
+    result = run(repo, "--perf-compare-ref", "HEAD", processes=1)
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*test_work.py::test_work*+10.0%*regressed (advisory)*"])
 
 
 def test_unchanged_code_passes(repo: pytest.Pytester) -> None:
-    result = run(repo, "--perf-compare-ref", "HEAD")
+    result = run(repo, "--perf-compare-ref", "HEAD", "--perf-json", "out.json", processes=None)
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*test_work.py::test_work*+0.0%*unchanged*"])
+    document = json.loads((repo.path / "out.json").read_text())
+    assert document["ab"]["processes"] == 8  # the default
+    time = next(
+        m for m in document["benchmarks"][0]["comparison"]["metrics"] if m["metric"] == "time"
+    )
+    assert "over 8 process pairs" in time["rule"]
+    assert time["decision"]["numbers"]["processes"] == 8
+
+
+def test_rounds_are_spread_over_the_process_pairs(repo: pytest.Pytester) -> None:
+    repo.makepyfile(mylib=LIB.format(ns=1100))
+    result = run(repo, "--perf-compare-ref", "HEAD", "--perf-json", "out.json", processes=3)
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*over 3 process pairs*t p < 0.05 over 2 time comparisons*"])
+    document = json.loads((repo.path / "out.json").read_text())
+    assert document["ab"]["processes"] == 3
+    # each process pair ran its share before the stop rule could end the rounds
+    assert document["ab"]["pairs"]["test_work.py::test_work"] >= 3 * 5
+
+
+def test_one_process_pair_is_the_single_pair_rule(repo: pytest.Pytester) -> None:
+    repo.makepyfile(mylib=LIB.format(ns=1100))
+    result = run(repo, "--perf-compare-ref", "HEAD", "--perf-strict", processes=1)
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*with a 2.0% sd between processes (A/A)*"])
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "message"),
+    [
+        ("option", "0", "*invalid ab_processes='0' from option --perf-ab-processes*"),
+        ("ini", "many", "*invalid ab_processes='many' from ini key perf_ab_processes*"),
+    ],
+)
+def test_a_bad_number_of_process_pairs_is_a_usage_error(
+    repo: pytest.Pytester, where: str, value: str, message: str
+) -> None:
+    if where == "ini":
+        repo.makeini(f"[pytest]\nperf_ab_processes = {value}\n")
+        result = run(repo, "--perf-compare-ref", "HEAD", processes=None)
+    else:
+        result = run(repo, "--perf-compare-ref", "HEAD", processes=int(value))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+    assert git(repo, "worktree", "list").count("\n") == 0
+
+
+def test_a_base_worker_that_dies_mid_run_leaves_no_process_or_worktree(
+    repo: pytest.Pytester,
+) -> None:
+    # The base revision's work() ends its process on its 30th call in a worker.
+    dying = LIB.format(ns=1000) + textwrap.dedent(
+        """
+        import os
+        CALLS = [0]
+        def work():
+            CALLS[0] += 1
+            if os.environ.get("PERFGUARD_AB_FDS") and CALLS[0] == 30:
+                os._exit(3)
+            tick(1000)
+        """
+    )
+    repo.makepyfile(mylib=dying)
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "dies mid-run")
+    repo.makepyfile(mylib=LIB.format(ns=1000))
+    result = run(repo, "--perf-compare-ref", "HEAD", "--perf-json", "out.json")
+    result.assert_outcomes(passed=2)  # head's tests stand on their own
+    document = json.loads((repo.path / "out.json").read_text())
+    for bench in document["benchmarks"]:
+        comparison = bench["comparison"]
+        assert comparison["verdict"] == "not comparable"
+        assert "exited with status 3" in comparison["reason"]["texts"]["error"]
+    assert git(repo, "worktree", "list").count("\n") == 0
+    assert workers_left(repo) == []
+
+
+def workers_left(repo: pytest.Pytester) -> list[str]:
+    """Working directories of A/B workers still running in this test's trees (head's, or a
+    base worktree since removed)."""
+    found = subprocess.run(["pgrep", "-f", "pytest_perfguard.plugin.ab_worker"],
+                           capture_output=True, text=True).stdout.split()  # fmt: skip
+    left = []
+    for pid in found:
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:  # it ended meanwhile
+            continue
+        if cwd.startswith(str(repo.path)) or cwd.endswith("(deleted)"):
+            left.append(cwd)
+    return left
 
 
 def test_a_faster_head_is_reported_improved_and_passes(repo: pytest.Pytester) -> None:

@@ -119,11 +119,11 @@ def test_a_directory_as_the_report_is_a_usage_error_naming_its_source(
 def test_ab_draws_the_paired_ratios(repo: pytest.Pytester) -> None:  # noqa: F811
     repo.makepyfile(mylib="from conftest import tick\n\ndef work():\n    tick(1100)\n")
     sha = git(repo, "rev-parse", "--short=12", "HEAD")
-    result = run(repo, "--perf-compare-ref", "HEAD", "--perf-html=r.html")
-    result.assert_outcomes(passed=2)  # A/B time is advisory unless --perf-strict
+    result = run(repo, "--perf-compare-ref", "HEAD", "--perf-ab-processes=2", "--perf-html=r.html")
+    result.assert_outcomes(failed=2)  # +10% on the fake clock, in every pair of rounds
     page = read_page((repo.path / "r.html").read_text(encoding="utf-8"))
     assert f"HEAD ({sha}), measured in this run in paired rounds" in page.text_of("p", "sub")[0]
-    assert page.text_of("span", "verdict") == ["PASS"]
+    assert page.text_of("span", "verdict") == ["FAIL"]
     work = page.find("section", "bench")[0].text
     assert "Head / base (HEAD) time per op, each pair of rounds" in work
     assert "95% interval" in work and "min effect" in work and "head / base ratio" in work

@@ -11,6 +11,7 @@ for the next command, so module and session fixtures live as long as they would 
 from __future__ import annotations
 
 import os
+import random
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -25,11 +26,24 @@ from pytest_perfguard.plugin.session import SESSION_KEY, SETTINGS_KEY, PerfSessi
 from pytest_perfguard.store import codec
 
 CHANNEL_KEY = pytest.StashKey[Channel]()
+PADDING_KEY = pytest.StashKey[list[object]]()
+
+
+def random_padding(rng: random.Random) -> list[object]:
+    """Blocks of random sizes to keep for the worker's life, made before the tests are
+    collected: everything allocated after them lands at other offsets in the heap's pages
+    and pools in each worker. Without it every worker of one side laid its data out alike
+    (same code, same allocations), so a layout that happened to be slow for one side was
+    shared by all its workers, and no number of process pairs averaged it away."""
+    big = bytearray(rng.randrange(16, 1 << 16))  # from malloc's heap
+    small = [bytes(rng.randrange(1, 513)) for _ in range(rng.randrange(256))]  # its pools
+    return [big, *small]
 
 
 def pytest_configure(config: pytest.Config) -> None:
     read_fd, write_fd = (int(fd) for fd in os.environ[FDS_ENV].split(","))
     config.stash[CHANNEL_KEY] = Channel.from_fds(read_fd, write_fd)
+    config.stash[PADDING_KEY] = random_padding(random.Random())
 
 
 def foreign_imports(head: Path, base: Path) -> list[str]:

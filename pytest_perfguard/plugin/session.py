@@ -163,10 +163,11 @@ class PerfSession:
         return session
 
     def start_ab(self, ab: ABRun, min_effect: float) -> None:
-        """Pair rounds with the base worker: its timing pass for every benchmark it has."""
+        """Pair rounds with the base workers: their timing pass for every benchmark it has."""
         self.ab = ab
         self.state.ab = ab.tree.label
         self.state.ab_min_effect = min_effect
+        self.state.ab_processes = ab.processes
         effects = self.state.ab_effects
 
         def timing(nodeid: str, settings: BenchSettings) -> TimingPass | None:

@@ -73,7 +73,8 @@ def results_document(
     ab: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The document; `ab` (same-job A/B) adds its `ab` table: `ref` (REF and its commit),
-    `removed` (perf tests only REF has) and `pairs` (pairs of rounds per benchmark)."""
+    `removed` (perf tests only REF has), `pairs` (pairs of rounds per benchmark) and
+    `processes` (pairs of worker processes they were spread over)."""
     benchmarks = []
     for result in results:
         entry = result_to_dict(result)

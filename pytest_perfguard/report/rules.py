@@ -48,7 +48,8 @@ _ENVIRONMENT = {
 }
 AB_PROCESSES = (
     "one process per side cannot tell a real change from the variation between processes "
-    "(A/A: up to ±17% for C-heavy code), so A/B time counts only under --perf-strict"
+    "(A/A: up to ±17% for C-heavy code), so A/B time over one process pair counts only under "
+    "--perf-strict"
 )
 
 

@@ -104,6 +104,8 @@ class RunState:
     """Benchmarks both sides have: the family of A/B time comparisons."""
     ab_min_effect: float = 0.0
     ab_removed: tuple[str, ...] = ()
+    ab_processes: int = 1
+    """Pairs of worker processes the A/B rounds were spread over."""
     """Perf tests only the base revision has."""
     paired: dict[str, PairedRun] = field(default_factory=dict)
     ab_effects: dict[str, float] = field(default_factory=dict)
@@ -150,7 +152,8 @@ class RunState:
         if self.ab is None:
             return None
         pairs = {nodeid: len(run.ratios) for nodeid, run in self.paired.items()}
-        return {"ref": self.ab, "removed": list(self.ab_removed), "pairs": pairs}
+        return {"ref": self.ab, "removed": list(self.ab_removed), "pairs": pairs,
+                "processes": self.ab_processes}  # fmt: skip
 
     def _judge_paired(self, result: BenchResult) -> Comparison:
         paired = self.paired.get(result.nodeid)

@@ -1,0 +1,83 @@
+"""Same-job A/B time verdicts decided again at other minimum effects, from the runs that
+`ab_figures.py --keep DIR` kept: how the default `min_effect` of the mode was chosen.
+
+A time verdict regresses when its Bonferroni-adjusted p is below 0.05 and its change is
+beyond the minimum effect. The JSON results keep both per benchmark, so each kept run can be
+decided again at another minimum effect without measuring anything again.
+
+    python benchmarks/ab_redecide.py DIR [--min-effect 0.03 0.05 0.07]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+from ab_figures import SLOWED, time_metric
+
+ALPHA = 0.05
+
+
+def regressed(metric: dict[str, object], bar: float) -> bool:
+    p, change = metric.get("p_value"), metric.get("change")
+    return (
+        isinstance(p, float | int)
+        and isinstance(change, float | int)
+        and p < ALPHA
+        and (change > bar)
+    )
+
+
+def series(runs: Path, label: str) -> list[dict[str, dict[str, object]]]:
+    """Each kept run of a series, in order: benchmark name -> its time metric."""
+    files = [f for f in runs.glob(f"{label}-*.json") if re.fullmatch(rf"{label}-\d+", f.stem)]
+    out = []
+    for file in sorted(files, key=lambda f: int(f.stem.rsplit("-", 1)[1])):
+        doc = json.loads(file.read_text())
+        metrics = {}
+        for bench in doc["benchmarks"]:
+            metric = time_metric(bench)
+            if metric is not None:
+                metrics[bench["nodeid"].split("::")[1]] = metric
+        out.append(metrics)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("dir", type=Path, help="the --keep DIR of ab_figures.py")
+    parser.add_argument("--min-effect", type=float, nargs="+", default=[0.03, 0.05, 0.07])
+    args = parser.parse_args()
+    runs = args.dir / "runs"
+    for mode in ("quiet", "busy"):
+        aa, ab = series(runs, f"{mode}-aa"), series(runs, f"{mode}-ab")
+        if not aa and not ab:
+            continue
+        print(f"== {mode}: {len(aa)} A/A runs, {len(ab)} A/B runs")
+        for bar in args.min_effect:
+            false_aa = [n for run in aa for n, m in run.items() if regressed(m, bar)]
+            false_ab = [
+                n for run in ab for n, m in run.items() if n not in SLOWED and regressed(m, bar)
+            ]
+            caught = Counter(n for run in ab for n, m in run.items()
+                             if n in SLOWED and regressed(m, bar))  # fmt: skip
+            runs_failing = sum(any(regressed(m, bar) for m in run.values()) for run in aa)
+            print(
+                f"min_effect {bar:.0%}: A/A {len(false_aa)} false time verdicts "
+                f"({runs_failing} of {len(aa)} runs) {sorted(set(false_aa))}; "
+                f"A/B unchanged falsely failing {len(false_ab)} {sorted(set(false_ab))}"
+            )
+            print("  caught: " + ", ".join(f"{n} {caught[n]}/{len(ab)}" for n in SLOWED))
+        changes = sorted(abs(float(str(m["change"]))) for run in aa for m in run.values())
+        middle, top = changes[len(changes) // 2], changes[int(len(changes) * 0.99)]
+        print(
+            f"A/A |change| of {len(changes)} verdicts: median {middle:.1%}, "
+            f"99th percentile {top:.1%}, largest {changes[-1]:.1%}"
+        )
+
+
+if __name__ == "__main__":
+    main()
