@@ -10,10 +10,12 @@ loop and a C sort each), the rest unchanged. Then:
 - once each: a plain run of the suite (for the wall-time ratio), and the saved-baseline gate's
   smallest detectable change on the same suite (5 saves, then --perf-compare);
 - with `--busy`: the same A/A and A/B runs while one busy loop per CPU runs beside them;
-- with `--strict`: the A/A and A/B runs with `--perf-strict`, under which A/B time verdicts
-  count (by default they are advisory, so only counts and memory can fail).
+- with `--processes N`: the A/A and A/B runs over N process pairs (`--perf-ab-processes N`;
+  the default is perfguard's);
+- with `--strict`: the A/A and A/B runs with `--perf-strict`, under which time verdicts over
+  one process pair count too (by default they are advisory).
 
-    python benchmarks/ab_figures.py [--runs 20] [--busy] [--strict] [--keep DIR]
+    python benchmarks/ab_figures.py [--runs 20] [--busy] [--processes N] [--strict] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -157,7 +159,7 @@ SLOWED = {f"test_slowed_{kind}[{pct}]": pct for kind in ("loop", "sort") for pct
 
 
 EXTRA: list[str] = []
-"""pytest options added to every A/B run (--strict: ["--perf-strict"])."""
+"""pytest options added to every A/B run (--strict, --processes)."""
 
 
 def git(repo: Path, *args: str) -> None:
@@ -245,10 +247,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--busy", action="store_true", help="also run beside busy loops")
     parser.add_argument("--keep", type=Path, help="keep the repository and JSON files here")
-    parser.add_argument("--strict", action="store_true", help="A/B time verdicts count")
+    parser.add_argument("--strict", action="store_true", help="pass --perf-strict")
+    parser.add_argument("--processes", type=int, help="pass --perf-ab-processes N")
     args = parser.parse_args()
     if args.strict:
         EXTRA.append("--perf-strict")
+    if args.processes is not None:
+        EXTRA.append(f"--perf-ab-processes={args.processes}")
     root = args.keep or Path(tempfile.mkdtemp(prefix="perfguard-ab-"))
     root.mkdir(parents=True, exist_ok=True)
     repo = make_repo(root)
