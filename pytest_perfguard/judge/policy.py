@@ -52,9 +52,9 @@ class Policy:
     min_effect is set: see the README's A/A figures."""
     ab_process_sd: float = 0.02
     """sd (log) of the systematic difference between two processes of identical code (code
-    layout, allocator state), measured by A/A runs of benchmarks/ab_figures.py (per benchmark:
-    median 1.9%, rms 2.4%): no number of pairs averages it away. With one process pair it
-    widens every A/B interval; with several, it is the prior their measured spread updates."""
+    layout, allocator state), measured by A/A runs of benchmarks/ab_figures.py with one process
+    pair: no number of rounds averages it away. With one process pair it widens every A/B
+    interval; with several, it is the prior their measured spread updates."""
     ab_prior_df: float = 4.0
     """How many process pairs' worth of evidence `ab_process_sd` counts as (judge/grouped.py)."""
     busy_share: float = BUSY_SHARE
