@@ -170,3 +170,22 @@ def test_two_plans_driven_in_lockstep_keep_their_own_state() -> None:
             done[op] = stop.value
     assert done[100].median_ns == 100.0
     assert done[300].median_ns == 300.0
+
+
+def test_an_ab_overrun_names_the_paired_rounds_not_min_rounds() -> None:
+    from pytest_perfguard.measure.outcome import with_overrun
+    from pytest_perfguard.measure.timing import summarize
+
+    measurement = summarize([1000.0] * 5, [], [], 7, 0, [])
+    settings = BenchSettings(max_time=0.5, min_rounds=5)
+    assert with_overrun(measurement, settings, 1.0, 2).notes == ()  # within 2 x max_time
+    alone = with_overrun(measurement, settings, 1.2, 1).notes
+    assert alone == (
+        "slower than the time budget: took 1.2 s (max_time=0.5 s) for min_rounds=5 rounds of "
+        "7 calls",
+    )
+    (paired,) = with_overrun(measurement, settings, 1.2, 2).notes
+    assert paired == (
+        "slower than the time budget: took 1.2 s (max_time=0.5 s per side) for rounds paired "
+        "with the base side, every worker's warm-up and calibration included"
+    )

@@ -43,16 +43,20 @@ def with_overrun(
     measurement: Measurement, settings: BenchSettings, took_s: float, sides: int
 ) -> Measurement:
     """A note when the whole benchmark took longer than max_time allows (per side of an A/B
-    pairing): min_rounds of a slow function, or passes slower than estimated."""
+    pairing): min_rounds of a slow function, passes slower than estimated, or in A/B the
+    workers' warm-ups and the pairs of rounds every process pair must run."""
     budget = settings.max_time * sides
     limit = budget + max(BUDGET_SLACK[0] * budget, BUDGET_SLACK[1])
     if took_s <= limit:
         return measurement
     loops = measurement.loops
-    note = (
-        f"slower than the time budget: took {took_s:.3g} s (max_time={settings.max_time:g} s) "
-        f"for min_rounds={settings.min_rounds} rounds of {loops} call{'s' if loops > 1 else ''}"
-    )
+    took = f"slower than the time budget: took {took_s:.3g} s (max_time={settings.max_time:g} s"
+    if sides > 1:  # the workers' set-ups, warm-ups and the stop rule's minimum, not min_rounds
+        note = f"{took} per side) for rounds paired with the base side, every worker's warm-up "
+        note += "and calibration included"
+    else:
+        calls = f"{loops} call{'s' if loops > 1 else ''}"
+        note = f"{took}) for min_rounds={settings.min_rounds} rounds of {calls}"
     return replace(measurement, notes=(*measurement.notes, note))
 
 
