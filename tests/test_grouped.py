@@ -138,3 +138,16 @@ def test_the_verdict_over_process_pairs_says_so() -> None:
         "fails beyond the 3.0% minimum effect when Bonferroni-adjusted t p < 0.05 over 32 time "
         "comparisons"
     ) in rule_text(m)
+
+
+def test_each_worker_pads_its_heap_differently() -> None:
+    from pytest_perfguard.plugin.ab_worker import random_padding
+
+    sizes = set()
+    for seed in range(20):
+        big, *small = random_padding(random.Random(seed))
+        assert isinstance(big, bytearray) and 16 <= len(big) < 1 << 16
+        assert len(small) < 256
+        assert all(isinstance(b, bytes) and 1 <= len(b) <= 512 for b in small)
+        sizes.add((len(big), len(small)))
+    assert len(sizes) == 20  # no two of these workers lay their heaps out alike

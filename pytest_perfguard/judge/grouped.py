@@ -61,6 +61,33 @@ def _centre(xs: list[float]) -> float:
     return (_walsh(xs, (total - 1) // 2) + _walsh(xs, total // 2)) / 2
 
 
+def _over_pairs(
+    by_group: list[list[float]], n: int, prior: ProcessPrior, confidence: float
+) -> tuple[PairedEstimate, float]:
+    """The estimate over two or more process pairs, and the mean squared error of their
+    own estimates (from their rounds alone)."""
+    k = len(by_group)
+    spreads = [_spread(xs) for xs in by_group]
+    within = statistics.fmean(
+        _pairs_se(spread, len(xs)) ** 2 for spread, xs in zip(spreads, by_group, strict=True)
+    )
+    centres = [_centre(xs) for xs in by_group]
+    mu = statistics.fmean(centres)
+    df = prior.df + k - 1
+    variance = (prior.df * (prior.sd**2 + within) + (k - 1) * statistics.variance(centres)) / df
+    se = math.sqrt(variance / k)
+    t = _scipy("stats").t
+    if se > 0:
+        p = float(2 * t.sf(abs(mu) / se, df))
+        half = float(t.ppf(0.5 + confidence / 2, df)) * se
+    else:
+        p, half = (1.0 if mu == 0 else 0.0), 0.0
+    interval = (math.expm1(mu - half), math.expm1(mu + half))
+    estimate = PairedEstimate(n, math.expm1(mu), interval, p, statistics.fmean(spreads),
+                              math.sqrt(variance), k, se, df)  # fmt: skip
+    return estimate, within
+
+
 def grouped_estimate(
     ratios: Sequence[float],
     groups: Sequence[int],
@@ -73,26 +100,9 @@ def grouped_estimate(
     With fewer than two process pairs of two pairs of rounds each, the one-pair estimate with
     the prior's sd as a known process variation (`with_process_variance`)."""
     by_group = _by_group(ratios, groups)
-    k = len(by_group)
-    if k < 2:
+    if len(by_group) < 2:
         return with_process_variance(paired_estimate(ratios, confidence), prior.sd, confidence)
-    centres = [_centre(xs) for xs in by_group]
-    within = statistics.fmean(_pairs_se(_spread(xs), len(xs)) ** 2 for xs in by_group)
-    mu = statistics.fmean(centres)
-    df = prior.df + k - 1
-    variance = (prior.df * (prior.sd**2 + within) + (k - 1) * statistics.variance(centres)) / df
-    se = math.sqrt(variance / k)
-    t = _scipy("stats").t
-    if se > 0:
-        p = float(2 * t.sf(abs(mu) / se, df))
-        half = float(t.ppf(0.5 + confidence / 2, df)) * se
-    else:
-        p, half = (1.0 if mu == 0 else 0.0), 0.0
-    spread = statistics.fmean(_spread(xs) for xs in by_group)
-    interval = (math.expm1(mu - half), math.expm1(mu + half))
-    return PairedEstimate(
-        len(ratios), math.expm1(mu), interval, p, spread, math.sqrt(variance), k, se, df
-    )
+    return _over_pairs(by_group, len(ratios), prior, confidence)[0]
 
 
 def grouped_settled(
@@ -103,20 +113,16 @@ def grouped_settled(
     level: float,
     prior: ProcessPrior,
 ) -> bool:
-    """Whether rounds spread over `processes` process pairs may stop: each pair has run
-    MIN_GROUP_PAIRS pairs of rounds, and either the interval at confidence 1 - level is clear
-    of both +min_effect and -min_effect, or the pairs' own error is well below the prior's
-    process variation (more rounds would barely narrow the interval: only more processes
-    would)."""
-    counts: dict[int, int] = {}
-    for group in groups:
-        counts[group] = counts.get(group, 0) + 1
-    if len(counts) < processes or min(counts.values()) < MIN_GROUP_PAIRS:
+    """Whether rounds spread over `processes` (two or more) process pairs may stop: each pair
+    has run MIN_GROUP_PAIRS pairs of rounds, and either the interval at confidence 1 - level is
+    clear of both +min_effect and -min_effect, or the pairs' own error is well below the
+    prior's process variation (more rounds would barely narrow the interval: only more
+    processes would)."""
+    by_group = _by_group(ratios, groups)
+    if len(by_group) < max(2, processes) or min(map(len, by_group)) < MIN_GROUP_PAIRS:
         return False
-    estimate = grouped_estimate(ratios, groups, prior, 1 - level)
+    estimate, within = _over_pairs(by_group, len(ratios), prior, 1 - level)
     lo, hi = estimate.interval
     if not lo < min_effect < hi and not lo < -min_effect < hi:
         return True
-    by_group = _by_group(ratios, groups)
-    within = math.sqrt(statistics.fmean(_pairs_se(_spread(xs), len(xs)) ** 2 for xs in by_group))
-    return within < prior.sd / 3
+    return math.sqrt(within) < prior.sd / 3

@@ -32,9 +32,10 @@ PADDING_KEY = pytest.StashKey[list[object]]()
 def random_padding(rng: random.Random) -> list[object]:
     """Blocks of random sizes to keep for the worker's life, made before the tests are
     collected: everything allocated after them lands at other offsets in the heap's pages
-    and pools in each worker. Without it every worker of one side laid its data out alike
-    (same code, same allocations), so a layout that happened to be slow for one side was
-    shared by all its workers, and no number of process pairs averaged it away."""
+    and pools in each worker. Without it every worker of one side lays its data out alike
+    (same code, same allocations), so a layout that happens to be slow for one side can be
+    shared by all its workers, which no number of process pairs averages away (the A/A
+    figures before and after it are in the README)."""
     big = bytearray(rng.randrange(16, 1 << 16))  # from malloc's heap
     small = [bytes(rng.randrange(1, 513)) for _ in range(rng.randrange(256))]  # its pools
     return [big, *small]
