@@ -82,12 +82,12 @@ def test_unchanged_code_passes(repo: pytest.Pytester) -> None:
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*test_work.py::test_work*+0.0%*unchanged*"])
     document = json.loads((repo.path / "out.json").read_text())
-    assert document["ab"]["processes"] == 8  # the default
+    assert document["ab"]["processes"] == 16  # the default
     time = next(
         m for m in document["benchmarks"][0]["comparison"]["metrics"] if m["metric"] == "time"
     )
-    assert "over 8 process pairs" in time["rule"]
-    assert time["decision"]["numbers"]["processes"] == 8
+    assert "over 16 process pairs" in time["rule"]
+    assert time["decision"]["numbers"]["processes"] == 16
 
 
 def test_rounds_are_spread_over_the_process_pairs(repo: pytest.Pytester) -> None:
@@ -278,3 +278,31 @@ def test_a_base_that_imports_heads_code_is_refused(repo: pytest.Pytester) -> Non
     result = run(repo, "--perf-compare-ref", "HEAD")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*imported the code under test from head's tree*mylib*"])
+
+
+def test_a_base_that_cannot_collect_is_an_error_naming_ref_and_the_file(
+    repo: pytest.Pytester,
+) -> None:
+    repo.makepyfile(test_work=TESTS + "\ndef broken(:\n")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "syntax error")
+    repo.makepyfile(test_work=TESTS)  # head fixed it: the base must not pass as "all new"
+    sha = git(repo, "rev-parse", "--short=12", "HEAD")
+    result = run(repo, "--perf-compare-ref", "HEAD")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"*--perf-compare-ref: HEAD ({sha}): could not collect test_work.py: SyntaxError*"]
+    )
+    assert git(repo, "worktree", "list").count("\n") == 0
+
+
+def test_workers_make_no_end_of_session_summary(repo: pytest.Pytester) -> None:
+    # A plugin's terminal summary (hypothesis imports itself for one) runs once, in the
+    # controlling session; the two head workers, which run in this directory too, make none.
+    summary = (
+        "\n\ndef pytest_terminal_summary(terminalreporter):\n"
+        "    with open('summaries.txt', 'a') as out:\n"
+        "        out.write('summary\\n')\n"
+    )
+    repo.makeconftest(CONFTEST + summary)
+    run(repo, "--perf-compare-ref", "HEAD").assert_outcomes(passed=2)
+    assert (repo.path / "summaries.txt").read_text() == "summary\n"

@@ -99,7 +99,7 @@ class BaseWorker:
         except (ChannelClosed, OSError, ValueError) as exc:
             raise WorkerLost(self._death(str(exc))) from None
         if message.name == "error":
-            raise WorkerError(f"base ({self.tree.label}): {message.fields.get('text')}")
+            raise WorkerError(f"{self.tree.label}: {message.fields.get('text')}")
         if message.name not in names:
             raise WorkerLost(f"base worker said {message.name!r}, expected {' or '.join(names)}")
         return message

@@ -22,7 +22,7 @@ REF_HELP = (
 )
 PYTHON_HELP = "the interpreter for the base side (one where the base revision is installed)"
 PYTHONPATH_HELP = "the base side's import roots, relative to its rootdir (default: ., src)"
-PROCESSES = 8
+PROCESSES = 16
 """Process pairs by default: chosen from benchmarks/ab_figures.py (README, "Same-job A/B")."""
 MAX_PROCESSES = 64
 PROCESSES_HELP = (

@@ -27,6 +27,7 @@ from pytest_perfguard.store import codec
 
 CHANNEL_KEY = pytest.StashKey[Channel]()
 PADDING_KEY = pytest.StashKey[list[object]]()
+UNCOLLECTED_KEY = pytest.StashKey[list[str]]()
 
 
 def random_padding(rng: random.Random) -> list[object]:
@@ -45,6 +46,22 @@ def pytest_configure(config: pytest.Config) -> None:
     read_fd, write_fd = (int(fd) for fd in os.environ[FDS_ENV].split(","))
     config.stash[CHANNEL_KEY] = Channel.from_fds(read_fd, write_fd)
     config.stash[PADDING_KEY] = random_padding(random.Random())
+    uncollected: list[str] = []
+    config.stash[UNCOLLECTED_KEY] = uncollected
+    config.pluginmanager.register(_Uncollected(uncollected), "perfguard-ab-uncollected")
+
+
+class _Uncollected:
+    """Notes what the worker's session could not collect, a line each."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            text = [line.strip() for line in report.longreprtext.splitlines() if line.strip()]
+            last = text[-1].removeprefix("E ").strip() if text else "failed"
+            self.lines.append(f"{report.nodeid or '.'}: {last}")
 
 
 def foreign_imports(head: Path, base: Path) -> list[str]:
@@ -79,6 +96,13 @@ def pytest_runtestloop(session: pytest.Session) -> bool:
             "base revision into another interpreter and pass --perf-ref-python)",
         )
         return True
+    uncollected = config.stash[UNCOLLECTED_KEY]
+    if uncollected:
+        channel.send("error", text="could not collect " + "; ".join(uncollected[:3]))
+        return True
+    # Nobody reads a worker's terminal once it has collected: without its reporter, plugins'
+    # end-of-session summaries (hypothesis imports itself for one: 0.5 s) are not made.
+    config.pluginmanager.unregister(name="terminalreporter")
     items = {item.nodeid: item for item in session.items if SETTINGS_KEY in item.stash}
     if os.environ.get(TIMING_ONLY_ENV):  # nobody reads this worker's other passes
         for each in items.values():
