@@ -5,6 +5,12 @@ A time verdict regresses when its Bonferroni-adjusted p is below 0.05 and its ch
 beyond the minimum effect. The JSON results keep both per benchmark, so each kept run can be
 decided again at another minimum effect without measuring anything again.
 
+It also checks the error model on the A/A runs: per benchmark, the sd of its change across
+runs against the standard error each run claimed from the spread between its process pairs.
+If something made one side of a run slower in all its processes alike (a difference shared
+by the side, not by chance per process), the changes would spread across runs more than the
+runs' own errors say.
+
     python benchmarks/ab_redecide.py DIR [--min-effect 0.03 0.05 0.07]
 """
 
@@ -12,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
+import statistics
 from collections import Counter
 from pathlib import Path
 
@@ -46,6 +54,25 @@ def series(runs: Path, label: str) -> list[dict[str, dict[str, object]]]:
     return out
 
 
+def calibration(aa: list[dict[str, dict[str, object]]]) -> tuple[float, float]:
+    """Over the A/A runs, rms over benchmarks of (the sd of the log change across runs, the
+    standard error the runs claimed for it)."""
+    spread, claimed = [], []
+    for name in aa[0]:
+        logs, ses = [], []
+        for run in aa:
+            metric = run.get(name)
+            numbers = metric and metric.get("decision", {}).get("numbers")  # type: ignore[attr-defined]
+            if not numbers or "processes" not in numbers:
+                continue
+            logs.append(math.log1p(float(str(metric["change"]))))  # type: ignore[index]
+            ses.append(numbers["process_sd"] / math.sqrt(numbers["processes"]))
+        if len(logs) > 2:
+            spread.append(statistics.variance(logs))
+            claimed.append(statistics.fmean(se * se for se in ses))
+    return math.sqrt(statistics.fmean(spread)), math.sqrt(statistics.fmean(claimed))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dir", type=Path, help="the --keep DIR of ab_figures.py")
@@ -66,7 +93,7 @@ def main() -> None:
                              if n in SLOWED and regressed(m, bar))  # fmt: skip
             runs_failing = sum(any(regressed(m, bar) for m in run.values()) for run in aa)
             print(
-                f"min_effect {bar:.0%}: A/A {len(false_aa)} false time verdicts "
+                f"min_effect {bar:.1%}: A/A {len(false_aa)} false time verdicts "
                 f"({runs_failing} of {len(aa)} runs) {sorted(set(false_aa))}; "
                 f"A/B unchanged falsely failing {len(false_ab)} {sorted(set(false_ab))}"
             )
@@ -77,6 +104,12 @@ def main() -> None:
             f"A/A |change| of {len(changes)} verdicts: median {middle:.1%}, "
             f"99th percentile {top:.1%}, largest {changes[-1]:.1%}"
         )
+        if len(aa) > 2:
+            across, claimed = calibration(aa)
+            print(
+                f"A/A error model: the change's sd across runs {across:.2%}, the runs' own "
+                f"standard error {claimed:.2%} (rms over benchmarks; ratio {across / claimed:.2f})"
+            )
 
 
 if __name__ == "__main__":

@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
+import sys
 import textwrap
+import time
 
+import psutil
 import pytest
 
 from .fakes import CONFTEST
@@ -306,3 +310,41 @@ def test_workers_make_no_end_of_session_summary(repo: pytest.Pytester) -> None:
     repo.makeconftest(CONFTEST + summary)
     run(repo, "--perf-compare-ref", "HEAD").assert_outcomes(passed=2)
     assert (repo.path / "summaries.txt").read_text() == "summary\n"
+
+
+def test_sigterm_stops_the_workers_and_removes_the_worktree(repo: pytest.Pytester) -> None:
+    # The controlling session's test waits (the workers are running and pinned meanwhile)
+    # until the test below has sent SIGTERM, as a cancelled CI job does.
+    waiting = TESTS + textwrap.dedent(
+        """
+        import os, pathlib, time
+
+        @pytest.mark.perf(max_time=0.05)
+        def test_waits():
+            if not os.environ.get("PERFGUARD_AB_FDS"):
+                pathlib.Path("started").touch()
+                time.sleep(60)
+            mylib.work()
+        """
+    )
+    repo.makepyfile(test_work=waiting)
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "a waiting test")
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--perf-compare-ref",
+               "HEAD", "--perf-ab-processes", "2"]  # fmt: skip
+    started = repo.path / "started"
+    pytest_run = subprocess.Popen(command, cwd=repo.path, stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        workers = psutil.Process(pytest_run.pid).children()
+        assert started.exists() and len(workers) == 4
+        pytest_run.send_signal(signal.SIGTERM)
+        output, _ = pytest_run.communicate(timeout=60)
+    finally:
+        pytest_run.kill()
+        pytest_run.wait()
+    assert pytest_run.returncode == pytest.ExitCode.INTERRUPTED, output
+    assert "KeyboardInterrupt: SIGTERM" in output
+    assert git(repo, "worktree", "list").count("\n") == 0
+    assert not [worker for worker in workers if worker.is_running()]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 import pytest
@@ -147,5 +150,25 @@ def start(config: pytest.Config, policy: Policy) -> ABRun | None:
         tree.remove()
         raise
     run = ABRun(tree, bases, heads, policy)
-    config.add_cleanup(run.close)
+    _interrupt_on_sigterm(config)
+    config.add_cleanup(run.close)  # cleanups run last-in first: before the handler goes
     return run
+
+
+def _interrupt_on_sigterm(config: pytest.Config) -> None:
+    """Let SIGTERM (a CI job cancelled or timed out) end the session as Ctrl-C does, so the
+    workers stop and the worktree is removed; by default it ends Python at once, leaving both.
+    A handler the user or another plugin installed is left alone."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    signal.signal(signal.SIGTERM, interrupt)
+    config.add_cleanup(restore)

@@ -17,6 +17,7 @@ from pytest_perfguard.config.settings import CONFIGURABLE, MARKER_KEYWORDS
 from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.model import DEFAULT_KEEP
 from pytest_perfguard.plugin.ab_head import add_options as add_ab_options
+from pytest_perfguard.plugin.configure import open_session
 from pytest_perfguard.plugin.rootdir import check_rootdir
 from pytest_perfguard.plugin.session import SESSION_KEY, WITH_BENCHMARK, PerfSession
 
@@ -72,7 +73,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         if not hasattr(config, "workerinput"):  # an xdist worker's rootdir is the controller's
             check_rootdir(config)
-        session = PerfSession.configure(config)
+        session = open_session(config)
     except PerfguardError as exc:
         raise pytest.UsageError(f"pytest-perfguard: {exc}") from None
     if config.pluginmanager.has_plugin("perfguard-benchmark"):

@@ -12,21 +12,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
-from pytest_perfguard.config import options
 from pytest_perfguard.config.settings import (
-    CONFIGURABLE,
     SettingsError,
-    marker_settings,
-    session_defaults,
 )
-from pytest_perfguard.judge.policy import Policy
-from pytest_perfguard.measure.environment import current_fingerprint
 from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, Measurement
 from pytest_perfguard.plugin import outputs
-from pytest_perfguard.plugin.ab_head import in_worker
-from pytest_perfguard.plugin.ab_head import start as start_ab
-from pytest_perfguard.run.gate import Gate, GateOptions
-from pytest_perfguard.run.state import RunState, outputs_from, prepare_output
+from pytest_perfguard.plugin.items import is_perf, settings_of
+from pytest_perfguard.run.state import RunState, outputs_from
 
 if TYPE_CHECKING:
     from pytest_perfguard.ab.run import ABRun
@@ -79,29 +71,10 @@ class PerfSession:
         self.names = PERF
         """Marker and fixture names that make a perf test."""
 
-    def is_perf(self, item: pytest.Item) -> bool:
-        fixtures = getattr(item, "fixturenames", ())
-        return any(item.get_closest_marker(n) is not None or n in fixtures for n in self.names)
-
     def marker_only(self, item: pytest.Item) -> bool:
         """A perf test whose body is the benchmark (no `perf` or `benchmark` fixture)."""
         fixtures = getattr(item, "fixturenames", ())
         return SETTINGS_KEY in item.stash and not any(n in fixtures for n in self.names)
-
-    def settings_of(self, item: pytest.Item) -> tuple[BenchSettings, tuple[str, ...]]:
-        """A perf test's settings from its markers, and notes about them; SettingsError."""
-        perf = item.get_closest_marker("perf")
-        args, kwargs = (perf.args, perf.kwargs) if perf else ((), {})
-        bench = item.get_closest_marker("benchmark") if "benchmark" in self.names else None
-        if bench is None:
-            return marker_settings(self.state.defaults, args, kwargs, item.nodeid), ()
-        from pytest_perfguard.compat.marker import perf_keywords, unused_note
-
-        mapped, unused = perf_keywords(bench.args, bench.kwargs, item.nodeid)
-        settings = marker_settings(self.state.defaults, (), mapped, item.nodeid, marker="benchmark")
-        if perf is not None:
-            settings = marker_settings(settings, args, kwargs, item.nodeid)
-        return settings, (unused_note(unused),) if unused else ()
 
     @property
     def engine(self) -> Engine:
@@ -117,50 +90,6 @@ class PerfSession:
     @engine.setter
     def engine(self, engine: Engine) -> None:
         self._engine = engine
-
-    @classmethod
-    def configure(cls, config: pytest.Config) -> PerfSession:
-        """Resolve options and open the baseline; a PerfguardError names what is wrong."""
-        switches = options.resolve_switches(
-            {name: config.getoption(f"perf_{name}") for name in options.SWITCHES},
-            {name: config.getini(f"perf_{name}") for name in options.SWITCHES},
-        )
-        defaults = session_defaults(
-            {name: config.getoption(f"perf_{name}") for name in CONFIGURABLE},
-            {name: config.getini(f"perf_{name}") for name in CONFIGURABLE},
-        )
-        keep = options.resolve_keep(
-            config.getoption("perf_keep_runs"), config.getini("perf_keep_runs")
-        )
-        cwd = config.invocation_params.dir
-        cli_baseline, ini_baseline = (
-            config.getoption("perf_baseline"),
-            config.getini("perf_baseline"),
-        )
-        path = options.resolve_baseline_path(cli_baseline, ini_baseline, config.rootpath, cwd)
-        base_worker = in_worker()
-        if base_worker:  # an A/B base worker measures on command; head compares and saves
-            switches = replace(switches, compare=False, save=False)
-        paths = outputs.resolve(config, base_worker)
-        worker = hasattr(config, "workerinput")
-        if not worker:  # the controller writes every output; checked before anything runs
-            outputs.prepare(paths, config)
-            if switches.save:
-                prepare_output(path, options.baseline_source(cli_baseline, ini_baseline))
-        policy = Policy(
-            min_effect=defaults.min_effect, strict=switches.strict, warn_only=switches.warn_only
-        )
-        gate = Gate.open(
-            GateOptions(path, switches.compare, switches.save, keep, policy),
-            current_fingerprint(),
-        )
-        state = RunState(defaults, gate, switches, is_worker=worker)
-        session = cls(config, state, paths)
-        ab = start_ab(config, policy)
-        if ab is not None:
-            explicit = bool(config.getoption("perf_min_effect") or config.getini("perf_min_effect"))
-            session.start_ab(ab, defaults.min_effect if explicit else policy.ab_min_effect)
-        return session
 
     def start_ab(self, ab: ABRun, min_effect: float) -> None:
         """Pair rounds with the base workers: their timing pass for every benchmark it has."""
@@ -182,9 +111,9 @@ class PerfSession:
         # Validated here so a bad marker keyword is a collection error of its module.
         made = yield
         for item in made if isinstance(made, list) else [made]:
-            if isinstance(item, pytest.Function) and self.is_perf(item):
+            if isinstance(item, pytest.Function) and is_perf(item, self.names):
                 try:
-                    settings, notes = self.settings_of(item)
+                    settings, notes = settings_of(item, self.names, self.state.defaults)
                 except SettingsError as exc:
                     raise collector.CollectError(str(exc)) from None
                 item.stash[SETTINGS_KEY] = settings
