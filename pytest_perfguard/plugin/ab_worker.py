@@ -100,9 +100,12 @@ def pytest_runtestloop(session: pytest.Session) -> bool:
     if uncollected:
         channel.send("error", text="could not collect " + "; ".join(uncollected[:3]))
         return True
-    # Nobody reads a worker's terminal once it has collected: without its reporter, plugins'
-    # end-of-session summaries (hypothesis imports itself for one: 0.5 s) are not made.
-    config.pluginmanager.unregister(name="terminalreporter")
+    # Nobody reads a worker's terminal report: without its reporter, plugins' end-of-session
+    # summaries (hypothesis imports itself for one: 0.5 s a worker) are not made. A worker
+    # that dies still leaves its error in its log: Python and pytest then write to stderr.
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:  # None under -p no:terminal
+        config.pluginmanager.unregister(reporter)
     items = {item.nodeid: item for item in session.items if SETTINGS_KEY in item.stash}
     if os.environ.get(TIMING_ONLY_ENV):  # nobody reads this worker's other passes
         for each in items.values():
