@@ -87,11 +87,11 @@ def test_unchanged_code_passes(repo: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*test_work.py::test_work*+0.0%*unchanged*"])
     document = json.loads((repo.path / "out.json").read_text())
     assert document["ab"]["processes"] == 16  # the default
-    time = next(
+    metric = next(
         m for m in document["benchmarks"][0]["comparison"]["metrics"] if m["metric"] == "time"
     )
-    assert "over 16 process pairs" in time["rule"]
-    assert time["decision"]["numbers"]["processes"] == 16
+    assert "over 16 process pairs" in metric["rule"]
+    assert metric["decision"]["numbers"]["processes"] == 16
 
 
 def test_rounds_are_spread_over_the_process_pairs(repo: pytest.Pytester) -> None:

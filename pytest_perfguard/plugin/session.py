@@ -12,9 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
-from pytest_perfguard.config.settings import (
-    SettingsError,
-)
+from pytest_perfguard.config.settings import SettingsError
 from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, Measurement
 from pytest_perfguard.plugin import outputs
 from pytest_perfguard.plugin.items import is_perf, settings_of
