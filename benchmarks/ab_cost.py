@@ -4,7 +4,10 @@
 What it shows is the cost of starting and stopping the worker sessions (two per process
 pair), which a suite pays once. With `--other DIR` (a second checkout of perfguard, e.g.
 `git worktree add /tmp/before HEAD~3`), every run is made twice, once with that checkout first
-on PYTHONPATH, side by side with this one: how a change moved the cost.
+on PYTHONPATH, side by side with this one: how a change moved the cost. Then, once per number
+of process pairs, the memory of the run: the largest sum over the pytest processes (the
+controlling one and its workers) of their proportional set size (PSS: shared pages divided
+among the processes sharing them), sampled every 50 ms.
 
     python benchmarks/ab_cost.py [--runs 5] [--processes 1 8 16] [--other DIR]
 """
@@ -20,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
+
 TEST = """
 import pytest
 
@@ -34,17 +39,38 @@ def git(repo: Path, *args: str) -> None:
                    check=True, capture_output=True)  # fmt: skip
 
 
+def pytest_command(args: list[str]) -> list[str]:
+    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+
+
 def timed(repo: Path, args: list[str], pythonpath: str | None) -> float:
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     t0 = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-                          cwd=repo, env=env, capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(pytest_command(args), cwd=repo, env=env, capture_output=True, text=True)
     took = time.perf_counter() - t0
     if done.returncode != 0:
         raise SystemExit(f"pytest {' '.join(args)} failed:\n{done.stdout[-2000:]}")
     return took
+
+
+def peak_memory(repo: Path, args: list[str]) -> float:
+    """The largest total PSS, in MiB, of a pytest run and its child processes."""
+    run = subprocess.Popen(
+        pytest_command(args), cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    top, peak = psutil.Process(run.pid), 0
+    while run.poll() is None:
+        total = 0
+        try:
+            for proc in (top, *top.children(recursive=True)):
+                total += proc.memory_full_info().pss
+        except psutil.Error:  # a process ended while sampled: this sample is incomplete
+            continue
+        peak = max(peak, total)
+        time.sleep(0.05)
+    return peak / 2**20
 
 
 def main() -> None:
@@ -74,6 +100,9 @@ def main() -> None:
             f"{version} {statistics.median(took[case, version]):.2f} s" for version in versions
         )
         print(f"  {case:10s} {line}")
+    print("peak memory of the run (PSS summed over pytest and its workers):")
+    for case, extra in cases.items():
+        print(f"  {case:10s} {peak_memory(repo, extra):.0f} MiB")
 
 
 if __name__ == "__main__":
