@@ -11,7 +11,10 @@ If something made one side of a run slower in all its processes alike (a differe
 by the side, not by chance per process), the changes would spread across runs more than the
 runs' own errors say.
 
-    python benchmarks/ab_redecide.py DIR [--min-effect 0.03 0.05 0.07]
+And it shows where the smallest detectable changes come from: the share of benchmark-runs
+whose detectable change is the minimum effect itself, and the benchmarks above it.
+
+    python benchmarks/ab_redecide.py DIR [--min-effect 0.03 0.05 0.07] [--alpha 0.05]
 """
 
 from __future__ import annotations
@@ -26,15 +29,13 @@ from pathlib import Path
 
 from ab_figures import SLOWED, time_metric
 
-ALPHA = 0.05
 
-
-def regressed(metric: dict[str, object], bar: float) -> bool:
+def regressed(metric: dict[str, object], bar: float, alpha: float) -> bool:
     p, change = metric.get("p_value"), metric.get("change")
     return (
         isinstance(p, float | int)
         and isinstance(change, float | int)
-        and p < ALPHA
+        and p < alpha
         and (change > bar)
     )
 
@@ -61,11 +62,11 @@ def calibration(aa: list[dict[str, dict[str, object]]]) -> tuple[float, float]:
     for name in aa[0]:
         logs, ses = [], []
         for run in aa:
-            metric = run.get(name)
-            numbers = metric and metric.get("decision", {}).get("numbers")  # type: ignore[attr-defined]
-            if not numbers or "processes" not in numbers:
+            decision = run.get(name, {}).get("decision")
+            if not isinstance(decision, dict) or "processes" not in decision["numbers"]:
                 continue
-            logs.append(math.log1p(float(str(metric["change"]))))  # type: ignore[index]
+            numbers = decision["numbers"]
+            logs.append(math.log1p(float(str(run[name]["change"]))))
             ses.append(numbers["process_sd"] / math.sqrt(numbers["processes"]))
         if len(logs) > 2:
             spread.append(statistics.variance(logs))
@@ -73,25 +74,54 @@ def calibration(aa: list[dict[str, dict[str, object]]]) -> tuple[float, float]:
     return math.sqrt(statistics.fmean(spread)), math.sqrt(statistics.fmean(claimed))
 
 
+def detectable(runs: list[dict[str, dict[str, object]]]) -> None:
+    """Print the median smallest detectable change, the share of it at the minimum effect,
+    and each benchmark's median where that is above it."""
+    found: dict[str, list[float]] = {}
+    bar = 0.0
+    for run in runs:
+        for name, metric in run.items():
+            value, decision = metric.get("detectable"), metric.get("decision")
+            if value in (None, "inf") or not isinstance(decision, dict):
+                continue
+            found.setdefault(name, []).append(float(str(value)))
+            bar = decision["numbers"]["min_effect"]  # one per series
+    every = [value for values in found.values() for value in values]
+    if not every:
+        return
+    at_bar = sum(value <= bar * 1.001 for value in every) / len(every)
+    above = sorted(((statistics.median(v), n) for n, v in found.items()), reverse=True)
+    print(
+        f"smallest detectable change: median {statistics.median(every):.1%}, {at_bar:.0%} of "
+        f"{len(every)} benchmark-runs at the minimum effect; above it (medians): "
+        + ", ".join(f"{n} {m:.1%}" for m, n in above if m > bar * 1.005)
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dir", type=Path, help="the --keep DIR of ab_figures.py")
     parser.add_argument("--min-effect", type=float, nargs="+", default=[0.03, 0.05, 0.07])
+    parser.add_argument("--alpha", type=float, default=0.05, help="the corrected p to fail at")
     args = parser.parse_args()
     runs = args.dir / "runs"
     for mode in ("quiet", "busy"):
         aa, ab = series(runs, f"{mode}-aa"), series(runs, f"{mode}-ab")
         if not aa and not ab:
             continue
-        print(f"== {mode}: {len(aa)} A/A runs, {len(ab)} A/B runs")
+        print(f"== {mode}: {len(aa)} A/A runs, {len(ab)} A/B runs; alpha {args.alpha}")
+        alpha = args.alpha
         for bar in args.min_effect:
-            false_aa = [n for run in aa for n, m in run.items() if regressed(m, bar)]
+            false_aa = [n for run in aa for n, m in run.items() if regressed(m, bar, alpha)]
             false_ab = [
-                n for run in ab for n, m in run.items() if n not in SLOWED and regressed(m, bar)
+                n
+                for run in ab
+                for n, m in run.items()
+                if n not in SLOWED and regressed(m, bar, alpha)
             ]
             caught = Counter(n for run in ab for n, m in run.items()
-                             if n in SLOWED and regressed(m, bar))  # fmt: skip
-            runs_failing = sum(any(regressed(m, bar) for m in run.values()) for run in aa)
+                             if n in SLOWED and regressed(m, bar, alpha))  # fmt: skip
+            runs_failing = sum(any(regressed(m, bar, alpha) for m in run.values()) for run in aa)
             print(
                 f"min_effect {bar:.1%}: A/A {len(false_aa)} false time verdicts "
                 f"({runs_failing} of {len(aa)} runs) {sorted(set(false_aa))}; "
@@ -110,6 +140,7 @@ def main() -> None:
                 f"A/A error model: the change's sd across runs {across:.2%}, the runs' own "
                 f"standard error {claimed:.2%} (rms over benchmarks; ratio {across / claimed:.2f})"
             )
+        detectable(aa + ab)
 
 
 if __name__ == "__main__":

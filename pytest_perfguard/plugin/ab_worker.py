@@ -27,7 +27,7 @@ from pytest_perfguard.store import codec
 
 CHANNEL_KEY = pytest.StashKey[Channel]()
 PADDING_KEY = pytest.StashKey[list[object]]()
-UNCOLLECTED_KEY = pytest.StashKey[list[str]]()
+UNCOLLECTED_KEY = pytest.StashKey["_Uncollected"]()
 
 
 def random_padding(rng: random.Random) -> list[object]:
@@ -46,16 +46,15 @@ def pytest_configure(config: pytest.Config) -> None:
     read_fd, write_fd = (int(fd) for fd in os.environ[FDS_ENV].split(","))
     config.stash[CHANNEL_KEY] = Channel.from_fds(read_fd, write_fd)
     config.stash[PADDING_KEY] = random_padding(random.Random())
-    uncollected: list[str] = []
-    config.stash[UNCOLLECTED_KEY] = uncollected
-    config.pluginmanager.register(_Uncollected(uncollected), "perfguard-ab-uncollected")
+    config.stash[UNCOLLECTED_KEY] = _Uncollected()
+    config.pluginmanager.register(config.stash[UNCOLLECTED_KEY], "perfguard-ab-uncollected")
 
 
 class _Uncollected:
     """Notes what the worker's session could not collect, a line each."""
 
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
+    def __init__(self) -> None:
+        self.lines: list[str] = []
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -96,7 +95,7 @@ def pytest_runtestloop(session: pytest.Session) -> bool:
             "base revision into another interpreter and pass --perf-ref-python)",
         )
         return True
-    uncollected = config.stash[UNCOLLECTED_KEY]
+    uncollected = config.stash[UNCOLLECTED_KEY].lines
     if uncollected:
         channel.send("error", text="could not collect " + "; ".join(uncollected[:3]))
         return True
