@@ -442,7 +442,7 @@ def elapsed(since: float) -> float:
 def environment() -> None:
     versions = ", ".join(
         f"{name} {importlib.metadata.version(name)}"
-        for name in ("pytest", "pytest-perfguard", "pytest-benchmark")
+        for name in ("pytest", "perfguard", "pytest-benchmark")
     )
     spec = importlib.util.find_spec("pytest_perfguard")
     where = Path(spec.origin).parent.parent if spec and spec.origin else Path.cwd()

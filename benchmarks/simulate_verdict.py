@@ -37,7 +37,7 @@ from pytest_perfguard.model import (
     RunSummary,
 )
 
-FP = Fingerprint("CPython", "3.11.7", "Linux", "x86_64", "sim CPU", 2, "0")
+FP = Fingerprint("CPython", "3.11.7", "Linux", "x86_64", "sim CPU", 2, "0", "test-machine")
 PY_SHARE = 0.7
 Run = tuple[np.ndarray, np.ndarray, np.ndarray]
 MACHINE_SD = 0.30

@@ -129,6 +129,12 @@ class Fingerprint:
     cpu_model: str
     cpu_count: int
     perfguard_version: str
+    machine: str = ""
+    """The machine measured on: a name the user gave, or the host's identity ("host-..."); ""
+    when not recorded (a baseline saved before perfguard recorded machines)."""
+    hosted: str = ""
+    """The hosted CI service the run was a job of, with no machine named ("" otherwise): each
+    such job may run on another VM."""
 
     @property
     def python_minor(self) -> str:
@@ -168,6 +174,9 @@ class BaselineEntry:
     runs: tuple[RunSummary, ...]
     python_version: str = ""
     """major.minor of the newest run, so deterministic counts compare only like with like."""
+    machine: str = ""
+    """The machine its runs were measured on (all of them: saving on another machine starts
+    the benchmark's runs again); "" where the file predates machines."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +250,8 @@ class CaveatKind(enum.Enum):
     """A tracer or profiler was active while measuring (texts: tracers)."""
     AB_TRACER = "ab_tracer"
     """A/B: a tracer or profiler was active on either side (texts: tracers)."""
+    HOSTED_CI = "hosted_ci"
+    """This run is a job of a hosted CI service and names no machine (texts: service)."""
     AB_PROCESSES = "ab_processes"
     """A/B time: one process per side cannot tell a change from process-to-process variation."""
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from pytest_perfguard.measure.machine import Machine
+
+MACHINE = Machine("test-machine", "environment variable PERFGUARD_MACHINE")
+"""The machine tests run on: conftest.py names it in PERFGUARD_MACHINE for every test."""
+
 CONFTEST = """
 import pytest
 from pytest_perfguard.measure.engine import Engine

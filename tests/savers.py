@@ -24,7 +24,7 @@ from pytest_perfguard.store import baseline as storage
 from pytest_perfguard.store import locking
 
 ROOT = Path(__file__).resolve().parent.parent
-FP = Fingerprint("CPython", "3.11.7", "Linux", "x86_64", "Test CPU", 2, "0.1")
+FP = Fingerprint("CPython", "3.11.7", "Linux", "x86_64", "Test CPU", 2, "0.1", "test-machine")
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 

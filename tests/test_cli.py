@@ -17,7 +17,9 @@ from pytest_perfguard.report.json import render_json, results_document
 from pytest_perfguard.store import baseline as storage
 from pytest_perfguard.store.history import merge
 
-ENV = Fingerprint("CPython", "3.12.4", "Linux", "x86_64", "Test CPU 9000", 2, "0.1.0")
+ENV = Fingerprint(
+    "CPython", "3.12.4", "Linux", "x86_64", "Test CPU 9000", 2, "0.1.0", "test-machine"
+)
 DAY0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
 NAMES = ("t.py::test_a", "t.py::test_b", "t.py::test_c")
 # Run-to-run wobble of about 1%, as a quiet machine shows, so only a real change is significant.
@@ -93,9 +95,11 @@ def test_show_baseline_prints_the_environment_and_the_newest_run(old: Path) -> N
     lines = proc.stdout.splitlines()
     assert lines[0] == f"{old}: baseline, 3 benchmark(s), newest run of each"
     assert "CPython 3.12.4 on Linux x86_64, Test CPU 9000 (2 CPUs)" in lines[1]
+    assert lines[1].endswith("; machine test-machine")
     row = next(line for line in lines if line.startswith("t.py::test_a "))
     # 5 runs; the newest (wobble 0.995) shows 995 ns; runs spread from 990 to 1010 ns = 2.0%.
-    assert row.split()[:5] == ["t.py::test_a", "5", "2024-05-05T00:00:00+00:00", "995", "ns"]
+    newest = ["t.py::test_a", "5", "2024-05-05T00:00:00+00:00", "test-machine", "995", "ns"]
+    assert row.split()[:6] == newest
     assert "2.0%" in row.split() and "8.00 KiB" in row
 
 
@@ -175,6 +179,35 @@ def test_a_different_cpu_makes_time_advisory_unless_strict(
     assert main(["compare", str(old), str(new)]) == 0
     assert "note: environments differ (CPU: Test CPU 9000 -> Other CPU)" in capsys.readouterr().out
     assert main(["compare", str(old), str(new), "--strict"]) == 1
+
+
+def test_another_machine_makes_time_advisory_and_counts_still_gate(
+    old: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = replace(ENV, machine="box-b")
+    new = results_json(tmp_path / "now.json", now_results(a=1500.0), other)
+    assert main(["compare", str(old), str(new)]) == 0
+    assert "note: environments differ (machine: test-machine -> box-b)" in capsys.readouterr().out
+    more = results_json(tmp_path / "more.json", now_results(a=1500.0, allocs_b=5.0), other)
+    assert main(["compare", str(old), str(more)]) == 1  # allocs/op gates on any machine
+
+
+def test_show_names_the_machine_of_each_benchmark(tmp_path: Path) -> None:
+    mixed = shard(history(), ("t.py::test_b",), 10, replace(ENV, machine="box-b"))
+    storage.save(tmp_path / "mixed.toml", mixed)
+    lines = run("show", tmp_path / "mixed.toml").stdout.splitlines()
+    assert lines[1].endswith("; machine box-b")
+    machines = {line.split()[0]: line.split()[3] for line in lines if line.startswith("t.py::")}
+    assert machines == {"t.py::test_a": "test-machine", "t.py::test_b": "box-b",
+                        "t.py::test_c": "test-machine"}  # fmt: skip
+    old = tmp_path / "old.toml"  # as an older perfguard wrote it: no machine anywhere
+    old.write_text(
+        (tmp_path / "mixed.toml").read_text().replace('machine = "test-machine"\n', "")
+        .replace('machine = "box-b"\n', "")
+    )  # fmt: skip
+    lines = run("show", old).stdout.splitlines()
+    assert lines[1].endswith("; machine unknown")
+    assert all(" unknown " in line for line in lines if line.startswith("t.py::"))
 
 
 def test_compare_writes_the_markdown_report(old: Path, tmp_path: Path) -> None:
@@ -344,6 +377,22 @@ def test_merge_keeps_the_newer_entry_whole_across_environments(
     assert days(merged, "t.py::test_b") == [20]  # never mixed with the other machine's runs
     assert days(merged, "t.py::test_a") == [0, 1, 2, 3, 4]  # in one input only: untouched
     assert merged.fingerprint == other  # the input holding the newest run
+
+
+def test_merge_keeps_machines_apart(tmp_path: Path) -> None:
+    committed = history()  # runs on days 0-4 on test-machine
+    elsewhere = replace(ENV, machine="box-b")
+    storage.save(tmp_path / "a.toml", shard(committed, ("t.py::test_a",), 10))
+    storage.save(tmp_path / "b.toml", shard(committed, ("t.py::test_a", "t.py::test_b"), 11,
+                                            elsewhere))  # fmt: skip
+    out = tmp_path / "out.toml"
+    assert main(["merge", str(tmp_path / "a.toml"), str(tmp_path / "b.toml"), "-o", str(out)]) == 0
+    merged = storage.load(out)
+    # box-b's save started test_a and test_b again: its runs never pool with test-machine's.
+    assert days(merged, "t.py::test_a") == [11]
+    assert merged.entries["t.py::test_a"].machine == "box-b"
+    assert days(merged, "t.py::test_c") == [0, 1, 2, 3, 4]
+    assert merged.entries["t.py::test_c"].machine == "test-machine"
 
 
 def test_merge_refuses_to_replace_a_file_that_is_not_an_input(

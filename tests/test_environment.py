@@ -12,6 +12,7 @@ from pytest_perfguard.judge.compatibility import counts_comparable, differences
 from pytest_perfguard.measure.environment import cpu_model_from_cpuinfo, current_fingerprint
 from pytest_perfguard.model import BaselineEntry, Fingerprint
 from pytest_perfguard.report.rules import caveat_text, differences_text
+from tests.fakes import MACHINE
 
 FP = Fingerprint(
     python_implementation="CPython",
@@ -21,6 +22,7 @@ FP = Fingerprint(
     cpu_model="AMD EPYC 7763 64-Core Processor",
     cpu_count=2,
     perfguard_version="0.1.0",
+    machine="test-machine",
 )
 
 X86 = """processor\t: 0
@@ -42,7 +44,7 @@ CPU part\t: 0xd0c
 
 
 def test_current_fingerprint_describes_this_process() -> None:
-    fp = current_fingerprint()
+    fp = current_fingerprint(MACHINE)
     info = sys.version_info
     assert fp.python_version == f"{info.major}.{info.minor}.{info.micro}"
     assert fp.python_minor == f"{info.major}.{info.minor}"
@@ -51,7 +53,7 @@ def test_current_fingerprint_describes_this_process() -> None:
     assert fp.cpu_model
     assert fp.os
     assert fp.arch
-    assert differences(fp, current_fingerprint()) == ()
+    assert differences(fp, current_fingerprint(MACHINE)) == ()
 
 
 @pytest.mark.parametrize(

@@ -202,7 +202,7 @@ def test_user_strings_are_escaped() -> None:
 def test_without_matplotlib_every_table_is_there_and_the_page_says_how_to_get_plots() -> None:
     page = read_page(render_html(regressed_report(history={SLOW: runs(1000.0)}), None))
     assert page.text_of("p", "plots-missing") == [PLOTS_MISSING]
-    assert "pip install 'pytest-perfguard[html]'" in PLOTS_MISSING
+    assert "pip install 'perfguard[html]'" in PLOTS_MISSING
     assert not page.find("svg")
     assert len(page.find("table", "overview")) == 1
     assert len(page.find("table", "runs")) == 3 and len(page.find("table", "metrics")) == 3

@@ -15,6 +15,7 @@ from pytest_perfguard.measure.allocations import load_hooks
 from pytest_perfguard.measure.environment import current_fingerprint
 from pytest_perfguard.model import Baseline, BaselineEntry, RunSummary
 from pytest_perfguard.store import baseline as storage
+from tests.fakes import MACHINE
 
 from .fakes import CONFTEST
 
@@ -38,7 +39,7 @@ STEADY = (990.0, 1000.0, 1010.0, 1005.0, 995.0)
 def baseline_with(
     medians: dict[str, tuple[float, ...]], allocs: float | None = None, **fingerprint: object
 ) -> Baseline:
-    fp = dataclasses.replace(current_fingerprint(), **fingerprint)  # type: ignore[arg-type]
+    fp = dataclasses.replace(current_fingerprint(MACHINE), **fingerprint)  # type: ignore[arg-type]
     entries = {}
     for nodeid, values in medians.items():
         runs = tuple(
@@ -233,12 +234,12 @@ def test_a_corrupt_baseline_is_a_usage_error_and_is_never_overwritten(
     [
         (
             ("median_ns = 990.0", "median_ns = 0.0"),
-            '*, line 17: benchmarks."test_suite.py::test_steady".runs[[]0].median_ns: expected a '
+            '*, line 18: benchmarks."test_suite.py::test_steady".runs[[]0].median_ns: expected a '
             "finite number from 1e-06 to 1e+15, got 0.0",
         ),
         (
             ("loops = 200", "loops = -1"),
-            "*, line 21: *runs[[]0].loops: expected an integer from 1 to 1e+12, got -1",
+            "*, line 22: *runs[[]0].loops: expected an integer from 1 to 1e+12, got -1",
         ),
         (("schema_version = 1", "x = " + "[" * 50_000), "*line 1: brackets nested over 32 deep"),
         (("schema_version = 1", "a" + ".a" * 100_000 + " = 1"), "*line 1: a dotted key of over*"),
@@ -337,7 +338,7 @@ def test_json_results_and_junit_properties(suite: pytest.Pytester) -> None:
     result.assert_outcomes(passed=2)
     document = json.loads((suite.path / "out.json").read_text())
     assert document["schema_version"] == 1
-    assert document["environment"]["python_version"] == current_fingerprint().python_version
+    assert document["environment"]["python_version"] == current_fingerprint(MACHINE).python_version
     assert document["settings"]["compare"] is True
     by_id = {b["nodeid"]: b for b in document["benchmarks"]}
     steady = by_id["test_suite.py::test_steady"]

@@ -12,6 +12,7 @@ import pytest
 from pytest_perfguard.measure.environment import current_fingerprint
 from pytest_perfguard.model import Baseline, BaselineEntry, FunctionCost, RunSummary
 from pytest_perfguard.store import baseline as storage
+from tests.fakes import MACHINE
 
 from .fakes import CONFTEST
 
@@ -42,7 +43,7 @@ def suite(pytester: pytest.Pytester, helpers: int, marker: str = "") -> None:
 
 def save_calls(pytester: pytest.Pytester, calls: float, helper_calls: float) -> None:
     """A baseline of 5 steady runs counting `calls` calls/op, the newest with a profile."""
-    fp = dataclasses.replace(current_fingerprint())
+    fp = dataclasses.replace(current_fingerprint(MACHINE))
     profile = (
         FunctionCost("test_suite.py", 5, "helper", helper_calls, 100.0),
         FunctionCost("test_suite.py", 9, "test_calls", 1.0, 300.0),

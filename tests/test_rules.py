@@ -46,7 +46,7 @@ from pytest_perfguard.report.rules import (
 from .fakes import CONFTEST
 
 PACKAGE = Path(__file__).resolve().parent.parent / "pytest_perfguard"
-FP = Fingerprint("CPython", "3.12.1", "Linux", "x86_64", "CPU A", 2, "0.1")
+FP = Fingerprint("CPython", "3.12.1", "Linux", "x86_64", "CPU A", 2, "0.1", "test-machine")
 
 SAVED = {"runs": 5, "alpha": 0.05, "family": 7, "sd": 0.123, "min_effect": 0.1, "tries": 2,
          "df": 11.5, "prior_n": 40, "prior_d0": 6.25}  # fmt: skip

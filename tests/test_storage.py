@@ -45,6 +45,7 @@ FP = Fingerprint(
     cpu_model="AMD EPYC 7763 64-Core Processor",
     cpu_count=2,
     perfguard_version="0.1.0",
+    machine="test-machine",
 )
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -26,7 +26,7 @@ from pytest_perfguard.model import (
 from pytest_perfguard.report.rules import rule_text
 
 MiB = 1024 * 1024
-FP = Fingerprint("CPython", "3.11.7", "Linux", "x86_64", "Test CPU A", 2, "0.1")
+FP = Fingerprint("CPython", "3.11.7", "Linux", "x86_64", "Test CPU A", 2, "0.1", "test-machine")
 STEADY = (100.0, 101.0, 99.0, 100.5, 99.5)  # run medians, ~0.8% run-to-run sd
 WILD = (100.0, 150.0, 70.0, 125.0, 80.0)  # ~40% run-to-run sd
 

@@ -24,7 +24,7 @@ from pytest_perfguard.report.where import where_lines
 from pytest_perfguard.store import baseline as storage
 from pytest_perfguard.store import history
 
-FP = Fingerprint("CPython", "3.11.7", "Linux", "x86_64", "Test CPU", 2, "0.1")
+FP = Fingerprint("CPython", "3.11.7", "Linux", "x86_64", "Test CPU", 2, "0.1", "test-machine")
 
 
 def cost(name: str, calls: float, own: float, line: int = 1) -> FunctionCost:

@@ -17,15 +17,20 @@ def describe_env(fingerprint: Fingerprint | None) -> str:
     if fingerprint is None:
         return "environment: not recorded"
     f = fingerprint
+    hosted = f" (a {f.hosted} job)" if f.hosted else ""
     return (
         f"environment: {f.python_implementation} {f.python_version} on {f.os} {f.arch}, "
-        f"{f.cpu_model} ({f.cpu_count} CPUs), perfguard {f.perfguard_version}"
+        f"{f.cpu_model} ({f.cpu_count} CPUs), perfguard {f.perfguard_version}; "
+        f"machine {f.machine or 'unknown'}{hosted}"
     )
 
 
 def baseline_lines(baseline: Baseline) -> list[str]:
     """A baseline's newest run of each benchmark, grouped, with the spread of its saved runs."""
-    header = "benchmark,runs,newest run,time/op,run spread,ref ratio,allocs/op,B/op,peak mem"
+    header = (
+        "benchmark,runs,newest run,machine,time/op,run spread,ref ratio,allocs/op,B/op,peak mem"
+    )
+    file_machine = baseline.fingerprint.machine if baseline.fingerprint else ""
     rows: list[list[str] | str] = []
     entries = sorted(baseline.entries.values(), key=lambda e: (e.group is not None, e.group or ""))
     group: str | None = None
@@ -41,6 +46,7 @@ def baseline_lines(baseline: Baseline) -> list[str]:
                 ("  " if entry.group else "") + entry.nodeid,
                 str(len(entry.runs)),
                 newest.timestamp,
+                entry.machine or file_machine or "unknown",
                 format_time(newest.median_ns),
                 spread,
                 format_metric("ratio", newest.ref_ratio),
@@ -49,7 +55,10 @@ def baseline_lines(baseline: Baseline) -> list[str]:
                 format_metric("memory", newest.peak_memory_bytes),
             ]
         )
-    notes = "run spread: (slowest - fastest) / median time/op of the saved runs"
+    notes = (
+        "run spread: (slowest - fastest) / median time/op of the saved runs; machine: where "
+        "they were measured (all of a benchmark's runs come from one machine)"
+    )
     return [*align_columns(header.split(","), rows), notes] if rows else ["no benchmarks"]
 
 

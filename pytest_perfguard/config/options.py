@@ -7,6 +7,7 @@ from pytest and passes them in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,9 +53,41 @@ PATHS = {
     "profile": "write each benchmark's profile as a .pstats file into this directory (in A/B "
     "mode, a regression's base profile beside it)",
     "html": "write a self-contained HTML report with plots to this file (ini: relative to the "
-    "rootdir; plots need pip install 'pytest-perfguard[html]')",
+    "rootdir; plots need pip install 'perfguard[html]')",
 }
 """Options taking a path: `--perf-X PATH` (never an optional value of another flag)."""
+
+
+MACHINE_HELP = (
+    "name of the machine this run measures on (env PERFGUARD_MACHINE); stored time verdicts "
+    "count only against runs recorded on the same machine (default: this host's own identity; "
+    "on hosted CI, none: time advisory)"
+)
+MACHINE_ENV = "PERFGUARD_MACHINE"
+_MACHINE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+/-]{0,63}")
+
+
+def resolve_machine(cli: str | None, ini: str | None, env: str | None) -> tuple[str, str] | None:
+    """The machine the user named, with where it came from, or None for the host's identity.
+
+    The option wins, then the environment variable, then the ini key: the variable belongs to
+    the machine (set once on a dedicated runner), the ini file to the project (every machine
+    that runs it would take its name). SettingsError names the source of a bad name.
+    """
+    for value, source in (
+        (cli, "option --perf-machine"),
+        (env, f"environment variable {MACHINE_ENV}"),
+        (ini, "ini key perf_machine"),
+    ):
+        if value is None or value == "":
+            continue
+        if not _MACHINE_NAME.fullmatch(value):
+            raise SettingsError(
+                f"invalid machine name {value!r} from {source}: use 1-64 letters, digits and "
+                ". _ : @ + / -, starting with a letter or digit"
+            )
+        return value, source
+    return None
 
 
 @dataclass(frozen=True, slots=True)

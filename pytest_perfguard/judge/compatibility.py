@@ -2,34 +2,69 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pytest_perfguard.model import BaselineEntry, Caveat, CaveatKind, Fingerprint
 
-__all__ = ["counts_comparable", "differences"]
+__all__ = ["counts_comparable", "differences", "entry_environment", "machine_caveat"]
+
+
+def entry_environment(fingerprint: Fingerprint, entry: BaselineEntry | None) -> Fingerprint:
+    """The environment an entry's runs were measured in: the file's, with the entry's own Python
+    and machine where it records them (a save that did not re-measure an entry leaves it with
+    runs older than the file's fingerprint)."""
+    if entry is None:
+        return fingerprint
+    return replace(
+        fingerprint,
+        python_version=entry.python_version or fingerprint.python_version,
+        machine=entry.machine or fingerprint.machine,
+    )
 
 
 def differences(
     baseline: Fingerprint | None, current: Fingerprint, entry: BaselineEntry | None = None
 ) -> tuple[Caveat, ...]:
-    """What differs between two environments in ways that make stored times incomparable, as
-    ENVIRONMENT caveats (texts: what, old, new; report/rules.py words them).
+    """What makes times measured in `baseline` (or in `entry`'s own environment) incomparable
+    with times measured in `current`, as caveats (report/rules.py words them).
 
-    Empty when times measured in `baseline` may be compared with times measured in `current`.
-    Compared: implementation, Python major.minor, OS, architecture, CPU model. Patch releases,
-    CPU count and perfguard version are not compared: they did not move single-threaded timings.
-    When `entry` is given and records a Python version, that version (the one its newest run
-    was measured with) is used instead of the file's, since untouched entries can be older than
-    the file's fingerprint. A baseline without a fingerprint differs in "environment".
+    Compared: the machine, implementation, Python major.minor, OS, architecture, CPU model. A
+    machine is the same only when both runs record the same one: a baseline without one is
+    from an unknown machine. A run that is a job of a hosted CI service with no machine named
+    is compared with nothing: its next job may be another VM. Patch releases, CPU count and
+    perfguard version are not compared: they did not move single-threaded timings. A baseline
+    without a fingerprint differs in "environment".
     """
     if baseline is None:
         return (_differs("environment", "", ""),)
+    old = entry_environment(baseline, entry)
     pairs = (
-        ("python_implementation", baseline.python_implementation, current.python_implementation),
-        ("python_version", _entry_python(baseline, entry), current.python_minor),
-        ("os", baseline.os, current.os),
-        ("arch", baseline.arch, current.arch),
-        ("cpu_model", baseline.cpu_model, current.cpu_model),
+        ("machine", old.machine, current.machine),
+        ("python_implementation", old.python_implementation, current.python_implementation),
+        ("python_version", old.python_minor, current.python_minor),
+        ("os", old.os, current.os),
+        ("arch", old.arch, current.arch),
+        ("cpu_model", old.cpu_model, current.cpu_model),
     )
-    return tuple(_differs(what, old, new) for what, old, new in pairs if old != new)
+    # An unrecorded machine ("") is not the same machine as another unrecorded one.
+    found = [
+        _differs(what, a, b) for what, a, b in pairs if a != b or (what == "machine" and not a)
+    ]
+    if current.hosted:
+        found.insert(0, Caveat(CaveatKind.HOSTED_CI, texts={"service": current.hosted}))
+    return tuple(found)
+
+
+def machine_caveat(baseline: Fingerprint | None, current: Fingerprint) -> Caveat | None:
+    """Why stored time is advisory for the whole file, machine-wise: this run is a hosted CI
+    job, or the file was recorded on another (or an unknown) machine; None when it is the same
+    machine. The summary says it once, above the table."""
+    if baseline is None:
+        return None
+    for caveat in differences(baseline, current):
+        if caveat.kind is CaveatKind.HOSTED_CI or caveat.texts.get("what") == "machine":
+            return caveat
+    return None
 
 
 def _differs(what: str, old: str, new: str) -> Caveat:
@@ -39,20 +74,15 @@ def _differs(what: str, old: str, new: str) -> Caveat:
 def counts_comparable(
     baseline: Fingerprint | None, current: Fingerprint, entry: BaselineEntry | None = None
 ) -> bool:
-    """Whether deterministic counts (allocs/op, B/op) may be compared exactly.
+    """Whether deterministic counts (allocs/op, B/op, calls/op) may be compared exactly.
 
     They depend on the interpreter, not the machine: same implementation and same Python
     major.minor (the entry's own version when it records one, as in `differences`).
     """
     if baseline is None:
         return False
+    old = entry_environment(baseline, entry)
     return (
-        baseline.python_implementation == current.python_implementation
-        and _entry_python(baseline, entry) == current.python_minor
+        old.python_implementation == current.python_implementation
+        and old.python_minor == current.python_minor
     )
-
-
-def _entry_python(baseline: Fingerprint, entry: BaselineEntry | None) -> str:
-    if entry is not None and entry.python_version:
-        return entry.python_version
-    return baseline.python_minor

@@ -1,4 +1,4 @@
-"""Fingerprint of the interpreter, OS and CPU this process runs on."""
+"""Fingerprint of the interpreter, OS, CPU and machine this process runs on."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from pytest_perfguard._version import __version__
+from pytest_perfguard.measure.machine import Machine
 from pytest_perfguard.model import Fingerprint
 
 __all__ = ["cpu_model_from_cpuinfo", "current_fingerprint"]
@@ -18,8 +19,8 @@ __all__ = ["cpu_model_from_cpuinfo", "current_fingerprint"]
 _CPUINFO_MODEL_KEYS = ("model name", "cpu model", "cpu", "hardware", "model")
 
 
-def current_fingerprint() -> Fingerprint:
-    """Describe the environment this process runs in."""
+def current_fingerprint(machine: Machine) -> Fingerprint:
+    """Describe the environment this process runs in, on `machine` (see measure/machine.py)."""
     info = sys.version_info
     return Fingerprint(
         python_implementation=platform.python_implementation(),
@@ -31,6 +32,8 @@ def current_fingerprint() -> Fingerprint:
         cpu_model=_cpu_model(),
         cpu_count=_cpu_count(),
         perfguard_version=__version__,
+        machine=machine.name,
+        hosted=machine.hosted,
     )
 
 

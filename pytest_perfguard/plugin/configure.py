@@ -3,6 +3,7 @@ baseline opened, the A/B workers started when asked for."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 import pytest
@@ -11,6 +12,7 @@ from pytest_perfguard.config import options
 from pytest_perfguard.config.settings import CONFIGURABLE, session_defaults
 from pytest_perfguard.judge.policy import Policy
 from pytest_perfguard.measure.environment import current_fingerprint
+from pytest_perfguard.measure.machine import current_machine
 from pytest_perfguard.plugin import outputs
 from pytest_perfguard.plugin.ab_head import in_worker
 from pytest_perfguard.plugin.ab_head import start as start_ab
@@ -50,9 +52,15 @@ def open_session(config: pytest.Config) -> PerfSession:
     policy = Policy(
         min_effect=defaults.min_effect, strict=switches.strict, warn_only=switches.warn_only
     )
+    named = options.resolve_machine(
+        config.getoption("perf_machine"),
+        config.getini("perf_machine"),
+        os.environ.get(options.MACHINE_ENV),
+    )
+    machine = current_machine(named, create=switches.save)  # a save records this machine
     gate = Gate.open(
         GateOptions(path, switches.compare, switches.save, keep, policy),
-        current_fingerprint(),
+        current_fingerprint(machine),
     )
     state = RunState(defaults, gate, switches, is_worker=worker)
     session = PerfSession(config, state, paths)

@@ -41,6 +41,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("perf_baseline", options.PATHS["baseline"], default=None)
     parser.addini("perf_profile", options.PATHS["profile"], default=None)
     parser.addini("perf_html", options.PATHS["html"], default=None)
+    group.addoption(
+        "--perf-machine", dest="perf_machine", metavar="NAME", help=options.MACHINE_HELP
+    )
+    parser.addini("perf_machine", options.MACHINE_HELP, default=None)
     add_ab_options(parser, group)
     keep = f"runs kept per benchmark in the baseline file (default {DEFAULT_KEEP})"
     group.addoption("--perf-keep-runs", dest="perf_keep_runs", metavar="N", help=keep)
@@ -76,10 +80,27 @@ def pytest_configure(config: pytest.Config) -> None:
         session = open_session(config)
     except PerfguardError as exc:
         raise pytest.UsageError(f"pytest-perfguard: {exc}") from None
+    if not hasattr(config, "workerinput"):
+        _say_if_shadowed(config)
     if config.pluginmanager.has_plugin("perfguard-benchmark"):
         session.names = WITH_BENCHMARK
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "perfguard-session")
+
+
+def _say_if_shadowed(config: pytest.Config) -> None:
+    """One line at start-up when the other project with our import name is installed too."""
+    from pytest_perfguard._version import DISTRIBUTION, __version__, same_import_name
+
+    other = same_import_name()
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if other is not None and reporter is not None:
+        reporter.write_line(
+            f"perfguard: {other} is installed beside {DISTRIBUTION} {__version__}: another "
+            "project that installs the same import package, pytest_perfguard, so their files "
+            f"overwrite each other; pip uninstall {other.split()[0]}, then reinstall "
+            f"{DISTRIBUTION}"
+        )
 
 
 @pytest.fixture

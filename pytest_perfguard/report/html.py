@@ -29,7 +29,7 @@ __all__ = ["PLOTS_MISSING", "HtmlReport", "Plotter", "load_plotter", "render_htm
 
 PLOTS_MISSING = (
     "Plots are not drawn: matplotlib is not installed. Install the extra to get them: "
-    "pip install 'pytest-perfguard[html]'"
+    "pip install 'perfguard[html]'"
 )
 
 

@@ -151,7 +151,7 @@ def parse_results(text: str, *, source: str) -> Results:
             f"{source}: results schema_version {version!r} is "
             f"{'from a newer perfguard' if newer else 'unknown'}; this perfguard ({__version__}) "
             f"reads schema_version {SCHEMA_VERSION}"
-            + ("; upgrade pytest-perfguard" if newer else "")
+            + ("; upgrade perfguard" if newer else "")
         )
     try:
         fingerprint = _fingerprint(doc.get("environment"))
@@ -181,6 +181,8 @@ def _fingerprint(env: object) -> Fingerprint:
     for field in dataclasses.fields(Fingerprint):
         kind = int if field.type == "int" else str
         value = env.get(field.name)
+        if value is None and field.default is not dataclasses.MISSING:
+            continue  # written before the field existed (machine, hosted)
         if type(value) is not kind:
             raise ValueError(f"environment.{field.name}: expected {kind.__name__}, got {value!r}")
         values[field.name] = value

@@ -45,6 +45,7 @@ _ENVIRONMENT = {
     "os": "OS",
     "arch": "architecture",
     "cpu_model": "CPU",
+    "machine": "machine",
 }
 AB_PROCESSES = (
     "one process per side cannot tell a real change from the variation between processes "
@@ -91,7 +92,10 @@ def caveat_text(c: Caveat) -> str:
         what = _text(c, "what")
         if what == "environment":
             return "the baseline records no environment"
-        return f"{_ENVIRONMENT.get(what, what)}: {_text(c, 'old')} -> {_text(c, 'new')}"
+        old = _text(c, "old") or ("unknown" if what == "machine" else "")
+        return f"{_ENVIRONMENT.get(what, what)}: {old} -> {_text(c, 'new')}"
+    if kind is CaveatKind.HOSTED_CI:
+        return f"a {_text(c, 'service')} job with no machine named (the next may be another VM)"
     if kind is CaveatKind.NO_ENVIRONMENT:
         return "the compared run records no environment"
     if kind is CaveatKind.INTERPRETER:

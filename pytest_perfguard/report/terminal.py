@@ -220,6 +220,8 @@ class Summary:
     ab: str | None = None
     """Same-job A/B: REF and its commit, compared with in this run."""
     ab_removed: Sequence[str] = ()
+    machine_note: str = ""
+    """Stored time is advisory machine-wise (report/machine.py); "" on the recording machine."""
 
 
 def render_summary(s: Summary) -> list[tuple[str | None, list[str]]]:
@@ -253,7 +255,8 @@ def render_summary(s: Summary) -> list[tuple[str | None, list[str]]]:
             )
         )
     elif s.compare:
-        lines = render_comparisons(s.comparisons)
+        lines = [f"note: {s.machine_note}"] if s.machine_note else []
+        lines += render_comparisons(s.comparisons)
         if s.missing:
             lines.append(
                 f"missing: {len(s.missing)} baseline benchmark(s) not measured in this run, "

@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pytest_perfguard.judge.policy import Policy
-from pytest_perfguard.model import Baseline, BenchResult, Comparison, Fingerprint, Verdict
+from pytest_perfguard.model import (
+    Baseline,
+    BenchResult,
+    Caveat,
+    Comparison,
+    Fingerprint,
+    Verdict,
+)
 
 if TYPE_CHECKING:
     from pytest_perfguard.judge.timeverdict import TimePrior
@@ -177,6 +184,12 @@ class Gate:
             )
         skipped = f" ({failed} benchmark(s) not saved: their test failed)" if failed else ""
         return SaveDecision(True, skipped)
+
+    def restarted(self, nodeids: Iterable[str]) -> dict[str, tuple[Caveat, ...]]:
+        """The benchmarks whose saved runs a save drops (another environment), with why."""
+        from pytest_perfguard.store.history import restarted
+
+        return restarted(self.baseline, nodeids, self.fingerprint)
 
     def save(self, results: Sequence[BenchResult], now: datetime) -> Baseline:
         from pytest_perfguard.store.baseline import save_results

@@ -197,12 +197,17 @@ class RunState:
         saved = [r for r in results if r.nodeid not in self.failed]
         path = self.gate.options.path
         if decision.save and saved:
+            restarted = self.gate.restarted(r.nodeid for r in saved)
             try:
                 self.gate.save(saved, now)
             except (OSError, PerfguardError) as exc:
                 self.errors.append(f"could not save the baseline to {path}: {_reason(exc)}")
             else:
                 self.save_message = f"saved {len(saved)} benchmark(s) to {path}{decision.reason}"
+                if restarted:
+                    from pytest_perfguard.report.machine import restarted_note
+
+                    self.save_message += f"; {restarted_note(restarted)}"
         elif not decision.save:
             self.save_message = decision.reason
 
@@ -297,8 +302,21 @@ class RunState:
             annotations=github.annotations(comparisons, results) if in_actions else (),
             ab=self.ab,
             ab_removed=self.ab_removed,
+            machine_note=self.machine_note(),
         )
         return terminal.render_summary(summary)
+
+    def machine_note(self) -> str:
+        """The comparison's first line when the stored runs are from another machine."""
+        baseline = self.gate.baseline
+        if baseline is None or self.ab is not None:
+            return ""
+        from pytest_perfguard.judge.compatibility import machine_caveat
+        from pytest_perfguard.report.machine import machine_note
+
+        caveat = machine_caveat(baseline.fingerprint, self.gate.fingerprint)
+        strict = self.gate.options.policy.strict
+        return "" if caveat is None else machine_note(caveat, strict=strict)
 
 
 def _reason(exc: Exception) -> str:

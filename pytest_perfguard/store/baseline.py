@@ -233,7 +233,7 @@ def _check_version(version: object, text: str) -> None:
         raise Invalid("schema_version", f"expected an integer, got {show(version)}; {reads}", line)
     if version > SCHEMA_VERSION:
         problem = f"the file has schema_version {version}, from a newer perfguard; {reads}"
-        raise Invalid("", f"{problem}; upgrade pytest-perfguard", line)
+        raise Invalid("", f"{problem}; upgrade perfguard", line)
     if version != SCHEMA_VERSION:
         # Older versions would be migrated here, one version step at a time.
         raise Invalid("", f"unknown schema_version {version}; {reads}", line)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from typing import Any
 
 from pytest_perfguard.model import Baseline, BaselineEntry, Fingerprint, FunctionCost, RunSummary
@@ -20,10 +20,12 @@ from pytest_perfguard.store.checks import (
 from pytest_perfguard.store.keypaths import key, path_of
 from pytest_perfguard.store.limits import MAX_BENCHMARKS, MAX_PROFILE, MAX_RUNS, MAX_STRING
 
-# Every Fingerprint field, in the model's order; cpu_count is its only integer.
+# Every Fingerprint field, in the model's order; cpu_count is its only integer. Fields with a
+# default (machine, hosted) are optional: older files lack them, and "" is not written.
 _ENV_FIELDS = tuple(
     (f.name, "integer" if f.type == "int" else "string") for f in fields(Fingerprint)
 )
+_ENV_OPTIONAL = frozenset(f.name for f in fields(Fingerprint) if f.default is not MISSING)
 # (field, kind, significant digits written), in file order. 5 digits of ns resolve 0.001-0.01%,
 # below the best within-run noise measured (0.03%); deterministic counts get 7 so tolerances
 # decide, not rounding.
@@ -50,7 +52,8 @@ def to_tables(baseline: Baseline) -> dict[str, Any]:
     digits the file keeps, None fields left out. ValueError for a value no file can hold."""
     doc: dict[str, Any] = {}
     if baseline.fingerprint is not None:
-        doc["environment"] = {name: getattr(baseline.fingerprint, name) for name, _ in _ENV_FIELDS}
+        env = {name: getattr(baseline.fingerprint, name) for name, _ in _ENV_FIELDS}
+        doc["environment"] = {k: v for k, v in env.items() if v != "" or k not in _ENV_OPTIONAL}
     benchmarks = doc["benchmarks"] = {}
     for nodeid, entry in sorted(baseline.entries.items()):
         if entry.nodeid != nodeid or not entry.runs:
@@ -60,6 +63,8 @@ def to_tables(baseline: Baseline) -> dict[str, Any]:
             table["group"] = entry.group
         if entry.python_version:
             table["python"] = entry.python_version
+        if entry.machine:
+            table["machine"] = entry.machine
         table["runs"] = [_run_doc(run, f"{key('benchmarks', nodeid)}.runs") for run in entry.runs]
         benchmarks[nodeid] = table
     return doc
@@ -92,9 +97,13 @@ def from_tables(doc: Mapping[str, Any]) -> Baseline:
         try:
             env = as_table(doc["environment"], "environment")
             check_keys(env, "environment", {name for name, _ in _ENV_FIELDS})
-            fingerprint = Fingerprint(
-                **{name: field_value(env, name, kind, "environment") for name, kind in _ENV_FIELDS}
-            )
+            values = {
+                name: optional_field(env, name, kind, "environment")
+                if name in _ENV_OPTIONAL
+                else field_value(env, name, kind, "environment")
+                for name, kind in _ENV_FIELDS
+            }
+            fingerprint = Fingerprint(**{k: v for k, v in values.items() if v is not None})
         except Invalid as exc:
             exc.path = ("environment", *path_of(exc.key[len("environment") :]))
             raise
@@ -116,7 +125,7 @@ def _parse_entry(nodeid: str, raw: object, where: str) -> BaselineEntry:
     if len(nodeid) > MAX_STRING:
         raise Invalid(where, f"a node id of {len(nodeid)} characters (at most {MAX_STRING})")
     table = as_table(raw, where)
-    check_keys(table, where, {"group", "python", "runs"})
+    check_keys(table, where, {"group", "python", "machine", "runs"})
     runs = table.get("runs")
     if not isinstance(runs, list) or not runs:
         raise Invalid(f"{where}.runs", f"expected at least one run, got {show(runs)}")
@@ -127,6 +136,7 @@ def _parse_entry(nodeid: str, raw: object, where: str) -> BaselineEntry:
         group=optional_field(table, "group", "string", where),
         runs=tuple(_parse_run(run, f"{where}.runs[{i}]") for i, run in enumerate(runs)),
         python_version=optional_field(table, "python", "string", where) or "",
+        machine=optional_field(table, "machine", "string", where) or "",
     )
 
 

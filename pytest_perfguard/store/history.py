@@ -6,19 +6,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from pytest_perfguard.judge.compatibility import differences
+from pytest_perfguard.judge.compatibility import differences, entry_environment
 from pytest_perfguard.model import (
     DEFAULT_KEEP,
     Baseline,
     BaselineEntry,
     BenchResult,
+    Caveat,
     Fingerprint,
     FunctionCost,
     RunSummary,
 )
 from pytest_perfguard.store.codec import from_isoformat
 
-__all__ = ["merge", "merge_baselines"]
+__all__ = ["merge", "merge_baselines", "restarted"]
 
 
 def merge(
@@ -38,12 +39,12 @@ def merge(
     id appears more than once (a rerun plugin), the last one counts.
 
     Environment rule: when `compatibility.differences` finds the old runs of a re-measured benchmark
-    incomparable with `fingerprint` (CPU model, Python minor, implementation, OS or architecture
-    changed), those runs are dropped and the benchmark starts again from this run alone, because
-    mixing machines would pass for run-to-run variation. The result carries `fingerprint`; kept
-    benchmarks that were not re-measured still hold runs from the old environment (their
-    `python_version` says which Python), so the caller should warn with `differences(...)` and
-    suggest saving the whole suite.
+    incomparable with `fingerprint` (another or an unknown machine, a hosted CI job, CPU model,
+    Python minor, implementation, OS or architecture changed), those runs are dropped and the
+    benchmark starts again from this run alone, because mixing machines would pass for
+    run-to-run variation (`restarted` names them, so the save can say so). The result carries
+    `fingerprint`; kept benchmarks that were not re-measured still hold runs from the old
+    environment (their `python_version` and `machine` say which).
     """
     _check_keep(keep)
     if now.tzinfo is None:
@@ -58,9 +59,28 @@ def merge(
             runs = previous.runs
         run = _summary(result, stamp)
         entries[nodeid] = BaselineEntry(
-            nodeid, result.group, _trim((*runs, run), keep), fingerprint.python_minor
+            nodeid,
+            result.group,
+            _trim((*runs, run), keep),
+            fingerprint.python_minor,
+            fingerprint.machine,
         )
     return Baseline(fingerprint, dict(sorted(entries.items())))
+
+
+def restarted(
+    existing: Baseline | None, nodeids: Iterable[str], fingerprint: Fingerprint
+) -> dict[str, tuple[Caveat, ...]]:
+    """The benchmarks among `nodeids` whose saved runs a save from `fingerprint` drops (see
+    `merge`), each with what differs."""
+    if existing is None:
+        return {}
+    found = {}
+    for nodeid in sorted(set(nodeids)):
+        entry = existing.entries.get(nodeid)
+        if entry is not None and (why := differences(existing.fingerprint, fingerprint, entry)):
+            found[nodeid] = why
+    return found
 
 
 def merge_baselines(a: Baseline, b: Baseline, *, keep: int = DEFAULT_KEEP) -> Baseline:
@@ -78,8 +98,6 @@ def merge_baselines(a: Baseline, b: Baseline, *, keep: int = DEFAULT_KEEP) -> Ba
     _check_keep(keep)
     newer_first = sorted((a, b), key=_newest_in_baseline, reverse=True)
     fingerprint = newer_first[0].fingerprint or newer_first[1].fingerprint
-    fa, fb = a.fingerprint, b.fingerprint
-    comparable = fa is None or fb is None or not differences(fa, fb)
     entries = dict(a.entries)
     for nodeid, theirs in b.entries.items():
         ours = entries.get(nodeid)
@@ -87,10 +105,22 @@ def merge_baselines(a: Baseline, b: Baseline, *, keep: int = DEFAULT_KEEP) -> Ba
             entries[nodeid] = theirs
             continue
         newer = max(ours, theirs, key=_newest_in_entry)
-        if comparable and ours.python_version == theirs.python_version:
+        if _pools(a.fingerprint, ours, b.fingerprint, theirs):
             newer = replace(newer, runs=_trim(_union(ours.runs, theirs.runs), keep))
         entries[nodeid] = newer
     return Baseline(fingerprint, dict(sorted(entries.items())))
+
+
+def _pools(
+    fa: Fingerprint | None, ours: BaselineEntry, fb: Fingerprint | None, theirs: BaselineEntry
+) -> bool:
+    """Whether two entries' runs may be combined: measured on one machine with one Python
+    (each entry's own, over its file's), and comparable environments where both files record
+    one. A machine nobody recorded is no machine: such runs never pool."""
+    same = ours.python_version == theirs.python_version
+    if fa is None or fb is None:
+        return same and bool(ours.machine) and ours.machine == theirs.machine
+    return same and not differences(entry_environment(fa, ours), entry_environment(fb, theirs))
 
 
 PROFILE_KEPT = 15
