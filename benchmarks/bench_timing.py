@@ -1,6 +1,6 @@
 """The timing engine's own figures, measured side by side in one run.
 
-    python benchmarks/bench_timing.py [--pairs N]
+    python benchmarks/bench_timing.py [--pairs N] [--noop-only] [--busy K]
 
 1. No-op function: the ns/op perfguard reports vs what `timeit` measures, alternating in the
    same process: its best of 5 (what `python -m timeit` reports) and, like for like with
@@ -8,6 +8,9 @@
 2. A/A: the same function measured twice in a row, N times: how far apart the two medians are
    (raw ns/op and reference ratio).
 3. Wall time of a suite of 10 trivial perf tests with default settings (a pytest subprocess).
+
+--noop-only measures 1. alone; --busy K runs K busy loops (other processes) meanwhile, to see
+how load moves the figures.
 """
 
 from __future__ import annotations
@@ -108,11 +111,22 @@ def suite_wall_time() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=10)
+    parser.add_argument("--noop-only", action="store_true", help="measure the no-op alone")
+    parser.add_argument("--busy", type=int, default=0, metavar="K", help="K busy loops meanwhile")
     args = parser.parse_args()
-    engine = Engine()
-    noop_vs_timeit(engine, args.pairs)
-    a_a(engine, args.pairs)
-    suite_wall_time()
+    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
+    try:
+        if loops:
+            print(f"({args.busy} busy loops running in other processes)")
+        engine = Engine()
+        noop_vs_timeit(engine, args.pairs)
+        if not args.noop_only:
+            a_a(engine, args.pairs)
+            suite_wall_time()
+    finally:
+        for loop in loops:
+            loop.kill()
+            loop.wait()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,10 @@
    same: the same allocations, 25% more work) and +1 allocation per op into the pooled-object
    example, then compares once: both must fail, nothing else. The lookup's change, p-value
    and smallest detectable regression are printed.
+4. Compares the injected suite once more as another machine (PERFGUARD_MACHINE set to a name
+   the saves did not record): the allocation must still fail, the time only be advisory.
+
+The saves record this machine as its default identity (or PERFGUARD_MACHINE, if set).
 
 --keep DIR keeps the suite copy, its baseline and every run's --perf-json document there.
 --redecide DIR then judges those kept runs again with the installed perfguard's rules, as the
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -46,12 +51,14 @@ INJECTIONS = {
 TIME_INJECTED = "[set-10000]"
 
 
-def pytest(suite: Path, run: str, *args: str) -> dict[str, object]:
+def pytest(
+    suite: Path, run: str, *args: str, env: dict[str, str] | None = None
+) -> dict[str, object]:
     """Run the suite; return the --perf-json document (kept as run.json) plus the exit code."""
     out = suite / f"{run}.json"
     command = [sys.executable, "-m", "pytest", str(suite), "-q", "-p", "no:cacheprovider"]
     command += ["--perf-baseline", str(suite / "baseline.toml"), "--perf-json", str(out), *args]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if done.returncode not in (0, 1):
         raise SystemExit(f"pytest failed to run:\n{done.stdout}\n{done.stderr}")
     document: dict[str, object] = json.loads(out.read_text())
@@ -103,15 +110,16 @@ def report_run(i: int, document: dict[str, object]) -> int:
     return len(failed)
 
 
-def report_injected(document: dict[str, object]) -> None:
-    print("injected +25% time (lookup set-10000), +1 alloc/op (pooled object):")
+def report_injected(document: dict[str, object], where: str = "") -> None:
+    print(f"injected +25% time (lookup set-10000), +1 alloc/op (pooled object){where}:")
     for nodeid, metrics in sorted(failing(document).items()):
         print(f"  failed: {nodeid}: {', '.join(metrics)}")
     for bench in document["benchmarks"]:  # type: ignore[attr-defined]
         if bench["nodeid"].endswith(TIME_INJECTED) and bench["comparison"]:
             time = bench["comparison"]["metrics"][0]
             print(
-                f"  {bench['nodeid'].split('[')[1][:-1]} time: {time['verdict']}, "
+                f"  {bench['nodeid'].split('[')[1][:-1]} time: {time['verdict']}"
+                f"{' (advisory)' if time['advisory'] else ''}, "
                 f"change {time['change']:+.1%}, "
                 f"p={time['p_value']}, smallest detectable {time['detectable']:.0%}"
             )
@@ -171,6 +179,10 @@ def main() -> None:
             path.write_text(text.replace(old, new))
         document = pytest(suite, "injected", "--perf-compare")
         report_injected(document)
+        print(f"  exit code {document['exit_code']}")
+        elsewhere = {**os.environ, "PERFGUARD_MACHINE": "gate-figures-other-machine"}
+        document = pytest(suite, "injected-elsewhere", "--perf-compare", env=elsewhere)
+        report_injected(document, " on another machine")
         print(f"  exit code {document['exit_code']}")
         if args.keep:
             shutil.copytree(suite, args.keep, dirs_exist_ok=True)

@@ -14,6 +14,11 @@ here (from equal to ~30% faster over our runs: fresh memory for the leaked trees
 what the collections did) and keeps every tree alive until someone collects: the test checks
 retained blocks/op. Turning GC off defers the cost; it does not remove it, which is why
 perfguard measures with GC on.
+
+Time of "cycles[off]" depends on the host more than on the code: every op leaks its trees, so
+it is mostly the cost of fresh pages from the OS (page faults, the VM's memory), which differs
+between machines of one kind: on another VM it read 223 us -> 492 us for the same code. Its
+time verdict is a lesson in why stored time counts only on the machine that recorded it.
 """
 
 from __future__ import annotations

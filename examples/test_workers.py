@@ -12,6 +12,10 @@ gain only with a free core: during our runs other jobs kept this 2-core machine 
 chunked matched serial. Allocation counting is switched off here (`allocations=False`): it
 covers the calling thread only, and how often that thread wakes to collect results depends on
 scheduling, so its count changes from run to run and would gate on noise.
+
+Their time depends on the host more than on the code: how soon the OS wakes a sleeping thread
+and hands it a core differs between machines of one kind (the "wait" group read 58-184% slower
+on another VM, for the same code), so only the machine that recorded the baseline can judge it.
 """
 
 from __future__ import annotations

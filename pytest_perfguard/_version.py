@@ -17,7 +17,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 
 def same_import_name() -> str | None:
-    """"NAME VERSION" of the other distribution installing pytest_perfguard, when it is
+    """ "NAME VERSION" of the other distribution installing pytest_perfguard, when it is
     installed: its files and ours overwrite each other."""
     try:
         return f"{SAME_IMPORT_NAME} {version(SAME_IMPORT_NAME)}"

@@ -89,8 +89,9 @@ def test_on_another_machine_time_is_advisory_and_counts_still_fail(
     recorded(pytester, monkeypatch, "box-a")
     slower_and_allocating(pytester)
     on(monkeypatch, "box-b")
-    result = pytester.runpytest(*FAST, "--perf-compare")
+    result = pytester.runpytest(*FAST, "--perf-compare", "--perf-markdown=report.md")
     result.assert_outcomes(passed=1, failed=1)
+    assert f"- {NOTE.removeprefix('note: ')}" in (pytester.path / "report.md").read_text()
     result.stdout.fnmatch_lines(
         [
             "*- perfguard: comparison with *baseline.toml -*",

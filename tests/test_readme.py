@@ -105,9 +105,24 @@ def test_the_perfguard_command_block_runs(pytester: pytest.Pytester) -> None:
 
 
 def test_the_quoted_comparison_comes_from_the_peer_benchmark_script() -> None:
-    (quoted,) = blocks("text")
+    quoted = next(block for block in blocks("text") if block.startswith("tool "))
     script = (Path(__file__).parent.parent / "benchmarks" / "compare_peers.py").read_text()
     header = quoted.splitlines()[0].split()
     assert header[:3] == ["tool", "no-op", "ns/op"]
     assert "A/A false failures/run" in script and "10-bench suite" in script
     assert "python benchmarks/compare_peers.py" in README
+
+
+def test_the_machine_note_is_the_line_the_summary_prints() -> None:
+    import dataclasses
+
+    from pytest_perfguard.judge.compatibility import machine_caveat
+    from pytest_perfguard.report.machine import machine_note
+    from tests.test_environment import FP
+
+    quoted = next(b for b in blocks("text") if b.startswith("note: baseline recorded"))
+    there = dataclasses.replace(FP, machine="perfguard-dev-vm")
+    here = dataclasses.replace(FP, machine="host-3f9a1c2b7d4e")
+    caveat = machine_caveat(there, here)
+    assert caveat is not None
+    assert quoted.strip() == f"note: {machine_note(caveat, strict=False)}"

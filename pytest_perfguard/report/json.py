@@ -150,8 +150,7 @@ def parse_results(text: str, *, source: str) -> Results:
         raise ResultsError(
             f"{source}: results schema_version {version!r} is "
             f"{'from a newer perfguard' if newer else 'unknown'}; this perfguard ({__version__}) "
-            f"reads schema_version {SCHEMA_VERSION}"
-            + ("; upgrade perfguard" if newer else "")
+            f"reads schema_version {SCHEMA_VERSION}" + ("; upgrade perfguard" if newer else "")
         )
     try:
         fingerprint = _fingerprint(doc.get("environment"))

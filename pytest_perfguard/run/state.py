@@ -237,8 +237,13 @@ class RunState:
             return
         from pytest_perfguard.report.markdown import render_markdown
 
+        note = self.machine_note()
         text = render_markdown(
-            comparisons, results, baseline_path=str(self.gate.options.path), ref=self.ab
+            comparisons,
+            results,
+            baseline_path=str(self.gate.options.path),
+            ref=self.ab,
+            notes=[note] if note else [],
         )
         if outputs.markdown is not None:
             self._write(outputs.markdown, text, "the Markdown report")
