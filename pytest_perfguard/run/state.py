@@ -166,6 +166,7 @@ class RunState:
         return compare_paired(
             result.nodeid, result.group, result.measurement, paired, self.gate.options.policy,
             family=self.ab_family, min_effect=min_effect,
+            alloc_tolerance=result.settings.alloc_tolerance,
             calls_tolerance=result.settings.calls_tolerance,
         )  # fmt: skip
 
