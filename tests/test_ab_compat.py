@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from .fakes import CONFTEST
-from .test_ab import git, run
+from .test_ab import LIB, git, run
 
 COMPAT = ("-p", "no:benchmark", "-p", "no:codspeed")
 
@@ -64,6 +64,61 @@ def comparisons(pytester: pytest.Pytester, path: str = "out.json") -> dict[str, 
 
 def time_metric(comparison: dict[str, Any]) -> dict[str, Any]:
     return next(m for m in comparison["metrics"] if m["metric"] == "time")
+
+
+RETURNS_7 = LIB.format(ns=1000) + "    return 7\n"
+
+
+def test_the_benchmark_fixture_pairs_and_a_slower_head_fails(pytester: pytest.Pytester) -> None:
+    repo = repo_with(pytester, RETURNS_7, test_bench=BENCHMARKS)
+    repo.makepyfile(mylib=LIB.format(ns=1100) + "    return 7\n")  # head: 10% slower
+    result = run(repo, "--perf-compare-ref", "HEAD", "--perf-json", "out.json", *COMPAT)
+    result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines(
+        ["*test_call: performance regression compared with HEAD (*) in this run*"]
+    )
+    found = comparisons(repo)
+    for name in ("test_call", "test_marked", "test_pedantic_chosen"):
+        assert found[name]["verdict"] == "regressed", name
+        assert time_metric(found[name])["decision"]["numbers"]["family"] == 3
+    document = json.loads((repo.path / "out.json").read_text())
+    assert all(pairs >= 10 for pairs in document["ab"]["pairs"].values())
+    assert len(document["ab"]["pairs"]) == 3
+
+
+def test_unchanged_benchmark_tests_pair_and_pass(pytester: pytest.Pytester) -> None:
+    repo = repo_with(pytester, RETURNS_7, test_bench=BENCHMARKS)
+    result = run(repo, "--perf-compare-ref", "HEAD", "--perf-json", "out.json", *COMPAT)
+    result.assert_outcomes(passed=3)
+    assert {c["verdict"] for c in comparisons(repo).values()} == {"unchanged"}
+
+
+def test_exact_pedantic_is_not_paired_and_not_in_the_family(pytester: pytest.Pytester) -> None:
+    repo = repo_with(pytester, LIB.format(ns=1000), test_exact=PEDANTIC, test_perf=PERF)
+    result = run(repo, "--perf-compare-ref", "HEAD", "--perf-json", "out.json", *COMPAT)
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_exact.py::test_exact*not comparable*",
+            "not comparable:",
+            "*test_exact: not paired with HEAD (*): benchmark.pedantic(rounds=, iterations=)*",
+        ]
+    )
+    found = comparisons(repo)
+    assert found["test_exact"]["verdict"] == "not comparable"
+    assert found["test_exact"]["reason"]["kind"] == "not_paired"
+    # the family of time comparisons is the benchmarks that paired: test_perf alone
+    assert time_metric(found["test_perf"])["decision"]["numbers"]["family"] == 1
+
+
+def test_a_run_where_nothing_paired_is_an_error(pytester: pytest.Pytester) -> None:
+    repo = repo_with(pytester, LIB.format(ns=1000), test_exact=PEDANTIC)
+    result = run(repo, "--perf-compare-ref", "HEAD", *COMPAT)
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        ["perfguard: error: --perf-compare-ref HEAD (*) paired none of the 1 benchmark(s)*"]
+    )
 
 
 ALLOCATING = textwrap.dedent(
