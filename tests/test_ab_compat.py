@@ -9,6 +9,10 @@ from typing import Any
 
 import pytest
 
+from pytest_perfguard.judge.policy import Policy
+from pytest_perfguard.model import BenchResult, BenchSettings, Measurement
+from pytest_perfguard.run.paired import UNPAIRED, family, judge_paired
+
 from .fakes import CONFTEST
 from .test_ab import LIB, git, run
 
@@ -156,3 +160,24 @@ def test_a_markers_alloc_tolerance_holds_in_ab(
     assert allocs["verdict"] == verdict
     assert time_metric(comparisons(repo)["test_allocs"])["verdict"] == "unchanged"
     result.assert_outcomes(**({"failed": 1} if verdict == "regressed" else {"passed": 1}))
+
+
+def test_the_family_counts_only_shared_benchmarks_that_pair() -> None:
+    shared = frozenset({"a", "b", "c"})
+    assert family(shared, {}) == 3
+    assert family(shared, {"b": "exact", "head-only": "exact"}) == 2
+
+
+def test_a_shared_benchmark_without_pairs_is_not_paired_and_a_head_only_one_new() -> None:
+    measurement = Measurement(100.0, 1.0, 5, 10, (100.0,) * 5, (), 1000.0, 0.0)
+    unpaired: dict[str, str] = {}
+
+    def judge(nodeid: str) -> Any:
+        result = BenchResult(nodeid, None, measurement, BenchSettings())
+        return judge_paired(result, None, ref="v1", shared={"both"}, unpaired=unpaired,
+                            policy=Policy(), min_effect=0.03)  # fmt: skip
+
+    both = judge("both")
+    assert both.verdict.value == "not comparable" and both.reason.texts["why"] == UNPAIRED
+    assert unpaired == {"both": UNPAIRED}  # out of the family from now on
+    assert judge("head-only").verdict.value == "new"
