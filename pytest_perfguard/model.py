@@ -230,6 +230,9 @@ class Rule(enum.Enum):
     """A whole benchmark: saved, but not measured by a complete run (MISSING)."""
     NO_BASE_MEASUREMENT = "no_base_measurement"
     """A whole benchmark in A/B: the base side measured nothing usable (texts: ref, error)."""
+    NOT_PAIRED = "not_paired"
+    """A whole benchmark in A/B that both sides have, measured without the paired timing pass
+    (texts: ref, why): not comparable, and not in the family of time comparisons."""
     RECORDED = "recorded"
     """Read from a results document written before decisions were stored: texts["rule"] is
     the wording it had, and there are no numbers."""

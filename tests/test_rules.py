@@ -111,6 +111,11 @@ SAMPLES: dict[Rule, tuple[str, Decision, str]] = {
         Decision(Rule.NO_BASE_MEASUREMENT, texts={"ref": "v1", "error": "the base test failed"}),
         "v1: the base test failed",
     ),
+    Rule.NOT_PAIRED: (
+        "",
+        Decision(Rule.NOT_PAIRED, texts={"ref": "v1", "why": "an exact schedule"}),
+        "not paired with v1: an exact schedule",
+    ),
     Rule.RECORDED: ("time", Decision(Rule.RECORDED, texts={"rule": "as it was"}), "as it was"),
 }
 CAVEATS = {

@@ -71,14 +71,15 @@ class ABRun:
         self.removed = tuple(n for n in base if n not in head)
         self._pin()
 
-    def timing_for(self, nodeid: str, min_effect: float) -> TimingPass | None:
-        """The paired timing pass of a benchmark both sides have; None for head-only ones."""
+    def timing_for(self, nodeid: str, min_effect: float, *, family: int) -> TimingPass | None:
+        """The paired timing pass of a benchmark both sides have; None for head-only ones.
+        Its stop rule's level is Bonferroni's over the `family` of benchmarks that pair."""
         if nodeid not in self.base_ids:
             return None
         from pytest_perfguard.judge.grouped import ProcessPrior, grouped_settled
         from pytest_perfguard.judge.paired import settled
 
-        level = self.policy.alpha / max(1, len(self.shared))
+        level = self.policy.alpha / max(1, family)
         prior = ProcessPrior(self.policy.ab_process_sd, self.policy.ab_prior_df)
         k = self.processes
         heads = [BaseTest(worker, nodeid) for worker in self.heads]
@@ -102,15 +103,16 @@ class ABRun:
         heads, bases, pairs = opened
         for side in (*heads, *bases):
             side.finish()
-        outcome = bases[0].outcome
-        if outcome is None:  # the rounds never started (head's test failed first)
-            return None
         groups = tuple(pairs.groups) if self.processes > 1 else ()
+        # A head worker whose test failed (even before the rounds): not comparable, saying so.
         failed = next((h.outcome for h in heads if h.outcome and not h.outcome.passed), None)
         if failed is not None:
             why = failed.error or "its test failed"
             return PairedRun(self.tree.label, tuple(pairs.ratios), None, f"head worker: {why}",
                              groups)  # fmt: skip
+        outcome = bases[0].outcome
+        if outcome is None:  # the rounds never started: head's test failed first, or it
+            return None  # measured without them (RunState then says "not paired")
         base = (
             None
             if outcome.measurement is None

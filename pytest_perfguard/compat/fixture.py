@@ -19,12 +19,21 @@ from typing import Any, final
 
 from pytest_perfguard.compat.pedantic import Exact, measure_exact
 from pytest_perfguard.compat.stats import Metadata, NodeInfo
-from pytest_perfguard.measure.engine import Engine, Prepare
+from pytest_perfguard.measure.context import MeasureContext
+from pytest_perfguard.measure.engine import Prepare
 from pytest_perfguard.measure.perf import PerfUsageError, lazy_kind
 from pytest_perfguard.measure.timing import MIN_ROUND_NS
 from pytest_perfguard.model import BenchSettings, Measurement
 
 __all__ = ["BenchmarkFixture", "FixtureAlreadyUsed", "options_of"]
+
+
+EXACT_UNPAIRED = (
+    "benchmark.pedantic(rounds=, iterations=) makes exactly the calls asked for, and rounds "
+    "paired with the base revision need calls of their own in every process; without rounds "
+    "and iterations perfguard chooses the count and the benchmark pairs"
+)
+"""Why an exact pedantic schedule is measured alone in same-job A/B."""
 
 
 class FixtureAlreadyUsed(PerfUsageError):
@@ -56,17 +65,13 @@ class BenchmarkFixture:
 
     def __init__(
         self,
-        engine: Engine,
-        settings: BenchSettings,
+        context: MeasureContext,
         info: NodeInfo,
-        record: Callable[[Measurement], None],
         set_group: Callable[[str | None], None],
-        *,
-        disabled: bool = False,
     ) -> None:
-        self._engine = engine
-        self._settings = settings
-        self._record = record
+        self._context = context
+        self._engine = context.engine
+        self._settings = context.settings
         self._set_group = set_group
         self._mode: str | None = None
         self._measurement: Measurement | None = None
@@ -76,9 +81,9 @@ class BenchmarkFixture:
         self.param = info.param
         self.params = None if info.params is None else dict(info.params)
         self._info = info
-        self.group: str | None = settings.group
+        self.group: str | None = context.settings.group
         self.extra_info: dict[str, Any] = {}
-        self.disabled = disabled
+        self.disabled = not context.enabled
         self.has_error = False
         self.skipped = False
         self.cprofile = False
@@ -101,7 +106,7 @@ class BenchmarkFixture:
         if note is not None:
             measurement = replace(measurement, notes=(*measurement.notes, note))
         self._measurement = measurement
-        self._record(measurement)
+        self._context.record(measurement)
 
     def _settings_after_first_call(self) -> BenchSettings:
         # The first call, whose result is returned, is one of the warm-up calls (as in perf()).
@@ -148,12 +153,18 @@ class BenchmarkFixture:
             raise
 
     def _measure_call(self, call: Callable[[], Any]) -> Any:
-        """One call for the result, then every pass over `call()` in timeit's bare loop."""
+        """One call for the result, then every pass over `call()` in timeit's bare loop, as
+        perf() measures (max_time counts from the first call's start)."""
+        clock = self._engine.clock
+        started = clock()
         result = call()
+        first = clock() - started
         if self.disabled:
             return result
         note = _lazy_note(self.fullname, result)
-        self._measured(self._engine.measure_call(call, self._settings_after_first_call()), note)
+        settings = self._settings_after_first_call()
+        timing = self._context.timing
+        self._measured(self._engine.measure_call(call, settings, started, first, timing), note)
         return result
 
     def _check(self, target: object, how: str) -> None:
@@ -223,6 +234,7 @@ class BenchmarkFixture:
                     teardown(*call_args, **call_kwargs)
                 return result
             if given:
+                self._context.decline_timing(EXACT_UNPAIRED)
                 exact = Exact(rounds, iterations, warmup_rounds, memory=self._settings.memory)
                 result, measurement = measure_exact(
                     self._engine, target, arguments, teardown, exact
@@ -233,13 +245,19 @@ class BenchmarkFixture:
                 call = functools.partial(target, *fixed_args, **fixed_kwargs)
                 return self._measure_call(call if has_args else target)
             prepare: Prepare = arguments
+            clock = self._engine.clock
+            started = clock()
             call_args, call_kwargs = prepare()
+            t0 = clock()
             result = target(*call_args, **call_kwargs)
+            first = clock() - t0
             if teardown is not None:
                 teardown(*call_args, **call_kwargs)
             note = _lazy_note(self.fullname, result)
             settings = self._settings_after_first_call()
-            measurement = self._engine.measure_prepared(target, prepare, teardown, settings)
+            measurement = self._engine.measure_prepared(
+                target, prepare, teardown, settings, started, first, self._context.timing
+            )
             self._measured(measurement, note)
             return result
         except Exception:

@@ -27,7 +27,7 @@ from pytest_perfguard.model import (
     overall_verdict,
 )
 
-__all__ = ["compare_paired"]
+__all__ = ["compare_paired", "not_paired", "pairs_usable"]
 
 ADVISORY_TIME = Caveat(CaveatKind.AB_PROCESSES)
 """Why A/B time verdicts over one process pair (--perf-ab-processes 1) are advisory unless
@@ -82,6 +82,19 @@ def _memory_metric(
     return MetricComparison("memory", base, head, change, None, None, verdict, decision)
 
 
+def pairs_usable(paired: PairedRun) -> bool:
+    """Whether a benchmark's pairing gave what a time verdict needs: a base measurement, no
+    error on either side and at least two pairs of rounds."""
+    return paired.base is not None and paired.base_error is None and len(paired.ratios) >= 2
+
+
+def not_paired(nodeid: str, group: str | None, ref: str, why: str) -> Comparison:
+    """A benchmark both sides have whose measurement did not take the paired timing pass
+    (`why`): not comparable, never "new"; it is left out of the family of time comparisons."""
+    reason = Decision(Rule.NOT_PAIRED, texts={"ref": ref, "why": why})
+    return Comparison(nodeid, group, Verdict.NOT_COMPARABLE, reason=reason)
+
+
 def compare_paired(
     nodeid: str,
     group: str | None,
@@ -102,7 +115,7 @@ def compare_paired(
     both sides' profiles diffed.
     Without a base measurement or pairs the benchmark is not comparable, with the reason."""
     base = paired.base
-    if base is None or paired.base_error is not None or len(paired.ratios) < 2:
+    if base is None or not pairs_usable(paired):
         texts = {"ref": paired.ref}
         if paired.base_error:
             texts["error"] = paired.base_error  # worded where the base side failed

@@ -11,9 +11,10 @@ from types import TracebackType
 from typing import Any, final
 
 from pytest_perfguard.errors import PerfguardError
-from pytest_perfguard.measure.engine import Engine, Prepare, TimingPass
+from pytest_perfguard.measure.context import MeasureContext
+from pytest_perfguard.measure.engine import Prepare
 from pytest_perfguard.measure.steps import NO_PAUSE, Pause
-from pytest_perfguard.model import BenchSettings, Measurement
+from pytest_perfguard.model import Measurement
 
 
 def bind_fixtures(
@@ -131,23 +132,14 @@ class Perf:
         "measurement",
     )
 
-    def __init__(
-        self,
-        engine: Engine,
-        settings: BenchSettings,
-        test: str,
-        on_measured: Callable[[Measurement], None],
-        *,
-        enabled: bool = True,
-        timing: TimingPass | None = None,
-    ) -> None:
-        self._engine = engine
-        self._timing = timing
-        self._clock = engine.clock
-        self._settings = settings
-        self._test = test
-        self._on_measured = on_measured
-        self._enabled = enabled
+    def __init__(self, context: MeasureContext) -> None:
+        self._engine = context.engine
+        self._timing = context.timing
+        self._clock = context.engine.clock
+        self._settings = context.settings
+        self._test = context.test
+        self._on_measured = context.record
+        self._enabled = context.enabled
         self._used: str | None = None
         self._pause: Pause | None = None  # set while inside perf.loop()
         self._paused_ns = 0

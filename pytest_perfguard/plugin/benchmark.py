@@ -166,12 +166,7 @@ def benchmark(request: pytest.FixtureRequest) -> BenchmarkFixture:
     if SETTINGS_KEY not in item.stash:  # requested by request.getfixturevalue()
         item.stash[SETTINGS_KEY] = session.state.defaults
     fixture = BenchmarkFixture(
-        session.engine,
-        item.stash[SETTINGS_KEY],
-        _info(item),
-        functools.partial(session.record, item),
-        functools.partial(_set_group, item),
-        disabled=session.state.switches.off,
+        session.context(item), _info(item), functools.partial(_set_group, item)
     )
     item.stash[FIXTURE_KEY] = fixture
     return fixture

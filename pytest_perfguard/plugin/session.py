@@ -20,6 +20,7 @@ from pytest_perfguard.run.state import RunState, outputs_from
 
 if TYPE_CHECKING:
     from pytest_perfguard.ab.run import ABRun
+    from pytest_perfguard.measure.context import MeasureContext
     from pytest_perfguard.measure.engine import Engine, TimingPass
     from pytest_perfguard.measure.perf import Perf
 
@@ -95,10 +96,11 @@ class PerfSession:
         self.state.ab = ab.tree.label
         self.state.ab_min_effect = min_effect
         self.state.ab_processes = ab.processes
-        effects = self.state.ab_effects
+        state = self.state
 
         def timing(nodeid: str, settings: BenchSettings) -> TimingPass | None:
-            return ab.timing_for(nodeid, effects.get(nodeid, min_effect))
+            effect = state.ab_effects.get(nodeid, min_effect)
+            return ab.timing_for(nodeid, effect, family=state.ab_family)
 
         self.timing_for = timing
 
@@ -141,7 +143,7 @@ class PerfSession:
                 self.ab.collected(perf_items)
             except (WorkerError, WorkerLost) as exc:
                 raise pytest.UsageError(f"pytest-perfguard: --perf-compare-ref: {exc}") from None
-            self.state.ab_family = len(self.ab.shared)
+            self.state.ab_shared = frozenset(self.ab.shared)
             self.state.ab_removed = self.ab.removed
         if perf_items and not self.state.switches.off:
             self.state.gate.load()  # saving and comparing runs then measure alike
@@ -162,14 +164,27 @@ class PerfSession:
         location = (path, (line or 0) + 1)
         self.state.record(BenchResult(item.nodeid, settings.group, measurement, settings, location))
 
+    def context(self, item: pytest.Item) -> MeasureContext:
+        """What this test measures with, the same whichever fixture (or the marker alone)
+        it uses: the engine, its settings and record, and in A/B the paired timing pass."""
+        from pytest_perfguard.measure.context import MeasureContext
+
+        settings = item.stash[SETTINGS_KEY]
+        timing = None if self.timing_for is None else self.timing_for(item.nodeid, settings)
+        return MeasureContext(
+            self.engine,
+            settings,
+            item.nodeid,
+            functools.partial(self.record, item),
+            enabled=not self.state.switches.off,
+            timing=timing,
+            unpaired=functools.partial(self.state.unpaired, item.nodeid),
+        )
+
     def make_perf(self, item: pytest.Item) -> Perf:
         from pytest_perfguard.measure.perf import Perf
 
-        record = functools.partial(self.record, item)
-        enabled = not self.state.switches.off
-        settings = item.stash[SETTINGS_KEY]
-        timing = None if self.timing_for is None else self.timing_for(item.nodeid, settings)
-        perf = Perf(self.engine, settings, item.nodeid, record, enabled=enabled, timing=timing)
+        perf = Perf(self.context(item))
         item.stash[FIXTURE_KEY] = perf
         return perf
 

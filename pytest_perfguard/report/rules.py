@@ -284,6 +284,8 @@ def reason_text(d: Decision) -> str:
         return "in the baseline but not measured by this complete run"
     if d.rule is Rule.NO_BASE_MEASUREMENT:
         return f"{_text(d, 'ref')}: {d.texts.get('error') or 'too few pairs of rounds'}"
+    if d.rule is Rule.NOT_PAIRED:
+        return f"not paired with {_text(d, 'ref')}: {_text(d, 'why')}"
     if d.rule is Rule.RECORDED:
         return _text(d, "rule")
     raise ValueError(f"{d.rule.value}: a metric's rule; word it with rule_text")

@@ -16,16 +16,9 @@ from pathlib import Path
 from pytest_perfguard.config.options import Switches
 from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.judge.budgets import check_budgets
-from pytest_perfguard.model import (
-    BenchResult,
-    BenchSettings,
-    Comparison,
-    Decision,
-    PairedRun,
-    Rule,
-    Verdict,
-)
+from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, PairedRun
 from pytest_perfguard.run.gate import Gate
+from pytest_perfguard.run.paired import family, judge_paired, paired_nothing
 
 __all__ = ["Judged", "OutputError", "Outputs", "RunState", "prepare_output"]
 
@@ -100,8 +93,10 @@ class RunState:
     """End-of-run problems that fail the run though every test passed (an output not written)."""
     ab: str | None = None
     """Same-job A/B: REF and its commit, when comparing with it in this run."""
-    ab_family: int = 0
-    """Benchmarks both sides have: the family of A/B time comparisons."""
+    ab_shared: frozenset[str] = frozenset()
+    """Benchmarks both sides have."""
+    ab_unpaired: dict[str, str] = field(default_factory=dict)
+    """Benchmarks both sides have that did not pair, and why."""
     ab_min_effect: float = 0.0
     ab_removed: tuple[str, ...] = ()
     ab_processes: int = 1
@@ -114,6 +109,15 @@ class RunState:
     def collected(self, nodeids: Iterable[str], perf_nodeids: Iterable[str]) -> None:
         self.order = {nodeid: i for i, nodeid in enumerate(nodeids)}
         self.family = self.gate.family(perf_nodeids)
+
+    @property
+    def ab_family(self) -> int:
+        """The family of A/B time comparisons: benchmarks both sides have that pair."""
+        return family(self.ab_shared, self.ab_unpaired)
+
+    def unpaired(self, nodeid: str, why: str) -> None:
+        """A benchmark measured without the paired timing pass it was offered, and why."""
+        self.ab_unpaired[nodeid] = why
 
     def record(self, result: BenchResult) -> None:
         self.measured[result.nodeid] = result
@@ -156,17 +160,10 @@ class RunState:
                 "processes": self.ab_processes}  # fmt: skip
 
     def _judge_paired(self, result: BenchResult) -> Comparison:
-        paired = self.paired.get(result.nodeid)
-        if paired is None:
-            new = Decision(Rule.NO_BASELINE_ENTRY, texts={"ref": self.ab or "REF"})
-            return Comparison(result.nodeid, result.group, Verdict.NEW, reason=new)
-        from pytest_perfguard.judge.ab import compare_paired
-
-        min_effect = self.ab_effects.get(result.nodeid, self.ab_min_effect)
-        return compare_paired(
-            result.nodeid, result.group, result.measurement, paired, self.gate.options.policy,
-            family=self.ab_family, min_effect=min_effect,
-            calls_tolerance=result.settings.calls_tolerance,
+        return judge_paired(
+            result, self.paired.get(result.nodeid), ref=self.ab or "REF", shared=self.ab_shared,
+            unpaired=self.ab_unpaired, policy=self.gate.options.policy,
+            min_effect=self.ab_effects.get(result.nodeid, self.ab_min_effect),
         )  # fmt: skip
 
     def receive(self, result: BenchResult, comparison: Comparison | None, passed: bool) -> None:
@@ -192,6 +189,13 @@ class RunState:
         nothing = self.gate.compared_nothing(measured) and not self.switches.allow_new
         if nothing:
             self.errors.append(self.gate.compared_nothing_message(measured))
+        unpaired = None
+        if self.ab is not None:
+            unpaired = paired_nothing(
+                self.ab, measured, self.ab_shared, self.paired, self.comparisons
+            )
+        if unpaired is not None:
+            self.errors.append(unpaired)
         self.write_reports(results, comparisons, outputs, now)
         decision = self.gate.save_decision(comparisons, len(self.failed), compared_nothing=nothing)
         saved = [r for r in results if r.nodeid not in self.failed]
