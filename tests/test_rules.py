@@ -143,6 +143,10 @@ CAVEATS = {
         Caveat(CaveatKind.AB_TRACER, texts={"tracers": "coverage"}),
         "a tracer/profiler was active (coverage)",
     ),
+    CaveatKind.HOSTED_CI: (
+        Caveat(CaveatKind.HOSTED_CI, texts={"service": "GitHub Actions"}),
+        "a GitHub Actions job with no machine named",
+    ),
     CaveatKind.AB_PROCESSES: (
         Caveat(CaveatKind.AB_PROCESSES),
         "one process per side cannot tell a real change",

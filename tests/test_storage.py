@@ -68,7 +68,7 @@ def run(day: int, median: float = 1234.5, **kw: object) -> RunSummary:
 
 
 GOLDEN = Baseline(
-    FP,
+    replace(FP, hosted="GitHub Actions"),
     {
         "tests/test_sort.py::test_sorted": BaselineEntry(
             "tests/test_sort.py::test_sorted",
@@ -94,6 +94,7 @@ GOLDEN = Baseline(
                 ),
             ),
             "3.12",
+            "test-machine",
         ),
         WEIRD_ID: BaselineEntry(
             WEIRD_ID,
@@ -157,9 +158,20 @@ def test_a_baseline_written_before_calls_and_profiles_still_loads() -> None:
     assert newest.calls_per_op is None and newest.profile is None
 
 
+def test_a_baseline_written_before_machines_loads_as_from_an_unknown_machine() -> None:
+    text = golden_path().read_text(encoding="utf-8")
+    older = re.sub(r'\n(machine|hosted) = "[^"]*"', "", text)
+    assert "machine" not in older and "hosted" not in older
+    loaded = storage.loads(older)
+    assert loaded.fingerprint is not None
+    assert (loaded.fingerprint.machine, loaded.fingerprint.hosted) == ("", "")
+    assert {e.machine for e in loaded.entries.values()} == {""}
+
+
 def test_golden_file_covers_every_model_field() -> None:
     # A field added to the model must be added to the file format (and a golden file) too.
     text = golden_path().read_text(encoding="utf-8")
+    assert text.count('\nmachine = "test-machine"') == 2  # the file's, and one entry's own
     for cls in (Fingerprint, RunSummary):
         for field in fields(cls):
             assert f"\n{field.name} = " in text, field.name
@@ -248,12 +260,12 @@ def test_invalid_toml_names_file_and_line(tmp_path: Path) -> None:
     ("cut_after", "expected"),
     [
         ("", ": no schema_version"),
-        ("\n[benchmarks.", ", line 12: not valid TOML: Invalid initial character for a key part"),
-        ('timestamp = "2024', ", line 17: not valid TOML: Unterminated string at the end of the"),
-        ("samples_ns = [\n    81502.0,", ", line 47: not valid TOML: Invalid value at the end"),
+        ("\n[benchmarks.", ", line 14: not valid TOML: Invalid initial character for a key part"),
+        ('timestamp = "2024', ", line 20: not valid TOML: Unterminated string at the end of the"),
+        ("samples_ns = [\n    81502.0,", ", line 50: not valid TOML: Invalid value at the end"),
         (
             'sorted".runs]]\n',
-            ', line 16: benchmarks."tests/test_sort.py::test_sorted".runs[0].timestamp: ',
+            ', line 19: benchmarks."tests/test_sort.py::test_sorted".runs[0].timestamp: ',
         ),
     ],
 )
@@ -273,7 +285,7 @@ def test_wrong_type_names_the_key_path(tmp_path: Path) -> None:
     with pytest.raises(BaselineError) as info:
         storage.load(path)
     assert str(info.value) == (
-        f'{path}, line 38: benchmarks."tests/test_sort.py::test_sorted".runs[2].median_ns: '
+        f'{path}, line 41: benchmarks."tests/test_sort.py::test_sorted".runs[2].median_ns: '
         "expected a finite number, got 'abc'"
     )
     assert info.value.key == 'benchmarks."tests/test_sort.py::test_sorted".runs[2].median_ns'
@@ -285,26 +297,26 @@ def test_wrong_type_names_the_key_path(tmp_path: Path) -> None:
         (
             "    1783.2,",
             "    true,",
-            52,
+            55,
             "runs[2].ref_ratios[0]: expected a finite number, got true",
         ),
-        ("    1783.2,", "    nan,", 52, "runs[2].ref_ratios[0]: expected a finite number, got nan"),
+        ("    1783.2,", "    nan,", 55, "runs[2].ref_ratios[0]: expected a finite number, got nan"),
         (
             "    1783.2,",
             "    {},",
-            52,
+            55,
             "runs[2].ref_ratios[0]: expected a finite number, got a table",
         ),
         (
             "ref_ratios = [\n    1783.2,\n    1780.45,\n    1786.01,\n]",
             "ref_ratios = 3",
-            51,
+            54,
             "runs[2].ref_ratios: expected an array of finite numbers, got 3",
         ),
-        ("rounds = 30\n", "rounds = 30.5\n", 21, "runs[0].rounds: expected an integer, got 30.5"),
-        ('"2024-05-03T12:00:00+00:00"', '"yesterday"', 37, "runs[2].timestamp: expected an ISO"),
-        ('"2024-05-03T12:00:00+00:00"', '"2024-05-03T12:00:00"', 37, "a UTC offset, got '2024"),
-        ('group = "sort"', "group = 3", 13, 'test_sorted".group: expected a string, got 3'),
+        ("rounds = 30\n", "rounds = 30.5\n", 24, "runs[0].rounds: expected an integer, got 30.5"),
+        ('"2024-05-03T12:00:00+00:00"', '"yesterday"', 40, "runs[2].timestamp: expected an ISO"),
+        ('"2024-05-03T12:00:00+00:00"', '"2024-05-03T12:00:00"', 40, "a UTC offset, got '2024"),
+        ('group = "sort"', "group = 3", 15, 'test_sorted".group: expected a string, got 3'),
         (
             "cpu_count = 2",
             "cpu_count = '2'",
@@ -313,35 +325,35 @@ def test_wrong_type_names_the_key_path(tmp_path: Path) -> None:
         ),
         ('os = "Linux"', 'oss = "Linux"', 6, "environment.oss: unknown key (known: arch, "),
         ('os = "Linux"', "", 3, "environment.os: missing, expected a string"),
-        ("loops = 65536\n", "", 66, 'ü]".runs[0].loops: missing, expected an integer'),
+        ("loops = 65536\n", "", 69, 'ü]".runs[0].loops: missing, expected an integer'),
         # Types right, values impossible: the verdict divides by and takes logs of these.
         (
             "median_ns = 81502.0",
             "median_ns = 0",
-            38,
+            41,
             "median_ns: expected a finite number from 1e-06 to 1e+15, got 0",
         ),
-        ("median_ns = 81502.0", "median_ns = -1.0", 38, "median_ns: expected a finite number"),
-        ("median_ns = 81502.0", "median_ns = 1e308", 38, "to 1e+15, got 1e+308"),
+        ("median_ns = 81502.0", "median_ns = -1.0", 41, "median_ns: expected a finite number"),
+        ("median_ns = 81502.0", "median_ns = 1e308", 41, "to 1e+15, got 1e+308"),
         (
             "    1783.2,",
             "    0.0,",
-            52,
+            55,
             "runs[2].ref_ratios[0]: expected a finite number from 1e-09",
         ),
-        ("reference_ns = 45.662", "reference_ns = -inf", 20, "reference_ns: expected a finite"),
+        ("reference_ns = 45.662", "reference_ns = -inf", 23, "reference_ns: expected a finite"),
         (
             "rounds = 30\n",
             "rounds = 0\n",
-            21,
+            24,
             "runs[0].rounds: expected an integer from 1 to 1e+12",
         ),
-        ("loops = 256", "loops = -3", 22, "runs[0].loops: expected an integer from 1 to"),
-        ("allocs_per_op = 2.0", "allocs_per_op = -1.0", 23, "expected a finite number from 0 to"),
-        ("bytes_per_op = 80056.0", "bytes_per_op = 1e19", 24, "from 0 to 1e+18, got 1e+19"),
-        ("peak_memory_bytes = 163840", "peak_memory_bytes = -1", 45, "from 0 to 1e+18, got -1"),
+        ("loops = 256", "loops = -3", 25, "runs[0].loops: expected an integer from 1 to"),
+        ("allocs_per_op = 2.0", "allocs_per_op = -1.0", 26, "expected a finite number from 0 to"),
+        ("bytes_per_op = 80056.0", "bytes_per_op = 1e19", 27, "from 0 to 1e+18, got 1e+19"),
+        ("peak_memory_bytes = 163840", "peak_memory_bytes = -1", 48, "from 0 to 1e+18, got -1"),
         ("cpu_count = 2", "cpu_count = 0", 9, "cpu_count: expected an integer from 1 to 1e+06"),
-        ('"2024-05-03T12:00:00+00:00"', "0001-01-01T00:00:00+23:59", 37, "runs[2].timestamp:"),
+        ('"2024-05-03T12:00:00+00:00"', "0001-01-01T00:00:00+23:59", 40, "runs[2].timestamp:"),
     ],
 )
 def test_wrong_values_are_reported(
