@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from pytest_perfguard.model import BenchResult, Comparison, MetricComparison, Verdict
 from pytest_perfguard.report.rules import comparison_notes, rule_text
+from pytest_perfguard.report.verdicts import comparison_verdict, metric_verdict
 from pytest_perfguard.units import format_bytes, format_time, plural
 
 
@@ -123,9 +124,8 @@ def metric_name(metric: str) -> str:
 def describe_metric(m: MetricComparison) -> str:
     """One metric's comparison in a sentence: what, baseline -> now, change, interval, p."""
     p = "" if m.p_value is None else f", p={m.p_value:.2g}"
-    advisory = " (advisory)" if m.advisory else ""
     return (
-        f"{metric_name(m.metric)} {m.verdict.value}{advisory}: "
+        f"{metric_name(m.metric)} {metric_verdict(m, advisory=True)}: "
         f"{format_metric(m.metric, m.baseline)} -> {format_metric(m.metric, m.current)} "
         f"({format_change(m)}{p})"
     )
@@ -166,12 +166,12 @@ def render_comparisons(comparisons: Sequence[Comparison]) -> list[str]:
     for c in comparisons:
         time = next((m for m in c.metrics if m.metric == "time"), None)
         if time is None:
-            rows.append([c.nodeid, "", "", "", "", c.verdict.value, ""])
+            rows.append([c.nodeid, "", "", "", "", comparison_verdict(c), ""])
             notes = comparison_notes(c)
             if c.verdict is Verdict.NOT_COMPARABLE and notes:
                 why_not.append(f"  {c.nodeid}: {'; '.join(notes)}")
         else:
-            verdict = time.verdict.value + (" (advisory)" if time.advisory else "")
+            verdict = metric_verdict(time, advisory=True)
             rows.append(
                 [
                     c.nodeid,
