@@ -217,6 +217,8 @@ class Summary:
     errors: Sequence[str] = ()
     """End-of-run problems that fail the run (an output that could not be written)."""
     annotations: Sequence[str] = ()
+    warnings: Sequence[str] = ()
+    """Problems worth a look that fail nothing (a saved run far from its siblings)."""
     ab: str | None = None
     """Same-job A/B: REF and its commit, compared with in this run."""
     ab_removed: Sequence[str] = ()
@@ -261,6 +263,7 @@ def render_summary(s: Summary) -> list[tuple[str | None, list[str]]]:
             )
         sections.append((f"perfguard: comparison with {s.baseline_path}", lines))
     tail = list(s.annotations)
+    tail.extend(f"perfguard: warning: {warning}" for warning in s.warnings)
     tail.extend(f"perfguard: error: {error}" for error in s.errors)
     if s.save_message:
         tail.append(f"perfguard: {s.save_message}")

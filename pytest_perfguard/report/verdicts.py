@@ -1,10 +1,17 @@
-"""How a verdict reads in every renderer: one word, and what an inconclusive change can detect."""
+"""How a verdict reads in every renderer (one word, and what an inconclusive change can
+detect), and the warning that a saved run cannot be right."""
 
 from __future__ import annotations
 
-from pytest_perfguard.model import Comparison, MetricComparison, Verdict
+from typing import TYPE_CHECKING
 
-__all__ = ["comparison_verdict", "metric_verdict"]
+from pytest_perfguard.model import Comparison, MetricComparison, Verdict
+from pytest_perfguard.units import format_time
+
+if TYPE_CHECKING:
+    from pytest_perfguard.judge.sanity import OutlyingRun
+
+__all__ = ["comparison_verdict", "metric_verdict", "outlier_text"]
 
 
 def metric_verdict(m: MetricComparison, *, advisory: bool = False) -> str:
@@ -23,3 +30,14 @@ def comparison_verdict(c: Comparison) -> str:
     if c.verdict is Verdict.INCONCLUSIVE and time is not None:
         return metric_verdict(time)
     return c.verdict.value
+
+
+def outlier_text(o: OutlyingRun) -> str:
+    """A saved run far from its siblings, named by entry and run."""
+    how = f"{o.factor:.1f}x slower" if o.factor > 1 else f"{1 / o.factor:.1f}x faster"
+    return (
+        f"baseline entry {o.nodeid}: its saved run of {o.timestamp} is {how} than the median "
+        f"of its {o.siblings} other runs ({format_time(o.median_ns)} against "
+        f"{format_time(o.siblings_ns)}); a hand-edited file? Time verdicts against it are "
+        "unreliable until that run is fixed or removed"
+    )

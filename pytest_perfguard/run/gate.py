@@ -13,6 +13,7 @@ from pytest_perfguard.judge.policy import Policy
 from pytest_perfguard.model import Baseline, BenchResult, Comparison, Fingerprint, Verdict
 
 if TYPE_CHECKING:
+    from pytest_perfguard.judge.sanity import OutlyingRun
     from pytest_perfguard.judge.timeverdict import TimePrior
 
 # The verdict (and scipy behind it) and the baseline file's code are imported where used: a
@@ -149,6 +150,15 @@ class Gate:
             return False
         tails = {_tail(nodeid) for nodeid in known}
         return len(measured) >= len(known) or any(_tail(n) in tails for n in measured)
+
+    def outliers(self, nodeids: Iterable[str]) -> list[OutlyingRun]:
+        """Saved runs of these benchmarks far from their siblings (see judge/sanity.py)."""
+        if self.baseline is None:
+            return []
+        from pytest_perfguard.judge.sanity import outlying_runs
+
+        entries = self.baseline.entries
+        return outlying_runs(entries[n] for n in nodeids if n in entries)
 
     def _known(self) -> set[str]:
         """Node ids of the baseline's entries that hold a run."""
