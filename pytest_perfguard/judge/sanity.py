@@ -23,8 +23,10 @@ class OutlyingRun:
     timestamp: str
     median_ns: float
     siblings_ns: float
-    """Median of median_ns over the entry's other runs."""
+    """Median of median_ns over the entry's runs (this one included: with 3 runs, the median
+    of the other two is their mean, which one bad run would drag along)."""
     siblings: int
+    """Runs of the entry, this one included."""
 
     @property
     def factor(self) -> float:
@@ -35,17 +37,17 @@ class OutlyingRun:
 def outlying_runs(
     entries: Iterable[BaselineEntry], factor: float = OUTLIER_FACTOR
 ) -> list[OutlyingRun]:
-    """Runs more than `factor` times from the median of their siblings' median_ns, in entries
-    with at least 3 runs (with 2, which one is off cannot be told)."""
+    """Runs more than `factor` times from the median median_ns of their entry's runs, in
+    entries with at least 3 runs (with 2, which one is off cannot be told)."""
     found = []
     for entry in entries:
         runs = [r for r in entry.runs if r.median_ns > 0]
         if len(runs) < 3:
             continue
-        for i, run in enumerate(runs):
-            others = statistics.median(r.median_ns for j, r in enumerate(runs) if j != i)
-            if not 1 / factor <= run.median_ns / others <= factor:
-                found.append(
-                    OutlyingRun(entry.nodeid, run.timestamp, run.median_ns, others, len(runs) - 1)
-                )
+        middle = statistics.median(r.median_ns for r in runs)
+        found += [
+            OutlyingRun(entry.nodeid, r.timestamp, r.median_ns, middle, len(runs))
+            for r in runs
+            if not 1 / factor <= r.median_ns / middle <= factor
+        ]
     return found

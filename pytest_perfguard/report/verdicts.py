@@ -37,7 +37,7 @@ def outlier_text(o: OutlyingRun) -> str:
     how = f"{o.factor:.1f}x slower" if o.factor > 1 else f"{1 / o.factor:.1f}x faster"
     return (
         f"baseline entry {o.nodeid}: its saved run of {o.timestamp} is {how} than the median "
-        f"of its {o.siblings} other runs ({format_time(o.median_ns)} against "
+        f"of its {o.siblings} saved runs ({format_time(o.median_ns)} against "
         f"{format_time(o.siblings_ns)}); a hand-edited file? Time verdicts against it are "
         "unreliable until that run is fixed or removed"
     )
