@@ -193,6 +193,10 @@ class Verdict(enum.Enum):
     REGRESSED = "regressed"
     IMPROVED = "improved"
     UNCHANGED = "unchanged"
+    """No change shown: the interval (where there is one) contains zero."""
+    INCONCLUSIVE = "inconclusive"
+    """Time only: the interval excludes zero, but the rule (significance after correction,
+    the minimum effect) cannot call it a regression or an improvement. Never fails."""
     NEW = "new"
     MISSING = "missing"
     NOT_COMPARABLE = "not comparable"
@@ -307,7 +311,7 @@ class MetricComparison:
 def overall_verdict(metrics: Sequence[MetricComparison]) -> Verdict:
     """A benchmark's verdict from its metrics': the worst of them."""
     found = {m.verdict for m in metrics}
-    for verdict in (Verdict.REGRESSED, Verdict.IMPROVED, Verdict.UNCHANGED):
+    for verdict in (Verdict.REGRESSED, Verdict.IMPROVED, Verdict.INCONCLUSIVE, Verdict.UNCHANGED):
         if verdict in found:
             return verdict
     return Verdict.NOT_COMPARABLE

@@ -156,19 +156,22 @@ def test_a_significant_change_beyond_the_minimum_effect_regresses() -> None:
     )
 
 
-def test_significant_but_below_the_minimum_effect_is_unchanged() -> None:
+def test_significant_but_below_the_minimum_effect_is_inconclusive() -> None:
     m = paired_time_metric(
         1000.0, 1020.0, estimate(0.02), 1e-6, 31, "Holm", Policy(), 0.03, 0.0, "r"
     )
+    assert m.verdict is Verdict.INCONCLUSIVE  # [+1%, +3%] is clear of zero
+    assert rule_text(m).startswith("time inconclusive +2.0% (")
+    within = PairedEstimate(40, 0.005, (-0.005, 0.015), 0.3, 0.02)
+    m = paired_time_metric(1000.0, 1005.0, within, 1.0, 31, "Holm", Policy(), 0.03, 0.0, "r")
     assert m.verdict is Verdict.UNCHANGED
-    assert rule_text(m).startswith("time unchanged +2.0% (")
 
 
 def test_the_bias_floor_raises_the_bar() -> None:
     m = paired_time_metric(
         1000.0, 1040.0, estimate(0.04), 1e-6, 3, "Holm", Policy(), 0.03, 0.05, "r"
     )
-    assert m.verdict is Verdict.UNCHANGED
+    assert m.verdict is Verdict.INCONCLUSIVE
     assert m.detectable is not None and m.detectable >= 0.05
     assert (
         "fails beyond 5.0% (the A/A process bias floor, over the 3.0% minimum effect)"
@@ -186,7 +189,7 @@ def test_improved_and_not_significant() -> None:
         m = paired_time_metric(
             1000.0, 1200.0, estimate(0.2), p_adj, 5, "Holm", Policy(), 0.03, 0.0, "r"
         )
-        assert m.verdict is Verdict.UNCHANGED
+        assert m.verdict is Verdict.INCONCLUSIVE  # [+19%, +21%]: clear of zero, not called
     assert "here no p-value" in rule_text(m)
 
 

@@ -124,3 +124,76 @@ def test_values_given_apart_are_found_up_to_a_double_dash() -> None:
     assert {"--perf-baseline", "--perf-markdown", "--perf-keep-runs", "--perf-min-effect"} <= (
         VALUE_FLAGS
     )
+
+
+NEW_TEST = """
+from conftest import tick
+
+def test_new(perf):
+    perf(tick, 1000)
+    assert {ok}
+"""
+NO_CACHE = ("--perf-max-time=0.01",)  # FAST without -p no:cacheprovider: --lf and --sw need it
+
+
+@pytest.fixture
+def with_new(suite: pytest.Pytester) -> pytest.Pytester:
+    """The suite saved in the baseline, and a new perf test in a file sorted after it."""
+    double = tuple(2 * m for m in STEADY)  # test_other ticks twice as long
+    saved = {"test_suite.py::test_steady": STEADY, "test_suite.py::test_other": double}
+    write_baseline(suite, baseline_with(saved))
+    suite.makepyfile(test_xnew=NEW_TEST.format(ok="True"))
+    return suite
+
+
+def passes_comparing_nothing(result: pytest.RunResult) -> None:
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert "compared nothing" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["test_xnew.py::test_new *new*"])
+
+
+def test_lf_after_fixing_a_new_failing_perf_test_passes(with_new: pytest.Pytester) -> None:
+    with_new.makepyfile(test_xnew=NEW_TEST.format(ok="False"))
+    first = with_new.runpytest(*NO_CACHE, "--perf-compare")
+    first.assert_outcomes(passed=2, failed=1)
+    with_new.makepyfile(test_xnew=NEW_TEST.format(ok="True"))
+    passes_comparing_nothing(with_new.runpytest(*NO_CACHE, "--lf", "--perf-compare"))
+
+
+def test_sw_resuming_at_a_new_perf_test_passes(with_new: pytest.Pytester) -> None:
+    with_new.makepyfile(test_xnew=NEW_TEST.format(ok="False"))
+    first = with_new.runpytest(*NO_CACHE, "--sw", "--perf-compare")
+    first.assert_outcomes(passed=2, failed=1)
+    with_new.makepyfile(test_xnew=NEW_TEST.format(ok="True"))
+    passes_comparing_nothing(with_new.runpytest(*NO_CACHE, "--sw", "--perf-compare"))
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        ("-k", "new"),
+        ("test_xnew.py::test_new",),
+        ("--deselect", "test_suite.py::test_steady", "--deselect", "test_suite.py::test_other"),
+    ],
+    ids=["-k", "node id", "--deselect"],
+)
+def test_selecting_only_a_new_perf_test_passes(
+    with_new: pytest.Pytester, selection: tuple[str, ...]
+) -> None:
+    passes_comparing_nothing(with_new.runpytest(*FAST, "--perf-compare", *selection))
+
+
+def test_a_renamed_suite_or_a_moved_test_still_compares_nothing(suite: pytest.Pytester) -> None:
+    # Every benchmark of the run new, at least as many as the baseline holds: a renamed suite.
+    ids = ("test_suite.py::test_steady_old", "test_suite.py::test_other_old")
+    write_baseline(suite, baseline_with(dict.fromkeys(ids, STEADY)))
+    result = suite.runpytest(*FAST, "--perf-compare")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["perfguard: error: --perf-compare compared nothing: *"])
+    # One test selected, saved under another directory: its node id moved.
+    ids = ("sub/test_suite.py::test_steady", "sub/test_suite.py::test_other", "t.py::test_x")
+    write_baseline(suite, baseline_with(dict.fromkeys(ids, STEADY)))
+    result = suite.runpytest(*FAST, "--perf-compare", "-k", "steady")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["perfguard: error: --perf-compare compared nothing: *"])

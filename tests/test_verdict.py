@@ -196,12 +196,18 @@ def test_quarter_slower_with_wild_runs_does_not_fail() -> None:
     assert t.detectable is not None and t.detectable > 0.5
 
 
-def test_small_but_significant_change_below_min_effect_is_unchanged() -> None:
+def test_small_but_significant_change_below_min_effect_is_inconclusive() -> None:
     e = entry((100.0, 100.2, 99.8, 100.1, 99.9))
     no_floor = Policy(drift_floor=(0.0, 0.0))  # the min_effect rule alone
-    p = metric(one(e, measured(108.0), no_floor), "time").p_value
-    assert p is not None and p < 0.001
-    assert not one(e, measured(108.0), no_floor).failing
+    c = one(e, measured(108.0), no_floor)
+    t = metric(c, "time")
+    assert t.p_value is not None and t.p_value < 0.001
+    assert t.interval is not None and t.interval[0] > 0
+    assert t.verdict is Verdict.INCONCLUSIVE and c.verdict is Verdict.INCONCLUSIVE
+    assert not c.failing and not t.advisory
+    faster = one(e, measured(92.0), no_floor)
+    assert faster.verdict is Verdict.INCONCLUSIVE and not faster.failing
+    assert one(e, measured(100.1), no_floor).verdict is Verdict.UNCHANGED
     assert one(e, measured(115.0), no_floor).failing
     assert not one(e, measured(115.0), no_floor, min_effect=0.2).failing  # settings count
 
@@ -266,7 +272,9 @@ def test_holm_corrects_across_the_session() -> None:
     suite = metric(comps[-1], "time")
     assert 200 * raw_p < 1
     assert suite.p_value == pytest.approx(200 * raw_p)  # Holm's first step, same prior
-    assert suite.verdict is Verdict.UNCHANGED and not any(c.failing for c in comps)
+    # Clear of zero at 95%, not after Holm: a change the suite cannot call.
+    assert suite.verdict is Verdict.INCONCLUSIVE and not any(c.failing for c in comps)
+    assert suite.interval is not None and suite.interval[0] > 0
     assert "over 200 time comparisons" in rule_text(suite)
     assert (suite.detectable or 0) > (metric(alone, "time").detectable or 1)
 
@@ -307,7 +315,7 @@ def test_moderation_detects_a_quarter_slowdown_the_own_runs_cannot() -> None:
     alone = compare_benchmark(target, now, Policy(), family=100)
     pooled = compare_benchmark(target, now, Policy(), family=100, prior=prior)
     t_alone, t_pooled = metric(alone, "time"), metric(pooled, "time")
-    assert t_alone.verdict is Verdict.UNCHANGED and (t_alone.detectable or 0) > 0.3
+    assert t_alone.verdict is Verdict.INCONCLUSIVE and (t_alone.detectable or 0) > 0.3
     assert t_pooled.verdict is Verdict.REGRESSED and (t_pooled.detectable or 1) < 0.25
     assert f"moderated over 100 benchmarks (prior df {prior.get('raw').d0:.3g}" in rule_text(
         t_pooled
@@ -464,7 +472,7 @@ def test_floor_is_taken_as_known_only_where_the_saved_runs_show_less_drift() -> 
     assert steady.verdict is Verdict.REGRESSED
     assert "sd 5.0% (the drift floor, taken as known" in rule_text(steady)
     assert steady.detectable is not None and steady.detectable < 0.25
-    assert unsure.verdict is Verdict.UNCHANGED
+    assert unsure.verdict is Verdict.INCONCLUSIVE  # +25% is clear of zero, not of the drift
     assert "sd 5.0% (the drift floor: the saved runs varied less)" in rule_text(unsure)
     assert unsure.detectable is not None and unsure.detectable > 0.4
 

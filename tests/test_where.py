@@ -146,3 +146,47 @@ def test_a_bad_profile_line_names_its_key() -> None:
     text = storage.dumps(saved).replace("1 calls, 500 ns", "one call")
     with pytest.raises(storage.BaselineError, match=r"profile\[0\].*expected '<calls> calls"):
         storage.loads(text)
+
+
+def moved(profile: tuple[FunctionCost, ...], by: int) -> tuple[FunctionCost, ...]:
+    return tuple(FunctionCost(f.file, f.line + by, f.function, f.calls_per_op, f.own_ns)
+                 for f in profile)  # fmt: skip
+
+
+def test_a_function_moved_by_an_edit_above_it_is_the_same_function() -> None:
+    where = diff_profiles(BASE, moved(BASE, 1), "base")
+    assert where is not None and where.by_calls == ()
+    assert all(c.head_own_ns == c.base_own_ns for c in where.by_time)
+    assert where.by_time[0].where == "app/mod.py:11(slow)"  # named by head's line
+    assert len(where.by_time) == len(BASE)
+
+
+def test_a_renamed_function_is_removed_and_added() -> None:
+    head = (cost("slower", 1, 500, 10), *BASE[1:])
+    where = diff_profiles(BASE, head, "base")
+    assert where is not None
+    calls = {(c.function, c.base_calls, c.head_calls) for c in where.by_calls}
+    assert calls == {("slow", 1, 0), ("slower", 0, 1)}
+
+
+def test_functions_sharing_a_name_in_one_file_pair_by_their_order() -> None:
+    base = (cost("<lambda>", 1, 100, 10), cost("<lambda>", 5, 300, 40))
+    where = diff_profiles(base, moved(base, 7), "base")
+    assert where is not None and where.by_calls == ()
+    assert {c.line for c in where.by_time} == {17, 47}
+    # A saved profile keeps only its top functions: the closest line pairs.
+    where = diff_profiles(base[1:], moved(base, 2), "base")
+    assert where is not None
+    assert [(c.line, c.base_calls, c.head_calls) for c in where.by_calls] == [(12, 0, 1)]
+
+
+def test_a_saved_profile_with_line_numbers_diffs_against_a_moved_head() -> None:
+    saved = history.merge(None, [BenchResult("t", None, measurement(5.0, BASE))], FP,
+                          now=datetime(2026, 1, 1, tzinfo=timezone.utc))  # fmt: skip
+    text = storage.dumps(saved)
+    assert '"1 calls, 500 ns: app/mod.py:10(slow)",' in text
+    newest = storage.loads(text).entries["t"].runs[-1]
+    assert newest.profile is not None
+    where = diff_profiles(newest.profile, moved(BASE, 3), "base")
+    assert where is not None and where.by_calls == ()
+    assert all(c.head_own_ns == c.base_own_ns for c in where.by_time)

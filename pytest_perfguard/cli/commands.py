@@ -12,12 +12,14 @@ from pytest_perfguard.cli.inputs import InputError, read_input
 from pytest_perfguard.cli.output import baseline_lines, describe_env, details
 from pytest_perfguard.judge import compatibility
 from pytest_perfguard.judge.policy import Policy
+from pytest_perfguard.judge.sanity import outlying_runs
 from pytest_perfguard.judge.verdict import compare_all, compare_baselines
 from pytest_perfguard.model import Baseline, BenchResult, Fingerprint
 from pytest_perfguard.report.json import Results
 from pytest_perfguard.report.markdown import headline, render_markdown
 from pytest_perfguard.report.rules import differences_text
 from pytest_perfguard.report.terminal import render_comparisons, render_results
+from pytest_perfguard.report.verdicts import outlier_text
 from pytest_perfguard.store import baseline as storage
 from pytest_perfguard.store import history
 
@@ -70,6 +72,11 @@ def compare_command(args: argparse.Namespace) -> int:
     if differs:
         counted = "count (--strict)" if args.strict else "are advisory (--strict counts them)"
         notes.append(f"environments differ ({differs}): time verdicts {counted}")
+    compared = {c.nodeid for c in comparisons}
+    notes += [
+        f"warning: {outlier_text(o)}"
+        for o in outlying_runs(e for n, e in old.entries.items() if n in compared)
+    ]
     if args.markdown:
         text = render_markdown(comparisons, results, baseline_path=args.old, notes=notes)
         _write_text(args.markdown, text)

@@ -8,7 +8,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from pytest_perfguard.judge.policy import Policy
+from pytest_perfguard.judge.policy import Policy, uncalled
 from pytest_perfguard.judge.stats import _scipy
 from pytest_perfguard.model import Caveat, Decision, MetricComparison, Rule, Verdict
 
@@ -258,7 +258,7 @@ def paired_time_metric(
     alpha, family = policy.alpha, max(1, family)
     bar = max(min_effect, bias_floor)
     significant = p_adj is not None and p_adj < alpha
-    verdict = Verdict.UNCHANGED
+    verdict = uncalled(estimate.interval)
     if significant and estimate.change > bar:
         verdict = Verdict.REGRESSED
     elif significant and estimate.change < -bar:

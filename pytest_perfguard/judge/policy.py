@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pytest_perfguard.model import BUSY_SHARE, Measurement, RunSummary
+from pytest_perfguard.model import BUSY_SHARE, Measurement, RunSummary, Verdict
 
-__all__ = ["MiB", "Observation", "Policy"]
+__all__ = ["MiB", "Observation", "Policy", "uncalled"]
 
 MiB = 1024 * 1024
 
@@ -88,3 +88,11 @@ class Observation:
         return cls(r.median_ns, r.ref_ratio, r.samples_ns or (), r.ref_ratios or (),
                    r.allocs_per_op, r.bytes_per_op, r.peak_memory_bytes,
                    calls_per_op=r.calls_per_op)  # fmt: skip
+
+
+def uncalled(interval: tuple[float, float] | None) -> Verdict:
+    """The verdict of a change the rule did not call: UNCHANGED only when its interval contains
+    zero; an interval clear of zero is INCONCLUSIVE (a change this run cannot call)."""
+    if interval is not None and (interval[0] > 0 or interval[1] < 0):
+        return Verdict.INCONCLUSIVE
+    return Verdict.UNCHANGED

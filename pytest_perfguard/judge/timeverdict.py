@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from pytest_perfguard.judge import stats
-from pytest_perfguard.judge.policy import Observation, Policy
+from pytest_perfguard.judge.policy import Observation, Policy, uncalled
 from pytest_perfguard.model import (
     BaselineEntry,
     Caveat,
@@ -246,7 +246,7 @@ def time_metric(
         significant = significant and t.within_p is not None and t.within_p < alpha
     level = alpha / family / t.tries
     detectable = max(bar, min(stats.detectable_change(se, df, level) for se, df in t.errors))
-    verdict = Verdict.UNCHANGED
+    verdict = uncalled(t.interval)
     if significant and t.decisive > bar:
         verdict = Verdict.REGRESSED
     elif significant and t.decisive < -bar:

@@ -23,6 +23,7 @@ from pytest_perfguard.model import (
 )
 from pytest_perfguard.report.rules import comparison_notes, rule_text
 from pytest_perfguard.report.terminal import format_change, format_metric, metric_name
+from pytest_perfguard.report.verdicts import comparison_verdict, metric_verdict
 from pytest_perfguard.report.where import base_text, signed_count, signed_time
 from pytest_perfguard.units import format_time
 
@@ -83,7 +84,7 @@ def badge(c: Comparison | None, failed: bool) -> str:
         names = ", ".join(metric_name(m.metric) for m in c.failing)
         return f'<span class="badge fail">regressed: {escape(names)}</span>'
     kind = {Verdict.REGRESSED: "warn", Verdict.IMPROVED: "good", Verdict.NEW: "info"}
-    text = c.verdict.value + (" (advisory)" if c.verdict is Verdict.REGRESSED else "")
+    text = comparison_verdict(c) + (" (advisory)" if c.verdict is Verdict.REGRESSED else "")
     return f'<span class="badge {kind.get(c.verdict, "plain")}">{escape(text)}</span>'
 
 
@@ -213,7 +214,7 @@ def _verdict_part(b: Bench, plotter: Plotter | None) -> list[str]:
     header = ["metric", "baseline", "now", "change [95% CI]", "p", "verdict"]
     rows = []
     for m in c.metrics:
-        verdict = m.verdict.value + (" (advisory)" if m.advisory else "")
+        verdict = metric_verdict(m, advisory=True)
         if m.verdict is Verdict.REGRESSED and not m.advisory:
             verdict = f'<b class="bad">{verdict}</b>'
         rows.append([metric_name(m.metric), escape(value(m.metric, m.baseline)),

@@ -13,6 +13,7 @@ from pytest_perfguard.report.terminal import (
     format_metric,
     metric_name,
 )
+from pytest_perfguard.report.verdicts import comparison_verdict
 from pytest_perfguard.report.where import where_lines
 from pytest_perfguard.units import format_time, plural
 
@@ -23,14 +24,16 @@ _RANK = {
     Verdict.REGRESSED: 1,  # rank 0 is a non-advisory regression, decided in _rank
     Verdict.IMPROVED: 2,
     Verdict.NOT_COMPARABLE: 3,
-    Verdict.UNCHANGED: 4,
-    Verdict.NEW: 5,
-    Verdict.MISSING: 6,
+    Verdict.INCONCLUSIVE: 4,
+    Verdict.UNCHANGED: 5,
+    Verdict.NEW: 6,
+    Verdict.MISSING: 7,
 }
 _ICONS = {
     Verdict.REGRESSED: "⚠️",  # only failing regressions get ❌, see _verdict_cell
     Verdict.IMPROVED: "✅",
     Verdict.NOT_COMPARABLE: "❔",
+    Verdict.INCONCLUSIVE: "",
     Verdict.UNCHANGED: "",
     Verdict.NEW: "🆕",
     Verdict.MISSING: "",
@@ -62,7 +65,9 @@ def headline(
     failing = sum(1 for c in comparisons if c.failing)
     advisory = sum(1 for c in comparisons if c.verdict is Verdict.REGRESSED and not c.failing)
     extras = [f"{advisory} advisory"] if advisory else []
-    for verdict in (Verdict.IMPROVED, Verdict.NEW, Verdict.NOT_COMPARABLE, Verdict.MISSING):
+    kinds = (Verdict.IMPROVED, Verdict.INCONCLUSIVE, Verdict.NEW, Verdict.NOT_COMPARABLE,
+             Verdict.MISSING)  # fmt: skip
+    for verdict in kinds:
         n = sum(1 for c in comparisons if c.verdict is verdict)
         if n:
             extras.append(f"{n} {verdict.value}")
@@ -89,7 +94,7 @@ def _verdict_cell(c: Comparison) -> str:
         names = ", ".join(metric_name(m.metric) for m in c.failing)
         return f"❌ regressed: {names}"
     changed = [m for m in c.metrics if m.verdict is c.verdict]
-    text = c.verdict.value
+    text = comparison_verdict(c)
     if changed and c.verdict in (Verdict.REGRESSED, Verdict.IMPROVED):
         text += ": " + ", ".join(metric_name(m.metric) for m in changed)
     if c.verdict is Verdict.REGRESSED:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from pytest_perfguard.model import BenchResult, Comparison, MetricComparison, Verdict
 from pytest_perfguard.report.rules import comparison_notes, rule_text
+from pytest_perfguard.report.verdicts import comparison_verdict, metric_verdict
 from pytest_perfguard.units import format_bytes, format_time, plural
 
 
@@ -123,9 +124,8 @@ def metric_name(metric: str) -> str:
 def describe_metric(m: MetricComparison) -> str:
     """One metric's comparison in a sentence: what, baseline -> now, change, interval, p."""
     p = "" if m.p_value is None else f", p={m.p_value:.2g}"
-    advisory = " (advisory)" if m.advisory else ""
     return (
-        f"{metric_name(m.metric)} {m.verdict.value}{advisory}: "
+        f"{metric_name(m.metric)} {metric_verdict(m, advisory=True)}: "
         f"{format_metric(m.metric, m.baseline)} -> {format_metric(m.metric, m.current)} "
         f"({format_change(m)}{p})"
     )
@@ -166,12 +166,12 @@ def render_comparisons(comparisons: Sequence[Comparison]) -> list[str]:
     for c in comparisons:
         time = next((m for m in c.metrics if m.metric == "time"), None)
         if time is None:
-            rows.append([c.nodeid, "", "", "", "", c.verdict.value, ""])
+            rows.append([c.nodeid, "", "", "", "", comparison_verdict(c), ""])
             notes = comparison_notes(c)
             if c.verdict is Verdict.NOT_COMPARABLE and notes:
                 why_not.append(f"  {c.nodeid}: {'; '.join(notes)}")
         else:
-            verdict = time.verdict.value + (" (advisory)" if time.advisory else "")
+            verdict = metric_verdict(time, advisory=True)
             rows.append(
                 [
                     c.nodeid,
@@ -217,6 +217,8 @@ class Summary:
     errors: Sequence[str] = ()
     """End-of-run problems that fail the run (an output that could not be written)."""
     annotations: Sequence[str] = ()
+    warnings: Sequence[str] = ()
+    """Problems worth a look that fail nothing (a saved run far from its siblings)."""
     ab: str | None = None
     """Same-job A/B: REF and its commit, compared with in this run."""
     ab_removed: Sequence[str] = ()
@@ -264,6 +266,7 @@ def render_summary(s: Summary) -> list[tuple[str | None, list[str]]]:
             )
         sections.append((f"perfguard: comparison with {s.baseline_path}", lines))
     tail = list(s.annotations)
+    tail.extend(f"perfguard: warning: {warning}" for warning in s.warnings)
     tail.extend(f"perfguard: error: {error}" for error in s.errors)
     if s.save_message:
         tail.append(f"perfguard: {s.save_message}")

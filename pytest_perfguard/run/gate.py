@@ -20,6 +20,7 @@ from pytest_perfguard.model import (
 )
 
 if TYPE_CHECKING:
+    from pytest_perfguard.judge.sanity import OutlyingRun
     from pytest_perfguard.judge.timeverdict import TimePrior
 
 # The verdict (and scipy behind it) and the baseline file's code are imported where used: a
@@ -142,13 +143,29 @@ class Gate:
 
     def compared_nothing(self, measured: Collection[str]) -> bool:
         """Comparing, benchmarks were measured and the baseline has entries, yet none of them
-        is among those entries: every node id moved (another rootdir, moved or renamed tests)
-        or this is a new suite. Either way nothing could fail. A partial (`-k`) run that
-        compares at least one benchmark is fine."""
+        is among those entries, and that looks like node ids that moved rather than tests that
+        are new: nothing could fail. It does when a measured benchmark has an entry under
+        another directory (the same file name and test: another rootdir, moved tests), or when
+        the run measured at least as many benchmarks as the baseline holds (a whole suite
+        renamed, or a new suite). A selection (`--lf`, `--sw`, `-k`, node ids, `--deselect`)
+        of fewer tests, all new, compares nothing by design and is fine; so is a partial run
+        that compares at least one benchmark."""
         known = self._known()
         if not self.options.compare or not known or not measured:
             return False
-        return known.isdisjoint(measured)
+        if not known.isdisjoint(measured):
+            return False
+        tails = {_tail(nodeid) for nodeid in known}
+        return len(measured) >= len(known) or any(_tail(n) in tails for n in measured)
+
+    def outliers(self, nodeids: Iterable[str]) -> list[OutlyingRun]:
+        """Saved runs of these benchmarks far from their siblings (see judge/sanity.py)."""
+        if self.baseline is None:
+            return []
+        from pytest_perfguard.judge.sanity import outlying_runs
+
+        entries = self.baseline.entries
+        return outlying_runs(entries[n] for n in nodeids if n in entries)
 
     def _known(self) -> set[str]:
         """Node ids of the baseline's entries that hold a run."""
@@ -197,3 +214,10 @@ class Gate:
         return save_results(
             self.options.path, results, self.fingerprint, keep=self.options.keep, now=now
         )
+
+
+def _tail(nodeid: str) -> str:
+    """A node id without the directories of its file: what stays when a rootdir or a test
+    directory moves ("a/b/test_x.py::test_y[1]" -> "test_x.py::test_y[1]")."""
+    path, sep, rest = nodeid.partition("::")
+    return path.rsplit("/", 1)[-1] + sep + rest

@@ -308,6 +308,7 @@ class RunState:
             workers=self.workers,
             save_message=self.save_message,
             errors=tuple(self.errors),
+            warnings=self._warnings(results),
             annotations=github.annotations(comparisons, results) if in_actions else (),
             ab=self.ab,
             ab_removed=self.ab_removed,
@@ -326,6 +327,14 @@ class RunState:
         caveat = machine_caveat(baseline.fingerprint, self.gate.fingerprint)
         strict = self.gate.options.policy.strict
         return "" if caveat is None else machine_note(caveat, strict=strict)
+
+    def _warnings(self, results: list[BenchResult]) -> tuple[str, ...]:
+        """Saved runs far from their siblings, for the benchmarks compared with them."""
+        if not self.gate.options.compare or self.ab is not None:
+            return ()
+        from pytest_perfguard.report.verdicts import outlier_text
+
+        return tuple(map(outlier_text, self.gate.outliers(r.nodeid for r in results)))
 
 
 def _reason(exc: Exception) -> str:
