@@ -133,6 +133,8 @@ fingerprints = st.builds(
     st.sampled_from(["CPU A", "CPU B"]),
     st.integers(1, storage.MAX_CPUS),
     st.just("0.1"),
+    st.sampled_from(["m", "n", ""]),
+    st.sampled_from(["", "GitHub Actions"]),
 )
 
 
@@ -143,7 +145,7 @@ def baselines(draw: st.DrawFn) -> Baseline:
         older = draw(st.lists(runs(newest=False), max_size=5))
         entry = BaselineEntry(
             nodeid, draw(st.none() | st.just("g")), (*older, draw(runs(newest=True))),
-            draw(st.sampled_from(["3.11", "3.12", ""])),
+            draw(st.sampled_from(["3.11", "3.12", ""])), draw(st.sampled_from(["m", "n", ""])),
         )  # fmt: skip
         entries[nodeid] = entry
     baseline = Baseline(draw(st.none() | fingerprints), entries)
@@ -234,13 +236,13 @@ def test_runs_as_far_apart_as_the_loader_allows_are_judged() -> None:
     # 1e-6 ns and 1e15 ns both load; the t quantile of a large family times their spread once
     # overflowed exp(), and a change of -100% in float divided by zero.
     spread = [RunSummary(NOW.isoformat(), m, None, None, 1, 1) for m in (1e-6, 1e15, 1e-6)]
-    entry = BaselineEntry("t", None, tuple(spread), "3.11")
+    entry = BaselineEntry("t", None, tuple(spread), "3.11", "test-machine")
     for median in (1e-6, 1.0, 1e15):
         now = Observation(median, samples_ns=(median,))
         for family in (1, 1000, 100_000):
             (time,) = compare_one(entry, now, Policy(), family=family).metrics
             assert time.detectable is not None and time.detectable > 1e10
-    tiny = BaselineEntry("t", None, (spread[0],), "3.11")
+    tiny = BaselineEntry("t", None, (spread[0],), "3.11", "test-machine")
     (time,) = compare_one(tiny, Observation(1e15, samples_ns=(1e15,)), Policy()).metrics
     assert time.change > 1e20
 
@@ -263,6 +265,6 @@ def test_a_replaced_number_gives_the_key_and_line() -> None:
     with pytest.raises(BaselineError) as info:
         storage.loads(text, source="b.toml")
     assert str(info.value) == (
-        'b.toml, line 73: benchmarks."tests/test_x.py::test_y[a-\\"b\\"-ü]".runs[0].loops: '
+        'b.toml, line 74: benchmarks."tests/test_x.py::test_y[a-\\"b\\"-ü]".runs[0].loops: '
         "expected an integer from 1 to 1e+12, got 0"
     )

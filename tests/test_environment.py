@@ -108,10 +108,10 @@ def test_no_baseline_fingerprint() -> None:
 
 
 def test_an_entrys_own_python_version_wins() -> None:
-    old = BaselineEntry("t", None, (), python_version="3.11")
+    old = BaselineEntry("t", None, (), python_version="3.11", machine=FP.machine)
     assert differences_text(differences(FP, FP, old)) == "Python version: 3.11 -> 3.12"
     assert not counts_comparable(FP, FP, old)
-    same = BaselineEntry("t", None, (), python_version="3.12")
+    same = BaselineEntry("t", None, (), python_version="3.12", machine=FP.machine)
     assert differences(FP, FP, same) == ()
     assert counts_comparable(FP, FP, same)
     unknown = BaselineEntry("t", None, ())

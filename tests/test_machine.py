@@ -48,8 +48,10 @@ def test_stamp_path_per_platform(tmp_path: Path) -> None:
 def test_the_host_identity_is_stable_once_stamped_and_never_shared_before(tmp_path: Path) -> None:
     stamp = tmp_path / "state" / "perfguard" / "machine-id"
     same = {"hostname": "vm", "system_id": "3d12"}
-    # No stamp, not creating one: a new identity each time, so no recorded machine matches.
-    assert host_identity(stamp, create=False, **same) != host_identity(stamp, create=False, **same)
+    # No stamp, not creating one: a machine that never saved, shown the same each run, and
+    # unlike any identity a save records.
+    unsaved = host_identity(stamp, create=False, **same)
+    assert unsaved.startswith("unsaved-") and unsaved == host_identity(stamp, create=False, **same)
     assert not stamp.exists()
     first = host_identity(stamp, create=True, **same)
     assert stamp.exists() and first.startswith("host-") and len(first) == len("host-") + 12
@@ -70,6 +72,7 @@ def test_a_stamp_that_cannot_be_written_gives_an_identity_that_matches_nothing(
     blocked.write_text("not a directory")
     stamp = blocked / "perfguard" / "machine-id"
     one = host_identity(stamp, create=True, hostname="vm", system_id="")
+    assert one.startswith("host-")
     assert one != host_identity(stamp, create=True, hostname="vm", system_id="")
 
 
@@ -109,6 +112,10 @@ def test_differences_compare_the_machine_of_the_entry_over_the_file() -> None:
     assert caveat.texts == {"what": "machine", "old": "box-a", "new": "box-b"}
     assert differences(there, here, entry("box-b")) == ()  # the entry was saved on box-b
     assert differences(here, here, entry("box-a"))  # ... or on box-a, whatever the file says
+    # An entry without a machine (saved before machines) is from an unknown one, even after a
+    # partial save on this machine wrote this machine into the file's environment.
+    (unknown_entry,) = differences(here, here, entry(""))
+    assert unknown_entry.texts == {"what": "machine", "old": "", "new": "box-b"}
     unknown = dataclasses.replace(FP, machine="")
     assert differences(unknown, unknown)  # two unknown machines are not the same machine
     hosted = dataclasses.replace(there, hosted="GitHub Actions")

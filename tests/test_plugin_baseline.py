@@ -46,7 +46,7 @@ def baseline_with(
             RunSummary(f"2026-01-0{i + 1}T00:00:00+00:00", m, m / 1000, 1000.0, 20, 200, allocs)
             for i, m in enumerate(values)
         )
-        entries[nodeid] = BaselineEntry(nodeid, None, runs, fp.python_minor)
+        entries[nodeid] = BaselineEntry(nodeid, None, runs, fp.python_minor, fp.machine)
     return Baseline(fp, entries)
 
 
@@ -234,12 +234,12 @@ def test_a_corrupt_baseline_is_a_usage_error_and_is_never_overwritten(
     [
         (
             ("median_ns = 990.0", "median_ns = 0.0"),
-            '*, line 18: benchmarks."test_suite.py::test_steady".runs[[]0].median_ns: expected a '
+            '*, line 19: benchmarks."test_suite.py::test_steady".runs[[]0].median_ns: expected a '
             "finite number from 1e-06 to 1e+15, got 0.0",
         ),
         (
             ("loops = 200", "loops = -1"),
-            "*, line 22: *runs[[]0].loops: expected an integer from 1 to 1e+12, got -1",
+            "*, line 23: *runs[[]0].loops: expected an integer from 1 to 1e+12, got -1",
         ),
         (("schema_version = 1", "x = " + "[" * 50_000), "*line 1: brackets nested over 32 deep"),
         (("schema_version = 1", "a" + ".a" * 100_000 + " = 1"), "*line 1: a dotted key of over*"),

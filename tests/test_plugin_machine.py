@@ -200,7 +200,8 @@ def test_the_default_identity_is_this_host_and_a_fresh_one_is_another_machine(
     result = pytester.runpytest(*FAST, "--perf-compare")
     result.assert_outcomes(passed=2)
     recorder = saved.fingerprint.machine
-    result.stdout.fnmatch_lines([f"note: baseline recorded on machine {recorder}, this is host-*"])
+    note = f"note: baseline recorded on machine {recorder}, this is unsaved-*"
+    result.stdout.fnmatch_lines([note])
 
 
 def test_a_baseline_without_a_machine_is_from_an_unknown_machine(

@@ -53,7 +53,7 @@ def save_calls(pytester: pytest.Pytester, calls: float, helper_calls: float) -> 
                    calls_per_op=calls, profile=profile if i == 4 else None)
         for i in range(5)
     )  # fmt: skip
-    entry = BaselineEntry(NODE, None, runs, fp.python_minor)
+    entry = BaselineEntry(NODE, None, runs, fp.python_minor, fp.machine)
     storage.save(pytester.path / ".perfguard" / "baseline.toml", Baseline(fp, {NODE: entry}))
 
 

@@ -211,7 +211,7 @@ def entry(nodeid: str, median: float, allocs: float | None, python: str = "3.12"
                    200, allocs, 64.0, 10 * MiB)
         for i in range(5)
     )  # fmt: skip
-    return BaselineEntry(nodeid, None, runs, python)
+    return BaselineEntry(nodeid, None, runs, python, "test-machine")
 
 
 def measured(median: float, **fields: object) -> Measurement:

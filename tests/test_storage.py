@@ -112,6 +112,7 @@ GOLDEN = Baseline(
                 ),
             ),
             "3.12",
+            "test-machine",
         ),
     },
 )
@@ -171,7 +172,7 @@ def test_a_baseline_written_before_machines_loads_as_from_an_unknown_machine() -
 def test_golden_file_covers_every_model_field() -> None:
     # A field added to the model must be added to the file format (and a golden file) too.
     text = golden_path().read_text(encoding="utf-8")
-    assert text.count('\nmachine = "test-machine"') == 2  # the file's, and one entry's own
+    assert text.count('\nmachine = "test-machine"') == 3  # the file's, and each entry's own
     for cls in (Fingerprint, RunSummary):
         for field in fields(cls):
             assert f"\n{field.name} = " in text, field.name
@@ -325,7 +326,7 @@ def test_wrong_type_names_the_key_path(tmp_path: Path) -> None:
         ),
         ('os = "Linux"', 'oss = "Linux"', 6, "environment.oss: unknown key (known: arch, "),
         ('os = "Linux"', "", 3, "environment.os: missing, expected a string"),
-        ("loops = 65536\n", "", 69, 'ü]".runs[0].loops: missing, expected an integer'),
+        ("loops = 65536\n", "", 70, 'ü]".runs[0].loops: missing, expected an integer'),
         # Types right, values impossible: the verdict divides by and takes logs of these.
         (
             "median_ns = 81502.0",
@@ -628,8 +629,12 @@ def test_merge_baselines_counts_shared_history_once() -> None:
 
 
 def test_merge_baselines_combines_runs_by_time_and_keeps_last_k() -> None:
-    a = Baseline(FP, {"t": BaselineEntry("t", "old", (run(0), run(2), run(4, samples_ns=(1.0,))))})
-    b = Baseline(FP, {"t": BaselineEntry("t", "new", (run(1), run(3), run(5, samples_ns=(2.0,))))})
+    old, new = (
+        (run(0), run(2), run(4, samples_ns=(1.0,))),
+        (run(1), run(3), run(5, samples_ns=(2.0,))),
+    )
+    a = Baseline(FP, {"t": BaselineEntry("t", "old", old, machine=FP.machine)})
+    b = Baseline(FP, {"t": BaselineEntry("t", "new", new, machine=FP.machine)})
     entry = history.merge_baselines(a, b, keep=4).entries["t"]
     assert [r.timestamp for r in entry.runs] == [stamp(d) for d in (2, 3, 4, 5)]
     assert [r.samples_ns for r in entry.runs] == [None, None, None, None]
@@ -638,8 +643,9 @@ def test_merge_baselines_combines_runs_by_time_and_keeps_last_k() -> None:
 
 def test_merge_baselines_never_mixes_machines() -> None:
     other = replace(FP, cpu_model="Intel Xeon")
-    a = Baseline(FP, {"t": BaselineEntry("t", None, (run(0), run(3)))})
-    b = Baseline(other, {"t": BaselineEntry("t", None, (run(1), run(2)))})
+    # One machine name, another CPU: not one machine (a name must match the CPU too).
+    a = Baseline(FP, {"t": BaselineEntry("t", None, (run(0), run(3)), machine=FP.machine)})
+    b = Baseline(other, {"t": BaselineEntry("t", None, (run(1), run(2)), machine=FP.machine)})
     merged = history.merge_baselines(a, b)
     assert merged.entries["t"] == a.entries["t"]
     assert merged.fingerprint == FP
@@ -647,8 +653,8 @@ def test_merge_baselines_never_mixes_machines() -> None:
 
 
 def test_merge_baselines_never_mixes_pythons() -> None:
-    a = Baseline(FP, {"t": BaselineEntry("t", None, (run(0), run(3)), "3.11")})
-    b = Baseline(FP, {"t": BaselineEntry("t", None, (run(1), run(2)), "3.12")})
+    a = Baseline(FP, {"t": BaselineEntry("t", None, (run(0), run(3)), "3.11", FP.machine)})
+    b = Baseline(FP, {"t": BaselineEntry("t", None, (run(1), run(2)), "3.12", FP.machine)})
     assert history.merge_baselines(a, b).entries["t"] == a.entries["t"]
 
 

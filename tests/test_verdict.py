@@ -57,7 +57,7 @@ def entry(
         )
         for i, (m, r) in enumerate(zip(medians, refs, strict=True))
     )
-    return BaselineEntry(nodeid, None, runs, python)
+    return BaselineEntry(nodeid, None, runs, python, "test-machine")
 
 
 def measured(

@@ -72,7 +72,7 @@ def entry(calls: float | None, profile: tuple[FunctionCost, ...] | None = None) 
                    calls_per_op=calls, profile=profile if i == 4 else None)
         for i in range(5)
     )  # fmt: skip
-    return BaselineEntry("t", None, runs, "3.11")
+    return BaselineEntry("t", None, runs, "3.11", "test-machine")
 
 
 def calls_metric(metrics: object) -> object:

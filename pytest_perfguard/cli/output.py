@@ -30,7 +30,6 @@ def baseline_lines(baseline: Baseline) -> list[str]:
     header = (
         "benchmark,runs,newest run,machine,time/op,run spread,ref ratio,allocs/op,B/op,peak mem"
     )
-    file_machine = baseline.fingerprint.machine if baseline.fingerprint else ""
     rows: list[list[str] | str] = []
     entries = sorted(baseline.entries.values(), key=lambda e: (e.group is not None, e.group or ""))
     group: str | None = None
@@ -46,7 +45,7 @@ def baseline_lines(baseline: Baseline) -> list[str]:
                 ("  " if entry.group else "") + entry.nodeid,
                 str(len(entry.runs)),
                 newest.timestamp,
-                entry.machine or file_machine or "unknown",
+                entry.machine or "unknown",
                 format_time(newest.median_ns),
                 spread,
                 format_metric("ratio", newest.ref_ratio),

@@ -11,15 +11,13 @@ __all__ = ["counts_comparable", "differences", "entry_environment", "machine_cav
 
 def entry_environment(fingerprint: Fingerprint, entry: BaselineEntry | None) -> Fingerprint:
     """The environment an entry's runs were measured in: the file's, with the entry's own Python
-    and machine where it records them (a save that did not re-measure an entry leaves it with
-    runs older than the file's fingerprint)."""
+    (where it records one) and the entry's own machine (a save that did not re-measure an entry
+    leaves it with runs older than the file's fingerprint). An entry without a machine is from
+    an unknown one, whatever machine saved the file last."""
     if entry is None:
         return fingerprint
-    return replace(
-        fingerprint,
-        python_version=entry.python_version or fingerprint.python_version,
-        machine=entry.machine or fingerprint.machine,
-    )
+    python = entry.python_version or fingerprint.python_version
+    return replace(fingerprint, python_version=python, machine=entry.machine)
 
 
 def differences(

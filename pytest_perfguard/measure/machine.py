@@ -57,7 +57,8 @@ class Machine:
     """The machine a run is measured on."""
 
     name: str
-    """What the baseline records: the name given, or "host-" and 12 hex digits."""
+    """What the baseline records: the name given, or "host-" and 12 hex digits (before this
+    machine's first save, "unsaved-" and 12 hex digits, which no baseline records)."""
     source: str
     """Where the name came from: an option, the ini file, the environment, or "host"."""
     hosted: str = ""
@@ -88,19 +89,24 @@ def stamp_path(env: Mapping[str, str], home: Path, platform: str) -> Path:
 
 
 def host_identity(stamp: Path, *, create: bool, hostname: str, system_id: str) -> str:
-    """ "host-" and 12 hex digits of a hash over the stamp, the hostname and the system's id.
+    """The host's identity: "host-" and 12 hex digits of a hash over the stamp, the hostname
+    and the system's id.
 
-    Without a stamp (and `create` false, or the file cannot be written) the identity takes a
-    random value instead, so it matches no recorded machine: time is then advisory, never
-    wrongly counted.
+    A machine that has no stamp yet (it never saved a baseline) is "unsaved-" and a hash of
+    its hostname and id: the same from run to run, and never a recorded machine, since a save
+    always writes the stamp first. Where the stamp cannot be written, a save records a random
+    identity that nothing will match: time is then advisory, never wrongly counted.
     """
     token = _read_stamp(stamp)
     if token is None and create:
-        token = _write_stamp(stamp)
+        token = _write_stamp(stamp) or "unstamped " + uuid.uuid4().hex
     if token is None:
-        token = "unstamped " + uuid.uuid4().hex
-    digest = hashlib.sha256("\0".join((token, hostname, system_id)).encode()).hexdigest()
-    return "host-" + digest[:12]
+        return "unsaved-" + _digest(hostname, system_id)
+    return "host-" + _digest(token, hostname, system_id)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:12]
 
 
 def current_machine(
