@@ -90,9 +90,12 @@ SAMPLES: dict[Rule, tuple[str, Decision, str]] = {
     Rule.COUNT_PAIRED: (
         "bytes",
         Decision(
-            Rule.COUNT_PAIRED, {"grain": 32.0, "tolerance": 0.0}, {"unit": "B/op", "ref": "v1"}
+            Rule.COUNT_PAIRED, {"grain": 64.0, "tolerance": 0.0}, {"unit": "B/op", "ref": "v1"}
         ),
-        "against v1 measured in this run; a change of half 32 B/op or more counts",
+        "against v1 measured in this run; a change counts as real when it is at least half an "
+        "average allocation's bytes per op, since changed code does at least one more or fewer "
+        "per call while a one-off in either side's counting window adds only a fraction per op: "
+        "here 32 B/op or more (half of 64 B, the average allocation)",
     ),
     Rule.MEMORY_SAVED: (
         "memory",
@@ -165,6 +168,25 @@ def test_every_rule_kind_is_worded_from_its_numbers(kind: Rule) -> None:
     text = rule_text(sample(kind))
     assert SAMPLES[kind][2] in text
     assert "nan" not in text and "{" not in text
+
+
+def test_a_paired_count_says_its_rule_in_words_then_the_limit() -> None:
+    # Was "a change of half 1 allocs/op or more counts" / "half 64.01 B/op": garbled.
+    from pytest_perfguard.judge.ab import _count_metric
+
+    allocs = _count_metric("allocs", "allocs/op", 6.0, 7.0, 0.0, "v1", 1.0)
+    nbytes = _count_metric("bytes", "B/op", 640.1, 704.11, 0.1, "v1", 64.01)
+    assert allocs is not None and nbytes is not None
+    text = rule_text(allocs)
+    assert "half" in text and "half 1" not in text
+    assert "at least half an allocation per op" in text
+    assert text.endswith("here 0.5 allocs/op or more")
+    text = rule_text(nbytes)
+    assert "half 64.01" not in text
+    assert "at least half an average allocation's bytes per op plus 10% of the base" in text
+    assert text.endswith(
+        "here 96.02 B/op or more (half of 64.01 B, the average allocation, plus 10% of 640.1 B/op)"
+    )
 
 
 @pytest.mark.parametrize("kind", list(CaveatKind))

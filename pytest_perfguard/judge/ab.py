@@ -59,7 +59,7 @@ def _count_metric(
     elif delta <= -limit:
         verdict = Verdict.IMPROVED
     change = delta / base if base else (0.0 if delta == 0 else math.inf)
-    numbers = {"grain": grain, "tolerance": tolerance}
+    numbers = {"grain": grain, "tolerance": tolerance, "limit": limit}
     decision = Decision(Rule.COUNT_PAIRED, numbers, {"unit": unit, "ref": ref})
     return MetricComparison(metric, base, head, change, None, None, verdict, decision)
 

@@ -241,14 +241,29 @@ def _memory_saved(m: MetricComparison, d: Decision) -> str:
     )
 
 
+_GRAINS = {
+    "allocs": "an allocation",
+    "bytes": "an average allocation's bytes",
+    "calls": "a function call",
+}
+"""A count's grain (what a change of the code adds at least once per call) in words."""
+
+
 def _count_paired(m: MetricComparison, d: Decision) -> str:
-    unit, tolerance = _text(d, "unit"), _number(d, "tolerance")
-    slack = f" beyond {tolerance:.0%}" if tolerance else ""
+    unit, tolerance, grain = _text(d, "unit"), _number(d, "tolerance"), _number(d, "grain")
+    what = _GRAINS.get(m.metric, f"one {unit.removesuffix('/op')}")
+    limit = d.numbers.get("limit", tolerance * m.baseline + grain / 2)  # recorded before 'limit'
+    slack = f" plus {tolerance * 100:.4g}% of the base" if tolerance else ""
+    parts = [f"half of {grain:.4g} B, the average allocation"] if m.metric == "bytes" else []
+    if tolerance:
+        parts.append(f"plus {tolerance * 100:.4g}% of {m.baseline:.6g} {unit}")
+    numbers = f" ({', '.join(parts)})" if parts else ""
     return (
         f"{_label(m)}: {m.baseline:.6g} -> {m.current:.6g} {unit} "
-        f"({m.current - m.baseline:+.6g}) against {_text(d, 'ref')} measured in this run; a "
-        f"change of half {_number(d, 'grain'):.4g} {unit} or more{slack} counts (each side "
-        "counts its own number of calls)"
+        f"({m.current - m.baseline:+.6g}) against {_text(d, 'ref')} measured in this run; "
+        f"a change counts as real when it is at least half {what} per op{slack}, since changed "
+        "code does at least one more or fewer per call while a one-off in either side's "
+        f"counting window adds only a fraction per op: here {limit:.4g} {unit} or more{numbers}"
     )
 
 
