@@ -206,7 +206,7 @@ def test_disabled_runs_each_once_unmeasured_and_enable_overrides(faked: pytest.P
     result = faked.runpytest(*FAST, "--benchmark-disable")
     result.assert_outcomes(passed=2)
     assert "perfguard: 2 benchmarks" not in result.stdout.str()
-    result.stdout.fnmatch_lines(["*--benchmark-disable as --perf-off*"])
+    result.stdout.fnmatch_lines(["*--benchmark-disable -> --perf-off*"])
 
     faked.makepyfile(
         test_enabled="""

@@ -59,8 +59,9 @@ def test_every_option_is_accepted_from_addopts_without_warnings(suite: pytest.Py
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(
         [
-            "perfguard: pytest-benchmark options read as --benchmark-max-time=0.01 as "
-            "--perf-max-time=0.01, --benchmark-min-rounds=7 as --perf-min-rounds=7",
+            "perfguard: pytest-benchmark options set these perfguard options: "
+            "--benchmark-max-time=0.01 -> --perf-max-time=0.01, --benchmark-min-rounds=7 -> "
+            "--perf-min-rounds=7",
             "perfguard: --benchmark-min-time ignored: rounds are calibrated to ~200 us*",
             "perfguard: --benchmark-timer ignored: the clock is time.perf_counter_ns*",
             "perfguard: --benchmark-disable-gc ignored: GC stays on (turning it off hides "
@@ -170,7 +171,7 @@ def test_autosave_storage_and_compare(
     # --benchmark-compare alone reports (as pytest-benchmark does without -fail)
     result = suite.runpytest(*FAST, "--benchmark-compare", "--benchmark-storage=store")
     result.assert_outcomes(passed=4)
-    result.stdout.fnmatch_lines(["*--benchmark-compare as --perf-compare*--perf-warn-only*"])
+    result.stdout.fnmatch_lines(["*--benchmark-compare -> --perf-compare*--perf-warn-only*"])
     result.stdout.fnmatch_lines(["*test_bench*regressed*"])
     # with --benchmark-compare-fail, perfguard's gate fails the test
     result = suite.runpytest(
@@ -183,11 +184,13 @@ def test_autosave_storage_and_compare(
     result.stdout.fnmatch_lines(
         [
             "*--benchmark-compare=0001: compared with every saved run in the baseline*",
-            "*--benchmark-compare-fail min:5%: thresholds unused: a test fails only on a real "
-            "regression*",
+            "*--benchmark-compare-fail min:5%: a test fails when it is at least 5% slower and "
+            "perfguard's significance rule finds the slowdown real (--perf-min-effect=5%;*",
             "*test_suite.py::test_bench: performance regression*",
         ]
     )
+    # min:5% is the gate's minimum effect (the default is 10%)
+    result.stdout.fnmatch_lines(["*fails beyond the 5.0% minimum effect*"])
 
 
 def test_unsupported_storage_and_hooks_are_named(suite: pytest.Pytester) -> None:

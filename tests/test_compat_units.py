@@ -138,20 +138,47 @@ def test_translate_maps_explains_and_lets_perf_options_win() -> None:
     )
     assert t.perf == {"perf_off": True, "perf_max_time": "2", "perf_save": True}
     assert t.header[0] == (
-        "perfguard: pytest-benchmark options read as --benchmark-disable as --perf-off, "
-        "--benchmark-max-time=2 as --perf-max-time=2, --benchmark-min-rounds=9 (overridden by "
-        "--perf-min-rounds), --benchmark-autosave as --perf-save"
+        "perfguard: pytest-benchmark options set these perfguard options: --benchmark-disable "
+        "-> --perf-off, --benchmark-max-time=2 -> --perf-max-time=2, --benchmark-min-rounds=9 "
+        "(overridden by --perf-min-rounds), --benchmark-autosave -> --perf-save"
     )
+    assert " as --perf-" not in t.header[0]  # was "read as --benchmark-autosave as --perf-save"
     assert any(line.startswith("perfguard: --benchmark-timer ignored") for line in t.header)
     assert (t.save, t.storage) == ("", ".benchmarks")
     assert translate({"disable": True, "enable": True}, {}).perf == {}
+
+
+def test_compare_fail_percentages_map_to_the_minimum_effect() -> None:
+    # Was "thresholds unused": a migrated suite lost the failure it had.
+    t = translate({"compare": "latest", "compare_fail": ["max:1%", "mean:7%", "median:5%"]}, {})
+    assert t.perf["perf_min_effect"] == "5%"
+    assert "perf_warn_only" not in t.perf
+    assert (
+        "perfguard: --benchmark-compare-fail median:5%: a test fails when it is at least 5% "
+        "slower and perfguard's significance rule finds the slowdown real (--perf-min-effect=5%;"
+    ) in "\n".join(t.header)
+    assert any(
+        line.startswith("perfguard: --benchmark-compare-fail max:1% not used: only min:")
+        for line in t.header
+    )
+    assert "unused" not in "\n".join(t.header)
+    given = translate({"compare": "1", "compare_fail": ["min:5%"]}, {"perf_min_effect": True})
+    assert "perf_min_effect" not in given.perf
+    assert "--perf-min-effect was given" in "\n".join(given.header)
+    alone = translate({"compare_fail": ["mean:5%"]}, {})
+    assert "perf_min_effect" not in alone.perf
+    assert alone.header == (
+        "perfguard: --benchmark-compare-fail mean:5% ignored without --benchmark-compare",
+    )
+    seconds = translate({"compare": "latest", "compare_fail": ["mean:0.001"]}, {})
+    assert "perf_min_effect" not in seconds.perf
 
 
 def test_translate_compare_storage_skip_only() -> None:
     advisory = translate({"compare": "latest"}, {})
     assert advisory.perf == {"perf_compare": True, "perf_warn_only": True, "perf_allow_new": True}
     gating = translate({"compare": "latest", "compare_fail": ["min:5%"]}, {})
-    assert gating.perf == {"perf_compare": True}
+    assert gating.perf == {"perf_compare": True, "perf_min_effect": "5%"}
     stored = translate({"storage": "file://ci/bench", "save": "base"}, {})
     assert stored.perf == {"perf_baseline": "ci/bench/perfguard-baseline.toml", "perf_save": True}
     assert (stored.save, stored.storage) == ("base", "ci/bench")

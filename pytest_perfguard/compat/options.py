@@ -166,7 +166,8 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "nargs": "+",
         "action": "extend",
         "type": _type(_compare_fail, "EXPR"),
-        "help": _PG + "with --benchmark-compare, perfguard's gate decides)",
+        "help": _PG + "with --benchmark-compare, min:N%, mean:N% and median:N% set "
+        "--perf-min-effect=N%, and perfguard's significance rule decides)",
     },
     "cprofile": {"metavar": "COLUMN", "choices": _CPROFILE, "help": _PG + "ignored)"},
     "cprofile_loops": _value("LOOPS", _PG + "ignored)", _cprofile_loops),

@@ -75,6 +75,56 @@ def _storage_dir(uri: str) -> str | None:
     return rest if scheme == "file" else None
 
 
+_EFFECT_FIELDS = ("min", "mean", "median")
+"""--benchmark-compare-fail fields whose percentage maps to perfguard's minimum effect: each
+compares a typical time, as perfguard's gate does (max, stddev and iqr do not)."""
+_GATE = "significant against the saved runs' variation, corrected for the number of benchmarks"
+
+
+def _compare_fail(
+    exprs: object,
+    values: Mapping[str, object],
+    given_perf: Mapping[str, bool],
+    perf: dict[str, object],
+) -> list[str]:
+    """Map `--benchmark-compare-fail` FIELD:N% (min, mean, median) to --perf-min-effect=N%
+    (the smallest when several), and say what each expression became."""
+    given = [str(e) for e in exprs]  # type: ignore[attr-defined]
+    shown = " ".join(given)
+    if not _given(values.get("compare")):
+        return [f"perfguard: --benchmark-compare-fail {shown} ignored without --benchmark-compare"]
+    effects, unused = [], []
+    for expr in given:
+        name, _, threshold = expr.partition(":")
+        if name in _EFFECT_FIELDS and threshold.endswith("%"):
+            effects.append((float(threshold[:-1]), expr))
+        else:
+            unused.append(expr)
+    lines = []
+    if effects:
+        percent, expr = min(effects)
+        effect = f"{percent:g}%"
+        if given_perf.get("perf_min_effect"):
+            lines.append(
+                f"perfguard: --benchmark-compare-fail {expr}: not used, --perf-min-effect "
+                "was given and sets the smallest slowdown that fails"
+            )
+        else:
+            perf["perf_min_effect"] = effect
+            lines.append(
+                f"perfguard: --benchmark-compare-fail {expr}: a test fails when it is at least "
+                f"{effect} slower and perfguard's significance rule finds the slowdown real "
+                f"(--perf-min-effect={effect}; {_GATE})"
+            )
+    if unused:
+        lines.append(
+            f"perfguard: --benchmark-compare-fail {' '.join(unused)} not used: only min:, mean: "
+            "and median: percentages map to perfguard's minimum effect (--perf-min-effect); "
+            f"a test fails only on a slowdown {_GATE}"
+        )
+    return lines
+
+
 def translate(values: Mapping[str, object], given_perf: Mapping[str, bool]) -> Translation:
     """Map `--benchmark-*` values (by name: "max_time", ...) onto perfguard options.
 
@@ -91,7 +141,7 @@ def translate(values: Mapping[str, object], given_perf: Mapping[str, bool]) -> T
             return
         perf[dest] = value
         shown = "" if value is True else f"={value}"
-        mapped.append(f"{source} as {target}{shown}")
+        mapped.append(f"{source} -> {target}{shown}")
 
     disable = bool(values.get("disable")) and not values.get("enable")
     if disable:
@@ -113,7 +163,9 @@ def translate(values: Mapping[str, object], given_perf: Mapping[str, bool]) -> T
 
     lines: list[str] = []
     if mapped:
-        lines.append("perfguard: pytest-benchmark options read as " + ", ".join(mapped))
+        lines.append(
+            "perfguard: pytest-benchmark options set these perfguard options: " + ", ".join(mapped)
+        )
     storage = values.get("storage")
     if isinstance(storage, str) and storage:
         directory = _storage_dir(storage)
@@ -148,16 +200,7 @@ def translate(values: Mapping[str, object], given_perf: Mapping[str, bool]) -> T
             "run in the baseline, not with one run"
         )
     if compare_fail:
-        exprs = " ".join(str(e) for e in compare_fail)  # type: ignore[attr-defined]
-        if _given(values.get("compare")):
-            why = (
-                "thresholds unused: a test fails only on a real regression (significant against "
-                "the saved runs' variation, above --perf-min-effect, corrected for the number "
-                "of benchmarks)"
-            )
-        else:
-            why = "ignored without --benchmark-compare"
-        lines.append(f"perfguard: --benchmark-compare-fail {exprs}: {why}")
+        lines.extend(_compare_fail(compare_fail, values, given_perf, perf))
     for name, why in _WHY.items():
         value = values.get(name)
         if _given(value):

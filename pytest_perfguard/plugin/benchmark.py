@@ -44,6 +44,7 @@ PERF_DESTS = (
     "perf_warn_only",
     "perf_allow_new",
     "perf_baseline",
+    "perf_min_effect",
 )
 """perfguard options a pytest-benchmark option can set (when not given themselves)."""
 
