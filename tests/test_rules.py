@@ -170,6 +170,14 @@ def test_every_rule_kind_is_worded_from_its_numbers(kind: Rule) -> None:
     assert "nan" not in text and "{" not in text
 
 
+def test_moderation_is_worded_without_degrees_of_freedom() -> None:
+    # Was "moderated over 40 benchmarks (prior df 6.25, t on 11.5 df)".
+    text = rule_text(sample(Rule.TIME_SAVED_RUNS))
+    assert "that sd estimated together with the suite's 40 benchmarks" in text
+    assert "weighs as much as 6.2 more saved runs" in text
+    assert " df" not in text and "moderated" not in text
+
+
 def test_a_paired_count_says_its_rule_in_words_then_the_limit() -> None:
     # Was "a change of half 1 allocs/op or more counts" / "half 64.01 B/op": garbled.
     from pytest_perfguard.judge.ab import _count_metric

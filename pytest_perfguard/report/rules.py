@@ -117,6 +117,11 @@ def differences_text(differences: Sequence[Caveat]) -> str:
     return "; ".join(caveat_text(c) for c in differences)
 
 
+def _runs(weight: float) -> str:
+    """A prior's degrees of freedom as a number of saved runs: 1.6, 12, 100."""
+    return f"{weight:.1f}" if weight < 10 else f"{weight:.0f}"
+
+
 def _time_saved_runs(m: MetricComparison, d: Decision) -> str:
     alpha, ref = _number(d, "alpha"), _text(d, "scale") == "ref"
     where = "reference-corrected" if ref else "raw"
@@ -124,15 +129,17 @@ def _time_saved_runs(m: MetricComparison, d: Decision) -> str:
     both = f" ({other} time tested too, p doubled)" if _number(d, "tries") > 1 else ""
     prior = d.texts.get("prior")
     moderated = ""
+    # The prior's df and the test's df stay in the JSON decision, for scripts.
     if prior == "moderated":
         moderated = (
-            f", moderated over {int(_number(d, 'prior_n'))} benchmarks (prior df "
-            f"{_number(d, 'prior_d0'):.3g}, t on {_number(d, 'df'):.3g} df)"
+            f", that sd estimated together with the suite's {int(_number(d, 'prior_n'))} "
+            "benchmarks, since a few saved runs alone estimate it roughly (the suite's typical "
+            f"spread weighs as much as {_runs(_number(d, 'prior_d0'))} more saved runs)"
         )
     elif prior is not None:
         moderated = (
-            f", not moderated: its runs varied more than the {int(_number(d, 'prior_n'))} "
-            f"benchmarks' prior allows"
+            f", that sd from its own runs only: they varied more than the suite's "
+            f"{int(_number(d, 'prior_n'))} benchmarks typically do"
         )
     floor = ""
     if d.texts.get("floor") == "known":
