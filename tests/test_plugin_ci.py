@@ -43,11 +43,34 @@ def test_github_step_summary_and_annotations(
     text = summary.read_text()
     assert text.startswith("earlier step\n")  # appended, never overwritten
     assert "test_other" in text and "regress" in text
+    # The baseline under the rootdir is named from it, not by the runner's absolute path.
+    assert "Compared with `.perfguard/baseline.toml`;" in text
+    assert str(regressed.path) not in text
     result.stdout.fnmatch_lines(
         ["::error file=test_suite.py,line=7,title=perfguard%3A test_other regressed::time/op*"]
     )
     annotations = [line for line in result.outlines if line.startswith("::error")]
     assert len(annotations) == 1
+
+
+def test_step_summary_names_the_baseline_relative_to_rootdir_or_as_given(
+    regressed: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = regressed.path / "step_summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    sub = regressed.mkdir("sub")
+    (sub / "test_sub.py").write_text("")
+    monkeypatch.chdir(sub)  # started in a subdirectory: still relative to the rootdir
+    regressed.makeini("[pytest]\n")
+    regressed.runpytest(*FAST, "--perf-compare", str(regressed.path)).assert_outcomes(
+        passed=1, failed=1
+    )
+    assert "Compared with `.perfguard/baseline.toml`;" in summary.read_text()
+    summary.unlink()
+    outside = regressed.path.parent / f"{regressed.path.name}-outside.toml"
+    (regressed.path / ".perfguard" / "baseline.toml").rename(outside)
+    regressed.runpytest(*FAST, "--perf-compare", f"--perf-baseline={outside}", str(regressed.path))
+    assert f"Compared with `{outside}`;" in summary.read_text()  # not under it: as given
 
 
 def test_no_annotations_outside_github_actions(

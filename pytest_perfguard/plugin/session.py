@@ -299,7 +299,8 @@ class PerfSession:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.state.is_worker:
             return
-        outputs = outputs_from(self.paths.json, self.paths.markdown, self.paths.html)
+        roots = (self.config.rootpath, self.config.invocation_params.dir)
+        outputs = outputs_from(self.paths.json, self.paths.markdown, self.paths.html, roots)
         self.state.finish(outputs, datetime.now(timezone.utc))
         if self.state.errors and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -20,7 +20,7 @@ from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, Paire
 from pytest_perfguard.run.gate import Gate
 from pytest_perfguard.run.paired import family, judge_paired, paired_nothing
 
-__all__ = ["Judged", "OutputError", "Outputs", "RunState", "prepare_output"]
+__all__ = ["Judged", "OutputError", "Outputs", "RunState", "prepare_output", "shown_path"]
 
 
 class OutputError(PerfguardError):
@@ -67,6 +67,17 @@ class Outputs:
     step_summary: Path | None = None
     """GitHub Actions' job summary file, appended to."""
     html: Path | None = None
+    roots: tuple[Path, ...] = ()
+    """Directories a report names the baseline relative to (rootdir, then the invocation
+    directory): a runner's absolute checkout path means nothing to a reader of the summary."""
+
+
+def shown_path(path: Path, roots: Iterable[Path]) -> str:
+    """`path` relative to the first root it is under, else as given."""
+    for root in roots:
+        if path.is_relative_to(root):
+            return str(path.relative_to(root))
+    return str(path)
 
 
 @dataclass
@@ -245,7 +256,7 @@ class RunState:
         text = render_markdown(
             comparisons,
             results,
-            baseline_path=str(self.gate.options.path),
+            baseline_path=shown_path(self.gate.options.path, outputs.roots),
             ref=self.ab,
             notes=[note] if note else [],
         )
@@ -341,7 +352,12 @@ def _reason(exc: Exception) -> str:
     return (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
 
 
-def outputs_from(json: Path | None, markdown: Path | None, html: Path | None = None) -> Outputs:
+def outputs_from(
+    json: Path | None,
+    markdown: Path | None,
+    html: Path | None = None,
+    roots: tuple[Path, ...] = (),
+) -> Outputs:
     """The report paths of a session; GITHUB_STEP_SUMMARY from the environment."""
     step = os.environ.get("GITHUB_STEP_SUMMARY")
-    return Outputs(json, markdown, Path(step) if step else None, html)
+    return Outputs(json, markdown, Path(step) if step else None, html, roots)
