@@ -82,14 +82,14 @@ _GATE = "significant against the saved runs' variation, corrected for the number
 
 
 def _compare_fail(
-    exprs: object,
+    exprs: list[object],
     values: Mapping[str, object],
     given_perf: Mapping[str, bool],
     perf: dict[str, object],
 ) -> list[str]:
     """Map `--benchmark-compare-fail` FIELD:N% (min, mean, median) to --perf-min-effect=N%
     (the smallest when several), and say what each expression became."""
-    given = [str(e) for e in exprs]  # type: ignore[attr-defined]
+    given = [str(e) for e in exprs]
     shown = " ".join(given)
     if not _given(values.get("compare")):
         return [f"perfguard: --benchmark-compare-fail {shown} ignored without --benchmark-compare"]
@@ -200,7 +200,8 @@ def translate(values: Mapping[str, object], given_perf: Mapping[str, bool]) -> T
             "run in the baseline, not with one run"
         )
     if compare_fail:
-        lines.extend(_compare_fail(compare_fail, values, given_perf, perf))
+        exprs = list(compare_fail) if isinstance(compare_fail, list | tuple) else [compare_fail]
+        lines.extend(_compare_fail(exprs, values, given_perf, perf))
     for name, why in _WHY.items():
         value = values.get(name)
         if _given(value):
