@@ -142,7 +142,7 @@ def build(
     for b in range(suite.n):
         node = f"tests/test_sim.py::test_{b}"
         runs = tuple(_summary(*history[r][b], keep=r == k - 1) for r in range(k))
-        entries[node] = BaselineEntry(node, None, runs, "3.11")
+        entries[node] = BaselineEntry(node, None, runs, "3.11", "test-machine")
         results.append(BenchResult(node, None, _measurement(*now[b]), BenchSettings()))
     return Baseline(FP, entries), results
 
