@@ -190,13 +190,19 @@ class ABRun:
         return (*self.bases, *self.heads)
 
     def quit(self) -> None:
-        """Ask every worker to end its session, on every CPU: they end theirs while head
-        ends its own (close() waits for them)."""
+        """Ask every worker to end its session, and give every process all its CPUs back:
+        the workers end theirs while head ends its own (close() waits for them)."""
         for worker in self._workers:
             if self._cpu is not None:
                 with contextlib.suppress(OSError):
                     os.sched_setaffinity(worker.process.pid, self._cpu)
             worker.quit()
+        self._unpin()
+
+    def _unpin(self) -> None:
+        if self._cpu is not None:
+            os.sched_setaffinity(0, self._cpu)
+            self._cpu = None
 
     def close(self, grace: float = QUIT_GRACE_S) -> None:
         """Stop the workers (politely for `grace` seconds in all, then not), remove the
@@ -229,6 +235,4 @@ class ABRun:
             failed = [w.log for w in (*self._retired, *self._workers) if w.lost is not None]
             self.run_dir.close(keep=failed)
         finally:
-            if self._cpu is not None:
-                os.sched_setaffinity(0, self._cpu)
-                self._cpu = None
+            self._unpin()
