@@ -1,4 +1,5 @@
-"""The head side of same-job A/B: start the base worker, drive it, and notice when it dies."""
+"""The head side of same-job A/B: start the workers, drive them with a deadline on every
+answer, and notice when one dies or hangs."""
 
 from __future__ import annotations
 
@@ -6,17 +7,27 @@ import contextlib
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_perfguard.ab.protocol import FDS_ENV, Channel, ChannelClosed, Message
+from pytest_perfguard.ab.lifetime import PARENT_ENV
+from pytest_perfguard.ab.protocol import FDS_ENV, Channel, ChannelClosed, Message, NoAnswer, Verb
 from pytest_perfguard.ab.worktree import BaseTree
 from pytest_perfguard.errors import PerfguardError
 
-__all__ = ["HEAD_ROOT_ENV", "TIMING_ONLY_ENV", "BaseWorker", "WorkerError", "WorkerLost"]
+__all__ = [
+    "ANSWER_BUDGETS",
+    "ANSWER_FLOOR_S",
+    "COLLECT_DEADLINE_S",
+    "HEAD_ROOT_ENV",
+    "TIMING_ONLY_ENV",
+    "BaseWorker",
+    "WorkerError",
+    "WorkerLost",
+    "answer_deadline",
+]
 
 HEAD_ROOT_ENV = "PERFGUARD_AB_HEAD_ROOT"
 """The head's rootdir, for the worker's check that it imported nothing from there."""
@@ -25,18 +36,38 @@ TIMING_ONLY_ENV = "PERFGUARD_AB_TIMING_ONLY"
 workers (the controlling process measures those) and every base worker but the first."""
 WORKER_PLUGIN = "pytest_perfguard.plugin.ab_worker"
 
+ANSWER_BUDGETS = 20
+"""A worker has this many times a benchmark's `max_time` to answer one command about it. One
+command can take the previous test's teardown, the test's setup, its warm-up and calibration
+(within `max_time`), or its passes after the rounds (the profiler slows calls up to ~10x)."""
+ANSWER_FLOOR_S = 60.0
+"""...and never less than this: fixtures are not bound by `max_time`, and 32 workers sharing
+two cores answer late."""
+COLLECT_DEADLINE_S = 600.0
+"""A worker that has not collected in ten minutes is taken as hung (all start at once, and a
+large suite's collection is repeated by each of them on the same cores)."""
+
+
+def answer_deadline(max_time: float, fixed: float | None = None) -> float:
+    """Seconds a worker has to answer one command about a benchmark of `max_time` seconds:
+    `fixed` where the user gave one (--perf-ab-timeout), else ANSWER_BUDGETS budgets, at
+    least ANSWER_FLOOR_S."""
+    if fixed is not None:
+        return fixed
+    return max(ANSWER_FLOOR_S, ANSWER_BUDGETS * max_time)
+
 
 class WorkerError(PerfguardError):
     """The base side cannot run at all (it did not collect, or imported head's code)."""
 
 
 class WorkerLost(PerfguardError):
-    """The base worker died or stopped answering mid-run."""
+    """A worker died or stopped answering mid-run."""
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What the base side said when a test ended."""
+    """What a worker said when a test ended."""
 
     passed: bool
     error: str | None
@@ -44,10 +75,9 @@ class Outcome:
 
 
 class BaseWorker:
-    """A pytest session in the base tree that runs perf tests on command (plugin/ab_worker.py).
-
-    One side runs at a time: while head measures, the worker waits on its pipe.
-    """
+    """A pytest session in a tree (the base's, or head's own for a head worker) that runs perf
+    tests on command (plugin/ab_worker.py). One side runs at a time: while the other measures,
+    the worker waits on its pipe."""
 
     def __init__(
         self,
@@ -57,62 +87,97 @@ class BaseWorker:
         head_root: Path,
         roots: Sequence[Path] = (),
         *,
+        log: Path,
         passes: bool = True,
+        side: str = "base",
     ) -> None:
         self.tree = tree
-        self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept for the whole session
-            prefix="perfguard-base-", suffix=".log", delete=False
-        )
+        self.side = side
+        self.log = log
+        self._spec = (args, python, head_root, tuple(roots), passes)
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
         env = dict(os.environ)
         env[FDS_ENV] = f"{to_worker_r},{from_worker_w}"
         env[HEAD_ROOT_ENV] = str(head_root)
+        env[PARENT_ENV] = str(os.getpid())
         if not passes:
             env[TIMING_ONLY_ENV] = "1"
-        # The base tree's import roots first: given, or its rootdir and src/ where it exists.
+        # The tree's import roots first: given, or its rootdir and src/ where it exists.
         paths = [str(tree.rootdir / root) for root in roots] or [str(tree.rootdir)]
         if not roots and (tree.rootdir / "src").is_dir():
             paths.append(str(tree.rootdir / "src"))
         env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         command = [python or sys.executable, "-m", "pytest", "-p", WORKER_PLUGIN, *args]
-        self.process = subprocess.Popen(
-            command,
-            cwd=tree.rootdir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            pass_fds=(to_worker_r, from_worker_w),
-        )
+        try:
+            with open(log, "wb") as output:
+                self.process = subprocess.Popen(
+                    command,
+                    cwd=tree.rootdir,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    pass_fds=(to_worker_r, from_worker_w),
+                )
+        except BaseException:
+            for fd in (to_worker_r, to_worker_w, from_worker_r, from_worker_w):
+                os.close(fd)
+            raise
         os.close(to_worker_r)
         os.close(from_worker_w)
         self.channel = Channel.from_fds(from_worker_r, to_worker_w)
         self.collected: tuple[str, ...] = ()
         self.lost: str | None = None
         """Why the worker is gone, once it is: its remaining benchmarks are not comparable."""
+        self.hung = False
+        """It stopped answering and was killed: a new worker can take its place."""
 
-    def expect(self, *names: str) -> Message:
-        """The worker's next message, which must be one of `names`."""
+    @property
+    def name(self) -> str:
+        return f"the {self.side} worker ({self.tree.label})"
+
+    def restart(self, log: Path) -> BaseWorker:
+        """A new worker like this one (this one is dead): same tree, arguments and role."""
+        args, python, head_root, roots, passes = self._spec
+        return BaseWorker(
+            self.tree, args, python, head_root, roots, log=log, passes=passes, side=self.side
+        )
+
+    def expect(self, *verbs: Verb, within: float | None, doing: str) -> Message:
+        """The worker's next message, which must be one of `verbs`, within `within` seconds;
+        past that, the worker is killed (`doing` says what it was asked) and WorkerLost."""
         try:
-            message = self.channel.receive()
+            message = self.channel.receive(within)
+        except NoAnswer:
+            self.kill()
+            self.hung = True
+            self.lost = (
+                f"no answer in {within:g} s from {self.name} {doing}: it was stopped; "
+                f"{self.log_tail()}; its log: {self.log}"
+            )
+            raise WorkerLost(self.lost) from None
         except (ChannelClosed, OSError, ValueError) as exc:
-            raise WorkerLost(self._death(str(exc))) from None
-        if message.name == "error":
+            self.lost = self._death(str(exc))
+            raise WorkerLost(self.lost) from None
+        if message.verb is Verb.ERROR:
             raise WorkerError(f"{self.tree.label}: {message.fields.get('text')}")
-        if message.name not in names:
-            raise WorkerLost(f"base worker said {message.name!r}, expected {' or '.join(names)}")
+        if message.verb not in verbs:
+            expected = " or ".join(v.value for v in verbs)
+            raise WorkerLost(f"{self.name} said {message.verb.value!r}, expected {expected}")
         return message
 
-    def send(self, name: str, **fields: Any) -> None:
+    def send(self, verb: Verb, **fields: Any) -> None:
         try:
-            self.channel.send(name, **fields)
+            self.channel.send(verb, **fields)
         except OSError as exc:
-            raise WorkerLost(self._death(str(exc))) from None
+            self.lost = self._death(str(exc))
+            raise WorkerLost(self.lost) from None
 
-    def wait_collected(self) -> tuple[str, ...]:
-        """The perf tests the base session collected (in its order)."""
-        self.collected = tuple(self.expect("collected").fields["nodeids"])
+    def wait_collected(self, within: float = COLLECT_DEADLINE_S) -> tuple[str, ...]:
+        """The perf tests the worker's session collected (in its order)."""
+        message = self.expect(Verb.COLLECTED, within=within, doing="collecting its tests")
+        self.collected = tuple(message.fields["nodeids"])
         return self.collected
 
     def _death(self, why: str) -> str:
@@ -121,87 +186,35 @@ class BaseWorker:
         except subprocess.TimeoutExpired:
             code = None
         status = "is not answering" if code is None else f"exited with status {code}"
-        return f"the base worker ({self.tree.label}) {status} ({why}); {self.log_tail()}"
+        return f"{self.name} {status} ({why}); {self.log_tail()}; its log: {self.log}"
 
     def log_tail(self, lines: int = 6) -> str:
         try:
-            text = Path(self._log.name).read_text(encoding="utf-8", errors="replace")
+            text = self.log.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return "its output is lost"
         tail = [line for line in text.splitlines() if line.strip()][-lines:]
         return "its output ended: " + " | ".join(tail) if tail else "it printed nothing"
 
     def quit(self) -> None:
-        """Ask the worker to end its session (close() waits for it)."""
-        with contextlib.suppress(PerfguardError):
-            if self.process.poll() is None:
-                self.send("quit")
-
-    def close(self) -> None:
-        """Stop the worker (politely, then not) and remove what it left."""
-        self.quit()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        """Ask the worker to end its session, and close the command pipe (its end is the
+        worker's cue too); `wait` then waits for it."""
+        if self.process.poll() is None:
+            with contextlib.suppress(OSError, ValueError):  # ValueError: closed already
+                self.channel.send(Verb.QUIT)
         self.channel.close()
-        self._log.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self._log.name)
 
-
-class BaseTest:
-    """One benchmark's base side (rounds.BaseSide): the worker runs the test on `start`."""
-
-    def __init__(self, worker: BaseWorker, nodeid: str) -> None:
-        self.worker = worker
-        self.nodeid = nodeid
-        self.state = "new"  # new -> rounds -> done
-        self.outcome: Outcome | None = None
-
-    def start(self, loops: int) -> int | None:
-        if self.worker.lost is not None:
-            self.outcome = Outcome(False, self.worker.lost, None)
-            return None
+    def wait(self, seconds: float) -> None:
+        """Until the worker has exited, for at most `seconds`; then it is killed."""
         try:
-            self.worker.send("run", nodeid=self.nodeid, loops=loops)
-            message = self.worker.expect("calibrated", "done")
-        except WorkerLost as exc:
-            self._lost(exc)
-            return None
-        if message.name == "done":
-            self._done(message)
-            return None
-        self.state = "rounds"
-        return int(message.fields["loops"])
+            self.process.wait(timeout=max(seconds, 0.0))
+        except subprocess.TimeoutExpired:
+            self.kill()
 
-    def round(self) -> int | None:
-        try:
-            self.worker.send("round")
-            return int(self.worker.expect("elapsed").fields["ns"])
-        except WorkerLost as exc:
-            self._lost(exc)
-            return None
-
-    def finish(self) -> None:
-        """End the rounds; the worker's passes and its verdict on the test follow."""
-        if self.state != "rounds":
-            return
-        try:
-            self.worker.send("finish")
-            self._done(self.worker.expect("done"))
-        except WorkerLost as exc:
-            self._lost(exc)
-
-    def _done(self, message: Message) -> None:
-        self.state = "done"
-        fields = message.fields
-        self.outcome = Outcome(
-            bool(fields["passed"]), fields.get("error"), fields.get("measurement")
-        )
-
-    def _lost(self, exc: WorkerLost) -> None:
-        self.state = "done"
-        self.worker.lost = str(exc)
-        self.outcome = Outcome(False, str(exc), None)
+    def kill(self) -> None:
+        """End the worker now (SIGKILL: it may be stuck where no signal handler runs)."""
+        if self.process.poll() is None:
+            with contextlib.suppress(OSError):
+                self.process.kill()
+        self.process.wait()
+        self.channel.close()

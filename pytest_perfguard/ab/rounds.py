@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from pytest_perfguard.ab.protocol import Channel
+from pytest_perfguard.ab.protocol import Channel, Verb
 from pytest_perfguard.measure.engine import Engine, Warmth
 from pytest_perfguard.measure.steps import Kind, Pass, Step
 from pytest_perfguard.measure.timing import calibrate, gc_collections, summarize
@@ -24,10 +24,11 @@ MAX_PAIRS = 2000
 class BaseSide(Protocol):
     """The base worker as the head's timing pass sees it."""
 
-    def start(self, loops: int) -> int | None:
+    def start(self, loops: int, budget: float) -> int | None:
         """Run the base test up to its measured rounds of `loops` calls (head's: the same
         number on both sides); the calls per round it will make, or None when it has none to
-        pair (it failed, or measures nothing)."""
+        pair (it failed, measures nothing, or did not answer in time: the deadline of each
+        answer derives from `budget`, the benchmark's max_time)."""
         ...
 
     def round(self) -> int | None:
@@ -89,14 +90,14 @@ class PairedTiming:
         self.settled = settled
         self.rng = rng
 
-    def _start(self) -> tuple[int | None, list[int]]:
+    def _start(self, budget: float) -> tuple[int | None, list[int]]:
         """Head's calls per round and the process pairs ready to run rounds of it."""
-        n = self.heads[0].start(0)
+        n = self.heads[0].start(0, budget)
         if n is None:
             return None, []
         ready = []
         for group, (head, base) in enumerate(zip(self.heads, self.bases, strict=True)):
-            if (group == 0 or head.start(n) == n) and base.start(n) == n:
+            if (group == 0 or head.start(n, budget) == n) and base.start(n, budget) == n:
                 ready.append(group)
         self.pairs.base_loops = n if ready else None
         return n, ready
@@ -115,7 +116,7 @@ class PairedTiming:
     ) -> Pass[Measurement]:
         clock, pairs = engine.clock, self.pairs
         samples: list[float] = []
-        n, ready = self._start()
+        n, ready = self._start(settings.max_time)
         end = deadline + int(settings.max_time * 1e9)
         enough = max(MIN_PAIRS, settings.min_rounds)
         turn = 0
@@ -177,17 +178,14 @@ class RemoteTiming:
         )
         engine.settle(warmth)
         n = self.loops or cal.loops
-        channel.send("calibrated", loops=n)
+        channel.send(Verb.CALIBRATED, loops=n)
         samples: list[float] = []
         collections = 0
-        while True:
-            message = channel.receive()
-            if message.name == "finish":
-                break
-            if message.name != "round":
-                raise RuntimeError(f"base worker: unexpected {message.name!r} during rounds")
+        while (verb := channel.receive().verb) is not Verb.FINISH:
+            if verb is not Verb.ROUND:
+                raise RuntimeError(f"worker: unexpected {verb.value!r} during rounds")
             collections += yield from _timed_round(n, samples)
-            channel.send("elapsed", ns=round(samples[-1] * n))
+            channel.send(Verb.ELAPSED, ns=round(samples[-1] * n))
         while len(samples) < settings.min_rounds:  # the other side could not pair: alone
             collections += yield from _timed_round(n, samples)
         return summarize(samples, [], [], n, collections, [])

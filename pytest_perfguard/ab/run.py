@@ -6,17 +6,29 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import time
 from collections.abc import Sequence
 
-from pytest_perfguard.ab.controller import BaseTest, BaseWorker
+from pytest_perfguard.ab.controller import (
+    COLLECT_DEADLINE_S,
+    BaseWorker,
+    WorkerError,
+    WorkerLost,
+)
 from pytest_perfguard.ab.rounds import PairedTiming, Pairs
+from pytest_perfguard.ab.rundir import RunDir
+from pytest_perfguard.ab.sides import Stall, WorkerTest
 from pytest_perfguard.ab.worktree import BaseTree
 from pytest_perfguard.judge.policy import Policy
 from pytest_perfguard.measure.engine import TimingPass
 from pytest_perfguard.model import PairedRun
 from pytest_perfguard.store import codec
 
-__all__ = ["ABRun"]
+__all__ = ["QUIT_GRACE_S", "ABRun"]
+
+QUIT_GRACE_S = 10.0
+"""At the end of a run, the workers' sessions have this long to end (their last test's and
+their session's teardown) before they are killed. A cancelled run kills them at once."""
 
 
 class ABRun:
@@ -29,15 +41,28 @@ class ABRun:
         bases: Sequence[BaseWorker],
         heads: Sequence[BaseWorker],
         policy: Policy,
+        run_dir: RunDir,
+        *,
+        answer_within: float | None = None,
+        started: float | None = None,
     ) -> None:
         if not bases or len(bases) != len(heads):
             raise ValueError(f"{len(heads)} head and {len(bases)} base workers: pairs needed")
         self.tree = tree
-        self.bases = tuple(bases)
+        self.bases = list(bases)
         """Base workers; the first also measures allocations, memory and the profile."""
-        self.heads = tuple(heads)
+        self.heads = list(heads)
         """Head workers: sessions in the working tree, started as the base ones are."""
         self.policy = policy
+        self.run_dir = run_dir
+        self.answer_within = answer_within
+        """Seconds a worker has to answer one command (--perf-ab-timeout); None: derived
+        from each benchmark's max_time (controller.answer_deadline)."""
+        self.started = time.monotonic() if started is None else started
+        self.ready_s: float | None = None
+        """Seconds from starting the workers until all had collected."""
+        self._retired: list[BaseWorker] = []
+        """Workers that hung and were replaced."""
         self.rng = random.Random()
         self.base_ids: frozenset[str] = frozenset()
         self.shared: tuple[str, ...] = ()
@@ -45,7 +70,7 @@ class ABRun:
         """Head's perf tests the base tree does not have."""
         self.removed: tuple[str, ...] = ()
         """The base tree's perf tests head does not have."""
-        self._open: dict[str, tuple[list[BaseTest], list[BaseTest], Pairs]] = {}
+        self._open: dict[str, tuple[list[WorkerTest], list[WorkerTest], Pairs, Stall]] = {}
         self._cpu: set[int] | None = None
 
     @property
@@ -69,6 +94,7 @@ class ABRun:
         self.new = tuple(n for n in head_ids if n not in self.base_ids)
         head = set(head_ids)
         self.removed = tuple(n for n in base if n not in head)
+        self.ready_s = time.monotonic() - self.started
         self._pin()
 
     def timing_for(self, nodeid: str, min_effect: float, *, family: int) -> TimingPass | None:
@@ -82,10 +108,12 @@ class ABRun:
         level = self.policy.alpha / max(1, family)
         prior = ProcessPrior(self.policy.ab_process_sd, self.policy.ab_prior_df)
         k = self.processes
-        heads = [BaseTest(worker, nodeid) for worker in self.heads]
-        bases = [BaseTest(worker, nodeid) for worker in self.bases]
+        self._replace_hung()
+        stall, within = Stall(), self.answer_within
+        heads = [WorkerTest(worker, nodeid, stall, within) for worker in self.heads]
+        bases = [WorkerTest(worker, nodeid, stall, within) for worker in self.bases]
         pairs = Pairs()
-        self._open[nodeid] = (heads, bases, pairs)
+        self._open[nodeid] = (heads, bases, pairs, stall)
 
         def done(ratios: Sequence[float], groups: Sequence[int]) -> bool:
             if k == 1:
@@ -100,10 +128,12 @@ class ABRun:
         opened = self._open.pop(nodeid, None)
         if opened is None:
             return None
-        heads, bases, pairs = opened
+        heads, bases, pairs, stall = opened
         for side in (*heads, *bases):
             side.finish()
         groups = tuple(pairs.groups) if self.processes > 1 else ()
+        if stall.why is not None:
+            return PairedRun(self.tree.label, tuple(pairs.ratios), None, stall.why, groups)
         # A head worker whose test failed (even before the rounds): not comparable, saying so.
         failed = next((h.outcome for h in heads if h.outcome and not h.outcome.passed), None)
         if failed is not None:
@@ -138,19 +168,73 @@ class ABRun:
             with contextlib.suppress(OSError):
                 os.sched_setaffinity(pid, cpu)
 
-    def close(self) -> None:
-        """Stop the workers, remove the worktree, give head its CPUs back. Idempotent."""
-        workers = (*self.bases, *self.heads)
-        try:
-            for worker in workers:  # all at once, on every CPU: each ends its session
+    def _replace_hung(self) -> None:
+        """A worker killed for not answering gets a successor, so that the benchmarks after
+        the one it hung on pair as before."""
+        for workers in (self.bases, self.heads):
+            for i, worker in enumerate(workers):
+                if not worker.hung:
+                    continue
+                self._retired.append(worker)
+                name = "base" if workers is self.bases else "head"
+                workers[i] = worker.restart(self.run_dir.new_log(name))
+                try:
+                    workers[i].wait_collected(COLLECT_DEADLINE_S)
+                except (WorkerLost, WorkerError) as exc:  # its benchmarks: not comparable
+                    workers[i].lost = workers[i].lost or str(exc)
+                    continue
                 if self._cpu is not None:
                     with contextlib.suppress(OSError):
-                        os.sched_setaffinity(worker.process.pid, self._cpu)
-                worker.quit()
-            for worker in workers:
-                worker.close()
-        finally:
-            self.tree.remove()
+                        os.sched_setaffinity(workers[i].process.pid, {max(self._cpu)})
+
+    @property
+    def _workers(self) -> tuple[BaseWorker, ...]:
+        return (*self.bases, *self.heads)
+
+    def quit(self) -> None:
+        """Ask every worker to end its session, and give every process all its CPUs back:
+        the workers end theirs while head ends its own (close() waits for them)."""
+        for worker in self._workers:
             if self._cpu is not None:
-                os.sched_setaffinity(0, self._cpu)
-                self._cpu = None
+                with contextlib.suppress(OSError):
+                    os.sched_setaffinity(worker.process.pid, self._cpu)
+            worker.quit()
+        self._unpin()
+
+    def _unpin(self) -> None:
+        if self._cpu is not None:
+            os.sched_setaffinity(0, self._cpu)
+            self._cpu = None
+
+    def close(self, grace: float = QUIT_GRACE_S) -> None:
+        """Stop the workers (politely for `grace` seconds in all, then not), remove the
+        worktree and the run's directory (but the logs of workers that failed), and give head
+        its CPUs back. A signal meanwhile kills the workers at once. Idempotent."""
+        try:
+            self.quit()
+            end = time.monotonic() + grace
+            for worker in self._workers:
+                worker.wait(end - time.monotonic())
+        except KeyboardInterrupt:  # a cancel while the workers end: no wait, no traceback
+            self.cancel()
+        finally:
+            self._clean_up()
+
+    def cancel(self) -> None:
+        """Kill every worker now (the run was interrupted), then clean up. Idempotent."""
+        try:
+            for worker in self._workers:
+                with contextlib.suppress(OSError):
+                    worker.process.kill()
+            for worker in self._workers:
+                worker.kill()
+        finally:
+            self._clean_up()
+
+    def _clean_up(self) -> None:
+        try:
+            self.tree.remove()
+            failed = [w.log for w in (*self._retired, *self._workers) if w.lost is not None]
+            self.run_dir.close(keep=failed)
+        finally:
+            self._unpin()

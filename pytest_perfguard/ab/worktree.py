@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_perfguard.errors import PerfguardError
 
-__all__ = ["BaseTree", "RefError", "open_base"]
+__all__ = ["BaseTree", "RefError", "open_base", "repository_top"]
 
 
 class RefError(PerfguardError):
@@ -45,13 +44,21 @@ def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def open_base(ref: str, rootdir: Path, invocation_dir: Path) -> BaseTree:
+def repository_top(path: Path) -> Path | None:
+    """The top of the git repository holding `path`; None outside one (or without git)."""
+    try:
+        found = _git(path, "rev-parse", "--show-toplevel")
+    except OSError:
+        return None
+    return Path(found.stdout.strip()).resolve() if found.returncode == 0 else None
+
+
+def open_base(ref: str, rootdir: Path, invocation_dir: Path, where: Path) -> BaseTree:
     """The base tree for REF: a directory holding the other version's checkout, or a git
-    revision checked out as a detached worktree in a temporary directory (removed by
-    `BaseTree.remove`). Raises RefError naming REF and the problem."""
+    revision checked out as a detached worktree at `where` (a new path in the run's
+    directory; removed by `BaseTree.remove`). Raises RefError naming REF and the problem."""
     rootdir = rootdir.resolve()
-    top_run = _git(rootdir, "rev-parse", "--show-toplevel")
-    top = Path(top_run.stdout.strip()).resolve() if top_run.returncode == 0 else None
+    top = repository_top(rootdir)
     inside = rootdir.relative_to(top) if top is not None else Path()
 
     as_dir = (invocation_dir / ref).resolve()
@@ -82,18 +89,17 @@ def open_base(ref: str, rootdir: Path, invocation_dir: Path) -> BaseTree:
         )
         raise RefError(f"--perf-compare-ref {ref}: no such revision in {top}{hint}")
     sha = found.stdout.strip()
-    temp = Path(tempfile.mkdtemp(prefix="perfguard-base-"))
-    tree = temp / "tree"
+    tree = where
     made = _git(top, "worktree", "add", "--detach", "--quiet", str(tree), sha)
     if made.returncode != 0:
-        shutil.rmtree(temp, ignore_errors=True)
+        shutil.rmtree(tree, ignore_errors=True)
         raise RefError(
             f"--perf-compare-ref {ref}: git could not check it out: {made.stderr.strip()}"
         )
 
     def remove() -> None:
         _git(top, "worktree", "remove", "--force", str(tree))
-        shutil.rmtree(temp, ignore_errors=True)
+        shutil.rmtree(tree, ignore_errors=True)
         _git(top, "worktree", "prune")
 
     return BaseTree(ref, tree / inside, sha[:12], remove)

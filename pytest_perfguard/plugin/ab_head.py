@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -28,6 +30,11 @@ PYTHONPATH_HELP = "the base side's import roots, relative to its rootdir (defaul
 PROCESSES = 16
 """Process pairs by default: chosen from benchmarks/ab_figures.py (README, "Same-job A/B")."""
 MAX_PROCESSES = 64
+TIMEOUT_HELP = (
+    "seconds a worker may take to answer one command (run a test up to its rounds, one round, "
+    "the passes after them) before it counts as hung: its benchmark is not comparable and the "
+    "worker is replaced (default: 20x the benchmark's max_time, at least 60)"
+)
 PROCESSES_HELP = (
     f"pairs of worker processes (head, base) the rounds of each benchmark are spread over, to "
     f"measure how much processes of the same code differ (default {PROCESSES})"
@@ -39,6 +46,7 @@ _DROP_VALUES = frozenset(
         "--perf-compare-ref",
         "--perf-ref-python",
         "--perf-ab-processes",
+        "--perf-ab-timeout",
         "--perf-json",
         "--perf-markdown",
         "--perf-html",
@@ -68,6 +76,10 @@ def add_options(parser: pytest.Parser, group: pytest.OptionGroup) -> None:
         "--perf-ab-processes", dest="perf_ab_processes", metavar="N", help=PROCESSES_HELP
     )
     parser.addini("perf_ab_processes", PROCESSES_HELP, default=None)
+    group.addoption(
+        "--perf-ab-timeout", dest="perf_ab_timeout", metavar="SECONDS", help=TIMEOUT_HELP
+    )
+    parser.addini("perf_ab_timeout", TIMEOUT_HELP, default=None)
 
 
 def in_worker() -> bool:
@@ -115,7 +127,8 @@ def start(config: pytest.Config, policy: Policy) -> ABRun | None:
         )
     from pytest_perfguard.ab.controller import BaseWorker
     from pytest_perfguard.ab.run import ABRun
-    from pytest_perfguard.ab.worktree import BaseTree, open_base
+    from pytest_perfguard.ab.rundir import RunDir, remove_stale
+    from pytest_perfguard.ab.worktree import BaseTree, open_base, repository_top
     from pytest_perfguard.config.options import resolve_count
     from pytest_perfguard.config.settings import SettingsError
 
@@ -127,9 +140,20 @@ def start(config: pytest.Config, policy: Policy) -> ABRun | None:
             MAX_PROCESSES,
             PROCESSES,
         )
+        within = _resolve_timeout(config)
     except SettingsError as exc:
         raise pytest.UsageError(f"pytest-perfguard: {exc}") from None
-    tree = open_base(str(ref), config.rootpath, config.invocation_params.dir)
+    say = _writer(config)
+    for stale in remove_stale(repository_top(config.rootpath)):
+        say(f"perfguard: removed {stale}, left by an A/B run that was killed")
+    _interrupt_on_sigterm(config)  # first: a cancel while workers start must stop them too
+    started = time.monotonic()
+    run_dir = RunDir()
+    try:
+        tree = open_base(str(ref), config.rootpath, config.invocation_params.dir, run_dir.tree)
+    except BaseException:
+        run_dir.close()
+        raise
     python = config.getoption("perf_ref_python") or config.getini("perf_ref_python") or None
     roots = [Path(p) for p in config.getini("perf_ref_pythonpath")]
     roots = [tree.rootdir / p.relative_to(config.rootpath) if p.is_absolute() else p for p in roots]
@@ -138,21 +162,80 @@ def start(config: pytest.Config, policy: Policy) -> ABRun | None:
     here = BaseTree("the working tree", config.rootpath, None)
     base_args = worker_arguments(config, tree.rootdir)
     head_args = worker_arguments(config, here.rootdir)
+    say(
+        f"perfguard: A/B with {tree.label}: starting {2 * processes} workers "
+        f"({processes} process pairs)"
+    )
     bases: list[BaseWorker] = []
     heads: list[BaseWorker] = []
+    head_root = config.rootpath
     try:
         for i in range(processes):  # only the first base worker's other passes are read
-            bases.append(BaseWorker(tree, base_args, python, config.rootpath, roots, passes=i == 0))
-            heads.append(BaseWorker(here, head_args, None, config.rootpath, passes=False))
+            base_log, head_log = run_dir.new_log("base"), run_dir.new_log("head")
+            bases.append(
+                BaseWorker(tree, base_args, python, head_root, roots, log=base_log, passes=i == 0)
+            )
+            heads.append(
+                BaseWorker(
+                    here, head_args, None, head_root, log=head_log, passes=False, side="head"
+                )
+            )
     except BaseException:
         for worker in (*bases, *heads):
-            worker.close()
+            worker.kill()
         tree.remove()
+        run_dir.close()
         raise
-    run = ABRun(tree, bases, heads, policy)
-    _interrupt_on_sigterm(config)
+    run = ABRun(tree, bases, heads, policy, run_dir, answer_within=within, started=started)
     config.add_cleanup(run.close)  # cleanups run last-in first: before the handler goes
+    config.pluginmanager.register(_Lifecycle(run), "perfguard-ab-lifecycle")
     return run
+
+
+def _resolve_timeout(config: pytest.Config) -> float | None:
+    from pytest_perfguard.config.settings import SettingsError, parse_seconds
+
+    cli, ini = config.getoption("perf_ab_timeout"), config.getini("perf_ab_timeout")
+    for value, source in ((cli, "option --perf-ab-timeout"), (ini, "ini key perf_ab_timeout")):
+        if value is not None and value != "":
+            try:
+                return parse_seconds(value)
+            except ValueError as exc:
+                raise SettingsError(f"invalid ab_timeout={value!r} from {source}: {exc}") from None
+    return None
+
+
+def _writer(config: pytest.Config) -> Callable[[str], None]:
+    """A line to the terminal, as pytest writes its own (nothing under -p no:terminal)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return lambda line: None
+    return reporter.write_line  # type: ignore[no-any-return]
+
+
+class _Lifecycle:
+    """The A/B run's part in the session's hooks: say when the workers are ready, ask them to
+    end as soon as the tests have run, and kill them at once on a cancel."""
+
+    def __init__(self, run: ABRun) -> None:
+        self.run = run
+
+    def pytest_report_collectionfinish(self, config: pytest.Config) -> list[str]:
+        run = self.run
+        if run.ready_s is None:
+            return []
+        workers = 2 * run.processes
+        return [
+            f"perfguard: {workers} A/B workers ready in {run.ready_s:.1f} s; "
+            f"{len(run.shared)} benchmarks pair with {run.tree.label}"
+        ]
+
+    def pytest_keyboard_interrupt(self) -> None:
+        self.run.cancel()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self) -> None:
+        self.run.quit()
 
 
 def _interrupt_on_sigterm(config: pytest.Config) -> None:

@@ -82,8 +82,9 @@ class PerfSession:
             from pytest_perfguard.measure import load
             from pytest_perfguard.measure.engine import Engine
 
-            partners = () if self.ab is None else self.ab.pids
-            self._engine = Engine(load_probe=functools.partial(load.read, partners))
+            ab = self.ab  # its workers' ids now: one that hung is replaced
+            probe = load.read if ab is None else (lambda: load.read(ab.pids))
+            self._engine = Engine(load_probe=probe)
         return self._engine
 
     @engine.setter

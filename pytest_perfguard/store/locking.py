@@ -41,7 +41,7 @@ def locked(target: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
             _remove_stale_temps(target, private)
             yield
         finally:
-            _unlock(fd)
+            unlock(fd)
     finally:
         os.close(fd)
 
@@ -70,7 +70,7 @@ def save_dir(target: Path) -> Path:
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
-    def _try_lock(fd: int) -> bool:
+    def try_lock(fd: int) -> bool:
         os.lseek(fd, 0, os.SEEK_SET)  # msvcrt locks bytes from the current position
         try:
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
@@ -78,28 +78,28 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
             return False
         return True
 
-    def _unlock(fd: int) -> None:
+    def unlock(fd: int) -> None:
         os.lseek(fd, 0, os.SEEK_SET)
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
 else:
     import fcntl
 
-    def _try_lock(fd: int) -> bool:
+    def try_lock(fd: int) -> bool:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return False
         return True
 
-    def _unlock(fd: int) -> None:
+    def unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _lock(fd: int, timeout: float, target: Path) -> None:
     deadline = time.monotonic() + timeout
     pause = 0.001
-    while not _try_lock(fd):
+    while not try_lock(fd):
         if time.monotonic() > deadline:
             raise LockTimeout(
                 f"another process has been saving it for over {timeout:g} s "
