@@ -4,16 +4,17 @@
 
 1. Saves the example suite's baseline `--saves` times (K runs per benchmark), in a copy.
 2. A/A: `--compares` runs of `pytest --perf-compare` on unchanged code; counts failed tests.
-3. Injects +25% time into the set lookup at size 10,000 (25% more probes, each costing the
-   same: the same allocations, 25% more work) and +1 allocation per op into the pooled-object
-   example, then compares once: both must fail, nothing else. The lookup's change, p-value
-   and smallest detectable regression are printed.
+3. Injects +25% time into the set lookup at size 10,000 (two integer comparisons before each
+   probe: the same calls and allocations, +25-27% time by timeit) and +1 allocation per op
+   into the pooled-object example, then compares once: both must fail, nothing else. The
+   lookup's change, p-value and smallest detectable regression are printed.
 4. Compares the injected suite once more as another machine (PERFGUARD_MACHINE set to a name
    the saves did not record): the allocation must still fail, the time only be advisory.
 
 The saves record this machine as its default identity (or PERFGUARD_MACHINE, if set).
 
 --keep DIR keeps the suite copy, its baseline and every run's --perf-json document there.
+--inject-only DIR runs steps 3 and 4 alone on a suite kept there (on the machine that saved it).
 --redecide DIR then judges those kept runs again with the installed perfguard's rules, as the
 plugin does (Bonferroni over the session's benchmarks, each benchmark's own min_effect), and
 prints the same report: to compare rules on the same measurements, run it once per version
@@ -36,9 +37,9 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 INJECTIONS = {
     "test_lookup.py": (
         "    assert perf(find, collection, keys) == present\n",
-        "    if (n, name) == (10_000, 'set'):  # injected: 25% more probes\n"
-        "        keys = keys + keys[:25]\n"
-        "        present = sum(1 for k in keys if k % 2 == 0)\n"
+        "    if (n, name) == (10_000, 'set'):  # injected: more work per probe, the same calls\n"
+        "        def find(items, keys):\n"
+        "            return sum(1 for k in keys if k == k and k == k and k in items)\n"
         "    assert perf(find, collection, keys) == present\n",
     ),
     "test_pools.py": (
@@ -149,15 +150,37 @@ def redecide(kept: Path) -> None:
         report_injected(judged(kept / "injected.json"))
 
 
+def inject(suite: Path) -> None:
+    """Steps 3 and 4: the injected suite compared on this machine, then as another one."""
+    for name, (old, new) in INJECTIONS.items():
+        path = suite / name
+        text = path.read_text()
+        assert old in text, f"injection point not found in {name}"
+        path.write_text(text.replace(old, new))
+    document = pytest(suite, "injected", "--perf-compare")
+    report_injected(document)
+    print(f"  exit code {document['exit_code']}")
+    elsewhere = {**os.environ, "PERFGUARD_MACHINE": "gate-figures-other-machine"}
+    document = pytest(suite, "injected-elsewhere", "--perf-compare", env=elsewhere)
+    report_injected(document, " on another machine")
+    print(f"  exit code {document['exit_code']}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--saves", type=int, default=5)
     parser.add_argument("--compares", type=int, default=10)
     parser.add_argument("--keep", type=Path, help="keep the suite and its results here")
     parser.add_argument("--redecide", type=Path, help="judge the runs kept here again, only")
+    parser.add_argument("--inject-only", type=Path, help="steps 3 and 4 on a suite kept here")
     args = parser.parse_args()
     if args.redecide:
         redecide(args.redecide)
+        return
+    if args.inject_only:
+        for name in INJECTIONS:  # undo an earlier injection: the examples as they are
+            shutil.copy(EXAMPLES / name, args.inject_only / name)
+        inject(args.inject_only)
         return
     with tempfile.TemporaryDirectory() as tmp:
         suite = Path(tmp) / "examples"
@@ -172,18 +195,7 @@ def main() -> None:
             total += report_run(i, pytest(suite, f"compare-{i + 1}", "--perf-compare"))
         print(f"A/A total: {total} failed benchmark verdicts in {args.compares} runs")
 
-        for name, (old, new) in INJECTIONS.items():
-            path = suite / name
-            text = path.read_text()
-            assert old in text, f"injection point not found in {name}"
-            path.write_text(text.replace(old, new))
-        document = pytest(suite, "injected", "--perf-compare")
-        report_injected(document)
-        print(f"  exit code {document['exit_code']}")
-        elsewhere = {**os.environ, "PERFGUARD_MACHINE": "gate-figures-other-machine"}
-        document = pytest(suite, "injected-elsewhere", "--perf-compare", env=elsewhere)
-        report_injected(document, " on another machine")
-        print(f"  exit code {document['exit_code']}")
+        inject(suite)
         if args.keep:
             shutil.copytree(suite, args.keep, dirs_exist_ok=True)
             print(f"kept the suite, its baseline and every run's results in {args.keep}")
