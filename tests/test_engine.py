@@ -7,8 +7,9 @@ import itertools
 
 import pytest
 
-from pytest_perfguard.measure.engine import Engine
+from pytest_perfguard.measure.engine import Engine, Warmth
 from pytest_perfguard.measure.steps import Kind, Step
+from pytest_perfguard.measure.timing import MIN_ROUND_NS, calibrate
 from pytest_perfguard.model import BenchSettings, Measurement
 from tests.fakes import FakeClock
 
@@ -189,3 +190,18 @@ def test_an_ab_overrun_names_the_paired_rounds_not_min_rounds() -> None:
         "slower than the time budget: took 1.2 s (max_time=0.5 s per side) for rounds paired "
         "with the base side, every worker's warm-up and calibration included"
     )
+
+
+def test_a_calibration_with_nothing_left_to_run_ends_the_pass() -> None:
+    # A/B's own-rounds fallback after the paired rounds: a slow first call and the deadline
+    # already passed leave calibration no step to ask for. The pass must end with its
+    # value; it raised "generator raised StopIteration" (a real cattrs benchmark did this).
+    clock = FakeClock()
+    slow_first = 10 * MIN_ROUND_NS
+    timed = engine(clock).run_timed(
+        calibrate(BenchSettings(), clock=clock, deadline=clock(), first_ns=slow_first), Warmth()
+    )
+    with pytest.raises(StopIteration) as done:
+        next(timed)
+    assert done.value.value.loops == 1
+    assert done.value.value.per_op_ns == slow_first

@@ -208,8 +208,13 @@ class Engine:
 
     def run_timed(self, sched: Generator[Step, RoundResult, T], warmth: Warmth) -> Pass[T]:
         """Run a timing generator's steps: reference rounds here, the others by the driver;
-        collections are counted around each round, and warm-up rounds that allocate noted."""
-        request = next(sched)
+        collections are counted around each round, and warm-up rounds that allocate noted.
+        A generator with nothing to run (calibration after a slow first call past the
+        deadline) ends the pass at once with its value."""
+        try:
+            request = next(sched)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
         while True:
             if request.kind is Kind.REFERENCE:
                 result = RoundResult(self.run_reference(request.n))
