@@ -113,3 +113,11 @@ BY_NAME: Mapping[str, MetricSpec] = MappingProxyType({spec.name: spec for spec i
 
 COUNT_METRICS: tuple[MetricSpec, ...] = tuple(m for m in METRICS if m.kind is MetricKind.COUNT)
 """The exact-count metrics, judged against the runs' counts and a tolerance."""
+
+TOLERANCES: Mapping[str, tuple[MetricSpec, ...]] = MappingProxyType(
+    {
+        name: tuple(m for m in METRICS if m.tolerance == name)
+        for name in dict.fromkeys(m.tolerance for m in METRICS if m.tolerance is not None)
+    }
+)
+"""Each tolerance setting, in table order, with the metrics it applies to."""
