@@ -21,6 +21,7 @@ LAYERS = {
     "errors": 0,
     "model": 0,
     "units": 0,
+    "metrics": 0,
     "config": 1,
     "measure": 2,
     "judge": 3,

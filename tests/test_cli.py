@@ -455,3 +455,31 @@ def test_no_command_is_a_usage_error() -> None:
     proc = run()
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.startswith("usage: perfguard ")
+
+
+def with_calls(results: list[BenchResult], calls: float) -> list[BenchResult]:
+    return [replace(r, measurement=replace(r.measurement, calls_per_op=calls)) for r in results]
+
+
+def test_calls_tolerance_option_for_baselines_and_results(tmp_path: Path) -> None:
+    # Every benchmark: 100 calls/op in every saved run, now 104 (+4%).
+    baseline = None
+    for day, wobble in enumerate(WOBBLE):
+        runs = [result(n, 1000.0 * (i + 1) * wobble) for i, n in enumerate(NAMES)]
+        baseline = merge(baseline, with_calls(runs, 100.0), ENV, now=DAY0 + timedelta(days=day))
+    assert baseline is not None
+    old = tmp_path / "old.toml"
+    storage.save(old, baseline)
+    later = merge(baseline, with_calls(now_results(), 104.0), ENV, now=DAY0 + timedelta(30))
+    storage.save(tmp_path / "new.toml", later)
+    args = ["compare", str(old), str(tmp_path / "new.toml")]
+    assert main(args) == 1
+    assert main([*args, "--calls-tolerance=5%"]) == 0
+    assert main([*args, "--alloc-tolerance=5%"]) == 1  # allocations only
+    results = [
+        replace(r, settings=replace(r.settings, calls_tolerance=0.05))
+        for r in with_calls(now_results(), 104.0)
+    ]
+    new = results_json(tmp_path / "now.json", results)  # each benchmark's own setting
+    assert main(["compare", str(old), str(new)]) == 0
+    assert main(["compare", str(old), str(new), "--calls-tolerance=0"]) == 1

@@ -20,6 +20,7 @@ from pytest_perfguard.model import (
 from pytest_perfguard.store.codec import (
     comparison_from_dict,
     comparison_to_dict,
+    junit_properties,
     result_from_dict,
     result_to_dict,
 )
@@ -107,3 +108,28 @@ def test_results_written_before_tracers_were_recorded_read_as_untraced() -> None
     )
     del data["measurement"]["tracers"]
     assert result_from_dict(data).measurement.tracers == ()
+
+
+def test_junit_properties_name_every_metric() -> None:
+    m = Measurement(
+        median_ns=1234567.0,
+        spread_ns=1.0,
+        rounds=5,
+        loops=10,
+        samples_ns=(1.0,),
+        ref_ratios=(),
+        reference_ns=50.0,
+        gc_collections_per_op=0.0,
+        allocs_per_op=2.5,
+        bytes_per_op=None,
+        peak_memory_bytes=12345678,
+        calls_per_op=41.0,
+    )
+    assert junit_properties(m, None) == [
+        ("perf_median_ns", "1.23457e+06"),
+        ("perf_rounds_x_loops", "5x10"),
+        ("perf_allocs_per_op", "2.5"),
+        ("perf_bytes_per_op", "n/a"),
+        ("perf_calls_per_op", "41"),
+        ("perf_peak_memory_bytes", "12345678"),
+    ]

@@ -14,6 +14,7 @@ from pytest_perfguard.cli.inputs import FORMATS, InputError, read_input
 from pytest_perfguard.config.options import MAX_KEEP_RUNS
 from pytest_perfguard.config.settings import parse_count, parse_fraction
 from pytest_perfguard.judge.policy import Policy
+from pytest_perfguard.metrics import TOLERANCES
 from pytest_perfguard.model import DEFAULT_KEEP
 
 __all__ = ["InputError", "build_parser", "main", "read_input"]
@@ -118,13 +119,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="smallest time change that may fail, e.g. 10%% (default: each benchmark's own "
         "setting when NEW is results JSON, else 10%%)",
     )
-    option(
-        "--alloc-tolerance",
-        type=_checked_by(parse_fraction),
-        metavar="PCT",
-        help="rise of allocs/op and B/op allowed beyond the saved runs' counts, e.g. 5%% "
-        "(default: each benchmark's own setting when NEW is results JSON, else 0: exact)",
-    )
+    for setting, specs in TOLERANCES.items():
+        option(
+            "--" + setting.replace("_", "-"),
+            type=_checked_by(parse_fraction),
+            metavar="PCT",
+            help=f"rise of {' and '.join(m.column for m in specs)} allowed beyond the saved "
+            "runs' counts, e.g. 5%% (default: each benchmark's own setting when NEW is results "
+            "JSON, else 0: exact)",
+        )
     option("--markdown", metavar="PATH", help="also write a Markdown report to PATH")
     compare.set_defaults(run=compare_command)
 

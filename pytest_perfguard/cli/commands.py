@@ -7,6 +7,7 @@ import dataclasses
 import functools
 import os
 from pathlib import Path
+from typing import Any
 
 from pytest_perfguard.cli.inputs import InputError, read_input
 from pytest_perfguard.cli.output import baseline_lines, describe_env, details
@@ -14,6 +15,7 @@ from pytest_perfguard.judge import compatibility
 from pytest_perfguard.judge.policy import Policy
 from pytest_perfguard.judge.sanity import outlying_runs
 from pytest_perfguard.judge.verdict import compare_all, compare_baselines
+from pytest_perfguard.metrics import TOLERANCES
 from pytest_perfguard.model import Baseline, BenchResult, Fingerprint
 from pytest_perfguard.report.json import Results
 from pytest_perfguard.report.markdown import headline, render_markdown
@@ -51,19 +53,19 @@ def compare_command(args: argparse.Namespace) -> int:
             f"{args.old}: results JSON holds one run, no saved history: OLD must be a baseline "
             "TOML (NEW may be either)"
         )
+    # --min-effect and each tolerance option (--alloc-tolerance, --calls-tolerance, ...) given
+    overrides = {
+        name: value
+        for name in ("min_effect", *TOLERANCES)
+        if (value := getattr(args, name)) is not None
+    }
     policy = Policy(alpha=args.alpha, strict=args.strict, warn_only=args.warn_only)
-    if args.min_effect is not None:
-        policy = dataclasses.replace(policy, min_effect=args.min_effect)
-    if args.alloc_tolerance is not None:
-        policy = dataclasses.replace(policy, alloc_tolerance=args.alloc_tolerance)
+    policy = dataclasses.replace(policy, **overrides)
     results: tuple[BenchResult, ...] = ()
     if isinstance(new, Results):
         # Results carry each benchmark's resolved settings, so its own min_effect and
-        # alloc_tolerance apply (as in the plugin) unless --min-effect or --alloc-tolerance
-        # overrides them.
-        results = tuple(
-            _with_settings(r, args.min_effect, args.alloc_tolerance) for r in new.results
-        )
+        # tolerances apply (as in the plugin) unless an option overrides them.
+        results = tuple(_with_settings(r, overrides) for r in new.results)
         comparisons = compare_all(old, results, new.fingerprint, policy, suite_complete=True)
     else:
         comparisons = compare_baselines(old, new, policy)
@@ -87,14 +89,8 @@ def compare_command(args: argparse.Namespace) -> int:
     return 1 if any(c.failing for c in comparisons) else 0
 
 
-def _with_settings(
-    result: BenchResult, min_effect: float | None, alloc_tolerance: float | None
-) -> BenchResult:
-    settings = result.settings
-    if min_effect is not None:
-        settings = dataclasses.replace(settings, min_effect=min_effect)
-    if alloc_tolerance is not None:
-        settings = dataclasses.replace(settings, alloc_tolerance=alloc_tolerance)
+def _with_settings(result: BenchResult, overrides: dict[str, Any]) -> BenchResult:
+    settings = dataclasses.replace(result.settings, **overrides)
     return dataclasses.replace(result, settings=settings)
 
 

@@ -6,7 +6,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pytest_perfguard.model import BenchResult, Comparison, MetricComparison, Verdict
+from pytest_perfguard.metrics import BY_NAME, METRICS, MetricKind, MetricSpec
+from pytest_perfguard.model import (
+    BenchResult,
+    Comparison,
+    Measurement,
+    MetricComparison,
+    Verdict,
+)
 from pytest_perfguard.report.rules import comparison_notes, rule_text
 from pytest_perfguard.report.verdicts import comparison_verdict, metric_verdict
 from pytest_perfguard.units import format_bytes, format_time, plural
@@ -18,35 +25,40 @@ def _count(value: float | None) -> str:
     return f"{value:.0f}" if value == int(value) or abs(value) >= 100 else f"{value:.2f}"
 
 
+def _cell(spec: MetricSpec, m: Measurement) -> str:
+    value = getattr(m, spec.field)
+    if value is None:
+        return "n/a"
+    if not spec.is_bytes:
+        return _count(value)
+    lower_bound = spec.kind is MetricKind.MEMORY and not m.peak_memory_exact
+    return (">=" if lower_bound else "") + format_bytes(value)
+
+
+_TIME = BY_NAME["time"]
+_OTHERS = tuple(spec for spec in METRICS if spec is not _TIME)
+
+
 def _row(result: BenchResult, indent: str) -> list[str]:
     m = result.measurement
     spread = f"±{m.spread_ns / m.median_ns:.1%}" if m.median_ns > 0 else "±n/a"
-    peak = "n/a"
-    if m.peak_memory_bytes is not None:
-        peak = ("" if m.peak_memory_exact else ">=") + format_bytes(m.peak_memory_bytes)
     return [
         indent + result.nodeid,
         format_time(m.median_ns),
         spread,
         f"{m.rounds} x {m.loops}",
         f"{m.gc_collections_per_op:.2g}",
-        _count(m.allocs_per_op),
-        "n/a" if m.bytes_per_op is None else format_bytes(m.bytes_per_op),
-        _count(m.calls_per_op),
-        peak,
+        *(_cell(spec, m) for spec in _OTHERS),
     ]
 
 
 HEADER = [
     "benchmark",
-    "time/op",
+    _TIME.column,
     "spread",
     "rounds x loops",
     "gc/op",
-    "allocs/op",
-    "B/op",
-    "calls/op",
-    "peak mem",
+    *(spec.column for spec in _OTHERS),
 ]
 
 
@@ -88,9 +100,10 @@ def format_metric(metric: str, value: float | None) -> str:
     """A metric's value with its unit (time, bytes) or 4 significant digits; n/a when unknown."""
     if value is None or math.isnan(value):
         return "n/a"
-    if metric == "time":
+    spec = BY_NAME.get(metric)
+    if spec is not None and spec.kind is MetricKind.TIME:
         return format_time(value)
-    if metric in ("bytes", "memory"):
+    if spec is not None and spec.is_bytes:
         return format_bytes(value)
     return f"{value:.4g}"
 
@@ -107,13 +120,7 @@ def format_change(m: MetricComparison) -> str:
     return text
 
 
-_METRIC_NAMES = {
-    "time": "time/op",
-    "allocs": "allocs/op",
-    "bytes": "B/op",
-    "memory": "peak mem",
-    "calls": "calls/op",
-}
+_METRIC_NAMES = {spec.name: spec.column for spec in METRICS}
 
 
 def metric_name(metric: str) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from pytest_perfguard.metrics import METRICS, MetricKind
 from pytest_perfguard.store.codec import from_isoformat
 from pytest_perfguard.store.keypaths import key as key_in
 from pytest_perfguard.store.limits import (
@@ -22,15 +23,11 @@ from pytest_perfguard.store.limits import (
 )
 
 LIMITS: dict[str, tuple[float, float]] = {
-    "median_ns": (MIN_NS, MAX_NS),
+    **{m.field: (MIN_NS, MAX_NS) if m.kind is MetricKind.TIME else (0, MAX_COUNT) for m in METRICS},
     "ref_ratio": (MIN_RATIO, MAX_RATIO),
     "reference_ns": (MIN_NS, MAX_NS),
     "rounds": (1, MAX_ITERATIONS),
     "loops": (1, MAX_ITERATIONS),
-    "allocs_per_op": (0, MAX_COUNT),
-    "bytes_per_op": (0, MAX_COUNT),
-    "peak_memory_bytes": (0, MAX_COUNT),
-    "calls_per_op": (0, MAX_COUNT),
     "samples_ns": (MIN_NS, MAX_NS),
     "ref_ratios": (MIN_RATIO, MAX_RATIO),
     "cpu_count": (1, MAX_CPUS),

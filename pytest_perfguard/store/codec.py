@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from pytest_perfguard.metrics import METRICS, MetricKind, MetricSpec
 from pytest_perfguard.model import (
     BenchResult,
     BenchSettings,
@@ -321,16 +322,19 @@ def comparison_from_dict(d: Mapping[str, Any]) -> Comparison:
 
 def junit_properties(m: Measurement, comparison: Comparison | None) -> list[tuple[str, str]]:
     """A perf test's figures and verdict as JUnit XML properties (strings, units in names)."""
-    properties = [
-        ("perf_median_ns", f"{m.median_ns:.6g}"),
-        ("perf_rounds_x_loops", f"{m.rounds}x{m.loops}"),
-        ("perf_allocs_per_op", "n/a" if m.allocs_per_op is None else f"{m.allocs_per_op:g}"),
-        ("perf_bytes_per_op", "n/a" if m.bytes_per_op is None else f"{m.bytes_per_op:g}"),
-        (
-            "perf_peak_memory_bytes",
-            "n/a" if m.peak_memory_bytes is None else str(m.peak_memory_bytes),
-        ),
-    ]
+    properties = []
+    for spec in METRICS:
+        properties.append((spec.junit_property, _junit_value(spec, getattr(m, spec.field))))
+        if spec.kind is MetricKind.TIME:  # the rounds behind the time, next to it
+            properties.append(("perf_rounds_x_loops", f"{m.rounds}x{m.loops}"))
     if comparison is not None:
         properties.append(("perf_verdict", comparison.verdict.value))
     return properties
+
+
+def _junit_value(spec: MetricSpec, value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if spec.kind is MetricKind.TIME:
+        return f"{value:.6g}"
+    return str(value) if spec.toml_type == "integer" else f"{value:g}"

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import MISSING, fields
 from typing import Any
 
+from pytest_perfguard.metrics import BY_NAME, METRICS
 from pytest_perfguard.model import Baseline, BaselineEntry, Fingerprint, FunctionCost, RunSummary
 from pytest_perfguard.store.checks import (
     Invalid,
@@ -26,25 +27,34 @@ _ENV_FIELDS = tuple(
     (f.name, "integer" if f.type == "int" else "string") for f in fields(Fingerprint)
 )
 _ENV_OPTIONAL = frozenset(f.name for f in fields(Fingerprint) if f.default is not MISSING)
-# (field, kind, significant digits written), in file order. 5 digits of ns resolve 0.001-0.01%,
-# below the best within-run noise measured (0.03%); deterministic counts get 7 so tolerances
-# decide, not rounding.
-_RUN_FIELDS = (
+# (field, kind, significant digits written) of the runs' other keys, in file order. 5 digits of
+# ns resolve 0.001-0.01%, below the best within-run noise measured (0.03%).
+_OTHER_RUN_FIELDS = (
     ("timestamp", "timestamp", 0),
-    ("median_ns", "number", 5),
     ("ref_ratio", "number", 6),
     ("reference_ns", "number", 5),
     ("rounds", "integer", 0),
     ("loops", "integer", 0),
-    ("allocs_per_op", "number", 7),
-    ("bytes_per_op", "number", 7),
-    ("peak_memory_bytes", "integer", 0),
     ("samples_ns", "numbers", 5),
     ("ref_ratios", "numbers", 6),
-    ("calls_per_op", "number", 7),
     ("profile", "profile", 0),
 )
-_RUN_REQUIRED = frozenset({"timestamp", "median_ns", "rounds", "loops"})
+
+
+def _run_fields() -> tuple[tuple[str, str, int], ...]:
+    """Every run key in file order: each metric's after the key its spec names, a metric that
+    names none last before the profile (so files written before it keep their layout)."""
+    order = list(_OTHER_RUN_FIELDS[:-1])
+    for spec in METRICS:
+        field = (spec.field, spec.toml_type, spec.toml_digits)
+        names = [name for name, _, _ in order]
+        at = len(order) if spec.toml_after is None else names.index(spec.toml_after) + 1
+        order.insert(at, field)
+    return (*order, _OTHER_RUN_FIELDS[-1])
+
+
+_RUN_FIELDS = _run_fields()
+_RUN_REQUIRED = frozenset({"timestamp", BY_NAME["time"].field, "rounds", "loops"})
 
 
 def to_tables(baseline: Baseline) -> dict[str, Any]:
