@@ -24,10 +24,11 @@ def finish_timing(
     notes for that, for active tracers, and for a loop too fast for the clock."""
     notes = list(measurement.notes)
     if others is not None and others > BUSY_SHARE:
-        # One wording for all, so the summary groups them; the share is in the verdict.
+        # One wording for all, so the summary groups them; the share is in the verdict, and
+        # whether that verdict is advisory is the verdict's to say (not in A/B, not strict).
         notes.append(
             f"other processes took over {BUSY_SHARE:.0%} of the machine's CPU time while "
-            "this was timed: time figures unreliable, time verdicts advisory"
+            "this was timed: time figures less reliable"
         )
     tracers = active_tracers()
     if tracers:
