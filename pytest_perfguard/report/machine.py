@@ -23,8 +23,9 @@ def machine_note(caveat: Caveat, *, strict: bool) -> str:
             "name a runner you keep with --perf-machine, or compare time with --perf-compare-ref"
         )
     else:
-        old = caveat.texts.get("old") or "an unknown machine (the file predates machine names)"
-        recorded = old if not caveat.texts.get("old") else f"machine {old}"
+        old = caveat.texts.get("old", "")
+        unknown = "an unknown machine (the file predates machine names)"
+        recorded = f"machine {old}" if old else unknown
         where = f"baseline recorded on {recorded}, this is {caveat.texts.get('new', '')}"
         remedy = (
             "to gate time here, --perf-save on this machine; for time on changing machines use "
