@@ -81,10 +81,12 @@ class PerfSession:
         if self._engine is None:
             from pytest_perfguard.measure import load
             from pytest_perfguard.measure.engine import Engine
+            from pytest_perfguard.measure.warm import warm_opcache
 
             ab = self.ab  # its workers' ids now: one that hung is replaced
             probe = load.read if ab is None else (lambda: load.read(ab.pids))
             self._engine = Engine(load_probe=probe)
+            warm_opcache(self._engine)
         return self._engine
 
     @engine.setter
