@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pytest_perfguard.judge.budgets import Budget, BudgetBreach
 from pytest_perfguard.judge.policy import MiB
+from pytest_perfguard.metrics import BY_NAME
 from pytest_perfguard.model import (
     Comparison,
     Decision,
@@ -35,14 +36,6 @@ __all__ = [
     "rule_text",
     "unchecked_text",
 ]
-
-_LABELS = {
-    "allocs": "allocations",
-    "bytes": "allocated bytes",
-    "calls": "function calls",
-    "memory": "peak memory",
-}
-"""A metric as a rule names it; a metric not listed (a new count) goes by its own name."""
 
 
 def _pct(x: float) -> str:
@@ -151,7 +144,9 @@ def _time_paired(m: MetricComparison, d: Decision) -> str:
 
 
 def _label(m: MetricComparison) -> str:
-    return f"{_LABELS.get(m.metric, m.metric)} {m.verdict.value}"
+    spec = BY_NAME.get(m.metric)
+    name = spec.label if spec is not None and spec.label else m.metric
+    return f"{name} {m.verdict.value}"
 
 
 def _count_saved(m: MetricComparison, d: Decision) -> str:
@@ -190,21 +185,10 @@ def _memory_saved(m: MetricComparison, d: Decision) -> str:
     )
 
 
-_GRAINS = {
-    "allocs": "an allocation",
-    "bytes": "an average allocation's bytes",
-    "calls": "a function call",
-}
-"""A count's grain (what a change of the code adds at least once per call) in words."""
-
-
 def _count_paired(m: MetricComparison, d: Decision) -> str:
-    unit, tolerance, grain = (
-        _text(d, "unit"),
-        _number(d, "tolerance"),
-        _number(d, "grain"),
-    )
-    what = _GRAINS.get(m.metric, f"one {unit.removesuffix('/op')}")
+    unit, tolerance, grain = _text(d, "unit"), _number(d, "tolerance"), _number(d, "grain")
+    spec = BY_NAME.get(m.metric)
+    what = spec.grain if spec is not None and spec.grain else f"one {unit.removesuffix('/op')}"
     limit = d.numbers.get("limit", tolerance * m.baseline + grain / 2)  # recorded before 'limit'
     slack = f" plus {tolerance * 100:.4g}% of the base" if tolerance else ""
     parts = [f"half of {grain:.4g} B, the average allocation"] if m.metric == "bytes" else []
