@@ -108,10 +108,10 @@ class Decision:
 
 @dataclass(frozen=True, slots=True)
 class MetricComparison:
-    """One metric (time, allocs, bytes, memory) of one benchmark, baseline against now."""
+    """One metric (time, allocs, bytes, calls, memory) of one benchmark, baseline against now."""
 
     metric: str
-    """"time", "allocs", "bytes" or "memory"."""
+    """Its name in the metric table (metrics.py): "time", "allocs", "bytes", "calls", ..."""
     baseline: float
     current: float
     change: float

@@ -67,6 +67,11 @@ def test_every_spec_names_fields_of_every_value_that_holds_metrics() -> None:
     for cls in (Measurement, RunSummary, Observation):
         names = {f.name for f in fields(cls)}
         assert [s.field for s in METRICS if s.field not in names] == [], cls.__name__
+    flags = {f.name for f in fields(Measurement) if f.type == "bool"}
+    assert {s.exact_field for s in METRICS if s.exact_field is not None} <= flags
+    for spec in METRICS:
+        if spec.kind is MetricKind.COUNT:  # the rules word every count by its label and grain
+            assert spec.label and spec.grain, spec.name
 
 
 @pytest.mark.parametrize("spec", METRICS, ids=lambda s: s.name)
