@@ -157,12 +157,6 @@ BY_NAME: Mapping[str, MetricSpec] = MappingProxyType({spec.name: spec for spec i
 COUNT_METRICS: tuple[MetricSpec, ...] = tuple(m for m in METRICS if m.kind is MetricKind.COUNT)
 """The exact-count metrics, judged against the runs' counts and a tolerance."""
 
-
-def listed_in(output: Output) -> tuple[MetricSpec, ...]:
-    """The metrics an output lists, in table order."""
-    return tuple(m for m in METRICS if output not in m.left_out_of)
-
-
 TOLERANCES: Mapping[str, tuple[MetricSpec, ...]] = MappingProxyType(
     {
         name: tuple(m for m in METRICS if m.tolerance == name)
@@ -170,3 +164,8 @@ TOLERANCES: Mapping[str, tuple[MetricSpec, ...]] = MappingProxyType(
     }
 )
 """Each tolerance setting, in table order, with the metrics it applies to."""
+
+
+def listed_in(output: Output) -> tuple[MetricSpec, ...]:
+    """The metrics an output lists, in table order."""
+    return tuple(m for m in METRICS if output not in m.left_out_of)
