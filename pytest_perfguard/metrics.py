@@ -20,6 +20,17 @@ class MetricKind(enum.Enum):
     """A per-benchmark peak in bytes: judged against a floor and a share."""
 
 
+class Output(enum.Enum):
+    """An output that lists metrics but leaves some out (see MetricSpec.left_out_of)."""
+
+    BASELINE_TABLE = "baseline table"
+    """`perfguard show`: the newest saved run of each benchmark."""
+    BENCHMARK_JSON = "benchmark json"
+    """The "perfguard" figures of each benchmark in pytest-benchmark's JSON format."""
+    RUNS_TABLE = "runs table"
+    """The HTML report's table of a benchmark's saved runs and this run."""
+
+
 @dataclass(frozen=True, slots=True)
 class MetricSpec:
     """One metric: the names it goes by in every layer, its unit and how it is kept."""
@@ -46,11 +57,29 @@ class MetricSpec:
     toml_after: str | None = None
     """The run key it follows in the baseline file; None: after every other, before the
     profile (where a new metric goes, so older files keep their layout)."""
+    label: str | None = None
+    """The metric as a rule's sentence names it ("allocations"); None: its name."""
+    grain: str | None = None
+    """A count's grain in words: what changed code adds at least once per call ("an
+    allocation"); None: one of its unit."""
+    exact_field: str | None = None
+    """The Measurement attribute that is False when the value is only a lower bound."""
+    in_every_result: bool = False
+    """Whether every results document and measurement sent between processes has the key
+    (False: added later, so older ones lack it and it is read as not measured)."""
+    left_out_of: frozenset[Output] = frozenset()
+    """Outputs that do not list it (their columns or keys were fixed before it existed); every
+    other output lists every metric."""
 
     @property
     def is_bytes(self) -> bool:
         """Whether values are sizes in bytes (written with B/KiB/MiB/GiB)."""
         return self.unit == "B"
+
+    @property
+    def value_type(self) -> type:
+        """The Python type of a measured value: int or float."""
+        return int if self.toml_type == "integer" else float
 
 
 METRICS: tuple[MetricSpec, ...] = (
@@ -63,6 +92,7 @@ METRICS: tuple[MetricSpec, ...] = (
         junit_property="perf_median_ns",
         toml_digits=5,
         toml_after="timestamp",
+        in_every_result=True,
     ),
     MetricSpec(
         name="allocs",
@@ -73,6 +103,9 @@ METRICS: tuple[MetricSpec, ...] = (
         junit_property="perf_allocs_per_op",
         tolerance="alloc_tolerance",
         toml_after="loops",
+        label="allocations",
+        grain="an allocation",
+        in_every_result=True,
     ),
     MetricSpec(
         name="bytes",
@@ -83,6 +116,10 @@ METRICS: tuple[MetricSpec, ...] = (
         junit_property="perf_bytes_per_op",
         tolerance="alloc_tolerance",
         toml_after="allocs_per_op",
+        label="allocated bytes",
+        grain="an average allocation's bytes",
+        in_every_result=True,
+        left_out_of=frozenset({Output.RUNS_TABLE}),
     ),
     MetricSpec(
         name="calls",
@@ -93,6 +130,9 @@ METRICS: tuple[MetricSpec, ...] = (
         junit_property="perf_calls_per_op",
         tolerance="calls_tolerance",
         toml_after="ref_ratios",
+        label="function calls",
+        grain="a function call",
+        left_out_of=frozenset({Output.BASELINE_TABLE, Output.BENCHMARK_JSON}),
     ),
     MetricSpec(
         name="memory",
@@ -104,6 +144,9 @@ METRICS: tuple[MetricSpec, ...] = (
         toml_type="integer",
         toml_digits=0,
         toml_after="bytes_per_op",
+        label="peak memory",
+        exact_field="peak_memory_exact",
+        in_every_result=True,
     ),
 )
 """Every metric, in the order comparisons, tables and JSON list them."""
@@ -121,3 +164,8 @@ TOLERANCES: Mapping[str, tuple[MetricSpec, ...]] = MappingProxyType(
     }
 )
 """Each tolerance setting, in table order, with the metrics it applies to."""
+
+
+def listed_in(output: Output) -> tuple[MetricSpec, ...]:
+    """The metrics an output lists, in table order."""
+    return tuple(m for m in METRICS if output not in m.left_out_of)

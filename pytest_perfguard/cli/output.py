@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pytest_perfguard.metrics import BY_NAME, Output, listed_in
 from pytest_perfguard.model import Baseline, Comparison, Fingerprint, Verdict
 from pytest_perfguard.report.rules import rule_text
 from pytest_perfguard.report.terminal import align_columns, describe_metric, format_metric
@@ -25,11 +26,22 @@ def describe_env(fingerprint: Fingerprint | None) -> str:
     )
 
 
+_TIME = BY_NAME["time"]
+_LISTED = tuple(spec for spec in listed_in(Output.BASELINE_TABLE) if spec is not _TIME)
+
+
 def baseline_lines(baseline: Baseline) -> list[str]:
     """A baseline's newest run of each benchmark, grouped, with the spread of its saved runs."""
-    header = (
-        "benchmark,runs,newest run,machine,time/op,run spread,ref ratio,allocs/op,B/op,peak mem"
-    )
+    header = [
+        "benchmark",
+        "runs",
+        "newest run",
+        "machine",
+        _TIME.column,
+        "run spread",
+        "ref ratio",
+        *(spec.column for spec in _LISTED),
+    ]
     rows: list[list[str] | str] = []
     entries = sorted(baseline.entries.values(), key=lambda e: (e.group is not None, e.group or ""))
     group: str | None = None
@@ -49,16 +61,14 @@ def baseline_lines(baseline: Baseline) -> list[str]:
                 format_time(newest.median_ns),
                 spread,
                 format_metric("ratio", newest.ref_ratio),
-                format_metric("allocs", newest.allocs_per_op),
-                format_metric("bytes", newest.bytes_per_op),
-                format_metric("memory", newest.peak_memory_bytes),
+                *(format_metric(spec.name, getattr(newest, spec.field)) for spec in _LISTED),
             ]
         )
     notes = (
         "run spread: (slowest - fastest) / median time/op of the saved runs; machine: where "
         "they were measured (all of a benchmark's runs come from one machine)"
     )
-    return [*align_columns(header.split(","), rows), notes] if rows else ["no benchmarks"]
+    return [*align_columns(header, rows), notes] if rows else ["no benchmarks"]
 
 
 def details(comparisons: Sequence[Comparison]) -> list[str]:

@@ -19,6 +19,7 @@ from typing import Any
 from pytest_perfguard._version import __version__
 from pytest_perfguard.compat.fixture import options_of
 from pytest_perfguard.compat.stats import Metadata, NodeInfo
+from pytest_perfguard.metrics import MetricKind, Output, listed_in
 from pytest_perfguard.model import BenchResult, Fingerprint
 
 __all__ = [
@@ -58,6 +59,12 @@ def node_extras(info: NodeInfo, extra_info: Mapping[str, Any]) -> dict[str, Any]
     return extras
 
 
+_LISTED = tuple(
+    spec for spec in listed_in(Output.BENCHMARK_JSON) if spec.kind is not MetricKind.TIME
+)
+"""The metrics next to the time in each benchmark's "perfguard" figures."""
+
+
 def benchmark_entry(
     result: BenchResult, extras: Extras | None, include_data: bool = True
 ) -> dict[str, Any]:
@@ -80,9 +87,7 @@ def benchmark_entry(
         "rounds": m.rounds,
         "loops": m.loops,
         "gc_collections_per_op": m.gc_collections_per_op,
-        "allocs_per_op": m.allocs_per_op,
-        "bytes_per_op": m.bytes_per_op,
-        "peak_memory_bytes": m.peak_memory_bytes,
+        **{spec.field: getattr(m, spec.field) for spec in _LISTED},
         "notes": list(m.notes),
     }
     return entry

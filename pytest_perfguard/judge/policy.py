@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from pytest_perfguard.metrics import METRICS
 from pytest_perfguard.model import BUSY_SHARE, Measurement, RunSummary, Verdict
 
 __all__ = ["MiB", "Observation", "Policy", "uncalled"]
@@ -79,15 +81,18 @@ class Observation:
 
     @classmethod
     def from_measurement(cls, m: Measurement) -> Observation:
-        return cls(m.median_ns, m.ref_ratio, m.samples_ns, m.ref_ratios, m.allocs_per_op,
-                   m.bytes_per_op, m.peak_memory_bytes, m.others_cpu, m.tracers,
-                   m.calls_per_op)  # fmt: skip
+        return cls(ref_ratio=m.ref_ratio, samples_ns=m.samples_ns, ref_ratios=m.ref_ratios,
+                   others_cpu=m.others_cpu, tracers=m.tracers, **_metrics(m))  # fmt: skip
 
     @classmethod
     def from_run(cls, r: RunSummary) -> Observation:
-        return cls(r.median_ns, r.ref_ratio, r.samples_ns or (), r.ref_ratios or (),
-                   r.allocs_per_op, r.bytes_per_op, r.peak_memory_bytes,
-                   calls_per_op=r.calls_per_op)  # fmt: skip
+        return cls(ref_ratio=r.ref_ratio, samples_ns=r.samples_ns or (),
+                   ref_ratios=r.ref_ratios or (), **_metrics(r))  # fmt: skip
+
+
+def _metrics(figures: Measurement | RunSummary) -> dict[str, Any]:
+    """Every metric's value, by its field (Observation, Measurement and RunSummary share them)."""
+    return {spec.field: getattr(figures, spec.field) for spec in METRICS}
 
 
 def uncalled(interval: tuple[float, float] | None) -> Verdict:

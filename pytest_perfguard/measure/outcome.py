@@ -4,11 +4,13 @@ them (a busy machine, a tracer, a loop too fast for the clock, an overrun budget
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from pytest_perfguard.measure.allocations import AllocationCounts
 from pytest_perfguard.measure.peak import PeakMemory
 from pytest_perfguard.measure.profile import ProfileResult
 from pytest_perfguard.measure.timing import active_tracers, loop_cost_note
+from pytest_perfguard.metrics import COUNT_METRICS
 from pytest_perfguard.model import BUSY_SHARE, BenchSettings, Measurement
 
 __all__ = ["finish_timing", "with_allocations", "with_overrun", "with_peak", "with_profile"]
@@ -61,11 +63,17 @@ def with_overrun(
     return replace(measurement, notes=(*measurement.notes, note))
 
 
+def _counted(result: AllocationCounts | ProfileResult) -> dict[str, Any]:
+    """The counts a pass measured, by the Measurement attribute each fills: a pass's result
+    names its per-op counts as their specs' fields do."""
+    return {spec.field: getattr(result, spec.field) for spec in COUNT_METRICS
+            if hasattr(result, spec.field)}  # fmt: skip
+
+
 def with_allocations(measurement: Measurement, counts: AllocationCounts) -> Measurement:
     return replace(
         measurement,
-        allocs_per_op=counts.allocs_per_op,
-        bytes_per_op=counts.bytes_per_op,
+        **_counted(counts),
         retained_blocks_per_op=counts.retained_blocks_per_op,
         notes=measurement.notes + counts.notes,
     )
@@ -74,7 +82,7 @@ def with_allocations(measurement: Measurement, counts: AllocationCounts) -> Meas
 def with_profile(measurement: Measurement, profiled: ProfileResult) -> Measurement:
     return replace(
         measurement,
-        calls_per_op=profiled.calls_per_op,
+        **_counted(profiled),
         profile=profiled.functions,
         profile_data=profiled.data,
         notes=measurement.notes + ((profiled.note,) if profiled.note else ()),

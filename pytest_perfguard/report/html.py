@@ -8,21 +8,33 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
-from pytest_perfguard.model import BenchResult, Comparison, PairedRun, RunSummary, Verdict
+from pytest_perfguard.metrics import BY_NAME, METRICS, MetricSpec
+from pytest_perfguard.model import (
+    BenchResult,
+    Comparison,
+    Measurement,
+    PairedRun,
+    RunSummary,
+    Verdict,
+)
 from pytest_perfguard.report.htmlbench import (
     Bench,
     Plotter,
     badge,
     change_cell,
     code,
-    count,
+    metric_cell,
     section,
     table,
     value,
 )
 from pytest_perfguard.report.htmlstyle import CSS
 from pytest_perfguard.report.markdown import by_urgency, headline
-from pytest_perfguard.report.terminal import format_change, format_metric, metric_name
+from pytest_perfguard.report.terminal import (
+    format_change,
+    is_lower_bound,
+    metric_name,
+)
 from pytest_perfguard.units import format_time
 
 __all__ = ["PLOTS_MISSING", "HtmlReport", "Plotter", "load_plotter", "render_html"]
@@ -103,30 +115,27 @@ def _regressions(benches: Sequence[Bench]) -> list[str]:
     return ['<section class="regressions"><h2>Regressions</h2><ul>', *items, "</ul></section>"]
 
 
+_TIME = BY_NAME["time"]
+_LISTED = tuple(spec for spec in METRICS if spec is not _TIME)
+
+
+def _cell(spec: MetricSpec, m: Measurement) -> str:
+    number = getattr(m, spec.field)
+    text = metric_cell(spec, number)
+    return escape("≥" + text if number is not None and is_lower_bound(spec, m) else text)
+
+
 def _overview(benches: Sequence[Bench], compared: bool) -> list[str]:
-    header = [
-        "benchmark",
-        "group",
-        "time/op",
-        "spread",
-        "allocs/op",
-        "B/op",
-        "calls/op",
-        "peak mem",
-    ]
+    header = ["benchmark", "group", _TIME.column, "spread", *(spec.column for spec in _LISTED)]
     if compared:
         header[4:4] = ["change [95% CI]", "verdict"]
     rows = []
     for b in benches:
         m = b.result.measurement
         spread = f"±{m.spread_ns / m.median_ns:.1%}" if m.median_ns > 0 else "n/a"
-        peak = format_metric("memory", m.peak_memory_bytes)
-        if m.peak_memory_bytes is not None and not m.peak_memory_exact:
-            peak = "≥" + peak
         row = [f'<a href="#{b.anchor}">{code(b.result.nodeid)}</a>',
                escape(b.result.group or ""), format_time(m.median_ns), spread,
-               count(m.allocs_per_op), format_metric("bytes", m.bytes_per_op),
-               count(m.calls_per_op), escape(peak)]  # fmt: skip
+               *(_cell(spec, m) for spec in _LISTED)]  # fmt: skip
         if compared:
             c = b.comparison
             time = None if c is None else next((x for x in c.metrics if x.metric == "time"), None)

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from html import escape
 from typing import Protocol
 
+from pytest_perfguard.metrics import MetricKind, MetricSpec, Output, listed_in
 from pytest_perfguard.model import (
     BenchResult,
     Comparison,
+    Measurement,
     MetricComparison,
     PairedRun,
     RunSummary,
@@ -35,6 +37,7 @@ __all__ = [
     "change_cell",
     "code",
     "count",
+    "metric_cell",
     "section",
     "table",
     "value",
@@ -170,35 +173,35 @@ def _plots_part(b: Bench, plotter: Plotter | None) -> list[str]:
     return lines
 
 
-def _run_row(
-    label: str,
-    rounds: int,
-    loops: int,
-    median_ns: float,
-    samples: Sequence[float] | None,
-    allocs: float | None,
-    calls: float | None,
-    peak: int | None,
-) -> list[str]:
+_RUN_METRICS = tuple(
+    spec for spec in listed_in(Output.RUNS_TABLE) if spec.kind is not MetricKind.TIME
+)
+
+
+def metric_cell(spec: MetricSpec, number: float | None) -> str:
+    """A measured metric in a table cell: sizes with units, counts whole."""
+    return format_metric(spec.name, number) if spec.is_bytes else count(number)
+
+
+def _run_row(label: str, run: Measurement | RunSummary) -> list[str]:
+    samples = run.samples_ns
     low, high = (format_time(min(samples)), format_time(max(samples))) if samples else ("", "")
-    return [label, f"{rounds} x {loops}", low, format_time(median_ns), high, count(allocs),
-            count(calls), format_metric("memory", peak)]  # fmt: skip
+    return [label, f"{run.rounds} x {run.loops}", low, format_time(run.median_ns), high,
+            *(metric_cell(spec, getattr(run, spec.field)) for spec in _RUN_METRICS)]  # fmt: skip
 
 
 def _rounds_table(b: Bench) -> list[str]:
     """The saved runs and this run as figures: the tables behind the plots (per-round min and
     max where the rounds were kept: the baseline keeps them for its newest run only)."""
-    header = ["run", "rounds x loops", "min", "median", "max", "allocs/op", "calls/op", "peak mem"]
-    rows = [_run_row(f"saved {escape(stamp(r))}", r.rounds, r.loops, r.median_ns, r.samples_ns,
-                     r.allocs_per_op, r.calls_per_op, r.peak_memory_bytes)
-            for r in b.history]  # fmt: skip
-    m = b.result.measurement
-    rows.append(_run_row("<b>this run</b>", m.rounds, m.loops, m.median_ns, m.samples_ns,
-                         m.allocs_per_op, m.calls_per_op, m.peak_memory_bytes))  # fmt: skip
+    header = ["run", "rounds x loops", "min", "median", "max",
+              *(spec.column for spec in _RUN_METRICS)]  # fmt: skip
+    rows = [_run_row(f"saved {escape(stamp(r))}", r) for r in b.history]
+    rows.append(_run_row("<b>this run</b>", b.result.measurement))
     if b.paired is not None and b.paired.ratios:
         r = b.paired.ratios  # head's time over base's, per pair of rounds
         rows.append(["head / base ratio", f"{len(r)} pairs", f"{min(r):.3f}",
-                     f"{statistics.median(r):.3f}", f"{max(r):.3f}", "", "", ""])  # fmt: skip
+                     f"{statistics.median(r):.3f}", f"{max(r):.3f}",
+                     *("" for _ in _RUN_METRICS)])  # fmt: skip
     return table(header, rows, "runs")
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from pytest_perfguard._version import __version__
 from pytest_perfguard.errors import PerfguardError
+from pytest_perfguard.metrics import METRICS, TOLERANCES, MetricKind
 from pytest_perfguard.model import BenchResult, Comparison, Fingerprint
 from pytest_perfguard.report.rules import comparison_notes, reason_text, rule_text
 from pytest_perfguard.store.codec import (
@@ -202,17 +203,18 @@ _NS = (MIN_NS, MAX_NS)
 _RATIO = (MIN_RATIO, MAX_RATIO)
 _MEASURED: tuple[tuple[str, type, tuple[float, float], bool], ...] = (
     # (field, type, (lowest, highest), may be None): the ranges the baseline loader accepts.
-    ("median_ns", float, _NS, False),
+    *(
+        (spec.field, spec.value_type, _NS, False)
+        if spec.kind is MetricKind.TIME
+        else (spec.field, spec.value_type, (0, MAX_COUNT), True)
+        for spec in METRICS
+    ),
     ("spread_ns", float, (0, MAX_NS), False),
     ("rounds", int, (1, MAX_ITERATIONS), False),
     ("loops", int, (1, MAX_ITERATIONS), False),
     ("gc_collections_per_op", float, (0, MAX_COUNT), False),
-    ("allocs_per_op", float, (0, MAX_COUNT), True),
-    ("bytes_per_op", float, (0, MAX_COUNT), True),
     ("retained_blocks_per_op", float, (-MAX_COUNT, MAX_COUNT), True),
-    ("peak_memory_bytes", int, (0, MAX_COUNT), True),
     ("others_cpu", float, (0, 1), True),
-    ("calls_per_op", float, (0, MAX_COUNT), True),
 )
 
 
@@ -243,7 +245,7 @@ def _checked(result: BenchResult) -> BenchResult:
         _check_number(f"measurement.ref_ratios[{i}]", v, float, _RATIO)
     if not (isinstance(m.reference_ns, float) and math.isnan(m.reference_ns)):  # null: none ran
         _check_number("measurement.reference_ns", m.reference_ns, float, _NS)
-    for name in ("min_effect", "alloc_tolerance"):
+    for name in ("min_effect", *TOLERANCES):
         _check_number(f"settings.{name}", getattr(result.settings, name), float, (0, 10))
     if not isinstance(result.nodeid, str) or not result.nodeid:
         raise ValueError(f"nodeid: expected a string, got {result.nodeid!r}")
@@ -265,7 +267,6 @@ def _checked(result: BenchResult) -> BenchResult:
             value = getattr(f, name)
             if not (name == "cumulative_ns" and value is None):
                 _check_number(f"measurement.profile[{i}].{name}", value, float, (0, MAX_COUNT))
-    _check_number("settings.calls_tolerance", result.settings.calls_tolerance, float, (0, 10))
     if type(result.settings.profile) is not bool:
         raise ValueError(
             f"settings.profile: expected true or false, got {result.settings.profile!r}"

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from pytest_perfguard.model import BenchResult, Comparison, Verdict
+from pytest_perfguard.metrics import BY_NAME, METRICS, MetricSpec
+from pytest_perfguard.model import BenchResult, Comparison, Measurement, Verdict
 from pytest_perfguard.report.rules import rule_text
 from pytest_perfguard.report.terminal import (
     describe_metric,
     format_change,
     format_metric,
+    is_lower_bound,
     metric_name,
 )
 from pytest_perfguard.report.verdicts import comparison_verdict
@@ -188,28 +190,32 @@ def _where(comparisons: Sequence[Comparison]) -> list[str]:
             "</details>"]  # fmt: skip
 
 
+_TIME = BY_NAME["time"]
+_LISTED = tuple(spec for spec in METRICS if spec is not _TIME)
+
+
+def _cell(spec: MetricSpec, m: Measurement) -> str:
+    value = getattr(m, spec.field)
+    text = format_metric(spec.name, value)
+    # ≥: a lower bound (no kernel high-water mark on this platform)
+    return "≥" + text if value is not None and is_lower_bound(spec, m) else text
+
+
 def _measurements(results: Sequence[BenchResult]) -> list[str]:
-    header = ["benchmark", "time/op", "spread", "allocs/op", "B/op", "calls/op", "peak mem"]
+    header = ["benchmark", _TIME.column, "spread", *(spec.column for spec in _LISTED)]
     rows = []
     for r in results:
         m = r.measurement
         spread = f"±{m.spread_ns / m.median_ns:.1%}" if m.median_ns > 0 else "n/a"
-        allocs = "n/a" if m.allocs_per_op is None else f"{m.allocs_per_op:.4g}"
-        peak = format_metric("memory", m.peak_memory_bytes)
-        if m.peak_memory_bytes is not None and not m.peak_memory_exact:
-            peak = "≥" + peak  # a lower bound (no kernel high-water mark on this platform)
         rows.append(
             [
                 code(r.nodeid),
                 format_time(m.median_ns),
                 spread,
-                allocs,
-                format_metric("bytes", m.bytes_per_op),
-                format_metric("calls", m.calls_per_op),
-                peak,
+                *(_cell(spec, m) for spec in _LISTED),
             ]
         )
-    return _table(header, rows, "lrrrrrr")
+    return _table(header, rows, "l" + "r" * (len(header) - 1))
 
 
 def render_markdown(

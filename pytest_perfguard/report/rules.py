@@ -1,24 +1,29 @@
-"""Words every decision of the judge: the rule behind a verdict, its caveats, budgets, reasons.
+"""Words every decision of the judge: the rule behind a verdict, budgets, reasons.
 
 The one place where a rule becomes a sentence: the judge returns kinds and numbers
 (model.Decision, judge.budgets.BudgetBreach), every renderer and the JSON document word them
 here, so the terminal, Markdown, the CLI and `rule` in the JSON results say the same.
+A rule's caveats are worded in caveats.py and appended here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from pytest_perfguard.judge.budgets import Budget, BudgetBreach
 from pytest_perfguard.judge.policy import MiB
+from pytest_perfguard.metrics import BY_NAME
 from pytest_perfguard.model import (
-    Caveat,
-    CaveatKind,
     Comparison,
     Decision,
     MetricComparison,
     Rule,
 )
+from pytest_perfguard.report.caveats import (
+    AB_PROCESSES,
+    caveat_text,
+    differences_text,
+)
+from pytest_perfguard.report.caveats import named_number as _number
+from pytest_perfguard.report.caveats import named_text as _text
 from pytest_perfguard.units import format_bytes, format_time
 
 __all__ = [
@@ -31,44 +36,6 @@ __all__ = [
     "rule_text",
     "unchecked_text",
 ]
-
-_LABELS = {
-    "allocs": "allocations",
-    "bytes": "allocated bytes",
-    "calls": "function calls",
-    "memory": "peak memory",
-}
-"""A metric as a rule names it; a metric not listed (a new count) goes by its own name."""
-_ENVIRONMENT = {
-    "python_implementation": "Python implementation",
-    "python_version": "Python version",
-    "os": "OS",
-    "arch": "architecture",
-    "cpu_model": "CPU",
-    "machine": "machine",
-}
-AB_PROCESSES = (
-    "one process per side cannot tell a real change from the variation between processes "
-    "(A/A: up to ±17% for C-heavy code), so A/B time over one process pair counts only under "
-    "--perf-strict"
-)
-
-
-def _missing(d: Decision | Caveat, what: str, name: str) -> ValueError:
-    kind = d.kind.value if isinstance(d, Caveat) else d.rule.value
-    return ValueError(f"{kind}: no {what} {name!r}")
-
-
-def _number(d: Decision | Caveat, name: str) -> float:
-    if name not in d.numbers:
-        raise _missing(d, "number", name)
-    return d.numbers[name]
-
-
-def _text(d: Decision | Caveat, name: str) -> str:
-    if name not in d.texts:
-        raise _missing(d, "text", name)
-    return d.texts[name]
 
 
 def _pct(x: float) -> str:
@@ -83,38 +50,6 @@ def _count(value: float) -> str:
 
 def _here(p: float | None) -> str:
     return "no p-value" if p is None else f"p = {p:.3g}"
-
-
-def caveat_text(c: Caveat) -> str:
-    """Why a verdict may be advisory, in words."""
-    kind = c.kind
-    if kind is CaveatKind.ENVIRONMENT:
-        what = _text(c, "what")
-        if what == "environment":
-            return "the baseline records no environment"
-        old = _text(c, "old") or ("unknown" if what == "machine" else "")
-        return f"{_ENVIRONMENT.get(what, what)}: {old} -> {_text(c, 'new')}"
-    if kind is CaveatKind.HOSTED_CI:
-        return f"a {_text(c, 'service')} job with no machine named (the next may be another VM)"
-    if kind is CaveatKind.NO_ENVIRONMENT:
-        return "the compared run records no environment"
-    if kind is CaveatKind.INTERPRETER:
-        return (
-            f"counts differ between interpreters: baseline Python {_text(c, 'old')}, "
-            f"now {_text(c, 'now')}"
-        )
-    if kind is CaveatKind.BUSY:
-        return f"other processes took {_number(c, 'share'):.0%} of the machine while it was timed"
-    if kind is CaveatKind.TRACER:
-        return f"a tracer/profiler was active while measuring ({_text(c, 'tracers')})"
-    if kind is CaveatKind.AB_TRACER:
-        return f"a tracer/profiler was active ({_text(c, 'tracers')})"
-    return AB_PROCESSES
-
-
-def differences_text(differences: Sequence[Caveat]) -> str:
-    """How two environments differ, "; "-separated ("" when they do not)."""
-    return "; ".join(caveat_text(c) for c in differences)
 
 
 def _runs(weight: float) -> str:
@@ -209,7 +144,9 @@ def _time_paired(m: MetricComparison, d: Decision) -> str:
 
 
 def _label(m: MetricComparison) -> str:
-    return f"{_LABELS.get(m.metric, m.metric)} {m.verdict.value}"
+    spec = BY_NAME.get(m.metric)
+    name = spec.label if spec is not None and spec.label else m.metric
+    return f"{name} {m.verdict.value}"
 
 
 def _count_saved(m: MetricComparison, d: Decision) -> str:
@@ -248,17 +185,10 @@ def _memory_saved(m: MetricComparison, d: Decision) -> str:
     )
 
 
-_GRAINS = {
-    "allocs": "an allocation",
-    "bytes": "an average allocation's bytes",
-    "calls": "a function call",
-}
-"""A count's grain (what a change of the code adds at least once per call) in words."""
-
-
 def _count_paired(m: MetricComparison, d: Decision) -> str:
     unit, tolerance, grain = _text(d, "unit"), _number(d, "tolerance"), _number(d, "grain")
-    what = _GRAINS.get(m.metric, f"one {unit.removesuffix('/op')}")
+    spec = BY_NAME.get(m.metric)
+    what = spec.grain if spec is not None and spec.grain else f"one {unit.removesuffix('/op')}"
     limit = d.numbers.get("limit", tolerance * m.baseline + grain / 2)  # recorded before 'limit'
     slack = f" plus {tolerance * 100:.4g}% of the base" if tolerance else ""
     parts = [f"half of {grain:.4g} B, the average allocation"] if m.metric == "bytes" else []

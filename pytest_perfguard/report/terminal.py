@@ -25,14 +25,19 @@ def _count(value: float | None) -> str:
     return f"{value:.0f}" if value == int(value) or abs(value) >= 100 else f"{value:.2f}"
 
 
+def is_lower_bound(spec: MetricSpec, m: Measurement) -> bool:
+    """Whether the measured value of the metric is only a lower bound (a peak without the
+    kernel's high-water mark)."""
+    return spec.exact_field is not None and not getattr(m, spec.exact_field)
+
+
 def _cell(spec: MetricSpec, m: Measurement) -> str:
     value = getattr(m, spec.field)
     if value is None:
         return "n/a"
     if not spec.is_bytes:
         return _count(value)
-    lower_bound = spec.kind is MetricKind.MEMORY and not m.peak_memory_exact
-    return (">=" if lower_bound else "") + format_bytes(value)
+    return (">=" if is_lower_bound(spec, m) else "") + format_bytes(value)
 
 
 _TIME = BY_NAME["time"]

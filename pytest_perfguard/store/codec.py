@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,30 +36,29 @@ def _finite(value: float | None) -> float | None:
     return None if value is None or math.isnan(value) else value
 
 
+def _encoded_profile_data(data: bytes | None) -> str | None:
+    return None if data is None else base64.b64encode(data).decode("ascii")
+
+
+_ENCODE: Mapping[str, Callable[[Any], Any]] = {
+    "samples_ns": list,
+    "ref_ratios": list,
+    "reference_ns": _finite,
+    "notes": list,
+    "tracers": list,
+    "profile": lambda profile: [cost_to_dict(f) for f in profile],
+    "profile_data": _encoded_profile_data,
+}
+"""How Measurement attributes that are not JSON values as they are get written."""
+
+
 def measurement_to_dict(m: Measurement) -> dict[str, Any]:
-    return {
-        "median_ns": m.median_ns,
-        "spread_ns": m.spread_ns,
-        "rounds": m.rounds,
-        "loops": m.loops,
-        "samples_ns": list(m.samples_ns),
-        "ref_ratios": list(m.ref_ratios),
-        "reference_ns": _finite(m.reference_ns),
-        "gc_collections_per_op": m.gc_collections_per_op,
-        "allocs_per_op": m.allocs_per_op,
-        "bytes_per_op": m.bytes_per_op,
-        "retained_blocks_per_op": m.retained_blocks_per_op,
-        "peak_memory_bytes": m.peak_memory_bytes,
-        "peak_memory_exact": m.peak_memory_exact,
-        "notes": list(m.notes),
-        "others_cpu": m.others_cpu,
-        "tracers": list(m.tracers),
-        "calls_per_op": m.calls_per_op,
-        "profile": [cost_to_dict(f) for f in m.profile],
-        "profile_data": None
-        if m.profile_data is None
-        else base64.b64encode(m.profile_data).decode("ascii"),
-    }
+    """Every attribute, in the order Measurement declares them (so every metric's too)."""
+    return {f.name: _ENCODE.get(f.name, _as_is)(getattr(m, f.name)) for f in dataclasses.fields(m)}
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 def cost_to_dict(f: FunctionCost) -> dict[str, Any]:
@@ -81,8 +81,11 @@ def cost_from_dict(d: Mapping[str, Any]) -> FunctionCost:
 def measurement_from_dict(d: Mapping[str, Any]) -> Measurement:
     reference = d["reference_ns"]
     data = d.get("profile_data")
+    # A metric added later is absent from older results: not measured there.
+    metrics: dict[str, Any] = {
+        s.field: d[s.field] if s.in_every_result else d.get(s.field) for s in METRICS
+    }
     return Measurement(
-        median_ns=d["median_ns"],
         spread_ns=d["spread_ns"],
         rounds=d["rounds"],
         loops=d["loops"],
@@ -90,17 +93,14 @@ def measurement_from_dict(d: Mapping[str, Any]) -> Measurement:
         ref_ratios=tuple(d["ref_ratios"]),
         reference_ns=math.nan if reference is None else reference,
         gc_collections_per_op=d["gc_collections_per_op"],
-        allocs_per_op=d["allocs_per_op"],
-        bytes_per_op=d["bytes_per_op"],
         retained_blocks_per_op=d["retained_blocks_per_op"],
-        peak_memory_bytes=d["peak_memory_bytes"],
         peak_memory_exact=d["peak_memory_exact"],
         notes=tuple(d["notes"]),
         others_cpu=d.get("others_cpu"),
         tracers=tuple(d.get("tracers", ())),
-        calls_per_op=d.get("calls_per_op"),  # absent from older results
         profile=tuple(cost_from_dict(f) for f in d.get("profile", ())),
         profile_data=None if data is None else base64.b64decode(data),
+        **metrics,
     )
 
 

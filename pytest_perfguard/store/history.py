@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
+from typing import Any
 
 from pytest_perfguard.judge.compatibility import differences, entry_environment
+from pytest_perfguard.metrics import METRICS
 from pytest_perfguard.model import (
     DEFAULT_KEEP,
     Baseline,
@@ -144,20 +146,17 @@ def _thin(values: tuple[float, ...]) -> tuple[float, ...] | None:
 
 def _summary(result: BenchResult, stamp: str) -> RunSummary:
     m = result.measurement
+    metrics: dict[str, Any] = {spec.field: getattr(m, spec.field) for spec in METRICS}
     return RunSummary(
         timestamp=stamp,
-        median_ns=m.median_ns,
         ref_ratio=m.ref_ratio,
         reference_ns=m.reference_ns if m.ref_ratios else None,  # no reference ran
         rounds=m.rounds,
         loops=m.loops,
-        allocs_per_op=m.allocs_per_op,
-        bytes_per_op=m.bytes_per_op,
-        peak_memory_bytes=m.peak_memory_bytes,
         samples_ns=_thin(m.samples_ns),
         ref_ratios=_thin(m.ref_ratios),
-        calls_per_op=m.calls_per_op,
         profile=_compact(m.profile) if m.calls_per_op is not None else None,
+        **metrics,
     )
 
 
