@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -70,6 +70,9 @@ class MetricSpec:
     left_out_of: frozenset[Output] = frozenset()
     """Outputs that do not list it (their columns or keys were fixed before it existed); every
     other output lists every metric."""
+    optional: bool = False
+    """Measured only on some interpreters or with an option: its table columns are shown only
+    when some benchmark has a value."""
 
     @property
     def is_bytes(self) -> bool:
@@ -122,6 +125,18 @@ METRICS: tuple[MetricSpec, ...] = (
         left_out_of=frozenset({Output.RUNS_TABLE}),
     ),
     MetricSpec(
+        name="objects",
+        field="objects_per_op",
+        unit="objects",
+        kind=MetricKind.COUNT,
+        column="objects/op",
+        junit_property="perf_objects_per_op",
+        tolerance="alloc_tolerance",
+        label="objects created",
+        grain="an object",
+        optional=True,
+    ),
+    MetricSpec(
         name="calls",
         field="calls_per_op",
         unit="calls",
@@ -169,3 +184,13 @@ TOLERANCES: Mapping[str, tuple[MetricSpec, ...]] = MappingProxyType(
 def listed_in(output: Output) -> tuple[MetricSpec, ...]:
     """The metrics an output lists, in table order."""
     return tuple(m for m in METRICS if output not in m.left_out_of)
+
+
+def shown(specs: Iterable[MetricSpec], rows: Iterable[object]) -> tuple[MetricSpec, ...]:
+    """The columns a table of `rows` (anything with the specs' fields) shows: an optional
+    metric only when some row has a value."""
+    rows = list(rows)
+    return tuple(
+        s for s in specs
+        if not s.optional or any(getattr(r, s.field, None) is not None for r in rows)
+    )  # fmt: skip

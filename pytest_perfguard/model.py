@@ -133,6 +133,8 @@ class Measurement:
     inflated, so no verdict on this measurement may fail a test."""
     calls_per_op: float | None = None
     """Function calls per op (Python functions and built-ins called), from the profiling pass."""
+    objects_per_op: float | None = None
+    """Objects created per op, free-list reuse included (Python 3.13+, the allocation pass)."""
     profile: tuple[FunctionCost, ...] = ()
     """Every profiled function (the harness's own left out), by own time, largest first."""
     profile_data: bytes | None = field(default=None, repr=False)
@@ -199,6 +201,7 @@ class RunSummary:
     ref_ratios: tuple[float, ...] | None = None
     """Raw per-round reference ratios of this run, kept for the newest run only."""
     calls_per_op: float | None = None
+    objects_per_op: float | None = None
     profile: tuple[FunctionCost, ...] | None = None
     """The top functions by own time, kept for the newest run only (to say where a later run
     regressed)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -133,3 +134,6 @@ def test_junit_properties_name_every_metric() -> None:
         ("perf_calls_per_op", "41"),
         ("perf_peak_memory_bytes", "12345678"),
     ]
+    # objects/op (Python 3.13+) is listed where it was measured, left out where it was not
+    counted = dataclasses.replace(m, objects_per_op=3.0)
+    assert ("perf_objects_per_op", "3") in junit_properties(counted, None)

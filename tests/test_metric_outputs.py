@@ -21,7 +21,7 @@ from pytest_perfguard.model import BenchResult, Fingerprint, Measurement, RunSum
 from pytest_perfguard.report.html import HtmlReport, render_html
 from pytest_perfguard.report.json import ResultsError, parse_results, render_json, results_document
 from pytest_perfguard.report.markdown import render_markdown
-from pytest_perfguard.report.terminal import HEADER, format_metric, render_results
+from pytest_perfguard.report.terminal import format_metric, render_results
 from pytest_perfguard.store.baseline import dumps, loads
 from pytest_perfguard.store.codec import junit_properties, result_from_dict, result_to_dict
 from pytest_perfguard.store.history import merge
@@ -123,7 +123,6 @@ def test_the_baseline_keeps_every_metric(spec: MetricSpec) -> None:
 @pytest.mark.parametrize("spec", METRICS, ids=lambda s: s.name)
 def test_every_table_has_a_column_for_every_metric(spec: MetricSpec) -> None:
     result = _result()
-    assert spec.column in HEADER
     assert spec.column in render_results([result])[0]
     markdown = render_markdown([], [result], baseline_path=None).splitlines()
     header = next(line for line in markdown if line.startswith("| benchmark"))
@@ -155,3 +154,18 @@ def test_only_the_outputs_fixed_before_calls_and_bytes_leave_them_out() -> None:
         "bytes": {Output.RUNS_TABLE},
         "calls": {Output.BASELINE_TABLE, Output.BENCHMARK_JSON},
     }
+
+
+@pytest.mark.parametrize("spec", [s for s in METRICS if s.optional], ids=lambda s: s.name)
+def test_an_optional_metric_no_benchmark_measured_has_no_column(spec: MetricSpec) -> None:
+    result = _result()
+    unmeasured = replace(result, measurement=replace(result.measurement, **{spec.field: None}))
+    assert spec.column not in render_results([unmeasured])[0]
+    assert spec.column in render_results([unmeasured, result])[0]
+    markdown = render_markdown([], [unmeasured], baseline_path=None)
+    assert f" {spec.column} " not in markdown
+    overview = _html_table(
+        render_html(HtmlReport([unmeasured], {}, "2026-01-02"), None), "overview"
+    )
+    assert f"<th>{spec.column}</th>" not in overview
+    assert spec.junit_property not in dict(junit_properties(unmeasured.measurement, None))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import sys
+
 import pytest
 
 from pytest_perfguard.measure.allocations import load_hooks
@@ -66,13 +69,13 @@ def test_one_more_object_is_exactly_one_more_alloc_in_every_form(
     pytester.makepyfile(FORMS)
     result = pytester.runpytest(*FAST)
     result.assert_outcomes(passed=9)
-    marker_rows = [
-        line.split()
-        for line in result.outlines
-        if line.startswith("test_") and "::test_marker_" in line
-    ]
-    # allocs/op is the 6th field from the end: "64.0 B", calls/op and "0 B" follow it.
-    allocs = {row[0].rsplit("_", 1)[1]: float(row[-6]) for row in marker_rows}
+    cells = [re.split(r"\s{2,}", line.strip()) for line in result.outlines]
+    column = next(row for row in cells if row[0] == "benchmark").index("allocs/op")
+    allocs = {
+        row[0].rsplit("_", 1)[1]: float(row[column])
+        for row in cells
+        if row[0].startswith("test_") and "::test_marker_" in row[0]
+    }
     assert allocs["two"] - allocs["one"] == 1
 
 
@@ -128,3 +131,65 @@ def test_a_freed_50_mb_spike_shows_as_peak_memory(pytester: pytest.Pytester) -> 
     result = pytester.runpytest(*FAST)
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*::test_spike * [45]?.? MiB"])
+
+
+FREE_LISTS = """
+import sys
+import pytest
+
+counts = {}
+
+def nothing(x):
+    return x
+
+def a_list(x):
+    tag = []
+    return x
+
+def a_dict(x):
+    tag = {}
+    return x
+
+def a_tuple(x):
+    tag = (x, x)
+    return x
+
+def a_float(x):
+    tag = x * 1.5
+    return x
+
+def an_object(x):
+    tag = object()
+    return x
+
+@pytest.mark.parametrize("fn", [nothing, a_list, a_dict, a_tuple, a_float, an_object])
+def test_kind(perf, fn):
+    perf(fn, 7)
+    counts[fn.__name__] = (perf.measurement.allocs_per_op, perf.measurement.objects_per_op)
+
+def test_counts():
+    if sys.version_info < (3, 13):
+        assert all(objects is None for _, objects in counts.values()), counts
+        return
+    base = counts["nothing"][1]
+    for name in ("a_list", "a_dict", "a_tuple", "a_float", "an_object"):
+        assert counts[name][1] - base == 1, (name, counts)
+    # the allocator sees a new object() but not a list taken from its free list
+    assert counts["an_object"][0] - counts["nothing"][0] == 1, counts
+"""
+
+
+@needs_cext
+def test_objects_from_free_lists_are_counted_on_313_and_named_before(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(FREE_LISTS)
+    result = pytester.runpytest(*FAST)
+    result.assert_outcomes(passed=7)
+    header = next(line for line in result.outlines if line.startswith("benchmark "))
+    if sys.version_info >= (3, 13):
+        assert "objects/op" in header
+        assert not any("free lists" in line for line in result.outlines)
+    else:
+        assert "objects/op" not in header
+        result.stdout.fnmatch_lines(["note: allocs/op counts allocator calls: *free lists*"])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from pytest_perfguard.model import BenchResult, Measurement
-from pytest_perfguard.report.terminal import render_results
+from pytest_perfguard.report.terminal import FREE_LIST_NOTE, render_results
 from pytest_perfguard.units import format_bytes, format_time
 
 
@@ -66,7 +68,17 @@ def test_rows_are_grouped_with_ungrouped_first_and_notes_deduplicated() -> None:
     assert "3" in lines[1].split() and "2.00 KiB" in lines[1] and ">=5.00 MiB" in lines[1]
     assert lines[2] == "group sort:"
     assert lines[3].startswith("  t.py::b ") and lines[4].startswith("  t.py::c ")
-    assert lines[5:] == ["note: 2 benchmarks: tracer active", "note: t.py::c: too fast"]
+    assert lines[5:7] == ["note: 2 benchmarks: tracer active", "note: t.py::c: too fast"]
+
+
+def test_free_lists_are_named_once_where_objects_were_not_counted() -> None:
+    counted = result("t.py::a", None, 2e6, ())
+    older = render_results([counted])  # allocs/op counted, objects/op not (before 3.13)
+    assert older[-1] == f"note: {FREE_LIST_NOTE}"
+    assert "`tag = []`" in FREE_LIST_NOTE and "objects/op" in FREE_LIST_NOTE
+    newer = replace(counted, measurement=replace(counted.measurement, objects_per_op=4.0))
+    assert all("free lists" not in line for line in render_results([newer]))
+    assert "objects/op" in render_results([newer])[0]
 
 
 def test_nothing_to_render_without_results() -> None:

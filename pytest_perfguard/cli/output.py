@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pytest_perfguard.metrics import BY_NAME, Output, listed_in
+from pytest_perfguard.metrics import BY_NAME, Output, listed_in, shown
 from pytest_perfguard.model import Baseline, Comparison, Fingerprint, Verdict
 from pytest_perfguard.report.rules import rule_text
 from pytest_perfguard.report.terminal import align_columns, describe_metric, format_metric
@@ -32,6 +32,7 @@ _LISTED = tuple(spec for spec in listed_in(Output.BASELINE_TABLE) if spec is not
 
 def baseline_lines(baseline: Baseline) -> list[str]:
     """A baseline's newest run of each benchmark, grouped, with the spread of its saved runs."""
+    columns = shown(_LISTED, (e.runs[-1] for e in baseline.entries.values()))
     header = [
         "benchmark",
         "runs",
@@ -40,7 +41,7 @@ def baseline_lines(baseline: Baseline) -> list[str]:
         _TIME.column,
         "run spread",
         "ref ratio",
-        *(spec.column for spec in _LISTED),
+        *(spec.column for spec in columns),
     ]
     rows: list[list[str] | str] = []
     entries = sorted(baseline.entries.values(), key=lambda e: (e.group is not None, e.group or ""))
@@ -61,7 +62,7 @@ def baseline_lines(baseline: Baseline) -> list[str]:
                 format_time(newest.median_ns),
                 spread,
                 format_metric("ratio", newest.ref_ratio),
-                *(format_metric(spec.name, getattr(newest, spec.field)) for spec in _LISTED),
+                *(format_metric(spec.name, getattr(newest, spec.field)) for spec in columns),
             ]
         )
     notes = (

@@ -78,6 +78,7 @@ class Observation:
     others_cpu: float | None = None
     tracers: tuple[str, ...] = ()
     calls_per_op: float | None = None
+    objects_per_op: float | None = None
 
     @classmethod
     def from_measurement(cls, m: Measurement) -> Observation:

@@ -7,6 +7,10 @@
  * counting thread (realloc counts, like Go's growslice; its bytes are the full new size).
  * free is not hooked at all. A call the allocator makes while serving another hooked call
  * (pymalloc handing blocks over 512 B to the RAW domain) is not counted again.
+ *
+ * On Python 3.13+ it also counts objects created by the counting thread, with the reference
+ * tracer (PyRefTracer_SetTracer): an object served from a free list (a list, dict, tuple or
+ * float reused without an allocator call) is still a creation there.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -34,6 +38,45 @@ static int counting = 0;
 static int pause_depth = 0;
 static unsigned long owner = 0;
 static PyMemAllocatorEx orig_raw, orig_mem, orig_obj;
+
+#if PY_VERSION_HEX >= 0x030D0000
+#define HAVE_REFTRACER 1
+static uint64_t n_objects = 0;
+static int tracing_objects = 0; /* our tracer was installed for this window */
+
+static int
+object_tracer(PyObject *op, PyRefTracerEvent event, void *data)
+{
+    (void)op;
+    (void)data;
+    if (event == PyRefTracer_CREATE && tl_active) {
+        n_objects++;
+    }
+    return 0;
+}
+
+/* Installs the tracer unless another one is set (a debugger's): objects are then not counted. */
+static void
+objects_start(void)
+{
+    void *data = NULL;
+    PyRefTracer current = PyRefTracer_GetTracer(&data);
+    tracing_objects = current == NULL && PyRefTracer_SetTracer(object_tracer, NULL) == 0;
+    n_objects = 0;
+}
+
+static void
+objects_stop(void)
+{
+    void *data = NULL;
+    if (tracing_objects && PyRefTracer_GetTracer(&data) == object_tracer) {
+        PyRefTracer_SetTracer(NULL, NULL);
+    }
+    else {
+        tracing_objects = 0; /* replaced while counting: the count is not ours alone */
+    }
+}
+#endif
 
 /* One set of hooks per domain, each reading its own saved allocator. The hooks ignore
  * their ctx argument and are installed with the ORIGINAL ctx: a thread calling the RAW
@@ -142,6 +185,9 @@ allocount_start(PyObject *module, PyObject *Py_UNUSED(ignored))
     owner = PyThread_get_thread_ident();
     n_allocs = 0;
     n_bytes = 0;
+#ifdef HAVE_REFTRACER
+    objects_start();
+#endif
     tl_active = 1; /* last: nothing below allocates */
     Py_RETURN_NONE;
 }
@@ -154,6 +200,9 @@ allocount_stop(PyObject *module, PyObject *Py_UNUSED(ignored))
     }
     tl_active = 0; /* first: building the result must not count */
     counting = 0;
+#ifdef HAVE_REFTRACER
+    objects_stop();
+#endif
     uint64_t allocs = n_allocs, bytes = n_bytes;
     if (ours_on_top(PYMEM_DOMAIN_RAW, raw_malloc) && ours_on_top(PYMEM_DOMAIN_MEM, mem_malloc)
         && ours_on_top(PYMEM_DOMAIN_OBJ, obj_malloc)) {
@@ -213,6 +262,21 @@ allocount_counts(PyObject *module, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
+allocount_objects(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+#ifdef HAVE_REFTRACER
+    if (tracing_objects) {
+        int was_active = tl_active;
+        tl_active = 0;
+        PyObject *res = PyLong_FromUnsignedLongLong((unsigned long long)n_objects);
+        tl_active = was_active;
+        return res;
+    }
+#endif
+    Py_RETURN_NONE;
+}
+
+static PyObject *
 allocount_is_counting(PyObject *module, PyObject *Py_UNUSED(ignored))
 {
     return PyBool_FromLong(counting);
@@ -231,6 +295,9 @@ static PyMethodDef allocount_methods[] = {
      "resume()\n--\n\nEnd the innermost pause()."},
     {"counts", allocount_counts, METH_NOARGS,
      "counts()\n--\n\nCurrent (allocs, bytes) totals; the last totals after stop()."},
+    {"objects", allocount_objects, METH_NOARGS,
+     "objects()\n--\n\nObjects created by the counting thread in the current or last window "
+     "(Python 3.13+, free-list reuse included), or None where they are not counted."},
     {"is_counting", allocount_is_counting, METH_NOARGS,
      "is_counting()\n--\n\nTrue between start() and stop()."},
     {NULL, NULL, 0, NULL},

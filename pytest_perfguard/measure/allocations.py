@@ -1,4 +1,5 @@
-"""The allocation pass: exact allocations and bytes per op, counted by _perfguard_allocount."""
+"""The allocation pass: exact allocations and bytes per op, counted by _perfguard_allocount,
+and on Python 3.13+ objects created per op (free-list reuse included)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ class AllocationHooks(Protocol):
     def pause(self) -> None: ...
     def resume(self) -> None: ...
     def counts(self) -> tuple[int, int]: ...
+
+
+def _objects(hooks: AllocationHooks) -> int | None:
+    """Objects the last window created (3.13+ builds of the extension), else None."""
+    read = getattr(hooks, "objects", None)
+    return read() if read is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +81,8 @@ class AllocationCounts:
     the allocator keeps no count (not pymalloc, e.g. PYTHONMALLOC=malloc)."""
     ops: int
     notes: tuple[str, ...] = ()
+    objects_per_op: float | None = None
+    """Objects created per op, free-list reuse included (Python 3.13+), else None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +94,7 @@ class RawCounts:
     blocks: int | None
     pauses: int = 0
     failure: str | None = None
+    objects: int | None = None
 
 
 class _Pause:
@@ -134,7 +144,7 @@ class Counting:
         self._active = False
         self._pauses = itertools.count()
         self._pause = _Pause(self)
-        self._pause_cost = (0, 0)
+        self._pause_cost = (0, 0, 0)
         self.raw: RawCounts | None = None
 
     def paused(self) -> _Pause:
@@ -142,17 +152,18 @@ class Counting:
         object directly from wrappers: each use's own cost is measured once and removed."""
         return self._pause
 
-    def _measure_pause_cost(self, hooks: AllocationHooks) -> tuple[int, int]:
+    def _measure_pause_cost(self, hooks: AllocationHooks) -> tuple[int, int, int]:
         # Entering a `with` allocates (bound __enter__/__exit__) before pause() runs; those
         # allocations land in the counts once per use. Measure them the same way, twice so
         # the second is warm, and subtract per pause.
-        cost = (0, 0)
+        cost = (0, 0, 0)
         for _ in range(2):
             self._active = True
             hooks.start()
             with self._pause:
                 pass
-            cost = hooks.stop()
+            allocs, nbytes = hooks.stop()
+            cost = (allocs, nbytes, _objects(hooks) or 0)
         self._active = False
         self._pauses = itertools.count()
         return cost
@@ -169,7 +180,7 @@ class Counting:
 
     def __exit__(self, *exc: object) -> None:
         hooks = self._hooks
-        allocs = nbytes = None
+        allocs = nbytes = objects = None
         failure = None
         # Read blocks before stop(): its result's large ints would otherwise count as retained
         # in a long window and not in the empty one. The read's own int is counted in both.
@@ -179,13 +190,16 @@ class Counting:
             self._active = False
             try:
                 allocs, nbytes = hooks.stop()
+                objects = _objects(hooks)
             except RuntimeError as err:
                 failure = str(err)
         pauses = next(self._pauses)
         if allocs is not None and nbytes is not None:
             allocs -= pauses * self._pause_cost[0]
             nbytes -= pauses * self._pause_cost[1]
-        self.raw = RawCounts(allocs, nbytes, blocks, pauses, failure)
+        if objects is not None:
+            objects -= pauses * self._pause_cost[2]
+        self.raw = RawCounts(allocs, nbytes, blocks, pauses, failure, objects)
 
     def result(self, ops: int, overhead: Counting | None = None) -> AllocationCounts:
         """Per-op counts over `ops` calls, less the totals of the `overhead` window."""
@@ -203,15 +217,17 @@ class Counting:
             blocks = None if base.blocks is None else blocks - base.blocks
         allocs = raw.allocs
         nbytes = raw.bytes
+        objects = raw.objects
         failure = raw.failure or (base.failure if base else None)
         if failure is not None:
             notes.append(f"allocs/op n/a: {failure}")
-            allocs = nbytes = None
+            allocs = nbytes = objects = None
         elif allocs is None or nbytes is None:
             notes.append(f"allocs/op n/a: {self._counter.reason or 'counting did not run'}")
         elif base is not None and base.allocs is not None and base.bytes is not None:
             allocs -= base.allocs
             nbytes -= base.bytes
+            objects = None if objects is None or base.objects is None else objects - base.objects
         if blocks is None:
             notes.append("retained blocks n/a: the allocator keeps no count (not pymalloc)")
         return AllocationCounts(
@@ -220,6 +236,7 @@ class Counting:
             retained_blocks_per_op=None if blocks is None else blocks / ops,
             ops=ops,
             notes=tuple(notes),
+            objects_per_op=None if objects is None else objects / ops,
         )
 
 

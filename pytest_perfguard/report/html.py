@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
-from pytest_perfguard.metrics import BY_NAME, METRICS, MetricSpec
+from pytest_perfguard.metrics import BY_NAME, METRICS, MetricSpec, shown
 from pytest_perfguard.model import (
     BenchResult,
     Comparison,
@@ -126,7 +126,8 @@ def _cell(spec: MetricSpec, m: Measurement) -> str:
 
 
 def _overview(benches: Sequence[Bench], compared: bool) -> list[str]:
-    header = ["benchmark", "group", _TIME.column, "spread", *(spec.column for spec in _LISTED)]
+    columns = shown(_LISTED, (b.result.measurement for b in benches))
+    header = ["benchmark", "group", _TIME.column, "spread", *(spec.column for spec in columns)]
     if compared:
         header[4:4] = ["change [95% CI]", "verdict"]
     rows = []
@@ -135,7 +136,7 @@ def _overview(benches: Sequence[Bench], compared: bool) -> list[str]:
         spread = f"±{m.spread_ns / m.median_ns:.1%}" if m.median_ns > 0 else "n/a"
         row = [f'<a href="#{b.anchor}">{code(b.result.nodeid)}</a>',
                escape(b.result.group or ""), format_time(m.median_ns), spread,
-               *(_cell(spec, m) for spec in _LISTED)]  # fmt: skip
+               *(_cell(spec, m) for spec in columns)]  # fmt: skip
         if compared:
             c = b.comparison
             time = None if c is None else next((x for x in c.metrics if x.metric == "time"), None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from pytest_perfguard.metrics import BY_NAME, METRICS, MetricSpec
+from pytest_perfguard.metrics import BY_NAME, METRICS, MetricSpec, shown
 from pytest_perfguard.model import BenchResult, Comparison, Measurement, Verdict
 from pytest_perfguard.report.rules import rule_text
 from pytest_perfguard.report.terminal import (
@@ -202,7 +202,8 @@ def _cell(spec: MetricSpec, m: Measurement) -> str:
 
 
 def _measurements(results: Sequence[BenchResult]) -> list[str]:
-    header = ["benchmark", _TIME.column, "spread", *(spec.column for spec in _LISTED)]
+    columns = shown(_LISTED, (r.measurement for r in results))
+    header = ["benchmark", _TIME.column, "spread", *(spec.column for spec in columns)]
     rows = []
     for r in results:
         m = r.measurement
@@ -212,7 +213,7 @@ def _measurements(results: Sequence[BenchResult]) -> list[str]:
                 code(r.nodeid),
                 format_time(m.median_ns),
                 spread,
-                *(_cell(spec, m) for spec in _LISTED),
+                *(_cell(spec, m) for spec in columns),
             ]
         )
     return _table(header, rows, "l" + "r" * (len(header) - 1))

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pytest_perfguard.metrics import BY_NAME, METRICS, MetricKind, MetricSpec
+from pytest_perfguard.metrics import BY_NAME, METRICS, MetricKind, MetricSpec, shown
 from pytest_perfguard.model import (
     BenchResult,
     Comparison,
@@ -44,7 +44,7 @@ _TIME = BY_NAME["time"]
 _OTHERS = tuple(spec for spec in METRICS if spec is not _TIME)
 
 
-def _row(result: BenchResult, indent: str) -> list[str]:
+def _row(result: BenchResult, indent: str, columns: Sequence[MetricSpec]) -> list[str]:
     m = result.measurement
     spread = f"±{m.spread_ns / m.median_ns:.1%}" if m.median_ns > 0 else "±n/a"
     return [
@@ -53,18 +53,21 @@ def _row(result: BenchResult, indent: str) -> list[str]:
         spread,
         f"{m.rounds} x {m.loops}",
         f"{m.gc_collections_per_op:.2g}",
-        *(_cell(spec, m) for spec in _OTHERS),
+        *(_cell(spec, m) for spec in columns),
     ]
 
 
-HEADER = [
-    "benchmark",
-    _TIME.column,
-    "spread",
-    "rounds x loops",
-    "gc/op",
-    *(spec.column for spec in _OTHERS),
-]
+HEADER = ["benchmark", _TIME.column, "spread", "rounds x loops", "gc/op"]
+"""The summary table's first columns; the metrics' follow."""
+
+_ALLOCS, _OBJECTS = BY_NAME["allocs"], BY_NAME["objects"]
+FREE_LIST_NOTE = (
+    "allocs/op counts allocator calls: lists, dicts, tuples, floats and other objects that "
+    "CPython reuses from its free lists make none (a `tag = []` added per call leaves allocs/op "
+    "unchanged); Python 3.13+ also counts objects created, free-list reuse included "
+    "(objects/op)"
+)
+"""Said once when allocations were counted but objects could not be (before Python 3.13)."""
 
 
 def align_columns(header: Sequence[str], rows: Sequence[Sequence[str] | str]) -> list[str]:
@@ -83,14 +86,15 @@ def render_results(results: Sequence[BenchResult]) -> list[str]:
     """The summary table: one row per benchmark, grouped by `group`, then the notes."""
     if not results:
         return []
+    columns = shown(_OTHERS, (r.measurement for r in results))
     rows: list[list[str] | str] = []
     ungrouped = [r for r in results if r.group is None]
-    rows.extend(_row(r, "") for r in ungrouped)
+    rows.extend(_row(r, "", columns) for r in ungrouped)
     for group in sorted({r.group for r in results if r.group is not None}):
         rows.append(f"group {group}:")
-        rows.extend(_row(r, "  ") for r in results if r.group == group)
+        rows.extend(_row(r, "  ", columns) for r in results if r.group == group)
 
-    lines = align_columns(HEADER, rows)
+    lines = align_columns([*HEADER, *(spec.column for spec in columns)], rows)
     by_note: dict[str, list[str]] = {}
     for result in results:
         for note in result.measurement.notes:
@@ -98,6 +102,12 @@ def render_results(results: Sequence[BenchResult]) -> list[str]:
     for note, nodeids in by_note.items():
         who = nodeids[0] if len(nodeids) == 1 else plural(len(nodeids), "benchmark")
         lines.append(f"note: {who}: {note}")
+    if any(
+        getattr(r.measurement, _ALLOCS.field) is not None
+        and getattr(r.measurement, _OBJECTS.field) is None
+        for r in results
+    ):
+        lines.append(f"note: {FREE_LIST_NOTE}")
     return lines
 
 

@@ -324,7 +324,10 @@ def junit_properties(m: Measurement, comparison: Comparison | None) -> list[tupl
     """A perf test's figures and verdict as JUnit XML properties (strings, units in names)."""
     properties = []
     for spec in METRICS:
-        properties.append((spec.junit_property, _junit_value(spec, getattr(m, spec.field))))
+        value = getattr(m, spec.field)
+        if value is None and spec.optional:
+            continue  # not measured on this interpreter or without its option
+        properties.append((spec.junit_property, _junit_value(spec, value)))
         if spec.kind is MetricKind.TIME:  # the rounds behind the time, next to it
             properties.append(("perf_rounds_x_loops", f"{m.rounds}x{m.loops}"))
     if comparison is not None:
