@@ -46,6 +46,10 @@ class MetricSpec:
     toml_after: str | None = None
     """The run key it follows in the baseline file; None: after every other, before the
     profile (where a new metric goes, so older files keep their layout)."""
+    grain_of: str | None = None
+    """A count made of another count's units (bytes: of allocations): the `field` of that
+    count. Against a base measured in the same run, a count's smallest real change is one
+    unit, or for such a count the base's average per unit (one average allocation's bytes)."""
 
     @property
     def is_bytes(self) -> bool:
@@ -83,6 +87,7 @@ METRICS: tuple[MetricSpec, ...] = (
         junit_property="perf_bytes_per_op",
         tolerance="alloc_tolerance",
         toml_after="allocs_per_op",
+        grain_of="allocs_per_op",
     ),
     MetricSpec(
         name="calls",

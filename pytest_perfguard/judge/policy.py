@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pytest_perfguard.model import BUSY_SHARE, Measurement, RunSummary, Verdict
+from pytest_perfguard.model import BUSY_SHARE, FunctionCost, Measurement, RunSummary, Verdict
 
 __all__ = ["MiB", "Observation", "Policy", "uncalled"]
 
@@ -76,18 +76,20 @@ class Observation:
     others_cpu: float | None = None
     tracers: tuple[str, ...] = ()
     calls_per_op: float | None = None
+    profile: tuple[FunctionCost, ...] = ()
+    """Profiled functions, for a regression's "where" (a saved run keeps its top ones)."""
 
     @classmethod
     def from_measurement(cls, m: Measurement) -> Observation:
         return cls(m.median_ns, m.ref_ratio, m.samples_ns, m.ref_ratios, m.allocs_per_op,
                    m.bytes_per_op, m.peak_memory_bytes, m.others_cpu, m.tracers,
-                   m.calls_per_op)  # fmt: skip
+                   m.calls_per_op, m.profile)  # fmt: skip
 
     @classmethod
     def from_run(cls, r: RunSummary) -> Observation:
         return cls(r.median_ns, r.ref_ratio, r.samples_ns or (), r.ref_ratios or (),
                    r.allocs_per_op, r.bytes_per_op, r.peak_memory_bytes,
-                   calls_per_op=r.calls_per_op)  # fmt: skip
+                   calls_per_op=r.calls_per_op, profile=r.profile or ())  # fmt: skip
 
 
 def uncalled(interval: tuple[float, float] | None) -> Verdict:
