@@ -126,3 +126,8 @@ TOLERANCES: Mapping[str, tuple[MetricSpec, ...]] = MappingProxyType(
     }
 )
 """Each tolerance setting, in table order, with the metrics it applies to."""
+
+
+def tolerances_of(source: object) -> dict[str, float]:
+    """Each tolerance setting by name, as `source` (a BenchSettings, a Policy) holds it."""
+    return {name: getattr(source, name) for name in TOLERANCES}

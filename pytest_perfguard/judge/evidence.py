@@ -46,9 +46,9 @@ are stored exactly; an extra allocation is always caught below a million allocs/
 class Evidence:
     """The base side of one benchmark, whatever it came from."""
 
-    runs: Sequence[RunSummary | Measurement]
-    """Its measurements, oldest first: saved runs, or the one base measurement of this run.
-    Never empty."""
+    runs: Sequence[RunSummary | Measurement | object]
+    """Its measurements, oldest first: saved runs, or the one base measurement of this run;
+    anything holding the metrics' fields. Never empty."""
     name: str
     """What "where" calls the base: the saved run's time stamp, or REF and its commit."""
     live: bool = False
@@ -83,8 +83,9 @@ def _grain(spec: MetricSpec, evidence: Evidence) -> float:
 
 
 def count_metric(
-    spec: MetricSpec, evidence: Evidence, now: float | None, tolerance: float
-) -> MetricComparison | None:
+    spec: MetricSpec, evidence: Evidence, now: float | None, tolerance: float,
+    grain: float | None = None,
+) -> MetricComparison | None:  # fmt: skip
     """Counts (allocations, bytes, calls) gate exactly: any rise beyond every base run's count
     and `tolerance` (relative; the benchmark's `spec.tolerance` setting) is real.
 
@@ -95,7 +96,7 @@ def count_metric(
     seen are allowed beyond its top too. A base measured in this run counts its own calibrated
     number of calls, so a one-time allocation falling in one side's window shows as a
     fraction of an allocation per op, while a change in the code allocates at least one more
-    per call: there, a change of half a grain (see _grain) or more is real.
+    per call: there, a change of half a grain (`grain`, else see _grain) or more is real.
     """
     seen, base = evidence.seen(spec), evidence.newest(spec)
     if base is None or now is None or not seen:
@@ -106,7 +107,7 @@ def count_metric(
     limits = (low - slack - tolerance * low, high + slack + tolerance * high)
     delta = now - base
     if evidence.live:
-        grain = _grain(spec, evidence)
+        grain = _grain(spec, evidence) if grain is None else grain
         limit = tolerance * base + grain / 2
         regressed, improved = delta >= limit, delta <= -limit
         numbers = {"grain": grain, "tolerance": tolerance, "limit": limit}

@@ -16,7 +16,7 @@ from pytest_perfguard.judge.timeverdict import (
     TimePrior,
     fit_time_prior,
 )
-from pytest_perfguard.metrics import TOLERANCES
+from pytest_perfguard.metrics import tolerances_of
 from pytest_perfguard.model import (
     Baseline,
     BaselineEntry,
@@ -144,11 +144,6 @@ def _assemble(
     return out
 
 
-def _tolerances(source: object) -> dict[str, float]:
-    """Each count's tolerance setting, as `source` (a BenchSettings, a Policy) holds it."""
-    return {name: getattr(source, name) for name in TOLERANCES}
-
-
 def compare_all(
     baseline: Baseline | None, results: Sequence[BenchResult], current: Fingerprint,
     policy: Policy, *, suite_complete: bool = False,
@@ -161,7 +156,7 @@ def compare_all(
     run is partial).
     """
     now = [(r.nodeid, r.group, Observation.from_measurement(r.measurement),
-            r.settings.min_effect, _tolerances(r.settings)) for r in results]  # fmt: skip
+            r.settings.min_effect, tolerances_of(r.settings)) for r in results]  # fmt: skip
     return _assemble(baseline, now, current, policy, suite_complete)
 
 
@@ -172,7 +167,7 @@ def compare_baselines(
     policy's minimum effect and allocation tolerance."""
     entries = [e for e in new.entries.values() if e.runs]
     now = [(e.nodeid, e.group, Observation.from_run(e.runs[-1]), policy.min_effect,
-            _tolerances(policy)) for e in entries]  # fmt: skip
+            tolerances_of(policy)) for e in entries]  # fmt: skip
     return _assemble(old, now, new.fingerprint, policy, suite_complete)
 
 
@@ -195,7 +190,7 @@ def compare_benchmark(
         return Comparison("", None, Verdict.NEW, reason=_NEW)
     effect = policy.min_effect if min_effect is None else min_effect
     given = {"alloc_tolerance": alloc_tolerance, "calls_tolerance": calls_tolerance}
-    tolerances = _tolerances(policy) | {n: v for n, v in given.items() if v is not None}
+    tolerances = tolerances_of(policy) | {n: v for n, v in given.items() if v is not None}
     caveats: _Caveats = ((), ())
     if baseline_env is not None or current_env is not None:
         caveats = _caveats(baseline_env, current_env, entry)
