@@ -176,23 +176,26 @@ def compare_benchmark(
     min_effect: float | None = None, alloc_tolerance: float | None = None,
     calls_tolerance: float | None = None, baseline_env: Fingerprint | None = None,
     current_env: Fingerprint | None = None, family: int = 1, prior: TimePrior | None = None,
+    tolerances: Mapping[str, float] | None = None,
 ) -> Comparison:  # fmt: skip
     """One benchmark, decided on its own as soon as it is measured (the plugin fails the test
     right away): its time p-value is Bonferroni-corrected for the `family` of time comparisons
     the session will make, since Holm would need every other benchmark's p-value first.
 
-    `min_effect` and `alloc_tolerance` are the benchmark's own settings (the policy's when
-    None). Without either fingerprint the environments are taken as the same. `prior`, from
-    fit_time_prior over the whole baseline, moderates the run-to-run variance as compare_all
-    does; without it the benchmark's own saved runs are all there is.
+    `min_effect` and the tolerances are the benchmark's own settings (the policy's when None):
+    `tolerances` gives any by name, `alloc_tolerance` and `calls_tolerance` those two. Without
+    either fingerprint the environments are taken as the same. `prior`, from fit_time_prior
+    over the whole baseline, moderates the run-to-run variance as compare_all does; without it
+    the benchmark's own saved runs are all there is.
     """
     if entry is None or not entry.runs:
         return Comparison("", None, Verdict.NEW, reason=_NEW)
     effect = policy.min_effect if min_effect is None else min_effect
-    given = {"alloc_tolerance": alloc_tolerance, "calls_tolerance": calls_tolerance}
-    tolerances = tolerances_of(policy) | {n: v for n, v in given.items() if v is not None}
+    named = {"alloc_tolerance": alloc_tolerance, "calls_tolerance": calls_tolerance}
+    given = {n: v for n, v in named.items() if v is not None} | dict(tolerances or {})
     caveats: _Caveats = ((), ())
     if baseline_env is not None or current_env is not None:
         caveats = _caveats(baseline_env, current_env, entry)
-    case = _Case(entry.nodeid, entry.group, entry, now, effect, tolerances, *caveats)
+    case = _Case(entry.nodeid, entry.group, entry, now, effect, tolerances_of(policy) | given,
+                 *caveats)  # fmt: skip
     return _compare_cases([case], policy, prior or NO_TIME_PRIOR, family=max(1, family))[0]
