@@ -4,7 +4,7 @@ this run, allocations and peak memory from each side's own passes."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType, SimpleNamespace
+from types import SimpleNamespace
 
 from pytest_perfguard.judge.evidence import Evidence, concluded, count_metric, rule_metrics
 from pytest_perfguard.judge.grouped import ProcessPrior, grouped_estimate
@@ -14,7 +14,7 @@ from pytest_perfguard.judge.paired import (
     with_process_variance,
 )
 from pytest_perfguard.judge.policy import Policy
-from pytest_perfguard.metrics import BY_NAME
+from pytest_perfguard.metrics import BY_NAME, tolerances_of
 from pytest_perfguard.model import (
     Caveat,
     CaveatKind,
@@ -69,13 +69,14 @@ def compare_paired(
     *,
     family: int,
     min_effect: float,
-    tolerances: Mapping[str, float] = MappingProxyType({}),
+    tolerances: Mapping[str, float] | None = None,
 ) -> Comparison:
     """Head against the base revision measured in this run. Time: the paired rounds' estimate,
     Bonferroni-corrected over the `family` of paired benchmarks, with the variation between
     processes (measured over the process pairs that ran the rounds, pooled with the policy's
     A/A prior), beyond `min_effect`. Counts: exact unless `tolerances` (each count's tolerance
-    setting by name: alloc_tolerance, calls_tolerance, ...) allows a rise. A regression carries
+    setting by name: alloc_tolerance, calls_tolerance, ...; the policy's when None) allows a
+    rise. A regression carries
     "where": both sides' profiles diffed.
     Without a base measurement or pairs the benchmark is not comparable, with the reason."""
     base = paired.base
@@ -108,5 +109,7 @@ def compare_paired(
         (base,), paired.ref, live=True, profile=base.profile,
         counts_caveats=() if tracer is None else (tracer,),
     )  # fmt: skip
+    if tolerances is None:
+        tolerances = tolerances_of(policy)
     metrics = [time, *rule_metrics(evidence, head, tolerances, policy)]
     return concluded(nodeid, group, evidence, metrics, head.profile)
