@@ -148,7 +148,7 @@ class RunState:
         budgets = check_budgets(result.measurement, result.settings)
         failures = []
         if budgets.unchecked or budgets.failures:
-            from pytest_perfguard.report.rules import budget_text, unchecked_text
+            from pytest_perfguard.report.budgets import budget_text, unchecked_text
 
             unchecked = tuple(unchecked_text(b) for b in budgets.unchecked)
             if unchecked:
