@@ -1,5 +1,6 @@
 """The A/B verdict of one benchmark: time from the rounds paired with the base revision in
-this run, allocations and peak memory from each side's own passes."""
+this run; counts and peak memory from each side's own passes, by the rules every evidence
+shares (judge/evidence.py)."""
 
 from __future__ import annotations
 
@@ -76,8 +77,8 @@ def compare_paired(
     processes (measured over the process pairs that ran the rounds, pooled with the policy's
     A/A prior), beyond `min_effect`. Counts: exact unless `tolerances` (each count's tolerance
     setting by name: alloc_tolerance, calls_tolerance, ...; the policy's when None) allows a
-    rise. A regression carries
-    "where": both sides' profiles diffed.
+    rise; counts and memory follow the rules every evidence shares (judge/evidence.py). A
+    regression carries "where": both sides' profiles diffed.
     Without a base measurement or pairs the benchmark is not comparable, with the reason."""
     base = paired.base
     if base is None or not pairs_usable(paired):

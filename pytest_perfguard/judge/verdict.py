@@ -1,5 +1,7 @@
-"""Pure decision: baseline against now, per metric, each verdict with the rule that decided it
-and the numbers that rule used (report/rules.py words them)."""
+"""Pure decision: saved runs against now (a measurement, a results file, another baseline's
+newest run), each verdict with the rule that decided it and the numbers that rule used
+(report/rules.py words them). Time is judged here; counts, memory and "where" by the path every
+evidence shares (judge/evidence.py)."""
 
 from __future__ import annotations
 
