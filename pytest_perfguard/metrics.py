@@ -73,6 +73,10 @@ class MetricSpec:
     optional: bool = False
     """Measured only on some interpreters or with an option: its table columns are shown only
     when some benchmark has a value."""
+    grain_of: str | None = None
+    """A count made of another count's units (bytes: of allocations): the `field` of that
+    count. Against a base measured in the same run, a count's smallest real change is one
+    unit, or for such a count the base's average per unit (one average allocation's bytes)."""
 
     @property
     def is_bytes(self) -> bool:
@@ -123,6 +127,7 @@ METRICS: tuple[MetricSpec, ...] = (
         grain="an average allocation's bytes",
         in_every_result=True,
         left_out_of=frozenset({Output.RUNS_TABLE}),
+        grain_of="allocs_per_op",
     ),
     MetricSpec(
         name="objects",
@@ -194,3 +199,8 @@ def shown(specs: Iterable[MetricSpec], rows: Iterable[object]) -> tuple[MetricSp
         s for s in specs
         if not s.optional or any(getattr(r, s.field, None) is not None for r in rows)
     )  # fmt: skip
+
+
+def tolerances_of(source: object) -> dict[str, float]:
+    """Each tolerance setting by name, as `source` (a BenchSettings, a Policy) holds it."""
+    return {name: getattr(source, name) for name in TOLERANCES}

@@ -8,6 +8,7 @@ from pytest_perfguard.metrics import BY_NAME, Output, listed_in, shown
 from pytest_perfguard.model import Baseline, Comparison, Fingerprint, Verdict
 from pytest_perfguard.report.rules import rule_text
 from pytest_perfguard.report.terminal import align_columns, describe_metric, format_metric
+from pytest_perfguard.report.where import where_lines
 from pytest_perfguard.units import format_time
 
 __all__ = ["baseline_lines", "describe_env", "details"]
@@ -73,8 +74,10 @@ def baseline_lines(baseline: Baseline) -> list[str]:
 
 
 def details(comparisons: Sequence[Comparison]) -> list[str]:
-    """Each regression (failing, then advisory) with the rule that called it."""
-    lines = []
+    """Each regression (failing, then advisory) with the rule that called it, then where it
+    happened when both sides have a profile (once per benchmark)."""
+    lines: list[str] = []
+    placed: set[str] = set()
     for title, advisory in (("regressions", False), ("advisory regressions (not failing)", True)):
         found = [
             (c, m)
@@ -84,6 +87,10 @@ def details(comparisons: Sequence[Comparison]) -> list[str]:
         ]
         if found:
             lines += ["", f"{title}:"]
-        for c, m in found:
+        for i, (c, m) in enumerate(found):
             lines += [f"  {c.nodeid}", f"    {describe_metric(m)}", f"      rule: {rule_text(m)}"]
+            last = i + 1 == len(found) or found[i + 1][0] is not c
+            if c.where is not None and last and c.nodeid not in placed:
+                placed.add(c.nodeid)
+                lines += [f"    {line}" for line in where_lines(c.where)]
     return lines

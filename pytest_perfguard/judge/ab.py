@@ -1,11 +1,13 @@
 """The A/B verdict of one benchmark: time from the rounds paired with the base revision in
-this run, allocations and peak memory from each side's own passes."""
+this run; counts and peak memory from each side's own passes, by the rules every evidence
+shares (judge/evidence.py)."""
 
 from __future__ import annotations
 
-import math
-from dataclasses import replace
+from collections.abc import Mapping
+from types import SimpleNamespace
 
+from pytest_perfguard.judge.evidence import Evidence, concluded, count_metric, rule_metrics
 from pytest_perfguard.judge.grouped import ProcessPrior, grouped_estimate
 from pytest_perfguard.judge.paired import (
     paired_estimate,
@@ -13,7 +15,7 @@ from pytest_perfguard.judge.paired import (
     with_process_variance,
 )
 from pytest_perfguard.judge.policy import Policy
-from pytest_perfguard.judge.where import diff_profiles
+from pytest_perfguard.metrics import BY_NAME, tolerances_of
 from pytest_perfguard.model import (
     Caveat,
     CaveatKind,
@@ -24,7 +26,6 @@ from pytest_perfguard.model import (
     PairedRun,
     Rule,
     Verdict,
-    overall_verdict,
 )
 
 __all__ = ["compare_paired", "not_paired", "pairs_usable"]
@@ -36,50 +37,15 @@ zlib) in 4 of 10 runs under the paired rule."""
 
 
 def _count_metric(
-    metric: str,
-    unit: str,
-    base: float | None,
-    head: float | None,
-    tolerance: float,
-    ref: str,
+    metric: str, unit: str, base: float | None, head: float | None, tolerance: float, ref: str,
     grain: float,
-) -> MetricComparison | None:
-    """Deterministic counts, both measured now: a change per op of half a `grain` (one
-    allocation, or one average allocation's bytes) or more, beyond `tolerance` (relative), is
-    real. Each side counts its own calibrated number of calls, so a one-time allocation
-    falling in one side's window shows as a fraction of an allocation per op; a change in the
-    code allocates at least one more per call."""
-    if base is None or head is None:
+) -> MetricComparison | None:  # fmt: skip
+    """The shared count rule (judge/evidence.py) on one count of a live base given alone, with
+    its smallest real change `grain`; `unit` is the metric's column, as the registry has it."""
+    if base is None:
         return None
-    limit = tolerance * base + grain / 2
-    delta = head - base
-    verdict = Verdict.UNCHANGED
-    if delta >= limit:
-        verdict = Verdict.REGRESSED
-    elif delta <= -limit:
-        verdict = Verdict.IMPROVED
-    change = delta / base if base else (0.0 if delta == 0 else math.inf)
-    numbers = {"grain": grain, "tolerance": tolerance, "limit": limit}
-    decision = Decision(Rule.COUNT_PAIRED, numbers, {"unit": unit, "ref": ref})
-    return MetricComparison(metric, base, head, change, None, None, verdict, decision)
-
-
-def _memory_metric(
-    base: int | None, head: int | None, tolerance: tuple[float, float], ref: str
-) -> MetricComparison | None:
-    if base is None or head is None:
-        return None
-    limit = max(tolerance[0], tolerance[1] * base)
-    delta = head - base
-    verdict = Verdict.UNCHANGED
-    if delta > limit:
-        verdict = Verdict.REGRESSED
-    elif delta < -limit:
-        verdict = Verdict.IMPROVED
-    change = delta / base if base else (0.0 if delta == 0 else math.inf)
-    numbers = {"floor_bytes": tolerance[0], "share": tolerance[1]}
-    decision = Decision(Rule.MEMORY_PAIRED, numbers, {"ref": ref})
-    return MetricComparison("memory", base, head, change, None, None, verdict, decision)
+    evidence = Evidence((SimpleNamespace(**{BY_NAME[metric].field: base}),), ref, live=True)
+    return count_metric(BY_NAME[metric], evidence, head, tolerance, grain)
 
 
 def pairs_usable(paired: PairedRun) -> bool:
@@ -104,15 +70,15 @@ def compare_paired(
     *,
     family: int,
     min_effect: float,
-    alloc_tolerance: float = 0.0,
-    calls_tolerance: float = 0.0,
+    tolerances: Mapping[str, float] | None = None,
 ) -> Comparison:
     """Head against the base revision measured in this run. Time: the paired rounds' estimate,
     Bonferroni-corrected over the `family` of paired benchmarks, with the variation between
     processes (measured over the process pairs that ran the rounds, pooled with the policy's
-    A/A prior), beyond `min_effect`. Counts: exact unless `alloc_tolerance`
-    (allocations, bytes) or `calls_tolerance` (function calls). A regression carries "where":
-    both sides' profiles diffed.
+    A/A prior), beyond `min_effect`. Counts: exact unless `tolerances` (each count's tolerance
+    setting by name: alloc_tolerance, calls_tolerance, ...; the policy's when None) allows a
+    rise; counts and memory follow the rules every evidence shares (judge/evidence.py). A
+    regression carries "where": both sides' profiles diffed.
     Without a base measurement or pairs the benchmark is not comparable, with the reason."""
     base = paired.base
     if base is None or not pairs_usable(paired):
@@ -140,31 +106,11 @@ def compare_paired(
         base.median_ns, head.median_ns, estimate, p_adj, family, "Bonferroni", policy,
         min_effect, 0.0, paired.ref, () if caveat is None else (caveat,),
     )  # fmt: skip
-    allocs, nbytes = base.allocs_per_op, base.bytes_per_op
-    mean_size = nbytes / allocs if allocs and nbytes is not None else 1.0
-    others = [
-        _count_metric("allocs", "allocs/op", allocs, head.allocs_per_op, alloc_tolerance,
-                      paired.ref, 1.0),
-        _count_metric("bytes", "B/op", nbytes, head.bytes_per_op, alloc_tolerance, paired.ref,
-                      max(1.0, mean_size)),
-        _count_metric("calls", "calls/op", base.calls_per_op, head.calls_per_op,
-                      calls_tolerance, paired.ref, 1.0),
-        _memory_metric(base.peak_memory_bytes, head.peak_memory_bytes, policy.memory_tolerance,
-                       paired.ref),
-    ]  # fmt: skip
-    metrics = [time]
-    for metric in others:  # counts are exact in any process; a tracer's calls are not ours
-        if metric is None:
-            continue
-        advisory = policy.warn_only or tracer is not None
-        metrics.append(metric if not advisory else _advisory(metric, tracer))
-    verdict = overall_verdict(metrics)
-    where = None
-    if verdict is Verdict.REGRESSED:
-        where = diff_profiles(base.profile, head.profile, paired.ref, live=True)
-    return Comparison(nodeid, group, verdict, tuple(metrics), where=where)
-
-
-def _advisory(metric: MetricComparison, caveat: Caveat | None) -> MetricComparison:
-    decision = metric.decision if caveat is None else replace(metric.decision, caveats=(caveat,))
-    return replace(metric, decision=decision, advisory=True)
+    evidence = Evidence(
+        (base,), paired.ref, live=True, profile=base.profile,
+        counts_caveats=() if tracer is None else (tracer,),
+    )  # fmt: skip
+    if tolerances is None:
+        tolerances = tolerances_of(policy)
+    metrics = [time, *rule_metrics(evidence, head, tolerances, policy)]
+    return concluded(nodeid, group, evidence, metrics, head.profile)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_perfguard.metrics import METRICS
-from pytest_perfguard.model import BUSY_SHARE, Measurement, RunSummary, Verdict
+from pytest_perfguard.model import BUSY_SHARE, FunctionCost, Measurement, RunSummary, Verdict
 
 __all__ = ["MiB", "Observation", "Policy", "uncalled"]
 
@@ -79,16 +79,20 @@ class Observation:
     tracers: tuple[str, ...] = ()
     calls_per_op: float | None = None
     objects_per_op: float | None = None
+    profile: tuple[FunctionCost, ...] = ()
+    """Profiled functions, for a regression's "where" (a saved run keeps its top ones)."""
 
     @classmethod
     def from_measurement(cls, m: Measurement) -> Observation:
         return cls(ref_ratio=m.ref_ratio, samples_ns=m.samples_ns, ref_ratios=m.ref_ratios,
-                   others_cpu=m.others_cpu, tracers=m.tracers, **_metrics(m))  # fmt: skip
+                   others_cpu=m.others_cpu, tracers=m.tracers, profile=m.profile,
+                   **_metrics(m))  # fmt: skip
 
     @classmethod
     def from_run(cls, r: RunSummary) -> Observation:
         return cls(ref_ratio=r.ref_ratio, samples_ns=r.samples_ns or (),
-                   ref_ratios=r.ref_ratios or (), **_metrics(r))  # fmt: skip
+                   ref_ratios=r.ref_ratios or (), profile=r.profile or (),
+                   **_metrics(r))  # fmt: skip
 
 
 def _metrics(figures: Measurement | RunSummary) -> dict[str, Any]:

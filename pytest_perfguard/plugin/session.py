@@ -96,9 +96,7 @@ class PerfSession:
     def start_ab(self, ab: ABRun, min_effect: float) -> None:
         """Pair rounds with the base workers: their timing pass for every benchmark it has."""
         self.ab = ab
-        self.state.ab = ab.tree.label
-        self.state.ab_min_effect = min_effect
-        self.state.ab_processes = ab.processes
+        self.state.pair_with(ab.tree.label, min_effect, ab.processes)
         state = self.state
 
         def timing(nodeid: str, settings: BenchSettings) -> TimingPass | None:

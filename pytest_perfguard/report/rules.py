@@ -3,12 +3,11 @@
 The one place where a rule becomes a sentence: the judge returns kinds and numbers
 (model.Decision, judge.budgets.BudgetBreach), every renderer and the JSON document word them
 here, so the terminal, Markdown, the CLI and `rule` in the JSON results say the same.
-A rule's caveats are worded in caveats.py and appended here.
+A rule's caveats are worded in caveats.py and appended here; budgets in budgets.py.
 """
 
 from __future__ import annotations
 
-from pytest_perfguard.judge.budgets import Budget, BudgetBreach
 from pytest_perfguard.judge.policy import MiB
 from pytest_perfguard.metrics import BY_NAME
 from pytest_perfguard.model import (
@@ -17,6 +16,7 @@ from pytest_perfguard.model import (
     MetricComparison,
     Rule,
 )
+from pytest_perfguard.report.budgets import budget_text, unchecked_text
 from pytest_perfguard.report.caveats import (
     AB_PROCESSES,
     caveat_text,
@@ -24,7 +24,6 @@ from pytest_perfguard.report.caveats import (
 )
 from pytest_perfguard.report.caveats import named_number as _number
 from pytest_perfguard.report.caveats import named_text as _text
-from pytest_perfguard.units import format_bytes, format_time
 
 __all__ = [
     "AB_PROCESSES",
@@ -257,32 +256,3 @@ def rule_text(m: MetricComparison) -> str:
 def comparison_notes(c: Comparison) -> tuple[str, ...]:
     """A benchmark's notes: why it has no metrics (when decided so), then remarks."""
     return c.notes if c.reason is None else (reason_text(c.reason), *c.notes)
-
-
-def budget_text(breach: BudgetBreach) -> str:
-    """An exceeded budget: the budget, the measured value and the pass that measured it."""
-    if breach.budget is Budget.TIME:
-        return (
-            f"limit_time exceeded: median {format_time(breach.measured)} per op > limit "
-            f"{format_time(breach.limit)} (timing pass, {breach.rounds} rounds x "
-            f"{breach.loops} calls)"
-        )
-    if breach.budget is Budget.MEMORY:
-        bound = "" if breach.exact else " (a lower bound)"
-        return (
-            f"limit_memory exceeded: peak {format_bytes(breach.measured)}{bound} > "
-            f"limit {format_bytes(breach.limit)} (peak-memory pass, one call)"
-        )
-    return (
-        f"limit_allocs exceeded: {breach.measured:g} allocs/op > limit {breach.limit:g} "
-        f"(allocation pass, {breach.loops} calls)"
-    )
-
-
-def unchecked_text(budget: Budget) -> str:
-    """A budget that could not be checked: its figure was not measured."""
-    if budget is Budget.MEMORY:
-        return "limit_memory not checked: peak memory was not measured"
-    if budget is Budget.ALLOCS:
-        return "limit_allocs not checked: allocs/op is n/a here"
-    return "limit_time not checked: time was not measured"

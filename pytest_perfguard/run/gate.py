@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pytest_perfguard.judge.policy import Policy
+from pytest_perfguard.metrics import tolerances_of
 from pytest_perfguard.model import (
     Baseline,
     BenchResult,
@@ -107,32 +108,23 @@ class Gate:
             stats.preload()
 
     def judge(self, result: BenchResult, family: int) -> Comparison:
+        """One benchmark against its saved runs, "where" included for a regression."""
         from pytest_perfguard.judge.policy import Observation
         from pytest_perfguard.judge.verdict import compare_benchmark
 
         entries = self.baseline.entries if self.baseline else {}
-        entry = entries.get(result.nodeid)
         comparison = compare_benchmark(
-            entry,
+            entries.get(result.nodeid),
             Observation.from_measurement(result.measurement),
             self.options.policy,
             min_effect=result.settings.min_effect,
-            alloc_tolerance=result.settings.alloc_tolerance,
-            calls_tolerance=result.settings.calls_tolerance,
+            tolerances=tolerances_of(result.settings),
             baseline_env=self.baseline.fingerprint if self.baseline else None,
             current_env=self.fingerprint,
             family=family,
             prior=self.prior,
         )
-        where = None
-        if comparison.verdict is Verdict.REGRESSED and entry is not None:
-            from pytest_perfguard.judge.where import diff_profiles
-
-            newest = entry.runs[-1]
-            where = diff_profiles(
-                newest.profile or (), result.measurement.profile, newest.timestamp
-            )
-        return replace(comparison, nodeid=result.nodeid, group=result.group, where=where)
+        return replace(comparison, nodeid=result.nodeid, group=result.group)
 
     def missing(self, measured: Iterable[str]) -> list[str]:
         """Baseline entries this run did not measure (a partial run, or removed tests)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 
 from pytest_perfguard.judge.policy import Policy
+from pytest_perfguard.metrics import tolerances_of
 from pytest_perfguard.model import BenchResult, Comparison, Decision, PairedRun, Rule, Verdict
 
 __all__ = ["UNPAIRED", "family", "judge_paired", "paired_nothing"]
@@ -36,7 +37,7 @@ def judge_paired(
     new (the base revision does not have it)."""
     from pytest_perfguard.judge.ab import compare_paired, not_paired
 
-    nodeid, settings = result.nodeid, result.settings
+    nodeid = result.nodeid
     if paired is None and nodeid in shared:
         return not_paired(nodeid, result.group, ref, unpaired.setdefault(nodeid, UNPAIRED))
     if paired is None:
@@ -45,7 +46,7 @@ def judge_paired(
     return compare_paired(
         nodeid, result.group, result.measurement, paired, policy,
         family=family(shared, unpaired), min_effect=min_effect,
-        alloc_tolerance=settings.alloc_tolerance, calls_tolerance=settings.calls_tolerance,
+        tolerances=tolerances_of(result.settings),
     )  # fmt: skip
 
 

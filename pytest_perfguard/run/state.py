@@ -17,8 +17,9 @@ from pytest_perfguard.config.options import Switches
 from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.judge.budgets import check_budgets
 from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, PairedRun
+from pytest_perfguard.run.compare import Comparator, comparator
 from pytest_perfguard.run.gate import Gate
-from pytest_perfguard.run.paired import family, judge_paired, paired_nothing
+from pytest_perfguard.run.paired import family, paired_nothing
 
 __all__ = ["Judged", "OutputError", "Outputs", "RunState", "prepare_output", "shown_path"]
 
@@ -88,8 +89,6 @@ class RunState:
     gate: Gate
     switches: Switches
     is_worker: bool = False
-    family: int = 0
-    """Time comparisons this session makes (Bonferroni's family size)."""
     order: dict[str, int] = field(default_factory=dict)
     """Collection order, for a stable summary under xdist."""
     measured: dict[str, BenchResult] = field(default_factory=dict)
@@ -116,10 +115,20 @@ class RunState:
     paired: dict[str, PairedRun] = field(default_factory=dict)
     ab_effects: dict[str, float] = field(default_factory=dict)
     """Benchmarks whose marker sets min_effect: that bar in A/B too."""
+    comparator: Comparator = field(init=False)
+    """What each benchmark is compared with: chosen once, as the session starts."""
+
+    def __post_init__(self) -> None:
+        self.comparator = comparator(self.gate)
+
+    def pair_with(self, ref: str, min_effect: float, processes: int) -> None:
+        """Compare with REF (its label), measured in this run, instead of the saved runs."""
+        self.ab, self.ab_min_effect, self.ab_processes = ref, min_effect, processes
+        self.comparator = comparator(self.gate, ref, self)
 
     def collected(self, nodeids: Iterable[str], perf_nodeids: Iterable[str]) -> None:
         self.order = {nodeid: i for i, nodeid in enumerate(nodeids)}
-        self.family = self.gate.family(perf_nodeids)
+        self.comparator.collected(perf_nodeids)
 
     @property
     def ab_family(self) -> int:
@@ -139,7 +148,7 @@ class RunState:
         budgets = check_budgets(result.measurement, result.settings)
         failures = []
         if budgets.unchecked or budgets.failures:
-            from pytest_perfguard.report.rules import budget_text, unchecked_text
+            from pytest_perfguard.report.budgets import budget_text, unchecked_text
 
             unchecked = tuple(unchecked_text(b) for b in budgets.unchecked)
             if unchecked:
@@ -148,19 +157,9 @@ class RunState:
                 self.measured[nodeid] = result
             if budgets.failures:
                 failures.append(f"{nodeid}: " + "; ".join(map(budget_text, budgets.failures)))
-        comparison = None
-        if self.ab is not None:
-            comparison = self._judge_paired(result)
-            if comparison.failing:
-                from pytest_perfguard.report.terminal import failure_message
-
-                failures.append(failure_message(comparison, "", self.ab))
-        elif self.gate.options.compare:
-            comparison = self.gate.judge(result, self.family)
-            if comparison.failing:
-                from pytest_perfguard.report.terminal import failure_message
-
-                failures.append(failure_message(comparison, str(self.gate.options.path)))
+        comparison = self.comparator.judge(result)
+        if comparison is not None and comparison.failing:
+            failures.append(self.comparator.failure(comparison))
         return Judged(result, comparison, tuple(failures))
 
     def _ab_table(self) -> dict[str, object] | None:
@@ -169,13 +168,6 @@ class RunState:
         pairs = {nodeid: len(run.ratios) for nodeid, run in self.paired.items()}
         return {"ref": self.ab, "removed": list(self.ab_removed), "pairs": pairs,
                 "processes": self.ab_processes}  # fmt: skip
-
-    def _judge_paired(self, result: BenchResult) -> Comparison:
-        return judge_paired(
-            result, self.paired.get(result.nodeid), ref=self.ab or "REF", shared=self.ab_shared,
-            unpaired=self.ab_unpaired, policy=self.gate.options.policy,
-            min_effect=self.ab_effects.get(result.nodeid, self.ab_min_effect),
-        )  # fmt: skip
 
     def receive(self, result: BenchResult, comparison: Comparison | None, passed: bool) -> None:
         """A benchmark's outcome as reported (by this process or an xdist worker)."""
@@ -252,7 +244,7 @@ class RunState:
             return
         from pytest_perfguard.report.markdown import render_markdown
 
-        note = self.machine_note()
+        note = self.comparator.machine_note()
         text = render_markdown(
             comparisons,
             results,
@@ -319,33 +311,13 @@ class RunState:
             workers=self.workers,
             save_message=self.save_message,
             errors=tuple(self.errors),
-            warnings=self._warnings(results),
+            warnings=self.comparator.outlier_warnings(r.nodeid for r in results),
             annotations=github.annotations(comparisons, results) if in_actions else (),
             ab=self.ab,
             ab_removed=self.ab_removed,
-            machine_note=self.machine_note(),
+            machine_note=self.comparator.machine_note(),
         )
         return terminal.render_summary(summary)
-
-    def machine_note(self) -> str:
-        """The comparison's first line when the stored runs are from another machine."""
-        baseline = self.gate.baseline
-        if baseline is None or self.ab is not None:
-            return ""
-        from pytest_perfguard.judge.compatibility import machine_caveat
-        from pytest_perfguard.report.machine import machine_note
-
-        caveat = machine_caveat(baseline.fingerprint, self.gate.fingerprint)
-        strict = self.gate.options.policy.strict
-        return "" if caveat is None else machine_note(caveat, strict=strict)
-
-    def _warnings(self, results: list[BenchResult]) -> tuple[str, ...]:
-        """Saved runs far from their siblings, for the benchmarks compared with them."""
-        if not self.gate.options.compare or self.ab is not None:
-            return ()
-        from pytest_perfguard.report.verdicts import outlier_text
-
-        return tuple(map(outlier_text, self.gate.outliers(r.nodeid for r in results)))
 
 
 def _reason(exc: Exception) -> str:
