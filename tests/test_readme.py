@@ -178,7 +178,7 @@ def test_the_quoted_comparison_is_the_peer_benchmark_scripts_table() -> None:
     noop[tool] = (float(ns), 1.0)
     footer = re.findall(r"\d+", quoted[4])
     reps, total_s = tuple(int(n) for n in footer[:4]), float(footer[4])
-    defaults = re.findall(r"--(?:noop-reps|suite-reps|aa-runs|compares) (\d+)", peers.__doc__)
+    defaults = re.findall(r"--(?:noop-reps|suite-reps|aa-runs|compares) (\d+)", peers.__doc__ or "")
     assert reps == tuple(int(n) for n in defaults)  # a full run, not --quick
     assert peers.table(noop, walls, spreads, failures, reps, total_s) == quoted
     assert "python benchmarks/compare_peers.py" in README
