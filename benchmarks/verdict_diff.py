@@ -11,7 +11,8 @@ both files against the same baseline (default: the working tree's .perfguard/bas
 as given and with --strict (time gates across machines). From each output the verdict lines
 are kept: each table row's benchmark and verdict column, every other line (rules, notes, the
 summary) as printed, and the exit status; `--full` diffs the whole output instead. Prints
-"identical" and exits 0, or prints the differences and exits 1.
+"identical" and exits 0, or prints the differences, says whether any benchmark's verdict itself
+differs (or only other printed lines), and exits 1.
 """
 
 from __future__ import annotations
@@ -91,6 +92,11 @@ def verdict_lines(output: str) -> list[str]:
     return lines
 
 
+def is_row(line: str) -> bool:
+    """A table row's `benchmark: verdict` (rule sections and notes are indented)."""
+    return "::" in line and not line.startswith(" ")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rev_a", nargs="?", default="main")
@@ -118,7 +124,7 @@ def main() -> int:
                 "every third slowed": slowed(results, scratch / "slow.json"),
             }
             benchmarks = len(json.loads(results.read_text())["benchmarks"])
-            differences = compared = 0
+            differences = compared = rows_differ = 0
             for flags in ([], ["--strict"]):
                 for label, new in inputs.items():
                     printed = {}
@@ -133,6 +139,7 @@ def main() -> int:
                     a, b = printed[args.rev_a], printed[args.rev_b]
                     if a != b:
                         differences += 1
+                        rows_differ += sorted(filter(is_row, a)) != sorted(filter(is_row, b))
                         what = " ".join(["compare", *flags, f"({label})"])
                         print(f"--- {what}: {args.rev_a} vs {args.rev_b}")
                         diff = difflib.unified_diff(a, b, args.rev_a, args.rev_b, lineterm="", n=1)
@@ -141,7 +148,8 @@ def main() -> int:
             for where in scratch.glob("rev-*"):
                 git("worktree", "remove", "--force", str(where))
     if differences:
-        print(f"DIFFERENT: {differences} of {compared} comparisons print other verdicts")
+        print(f"DIFFERENT: {differences} of {compared} comparisons print other lines; in "
+              f"{rows_differ} of them a benchmark's verdict differs")  # fmt: skip
         return 1
     print(f"identical: {args.rev_a} and {args.rev_b} print the same verdicts in {compared} "
           f"comparisons ({benchmarks} benchmarks as measured and with every third slowed, "
