@@ -69,7 +69,9 @@ def test_step_summary_names_the_baseline_relative_to_rootdir_or_as_given(
     summary.unlink()
     outside = regressed.path.parent / f"{regressed.path.name}-outside.toml"
     (regressed.path / ".perfguard" / "baseline.toml").rename(outside)
-    regressed.runpytest(*FAST, "--perf-compare", f"--perf-baseline={outside}", str(regressed.path))
+    regressed.runpytest(
+        *FAST, "--perf-compare", f"--perf-baseline={outside}", str(regressed.path)
+    ).assert_outcomes(passed=1, failed=1)  # the moved baseline was read
     assert f"Compared with `{outside}`;" in summary.read_text()  # not under it: as given
 
 
