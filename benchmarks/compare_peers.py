@@ -459,6 +459,38 @@ def environment() -> None:
     print(f"{platform.machine()}, {os.cpu_count()} CPUs, load average {load}")
 
 
+def table(
+    noop: dict[str, tuple[float, float]],
+    walls: dict[str, float],
+    spreads: dict[str, dict[str, float]],
+    failures: dict[str, list[int]],
+    reps: tuple[int, int, int, int],
+    total_s: float,
+) -> list[str]:
+    """The closing table (tests/test_readme.py checks the README's copy against it)."""
+    lines = [
+        f"{'tool':<17} {'no-op ns/op':>11} {'vs timeit':>9} {'10-bench suite':>14}  "
+        f"{'A/A median spread':<32} {'A/A false failures/run':>22}"
+    ]
+    for tool in (PERFGUARD, BENCHMARK, "timeit"):
+        ns, ratio = noop[tool]
+        if tool == "timeit":
+            lines.append(f"{tool:<17} {ns:>11.1f} {ratio:>8.2f}x {'-':>14}  {'-':<32} {'-':>22}")
+            continue
+        aa = ", ".join(f"{name} {value:.1%}" for name, value in spreads[tool].items())
+        runs = failures[tool]
+        ff = f"{sum(runs) / len(runs):.1f} of {len(GATE_NAMES)} ({sum(runs)} in {len(runs)})"
+        lines.append(
+            f"{tool:<17} {ns:>11.1f} {ratio:>8.2f}x {walls[tool]:>12.1f} s  {aa:<32} {ff:>22}"
+        )
+    noop_reps, suite_reps, aa_runs, compares = reps
+    return [
+        *lines,
+        f"(no-op: median of {noop_reps}; suite: median of {suite_reps}; spread over {aa_runs} "
+        f"runs; false failures over {compares} compare runs; total {total_s:.0f} s)",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (~5 minutes)")
@@ -493,26 +525,8 @@ def main() -> None:
         section = elapsed(section)
 
     print()
-    print(
-        f"{'tool':<17} {'no-op ns/op':>11} {'vs timeit':>9} {'10-bench suite':>14}  "
-        f"{'A/A median spread':<32} {'A/A false failures/run':>22}"
-    )
-    for tool in (PERFGUARD, BENCHMARK, "timeit"):
-        ns, ratio = noop[tool]
-        if tool == "timeit":
-            print(f"{tool:<17} {ns:>11.1f} {ratio:>8.2f}x {'-':>14}  {'-':<32} {'-':>22}")
-            continue
-        aa = ", ".join(f"{name} {value:.1%}" for name, value in spreads[tool].items())
-        counts = failures[tool]
-        ff = (
-            f"{sum(counts) / len(counts):.1f} of {len(GATE_NAMES)} ({sum(counts)} in {len(counts)})"
-        )
-        print(f"{tool:<17} {ns:>11.1f} {ratio:>8.2f}x {walls[tool]:>12.1f} s  {aa:<32} {ff:>22}")
-    print(
-        f"(no-op: median of {noop_reps}; suite: median of {suite_reps}; spread over {aa_runs} "
-        f"runs; false failures over {compares} compare runs; "
-        f"total {time.perf_counter() - start:.0f} s)"
-    )
+    reps = (noop_reps, suite_reps, aa_runs, compares)
+    print("\n".join(table(noop, walls, spreads, failures, reps, time.perf_counter() - start)))
     python = os.path.relpath(sys.executable)
     python = sys.executable if python.startswith("..") else python
     print(f"command: {shlex.join([python, *sys.argv])}")

@@ -3,6 +3,11 @@ tests/test_storage.py and the benchmarks/concurrent_save.py and benchmarks/kill_
 
     python -m tests.savers save PATH PREFIX COUNT GO   # wait for file GO, then COUNT saves
     python -m tests.savers loop PATH                   # save PATH's entries again, forever
+    python -m tests.savers hold PATH AT READY          # one save, stopped at AT; READY is
+                                                       # written there, then it waits for a kill
+
+AT is `locked` (the lock held, the file read and merged, no temporary file yet) or `written`
+(the temporary file written and synced, not yet renamed over PATH).
 
 With PERFGUARD_FIGURE_UNLOCKED=1 in the environment the savers skip the lock (and so the
 clearing of stale temporary files): the "before" of the figures.
@@ -110,6 +115,36 @@ def _loop(path: Path) -> None:
         storage.save_results(path, results, FP, now=T0 + timedelta(seconds=j))
 
 
+def _hold(path: Path, at: str, ready: Path) -> None:
+    """Save PATH's entries again, stopping at `at` for good: `ready` says it got there."""
+
+    def wait_for_the_kill() -> None:
+        ready.write_text(at)
+        time.sleep(120)  # the test kills it long before; never linger if the starter died
+        raise SystemExit(f"hold {at}: not killed after 120 s")
+
+    replace = locking.replace
+    if at == "locked":
+        locking.replace = lambda target, data: wait_for_the_kill()
+    elif at == "written":
+        sync = os.fsync
+
+        def fsync_then_wait(fd: int) -> None:
+            sync(fd)
+            wait_for_the_kill()
+
+        def replace_and_wait(target: Path, data: bytes) -> None:
+            os.fsync = fsync_then_wait  # type: ignore[assignment]  # only the temporary file's sync, inside replace
+            replace(target, data)
+
+        locking.replace = replace_and_wait
+    else:
+        raise SystemExit(f"hold: unknown point {at!r}")
+    baseline = storage.load(path)
+    storage.save_results(path, [result(n) for n in baseline.entries], FP, now=T0)
+    raise SystemExit(f"hold {at}: the save finished without reaching it")
+
+
 @contextlib.contextmanager
 def _unlocked(path: str | os.PathLike[str], timeout: float = 0.0) -> Iterator[None]:
     locking.save_dir(Path(path))  # where the temporary files go; no lock, no clearing
@@ -121,5 +156,7 @@ if __name__ == "__main__":
         storage.saving = _unlocked  # type: ignore[assignment]
     if sys.argv[1] == "save":
         _save(Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]), Path(sys.argv[5]))
+    elif sys.argv[1] == "hold":
+        _hold(Path(sys.argv[2]), sys.argv[3], Path(sys.argv[4]))
     else:
         _loop(Path(sys.argv[2]))

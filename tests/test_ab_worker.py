@@ -72,9 +72,11 @@ def test_a_base_test_that_hangs_is_not_comparable_and_the_run_goes_on(
     at_call: int,
 ) -> None:
     commit_hanging_base(repo, at_call)
+    # 5 s without an answer: the hung worker (asleep for an hour) only, never a healthy one
+    # slowed by a loaded machine (1 s was within reach of a busy 2-core runner).
     result = repo.runpytest_subprocess(
         "-p", "no:cacheprovider", "-p", "no:randomly", "--perf-ab-processes", "2",
-        "--perf-compare-ref", "HEAD", "--perf-ab-timeout", "1", "--perf-json", "out.json",
+        "--perf-compare-ref", "HEAD", "--perf-ab-timeout", "5", "--perf-json", "out.json",
         timeout=120,
     )  # fmt: skip
     result.assert_outcomes(passed=3)
@@ -82,7 +84,7 @@ def test_a_base_test_that_hangs_is_not_comparable_and_the_run_goes_on(
     verdicts = {b["nodeid"].split("::")[1]: b["comparison"] for b in document["benchmarks"]}
     hung = verdicts["test_hangs"]
     assert hung["verdict"] == "not comparable"
-    assert "no answer in 1 s" in hung["reason"]["texts"]["error"]
+    assert "no answer in 5 s" in hung["reason"]["texts"]["error"]
     # the hung worker was replaced: the tests after it pair as before
     assert verdicts["test_work"]["verdict"] == "unchanged"
     assert verdicts["test_call"]["verdict"] == "unchanged"
@@ -168,7 +170,7 @@ def test_a_cancelled_run_ends_at_once_and_leaves_nothing(
         ab.process.send_signal(sig)
         ab.process.wait(timeout=60)
         took = time.monotonic() - sent
-        left = gone_within(processes, 1.0)
+        left = gone_within(processes, EXIT_WITHIN_S)  # the workers too, by the same deadline
     finally:
         ab.kill()
     output = ab.output()

@@ -815,19 +815,42 @@ def test_temporary_files_of_killed_saves_are_removed_and_only_those(tmp_path: Pa
     assert legacy_new.exists() and all(other.exists() for other in others)
 
 
+def wait_for(marker: Path, child: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    """Wait until `child` writes `marker`; fail if it exits first or the deadline passes."""
+    deadline = time.monotonic() + seconds
+    while not marker.exists():
+        assert child.poll() is None, f"the saver exited ({child.returncode}) before {marker.name}"
+        assert time.monotonic() < deadline, f"no {marker.name} after {seconds} s"
+        time.sleep(0.01)
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
+@pytest.mark.parametrize("at", ["locked", "written"])
 def test_a_save_killed_mid_write_leaves_a_whole_file_and_the_next_save_clears_up(
-    tmp_path: Path,
+    tmp_path: Path, at: str
 ) -> None:
+    # The child saves and stops for good at `at`, writing a marker there; killed only then:
+    # holding the lock after reading and merging, or with its temporary file written and
+    # synced but not renamed. No fixed delay decides where the kill lands.
     path = tmp_path / "baseline.toml"
     storage.save_results(path, [result(f"t::{i}") for i in range(300)], FP, now=T0)
-    for delay in (0.4, 0.6):
-        loop = subprocess.Popen([sys.executable, "-m", "tests.savers", "loop", str(path)],
-                                cwd=Path(__file__).parent.parent)  # fmt: skip
-        time.sleep(delay)  # import, then somewhere in a read, merge or write
-        loop.send_signal(signal.SIGKILL)
-        loop.wait()
-        assert len(storage.load(path).entries) == 300  # whole: the old file or the new one
-    storage.save_results(path, [result("t::0")], FP, now=T0)
+    before = path.read_bytes()
+    ready = tmp_path / f"ready-{at}"
+    child = subprocess.Popen([sys.executable, "-m", "tests.savers", "hold", str(path), at,
+                              str(ready)], cwd=Path(__file__).parent.parent)  # fmt: skip
+    try:
+        wait_for(ready, child)
+        temporary = list((tmp_path / storage.SAVE_DIR).glob("*.tmp"))
+        assert len(temporary) == (1 if at == "written" else 0)
+        if temporary:
+            assert len(storage.loads(temporary[0].read_text()).entries) == 300  # fully written
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    assert child.returncode == -signal.SIGKILL
+    assert path.read_bytes() == before  # the old file, whole
+    assert len(list((tmp_path / storage.SAVE_DIR).glob("*.tmp"))) == len(temporary)  # left
+    storage.save_results(path, [result("t::0")], FP, now=T0)  # the lock is free again
     assert not list((tmp_path / storage.SAVE_DIR).glob("*.tmp"))
-    assert files_in(tmp_path) == ["baseline.toml"]
+    assert files_in(tmp_path) == ["baseline.toml", ready.name]
