@@ -293,7 +293,7 @@ def test_one_more_allocation_fails_the_test(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "  allocs/op regressed: 0 -> 1 (+inf%)",
+            "  allocs/op regressed: 0 -> 1 (from zero)",
             "    rule: allocations regressed: 0 -> 1 allocs/op (+1); all 5 saved runs counted 0 "
             "allocs/op; counts are exact, so any rise counts as real",
         ]

@@ -193,3 +193,29 @@ def test_objects_from_free_lists_are_counted_on_313_and_named_before(
     else:
         assert "objects/op" not in header
         result.stdout.fnmatch_lines(["note: allocs/op counts allocator calls: *free lists*"])
+
+
+ONE_LIST = """
+def work(x, extra={extra}):
+    if extra:
+        tag = []
+    return x + 1
+
+def test_work(perf):
+    perf(work, 7)
+"""
+
+
+@needs_cext
+def test_a_list_added_per_call_fails_the_stored_gate_on_313(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_one=ONE_LIST.format(extra=False))
+    pytester.runpytest(*FAST, "--perf-save").assert_outcomes(passed=1)
+    pytester.makepyfile(test_one=ONE_LIST.format(extra=True))
+    result = pytester.runpytest(*FAST, "--perf-compare")
+    if sys.version_info >= (3, 13):
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(["*objects/op regressed*"])
+        assert not any("allocs/op regressed" in line for line in result.outlines)
+    else:  # the allocator never sees the list: nothing to gate, and the summary says so
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines(["note: allocs/op counts allocator calls: *free lists*"])

@@ -128,7 +128,7 @@ def format_change(m: MetricComparison) -> str:
     if math.isnan(m.change):
         return "n/a"
     if math.isinf(m.change):
-        return "+inf%"
+        return "from zero"  # a percentage of nothing says nothing
     text = f"{m.change:+.1%}"
     if m.interval is not None:
         text += f" [{m.interval[0]:+.1%}, {m.interval[1]:+.1%}]"
