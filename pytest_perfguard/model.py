@@ -70,6 +70,12 @@ class BenchSettings:
     limit_memory_bytes: int | None = None
     limit_allocs: float | None = None
     group: str | None = None
+    scale: str | None = None
+    """The parametrize argument that is the input size: the test's cases form a scaling group."""
+    limit_scaling: str | None = None
+    """The complexity class a scaling group may not grow faster than ("n log n")."""
+    scale_tolerance: float = 0.3
+    """Rise of a scaling group's log-log exponent a comparison allows."""
 
 
 DEFAULT_KEEP = 5

@@ -13,8 +13,8 @@ from pytest_perfguard.model import (
     PairedRun,
     Verdict,
 )
+from pytest_perfguard.run.outputs import OutputError
 from pytest_perfguard.run.profiles import prepare_profile_dir, pstats_name, write_profiles
-from pytest_perfguard.run.state import OutputError
 
 
 @pytest.mark.parametrize(

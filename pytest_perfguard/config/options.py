@@ -40,6 +40,8 @@ SETTING_HELP = {
     "(default true; the marker keyword is `profile`)",
     "calls_tolerance": "rise of calls/op a comparison allows, e.g. 5% (default 0: any rise "
     "fails; profiling false drops the pass and its gate)",
+    "scale_tolerance": "rise of a scaling group's log-log exponent a comparison allows "
+    "(default 0.3)",
 }
 """Per-benchmark defaults: `--perf-X VALUE`, ini `perf_X`, marker keyword `X`."""
 

@@ -160,6 +160,27 @@ def parse_group(value: object) -> str:
     return value
 
 
+def parse_scale(value: object) -> str:
+    if not isinstance(value, str) or not value.isidentifier():
+        raise ValueError(f"expected the name of a parametrize argument, got {value!r}")
+    return value
+
+
+def parse_complexity(value: object) -> str:
+    from pytest_perfguard.complexity import class_named
+
+    if not isinstance(value, str):
+        raise ValueError(f"expected a complexity class like 'n log n', got {value!r}")
+    return class_named(value).name
+
+
+def parse_exponent(value: object) -> float:
+    number, unit = _number_and_unit(value)
+    if unit or not 0 < number <= 3:
+        raise ValueError(f"expected a rise of the exponent between 0 and 3, got {value!r}")
+    return number
+
+
 @dataclass(frozen=True, slots=True)
 class _Key:
     field: str
@@ -185,6 +206,9 @@ _KEYS: dict[str, _Key] = {
     "limit_time": _Key("limit_time_ns", parse_duration_ns, configurable=False),
     "limit_memory": _Key("limit_memory_bytes", parse_size_bytes, configurable=False),
     "limit_allocs": _Key("limit_allocs", parse_allocs, configurable=False),
+    "scale": _Key("scale", parse_scale, configurable=False),
+    "limit_scaling": _Key("limit_scaling", parse_complexity, configurable=False),
+    "scale_tolerance": _Key("scale_tolerance", parse_exponent),
 }
 
 MARKER_KEYWORDS = tuple(name for name in _KEYS if name != "profiling")

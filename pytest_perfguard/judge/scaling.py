@@ -12,8 +12,10 @@ from __future__ import annotations
 import enum
 import math
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from pytest_perfguard.complexity import CLASSES, Complexity, class_named
 
 __all__ = [
     "CLASSES",
@@ -36,41 +38,6 @@ MIN_SPAN = 8.0
 Z95 = 1.959964
 CLEAR_RMS = 0.05
 """A class fit is clear when its RMS error is at most 5% of the mean value."""
-
-
-@dataclass(frozen=True, slots=True)
-class Complexity:
-    name: str
-    """As written in reports and in `limit_scaling`: "1", "log n", "n", "n log n", "n^2", "n^3"."""
-    f: Callable[[float], float]
-    power: int
-    """The polynomial degree: a full step up is a higher power (n -> n log n is not one)."""
-
-
-CLASSES: tuple[Complexity, ...] = (
-    Complexity("1", lambda n: 1.0, 0),
-    Complexity("log n", lambda n: math.log2(n), 0),
-    Complexity("n", lambda n: n, 1),
-    Complexity("n log n", lambda n: n * math.log2(n), 1),
-    Complexity("n^2", lambda n: n * n, 2),
-    Complexity("n^3", lambda n: n * n * n, 3),
-)
-
-_ALIASES = {"o(1)": "1", "logn": "log n", "nlogn": "n log n", "n**2": "n^2", "n**3": "n^3",
-            "n2": "n^2", "n3": "n^3", "n²": "n^2", "n³": "n^3"}  # fmt: skip
-
-
-def class_named(name: str) -> Complexity:
-    """The class `name` names ("n log n", "O(n^2)", "n**2", ...); ValueError otherwise."""
-    key = " ".join(name.strip().lower().split())
-    if key.startswith("o(") and key.endswith(")"):
-        key = key[2:-1].strip()
-    key = _ALIASES.get(key, _ALIASES.get(key.replace(" ", ""), key))
-    for c in CLASSES:
-        if c.name == key:
-            return c
-    names = ", ".join(repr(c.name) for c in CLASSES)
-    raise ValueError(f"unknown complexity class {name!r}: use one of {names}")
 
 
 def group_problem(sizes: Sequence[object]) -> str | None:
@@ -206,7 +173,14 @@ def fit(sizes: Sequence[int], samples: Sequence[Sequence[float]]) -> Fit | str:
         exponent, se_b = _slope(xs, logs, weights)
     else:  # exact values: an ordinary fit, no interval
         exponent, se_b = _slope(xs, logs, [1.0] * len(xs))[0], 0.0
-    fits = [(c, *_class_fit(c, ns, ys)) for c in CLASSES]
+    # A class counts only where its term carries at least half the value at the largest size:
+    # a constant cost with a slight drift is O(1), not a + b log n with a tiny b.
+    fits = [
+        (c, rms, b, a)
+        for c in CLASSES
+        for rms, b, a in [_class_fit(c, ns, ys)]
+        if c is CLASSES[0] or b * c.f(ns[-1]) >= a
+    ]
     best_rms = min(rms for _, rms, _, _ in fits)
     # The simplest class that fits about as well as the best: noise can favour a richer model.
     margin = max(0.005, statistics.fmean(ses))

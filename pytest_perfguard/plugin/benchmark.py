@@ -110,7 +110,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for dest, value in translation.perf.items():
         setattr(config.option, dest, value)
     if translation.json is not None and not hasattr(config, "workerinput"):
-        from pytest_perfguard.run.state import prepare_output
+        from pytest_perfguard.run.outputs import prepare_output
 
         try:
             prepare_output(config.invocation_params.dir / translation.json, "--benchmark-json")

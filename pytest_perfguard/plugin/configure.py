@@ -18,7 +18,8 @@ from pytest_perfguard.plugin.ab_head import in_worker
 from pytest_perfguard.plugin.ab_head import start as start_ab
 from pytest_perfguard.plugin.session import PerfSession
 from pytest_perfguard.run.gate import Gate, GateOptions
-from pytest_perfguard.run.state import RunState, prepare_output
+from pytest_perfguard.run.outputs import prepare_output
+from pytest_perfguard.run.state import RunState
 
 __all__ = ["open_session"]
 

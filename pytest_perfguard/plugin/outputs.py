@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_perfguard.config import options
-from pytest_perfguard.run.state import prepare_output
+from pytest_perfguard.run.outputs import prepare_output
 
 __all__ = ["ReportPaths", "prepare", "resolve"]
 

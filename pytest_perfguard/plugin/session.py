@@ -16,7 +16,8 @@ from pytest_perfguard.config.settings import SettingsError
 from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, Measurement
 from pytest_perfguard.plugin import outputs
 from pytest_perfguard.plugin.items import is_perf, settings_of
-from pytest_perfguard.run.state import RunState, outputs_from
+from pytest_perfguard.run.outputs import outputs_from
+from pytest_perfguard.run.state import RunState
 
 if TYPE_CHECKING:
     from pytest_perfguard.ab.run import ABRun
@@ -44,6 +45,8 @@ NOTES_KEY = pytest.StashKey[tuple[str, ...]]()
 """Notes about a test's settings (e.g. marker keywords left unused), added to its measurement."""
 FIXTURE_KEY = pytest.StashKey[Measurer]()
 COMPARED_KEY = pytest.StashKey[Comparison]()
+SCALE_KEY = pytest.StashKey[tuple[str, int]]()
+"""A case of a scaling group (marker keyword `scale`): its group and input size."""
 
 PERF: tuple[str, ...] = ("perf",)
 WITH_BENCHMARK: tuple[str, ...] = ("perf", "benchmark")
@@ -123,7 +126,31 @@ class PerfSession:
                 perf = item.get_closest_marker("perf")
                 if perf is not None and "min_effect" in perf.kwargs:
                     self.state.ab_effects[item.nodeid] = settings.min_effect
+        self._scaling_groups(collector, made)
         return made
+
+    @staticmethod
+    def _scaling_groups(collector: pytest.Collector, made: object) -> None:
+        """Every case of one test function is made here at once: a `scale` keyword's groups
+        are checked whole (at least 3 sizes over 8x), as a collection error of the module."""
+        items = (
+            [i for i in made if isinstance(i, pytest.Function)] if isinstance(made, list) else []
+        )
+        scaled = [i for i in items if SETTINGS_KEY in i.stash and i.stash[SETTINGS_KEY].scale]
+        if not scaled:
+            return
+        from pytest_perfguard.judge.scaling_groups import members
+
+        scale = scaled[0].stash[SETTINGS_KEY].scale
+        assert scale is not None
+        cases = [(i.nodeid, dict(i.callspec.params) if hasattr(i, "callspec") else {})
+                 for i in scaled]  # fmt: skip
+        found = members(scale, cases)
+        if isinstance(found, str):
+            raise collector.CollectError(found)
+        for item in scaled:
+            if item.nodeid in found:
+                item.stash[SCALE_KEY] = (found[item.nodeid].group, found[item.nodeid].size)
 
     def pytest_collection_modifyitems(
         self, config: pytest.Config, items: list[pytest.Item]
@@ -275,9 +302,11 @@ class PerfSession:
 
         comparison = item.stash.get(COMPARED_KEY, None)
         # Plain JSON types: pytest serializes report attributes for xdist.
+        member = item.stash.get(SCALE_KEY, None)
         report.perfguard = {  # type: ignore[attr-defined]
             "result": codec.result_to_dict(result),
             "comparison": None if comparison is None else codec.comparison_to_dict(comparison),
+            "scaling": None if member is None else list(member),
         }
         # JUnit XML takes properties from the item when its teardown is reported.
         item.user_properties.extend(codec.junit_properties(result.measurement, comparison))
@@ -295,6 +324,11 @@ class PerfSession:
             None if comparison is None else codec.comparison_from_dict(comparison),
             report.passed,
         )
+        scaling = data.get("scaling")
+        if scaling is not None:
+            from pytest_perfguard.judge.scaling_groups import Member
+
+            self.state.scale_members[report.nodeid] = Member(scaling[0], scaling[1])
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -303,7 +337,8 @@ class PerfSession:
         roots = (self.config.rootpath, self.config.invocation_params.dir)
         outputs = outputs_from(self.paths.json, self.paths.markdown, self.paths.html, roots)
         self.state.finish(outputs, datetime.now(timezone.utc))
-        if self.state.errors and session.exitstatus == pytest.ExitCode.OK:
+        failed = self.state.errors or self.state.scaling_failures
+        if failed and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:

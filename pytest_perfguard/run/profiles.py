@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from pytest_perfguard.model import BenchResult, Comparison, PairedRun, Verdict
-from pytest_perfguard.run.state import OutputError
+from pytest_perfguard.run.outputs import OutputError
 
 __all__ = ["prepare_profile_dir", "pstats_name", "write_profiles"]
 

@@ -7,7 +7,6 @@ so a session that measures nothing never loads them.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -16,37 +15,14 @@ from pathlib import Path
 from pytest_perfguard.config.options import Switches
 from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.judge.budgets import check_budgets
-from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, PairedRun
+from pytest_perfguard.judge.scaling_groups import GroupResult, Member, judge_groups
+from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, PairedRun, RunSummary
 from pytest_perfguard.run.compare import Comparator, comparator
 from pytest_perfguard.run.gate import Gate
+from pytest_perfguard.run.outputs import Outputs, shown_path
 from pytest_perfguard.run.paired import family, paired_nothing
 
-__all__ = ["Judged", "OutputError", "Outputs", "RunState", "prepare_output", "shown_path"]
-
-
-class OutputError(PerfguardError):
-    """An output path the run could not write at its end, found before anything runs."""
-
-
-def prepare_output(path: Path, source: str) -> None:
-    """Check a file the run writes at its end, before anything runs, so a bad path is one line
-    instead of a traceback after the whole run: not a directory, its directory created (as
-    pytest's --junitxml creates it; here early, since creating it is the only true check),
-    and writable."""
-    if path.is_dir():
-        raise OutputError(f"{source} {path}: is a directory; give a file path")
-    parent = path.parent
-    if parent.exists() and not parent.is_dir():
-        raise OutputError(f"{source} {path}: {parent} is a file, not a directory")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        problem = exc.strerror or str(exc)
-        raise OutputError(
-            f"{source} {path}: cannot create the directory {parent}: {problem}"
-        ) from None
-    if not os.access(path if path.exists() else parent, os.W_OK):
-        raise OutputError(f"{source} {path}: not writable")
+__all__ = ["Judged", "RunState"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,28 +33,6 @@ class Judged:
     comparison: Comparison | None
     failures: tuple[str, ...]
     """Why the test fails, one message per cause; empty when it passes."""
-
-
-@dataclass(frozen=True, slots=True)
-class Outputs:
-    """Where the end-of-session reports go (None: not written)."""
-
-    json: Path | None = None
-    markdown: Path | None = None
-    step_summary: Path | None = None
-    """GitHub Actions' job summary file, appended to."""
-    html: Path | None = None
-    roots: tuple[Path, ...] = ()
-    """Directories a report names the baseline relative to (rootdir, then the invocation
-    directory): a runner's absolute checkout path means nothing to a reader of the summary."""
-
-
-def shown_path(path: Path, roots: Iterable[Path]) -> str:
-    """`path` relative to the first root it is under, else as given."""
-    for root in roots:
-        if path.is_relative_to(root):
-            return str(path.relative_to(root))
-    return str(path)
 
 
 @dataclass
@@ -115,6 +69,10 @@ class RunState:
     paired: dict[str, PairedRun] = field(default_factory=dict)
     ab_effects: dict[str, float] = field(default_factory=dict)
     """Benchmarks whose marker sets min_effect: that bar in A/B too."""
+    scale_members: dict[str, Member] = field(default_factory=dict)
+    """Cases of scaling groups (marker keyword `scale`), from every process's reports."""
+    scaling: list[GroupResult] = field(default_factory=list)
+    """The groups fitted at the end of the run."""
     comparator: Comparator = field(init=False)
     """What each benchmark is compared with: chosen once, as the session starts."""
 
@@ -199,6 +157,10 @@ class RunState:
             )
         if unpaired is not None:
             self.errors.append(unpaired)
+        if self.scale_members:
+            self.scaling = judge_groups(
+                self.scale_members, {r.nodeid: r for r in results}, self._saved_newest()
+            )
         self.write_reports(results, comparisons, outputs, now)
         decision = self.gate.save_decision(comparisons, len(self.failed), compared_nothing=nothing)
         saved = [r for r in results if r.nodeid not in self.failed]
@@ -217,6 +179,17 @@ class RunState:
                     self.save_message += f"; {restarted_note(restarted)}"
         elif not decision.save:
             self.save_message = decision.reason
+
+    def _saved_newest(self) -> dict[str, RunSummary] | None:
+        """Each benchmark's newest saved run, when comparing with the saved runs."""
+        baseline = self.gate.baseline
+        if not self.gate.options.compare or self.ab is not None or baseline is None:
+            return None
+        return {nodeid: entry.runs[-1] for nodeid, entry in baseline.entries.items()}
+
+    @property
+    def scaling_failures(self) -> list[str]:
+        return [failure for group in self.scaling for failure in group.failures]
 
     def write_reports(
         self,
@@ -237,6 +210,10 @@ class RunState:
                 now.isoformat(timespec="seconds"),
                 self._ab_table(),
             )
+            if self.scaling:
+                from pytest_perfguard.report.scaling import scaling_document
+
+                document["scaling"] = scaling_document(self.scaling)
             self._write(outputs.json, json.render_json(document), "the JSON results")
         if outputs.html is not None:
             self._write(outputs.html, self._html(results, now), "the HTML report")
@@ -317,19 +294,15 @@ class RunState:
             ab_removed=self.ab_removed,
             machine_note=self.comparator.machine_note(),
         )
-        return terminal.render_summary(summary)
+        sections = terminal.render_summary(summary)
+        if self.scaling:
+            from pytest_perfguard.report.scaling import scaling_lines
+
+            sections.insert(
+                1 if results else 0, ("perfguard: scaling", scaling_lines(self.scaling))
+            )
+        return sections
 
 
 def _reason(exc: Exception) -> str:
     return (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
-
-
-def outputs_from(
-    json: Path | None,
-    markdown: Path | None,
-    html: Path | None = None,
-    roots: tuple[Path, ...] = (),
-) -> Outputs:
-    """The report paths of a session; GITHUB_STEP_SUMMARY from the environment."""
-    step = os.environ.get("GITHUB_STEP_SUMMARY")
-    return Outputs(json, markdown, Path(step) if step else None, html, roots)

@@ -119,6 +119,9 @@ def settings_to_dict(s: BenchSettings) -> dict[str, Any]:
         "limit_memory_bytes": s.limit_memory_bytes,
         "limit_allocs": s.limit_allocs,
         "group": s.group,
+        "scale": s.scale,
+        "limit_scaling": s.limit_scaling,
+        "scale_tolerance": s.scale_tolerance,
     }
 
 
@@ -137,6 +140,9 @@ def settings_from_dict(d: Mapping[str, Any]) -> BenchSettings:
         limit_memory_bytes=d["limit_memory_bytes"],
         limit_allocs=d["limit_allocs"],
         group=d["group"],
+        scale=d.get("scale"),  # absent from older results
+        limit_scaling=d.get("limit_scaling"),
+        scale_tolerance=d.get("scale_tolerance", 0.3),
     )
 
 
