@@ -37,7 +37,9 @@ def test_python_blocks_run_as_test_files(pytester: pytest.Pytester, code: str) -
     # -p no:benchmark: the migration example's `benchmark` is perfguard's even where
     # pytest-benchmark is installed (the `bench` extra)
     result = pytester.runpytest(*FAST, "-p", "no:benchmark", "-p", "no:codspeed")
-    tests = len(re.findall(r"^(?:async )?def test_", code, flags=re.MULTILINE))
+    functions = len(re.findall(r"^(?:async )?def test_", code, flags=re.MULTILINE))
+    sizes = re.search(r'parametrize\("n", \[(.*?)\]\)', code)  # the scaling example's cases
+    tests = functions - 1 + len(sizes.group(1).split(",")) if sizes else functions
     assert tests >= 1
     result.assert_outcomes(passed=tests)  # every test in the block, and nothing else
     assert result.ret == 0
