@@ -28,7 +28,7 @@ SUITE = textwrap.dedent(
     import pytest
 
     LIST = os.environ.get("USE_LIST") == "1"
-    LIMIT = os.environ.get("LIMIT") or None
+    LIMIT = {"limit_scaling": os.environ["LIMIT"]} if os.environ.get("LIMIT") else {}
     SIZES = [1000, 4000, 16000, 64000]
 
     @pytest.mark.perf(scale="n")
@@ -53,7 +53,8 @@ SUITE = textwrap.dedent(
     @pytest.mark.perf(scale="n")
     @pytest.mark.parametrize("n", SIZES)
     def test_sort(perf, n):
-        data = [random.Random(1).random() for _ in range(n)]
+        rng = random.Random(1)
+        data = [rng.random() for _ in range(n)]
         perf(sorted, data)
 
     @pytest.mark.perf(scale="n")
@@ -72,7 +73,7 @@ SUITE = textwrap.dedent(
                 out.append(x)
         return out
 
-    @pytest.mark.perf(scale="n", limit_scaling=LIMIT)
+    @pytest.mark.perf(scale="n", **LIMIT)
     @pytest.mark.parametrize("n", [250, 500, 1000, 2000])
     def test_dedupe(perf, n):
         perf(dedupe, list(range(n)))

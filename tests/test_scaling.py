@@ -151,3 +151,16 @@ def test_limit_scaling_fails_a_group_clearly_above_its_class() -> None:
     assert over_limit(linear, class_named("n"), 0.3) is None
     sorting = fitted(SIZES, [[n * math.log2(n)] for n in SIZES])
     assert over_limit(sorting, class_named("n"), 0.3) is None  # n log n is ~n^1.15 here
+
+
+def test_data_steeper_than_a_class_is_not_that_class() -> None:
+    # n log n over 1000..64000 with a fixed cost: a + b*n fits it within 1-2%, but its
+    # exponent (1.1+) is steeper than any O(n) curve with a positive constant can be.
+    sizes = [1000, 4000, 16000, 64000]
+    rng = random.Random(17)
+    samples = [
+        [(2000 + n * math.log2(n)) * math.exp(rng.gauss(0, 0.02)) for _ in range(8)] for n in sizes
+    ]
+    result = fitted(sizes, samples)
+    assert result.exponent > 1.05
+    assert result.best.name == "n log n"

@@ -37,6 +37,8 @@ MIN_SPAN = 8.0
 
 Z95 = 1.959964
 CLEAR_RMS = 0.05
+STEEPER = 0.05
+"""How far the data's exponent may lie above a class's own slope before it rules the class out."""
 """A class fit is clear when its RMS error is at most 5% of the mean value."""
 
 
@@ -173,21 +175,23 @@ def fit(sizes: Sequence[int], samples: Sequence[Sequence[float]]) -> Fit | str:
         exponent, se_b = _slope(xs, logs, weights)
     else:  # exact values: an ordinary fit, no interval
         exponent, se_b = _slope(xs, logs, [1.0] * len(xs))[0], 0.0
-    # A class counts only where its term carries at least half the value at the largest size:
-    # a constant cost with a slight drift is O(1), not a + b log n with a tiny b.
-    fits = [
+    # A class counts only where its term carries at least half the value at the largest size
+    # (a constant cost with a slight drift is O(1), not a + b log n with a tiny b), and where it
+    # grows about as fast as the data: a constant term can only flatten a class's slope, so
+    # data clearly steeper than the class (sorting at n^1.2) is not that class (O(n)).
+    low = exponent - Z95 * se_b
+    candidates = [
         (c, rms, b, a)
         for c in CLASSES
         for rms, b, a in [_class_fit(c, ns, ys)]
         if c is CLASSES[0] or b * c.f(ns[-1]) >= a
     ]
+    fits = [f for f in candidates if local_exponent(f[0], ns) >= low - STEEPER] or candidates
     best_rms = min(rms for _, rms, _, _ in fits)
     # The simplest class that fits about as well as the best: noise can favour a richer model.
     margin = max(0.005, statistics.fmean(ses))
     c, rms, b, a = next(f for f in fits if f[1] <= best_rms + margin)
-    return Fit(
-        tuple(ns), tuple(ys), exponent, exponent - Z95 * se_b, exponent + Z95 * se_b, c, rms, b, a
-    )
+    return Fit(tuple(ns), tuple(ys), exponent, low, exponent + Z95 * se_b, c, rms, b, a)
 
 
 class ScalingVerdict(enum.Enum):
