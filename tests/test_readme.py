@@ -80,17 +80,11 @@ def test_the_failure_message_block_matches_a_real_failure(pytester: pytest.Pytes
     out = [line.strip() for line in result.outlines]
     quoted = [line.strip() for line in sample.splitlines() if line.strip()]
     assert quoted[0] == f"{nodeid}: performance regression" and quoted[0] in out
-    # The figures up to the interval and p (those depend on the saved runs' spread), the
-    # rule's verdict, and the advice up to the baseline's path (printed in full here).
-    heads = {
-        "time/op": quoted[1].split(" [")[0],
-        "rule:": quoted[2].split(" (")[0],
-        "If this change": quoted[-1].split(" .perfguard")[0],
-    }
-    assert heads["time/op"] == "time/op regressed: 500 ns -> 2.00 us (+300.0%"
-    for start, head in heads.items():
-        assert head.startswith(start)
-        assert any(line.startswith(head) for line in out), (head, result.stdout.str())
+    # Every line as printed (the fake clock makes them the same every run; the rule's long
+    # line is wrapped in the README).
+    start = out.index(quoted[0])
+    printed = out[start : start + 1 + len(quoted)]
+    assert " ".join(quoted) in " ".join(printed), "\n".join(printed)
 
 
 def test_the_ci_recipes_use_only_real_options(pytester: pytest.Pytester) -> None:

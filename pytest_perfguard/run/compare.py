@@ -5,10 +5,12 @@ through the one comparison path (judge/evidence.py) with that evidence."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Protocol
 
 from pytest_perfguard.model import BenchResult, Comparison, PairedRun
 from pytest_perfguard.run.gate import Gate
+from pytest_perfguard.run.outputs import shown_path
 from pytest_perfguard.run.paired import judge_paired
 
 __all__ = ["Comparator", "LiveBase", "NoComparison", "PairedTable", "SavedRuns", "comparator"]
@@ -81,7 +83,8 @@ class SavedRuns(NoComparison):
     def failure(self, comparison: Comparison) -> str:
         from pytest_perfguard.report.terminal import failure_message
 
-        return failure_message(comparison, str(self.gate.options.path))
+        # The path to commit as a shell in the working directory would name it.
+        return failure_message(comparison, shown_path(self.gate.options.path, (Path.cwd(),)))
 
     def outlier_warnings(self, nodeids: Iterable[str]) -> tuple[str, ...]:
         """Saved runs far from their siblings, for the benchmarks compared with them."""
