@@ -131,7 +131,8 @@ def test_unchanged_code_passes_and_a_slowdown_fails_its_own_test(suite: pytest.P
             "*test_suite.py::test_other: performance regression",
             "  time/op regressed: 500 ns -> 2.00 us (+300.0% [[]*], p=*)",
             "    rule: time regressed +300.0% (*5 saved runs*Bonferroni-adjusted p < 0.05 over 2*",
-            "  If this change is intended, accept it: rerun with --perf-save and commit .perfguard/baseline.toml.",
+            "  If this change is intended, accept it: rerun with --perf-save and commit "
+            ".perfguard/baseline.toml.",
         ]
     )
     result.stdout.fnmatch_lines(
