@@ -79,7 +79,7 @@ class Fit:
     exact counts)."""
     best: Complexity
     rms: float
-    """The best class's RMS error over the mean value (Google Benchmark's figure)."""
+    """The best class's RMS relative error (each size's error over its value)."""
     coefficient: float
     constant: float
     """value ~= constant + coefficient * best.f(n)."""
@@ -120,30 +120,31 @@ def _slope(xs: Sequence[float], ys: Sequence[float], ws: Sequence[float]) -> tup
 def _class_fit(
     c: Complexity, sizes: Sequence[int], ys: Sequence[float]
 ) -> tuple[float, float, float]:
-    """(rms over mean, coefficient, constant) of y = a + b f(n), with a, b >= 0."""
+    """(rms, coefficient, constant) of y = a + b f(n) with a, b >= 0, fitted to relative errors
+    (each size weighs the same whatever its value; sizes span decades). rms is the root mean
+    square of those relative errors."""
     fs = [c.f(n) for n in sizes]
-    mean_y = statistics.fmean(ys)
-    candidates: list[tuple[float, float]] = []
-    mf = statistics.fmean(fs)
-    sff = sum((f - mf) ** 2 for f in fs)
-    if sff > 0:
-        b = sum((f - mf) * (y - mean_y) for f, y in zip(fs, ys, strict=True)) / sff
-        a = mean_y - b * mf
+    ws = [1.0 / (y * y) if y > 0 else 0.0 for y in ys]
+    sw = sum(ws)
+    swf = sum(w * f for w, f in zip(ws, fs, strict=True))
+    swy = sum(w * y for w, y in zip(ws, ys, strict=True))
+    swff = sum(w * f * f for w, f in zip(ws, fs, strict=True))
+    swfy = sum(w * f * y for w, f, y in zip(ws, fs, ys, strict=True))
+    candidates: list[tuple[float, float]] = [(swy / sw, 0.0)]  # a constant
+    if swff > 0:
+        candidates.append((0.0, swfy / swff))  # through the origin
+    det = sw * swff - swf * swf
+    if det > 1e-12 * sw * swff:
+        b = (sw * swfy - swf * swy) / det
+        a = (swy - b * swf) / sw
         if a >= 0 and b >= 0:
             candidates.append((a, b))
-        sf2 = sum(f * f for f in fs)
-        b0 = max(sum(f * y for f, y in zip(fs, ys, strict=True)) / sf2, 0.0)
-        candidates.append((0.0, b0))  # through the origin
-    candidates.append((mean_y, 0.0))  # a constant
-    best = None
-    for a, b in candidates:
-        sq = sum((y - a - b * f) ** 2 for f, y in zip(fs, ys, strict=True))
-        if best is None or sq < best[0]:
-            best = (sq, b, a)
-    assert best is not None
+    best = min(
+        (sum(w * (y - a - b * f) ** 2 for w, f, y in zip(ws, fs, ys, strict=True)), b, a)
+        for a, b in candidates
+    )
     sq, b, a = best
-    rms = math.sqrt(sq / len(ys)) / mean_y if mean_y > 0 else 0.0
-    return rms, b, a
+    return math.sqrt(sq / len(ys)), b, a
 
 
 def fit(sizes: Sequence[int], samples: Sequence[Sequence[float]]) -> Fit | str:
@@ -193,9 +194,12 @@ def fit(sizes: Sequence[int], samples: Sequence[Sequence[float]]) -> Fit | str:
         if f[0].name not in ("1", "n") or local_exponent(f[0], ns) >= low - STEEPER
     ] or candidates  # fmt: skip
     best_rms = min(rms for _, rms, _, _ in fits)
-    # The simplest class that fits about as well as the best: noise can favour a richer model.
-    margin = max(0.005, statistics.fmean(ses))
-    c, rms, b, a = next(f for f in fits if f[1] <= best_rms + margin)
+    # Among the classes that fit about as well as the best (noise can favour a richer model, and
+    # a constant term lets neighbours mimic each other), the one whose own slope over these
+    # sizes is nearest the data's exponent.
+    margin = max(0.01, 0.25 * best_rms, statistics.fmean(ses))
+    close = [f for f in fits if f[1] <= best_rms + margin]
+    c, rms, b, a = min(close, key=lambda f: abs(local_exponent(f[0], ns) - exponent))
     return Fit(tuple(ns), tuple(ys), exponent, low, exponent + Z95 * se_b, c, rms, b, a)
 
 
