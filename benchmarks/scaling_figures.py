@@ -160,12 +160,16 @@ def main() -> None:
     from pytest_perfguard.judge.scaling import fit
 
     sizes = [1000, 4000, 16000, 64000]
-    samples = [[float(n) * (1 + 0.01 * (i % 7)) for i in range(40)] for n in sizes]
-    per_fit = min(timeit.repeat(lambda: fit(sizes, samples), number=200, repeat=5)) / 200
-    metrics = 5  # time, allocs, B, objects or calls, at most
-    print(
-        f"fit cost: {per_fit * 1e3:.3f} ms per metric, ~{per_fit * metrics * 1e3:.2f} ms per group"
-    )
+    rounds = [[float(n) * (1 + 0.01 * (i % 7)) for i in range(40)] for n in sizes]
+    counts = [[float(n + 3)] for n in sizes]
+
+    def group() -> None:  # a time/op fit over 40 rounds a size, and 4 exact counts
+        fit(sizes, rounds)
+        for _ in range(4):
+            fit(sizes, counts)
+
+    per_group = min(timeit.repeat(group, number=200, repeat=5)) / 200
+    print(f"fit cost: {per_group * 1e3:.2f} ms per group (4 sizes, time and 4 counts)")
     for p in busy:
         if p.is_alive():
             p.terminate()

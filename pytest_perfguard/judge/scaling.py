@@ -10,6 +10,7 @@ seconds apart cancels); exact counts are one value per size.
 from __future__ import annotations
 
 import enum
+import functools
 import math
 import statistics
 from collections.abc import Sequence
@@ -124,13 +125,15 @@ def _class_fit(
     (each size weighs the same whatever its value; sizes span decades). rms is the root mean
     square of those relative errors."""
     fs = [c.f(n) for n in sizes]
-    ws = [1.0 / (y * y) if y > 0 else 0.0 for y in ys]
-    sw = sum(ws)
-    swf = sum(w * f for w, f in zip(ws, fs, strict=True))
-    swy = sum(w * y for w, y in zip(ws, ys, strict=True))
-    swff = sum(w * f * f for w, f in zip(ws, fs, strict=True))
-    swfy = sum(w * f * y for w, f, y in zip(ws, fs, ys, strict=True))
-    candidates: list[tuple[float, float]] = [(swy / sw, 0.0)]  # a constant
+    sw = swf = swy = swff = swfy = 0.0
+    for f, y in zip(fs, ys, strict=True):
+        w = 1.0 / (y * y) if y > 0 else 0.0
+        sw += w
+        swf += w * f
+        swy += w * y
+        swff += w * f * f
+        swfy += w * f * y
+    candidates = [(swy / sw, 0.0)]  # a constant
     if swff > 0:
         candidates.append((0.0, swfy / swff))  # through the origin
     det = sw * swff - swf * swf
@@ -139,10 +142,14 @@ def _class_fit(
         a = (swy - b * swf) / sw
         if a >= 0 and b >= 0:
             candidates.append((a, b))
-    best = min(
-        (sum(w * (y - a - b * f) ** 2 for w, f, y in zip(ws, fs, ys, strict=True)), b, a)
-        for a, b in candidates
-    )
+    best = (math.inf, 0.0, 0.0)
+    for a, b in candidates:
+        sq = 0.0
+        for f, y in zip(fs, ys, strict=True):
+            if y > 0:
+                sq += ((y - a - b * f) / y) ** 2
+        if sq < best[0]:
+            best = (sq, b, a)
     sq, b, a = best
     return math.sqrt(sq / len(ys)), b, a
 
@@ -231,7 +238,12 @@ def compare_fits(base: Fit, head: Fit, tolerance: float) -> tuple[ScalingVerdict
 
 def local_exponent(c: Complexity, sizes: Sequence[int]) -> float:
     """The log-log slope of the class itself over these sizes (n log n over 1e3..1e5: 1.17)."""
-    if c.power == 0 and c.name == "1":
+    return _local_exponent(c, tuple(sizes))
+
+
+@functools.lru_cache(maxsize=256)
+def _local_exponent(c: Complexity, sizes: tuple[int, ...]) -> float:
+    if c.name == "1":
         return 0.0
     xs = [math.log(n) for n in sizes]
     ys = [math.log(max(c.f(n), 1e-300)) for n in sizes]
