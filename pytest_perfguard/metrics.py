@@ -95,6 +95,16 @@ METRICS: tuple[MetricSpec, ...] = (
         toml_after="ref_ratios",
     ),
     MetricSpec(
+        name="instructions",
+        field="instructions_per_op",
+        unit="instructions",
+        kind=MetricKind.COUNT,
+        column="instr/op",
+        junit_property="perf_instructions_per_op",
+        tolerance="instructions_tolerance",
+        toml_after="calls_per_op",
+    ),
+    MetricSpec(
         name="memory",
         field="peak_memory_bytes",
         unit="B",

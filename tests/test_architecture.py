@@ -23,6 +23,7 @@ LAYERS = {
     "units": 0,
     "metrics": 0,
     "config": 1,
+    "worker": 1,
     "measure": 2,
     "judge": 3,
     "store": 4,

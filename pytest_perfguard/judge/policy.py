@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pytest_perfguard.model import BUSY_SHARE, Measurement, RunSummary, Verdict
+from pytest_perfguard.model import BUSY_SHARE, BenchSettings, Measurement, RunSummary, Verdict
 
 __all__ = ["MiB", "Observation", "Policy", "uncalled"]
 
@@ -42,6 +42,9 @@ class Policy:
     exact, so by default any rise is real."""
     calls_tolerance: float = 0.0
     """Relative rise of calls/op allowed, where a benchmark's own settings are not at hand."""
+    instructions_tolerance: float = BenchSettings().instructions_tolerance
+    """Relative rise of instructions/op allowed, where a benchmark's own settings are not at
+    hand."""
     memory_tolerance: tuple[float, float] = (4.0 * MiB, 0.10)
     """Peak memory under a few MiB is allocator arenas and reused pages: an A/A run of the GC
     example jumped by over 1 MiB once in 10 runs, so the floor is 4 MiB."""
@@ -76,18 +79,20 @@ class Observation:
     others_cpu: float | None = None
     tracers: tuple[str, ...] = ()
     calls_per_op: float | None = None
+    instructions_per_op: float | None = None
 
     @classmethod
     def from_measurement(cls, m: Measurement) -> Observation:
         return cls(m.median_ns, m.ref_ratio, m.samples_ns, m.ref_ratios, m.allocs_per_op,
                    m.bytes_per_op, m.peak_memory_bytes, m.others_cpu, m.tracers,
-                   m.calls_per_op)  # fmt: skip
+                   m.calls_per_op, m.instructions_per_op)  # fmt: skip
 
     @classmethod
     def from_run(cls, r: RunSummary) -> Observation:
         return cls(r.median_ns, r.ref_ratio, r.samples_ns or (), r.ref_ratios or (),
                    r.allocs_per_op, r.bytes_per_op, r.peak_memory_bytes,
-                   calls_per_op=r.calls_per_op)  # fmt: skip
+                   calls_per_op=r.calls_per_op,
+                   instructions_per_op=r.instructions_per_op)  # fmt: skip
 
 
 def uncalled(interval: tuple[float, float] | None) -> Verdict:

@@ -52,6 +52,7 @@ class _Case:
     """Why time is advisory here (the environment differs); empty when it is not."""
     counts_caveats: tuple[Caveat, ...]
     """Why allocation counts are advisory here (another interpreter version)."""
+    instructions_tolerance: float = 0.0
 
 
 _Caveats = tuple[tuple[Caveat, ...], tuple[Caveat, ...]]
@@ -169,6 +170,9 @@ def _metrics(
         _count_metric("bytes", "B/op", runs, "bytes_per_op", now.bytes_per_op, tolerance),
         _count_metric("calls", "calls/op", runs, "calls_per_op", now.calls_per_op,
                       case.calls_tolerance, "calls_tolerance"),
+        _count_metric("instructions", "instr/op", runs, "instructions_per_op",
+                      now.instructions_per_op, case.instructions_tolerance,
+                      "instructions_tolerance"),
         _memory_metric(statistics.median(peaks) if peaks else None, now.peak_memory_bytes,
                        _observed(policy.memory_tolerance, case.entry.runs, "peak_memory_bytes")),
     ]  # fmt: skip
@@ -203,8 +207,8 @@ def _compare_cases(
     return out
 
 
-_Now = tuple[str, "str | None", Observation, float, float, float]
-"""(node id, group, now, min_effect, alloc_tolerance, calls_tolerance)"""
+_Now = tuple[str, "str | None", Observation, float, float, float, float]
+"""(node id, group, now, min_effect, alloc_tolerance, calls_tolerance, instructions_tolerance)"""
 
 
 def _assemble(
@@ -215,14 +219,16 @@ def _assemble(
     base_env = baseline.fingerprint if baseline else None
     new: dict[int, Comparison] = {}
     cases: list[_Case] = []
-    for i, (nodeid, group, obs, min_effect, alloc_tol, calls_tol) in enumerate(now):
+    for i, (nodeid, group, obs, min_effect, alloc_tol, calls_tol, instr_tol) in enumerate(now):
         entry = entries.get(nodeid)
         if entry is None or not entry.runs:
             new[i] = Comparison(nodeid, group, Verdict.NEW, reason=_NEW)
         else:
             caveats = _caveats(base_env, current, entry)
             cases.append(
-                _Case(nodeid, group, entry, obs, min_effect, alloc_tol, calls_tol, *caveats)
+                _Case(
+                    nodeid, group, entry, obs, min_effect, alloc_tol, calls_tol, *caveats, instr_tol
+                )
             )
     prior = fit_time_prior(entries.values(), policy.min_runs)
     compared = iter(_compare_cases(cases, policy, prior))
@@ -246,8 +252,8 @@ def compare_all(
     run is partial).
     """
     now = [(r.nodeid, r.group, Observation.from_measurement(r.measurement),
-            r.settings.min_effect, r.settings.alloc_tolerance, r.settings.calls_tolerance)
-           for r in results]  # fmt: skip
+            r.settings.min_effect, r.settings.alloc_tolerance, r.settings.calls_tolerance,
+            r.settings.instructions_tolerance) for r in results]  # fmt: skip
     return _assemble(baseline, now, current, policy, suite_complete)
 
 
@@ -258,14 +264,16 @@ def compare_baselines(
     policy's minimum effect and allocation tolerance."""
     entries = [e for e in new.entries.values() if e.runs]
     now = [(e.nodeid, e.group, Observation.from_run(e.runs[-1]), policy.min_effect,
-            policy.alloc_tolerance, policy.calls_tolerance) for e in entries]  # fmt: skip
+            policy.alloc_tolerance, policy.calls_tolerance, policy.instructions_tolerance)
+           for e in entries]  # fmt: skip
     return _assemble(old, now, new.fingerprint, policy, suite_complete)
 
 
 def compare_benchmark(
     entry: BaselineEntry | None, now: Observation, policy: Policy, *,
     min_effect: float | None = None, alloc_tolerance: float | None = None,
-    calls_tolerance: float | None = None, baseline_env: Fingerprint | None = None,
+    calls_tolerance: float | None = None, instructions_tolerance: float | None = None,
+    baseline_env: Fingerprint | None = None,
     current_env: Fingerprint | None = None, family: int = 1, prior: TimePrior | None = None,
 ) -> Comparison:  # fmt: skip
     """One benchmark, decided on its own as soon as it is measured (the plugin fails the test
@@ -285,5 +293,8 @@ def compare_benchmark(
     caveats: _Caveats = ((), ())
     if baseline_env is not None or current_env is not None:
         caveats = _caveats(baseline_env, current_env, entry)
-    case = _Case(entry.nodeid, entry.group, entry, now, effect, tolerance, calls, *caveats)
+    instr = (
+        policy.instructions_tolerance if instructions_tolerance is None else instructions_tolerance
+    )
+    case = _Case(entry.nodeid, entry.group, entry, now, effect, tolerance, calls, *caveats, instr)
     return _compare_cases([case], policy, prior or NO_TIME_PRIOR, family=max(1, family))[0]

@@ -119,6 +119,7 @@ class Gate:
             min_effect=result.settings.min_effect,
             alloc_tolerance=result.settings.alloc_tolerance,
             calls_tolerance=result.settings.calls_tolerance,
+            instructions_tolerance=result.settings.instructions_tolerance,
             baseline_env=self.baseline.fingerprint if self.baseline else None,
             current_env=self.fingerprint,
             family=family,

@@ -54,6 +54,7 @@ def measurement_to_dict(m: Measurement) -> dict[str, Any]:
         "others_cpu": m.others_cpu,
         "tracers": list(m.tracers),
         "calls_per_op": m.calls_per_op,
+        "instructions_per_op": m.instructions_per_op,
         "profile": [cost_to_dict(f) for f in m.profile],
         "profile_data": None
         if m.profile_data is None
@@ -99,6 +100,7 @@ def measurement_from_dict(d: Mapping[str, Any]) -> Measurement:
         others_cpu=d.get("others_cpu"),
         tracers=tuple(d.get("tracers", ())),
         calls_per_op=d.get("calls_per_op"),  # absent from older results
+        instructions_per_op=d.get("instructions_per_op"),
         profile=tuple(cost_from_dict(f) for f in d.get("profile", ())),
         profile_data=None if data is None else base64.b64decode(data),
     )

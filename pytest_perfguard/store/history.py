@@ -157,6 +157,7 @@ def _summary(result: BenchResult, stamp: str) -> RunSummary:
         samples_ns=_thin(m.samples_ns),
         ref_ratios=_thin(m.ref_ratios),
         calls_per_op=m.calls_per_op,
+        instructions_per_op=m.instructions_per_op,
         profile=_compact(m.profile) if m.calls_per_op is not None else None,
     )
 
