@@ -36,8 +36,9 @@ WARMUP_CALLS = 16
 a few executions (and backs off on misses); the 3rd call is steady in time, 16 leave margin."""
 WARMUP_BUDGET_S = 5.0
 """Warm-up stops early (after at least 2 calls) once it took this long under valgrind."""
-WINDOW_BUDGET_S = 1.0
-"""Seconds (under valgrind) the first window may take; the second takes twice as long."""
+WINDOW_BUDGET_S = 0.2
+"""Seconds the first window's calls took in the warm-up (under valgrind, uninstrumented: about
+10x slower again once counted); the second window takes twice as long."""
 MAX_CALLS = 64
 """Calls in the first window at most: more only repeat what the difference already counts."""
 
@@ -50,6 +51,7 @@ class CallgrindHooks(Protocol):
     def callgrind_stop(self, label: str, /) -> None: ...
     def callgrind_pause(self) -> None: ...
     def callgrind_resume(self) -> None: ...
+    def callgrind_instrument(self, on: bool, /) -> None: ...
     def callgrind_run(self, fn: Callable[[], object], n: int, label: str, /) -> None: ...
 
 
@@ -143,6 +145,7 @@ def instruction_pass(
     done, per_call = yield from _warm_up(warmup, pause, clock)
     calls = window_calls(per_call)
     gc_off = _GcOff(collect)
+    hooks.callgrind_instrument(True)
     try:
         for n in (calls, 2 * calls):
             hooks.callgrind_start()
@@ -151,6 +154,7 @@ def instruction_pass(
             finally:  # a call that raised still closes its window
                 hooks.callgrind_stop(label(index, n))
     finally:
+        hooks.callgrind_instrument(False)
         gc_off.close()
     return Windows(index, calls, done)
 
@@ -173,9 +177,11 @@ def call_windows(
     done, per_call = drive(_warm_up(warmup, _Pause(hooks), clock), run)
     calls = window_calls(per_call)
     gc_off = _GcOff(collect)
+    hooks.callgrind_instrument(True)
     try:
         for n in (calls, 2 * calls):
             hooks.callgrind_run(call, n, label(index, n))
     finally:
+        hooks.callgrind_instrument(False)
         gc_off.close()
     return Windows(index, calls, done)

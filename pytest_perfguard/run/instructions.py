@@ -81,6 +81,7 @@ def worker_command(valgrind: str, out_dir: Path, python: str, args: Sequence[str
         valgrind,
         "--tool=callgrind",
         "--collect-atstart=no",
+        "--instr-atstart=no",
         "--dump-line=no",
         "-q",
         f"--callgrind-out-file={out_dir / 'callgrind.out.%p'}",
