@@ -46,6 +46,9 @@ class MetricSpec:
     toml_after: str | None = None
     """The run key it follows in the baseline file; None: after every other, before the
     profile (where a new metric goes, so older files keep their layout)."""
+    opt_in: bool = False
+    """Measured only when asked for (--perf-instructions): tables leave its column out when
+    nothing has it."""
 
     @property
     def is_bytes(self) -> bool:
@@ -103,6 +106,7 @@ METRICS: tuple[MetricSpec, ...] = (
         junit_property="perf_instructions_per_op",
         tolerance="instructions_tolerance",
         toml_after="calls_per_op",
+        opt_in=True,
     ),
     MetricSpec(
         name="memory",

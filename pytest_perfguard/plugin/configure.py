@@ -16,7 +16,7 @@ from pytest_perfguard.measure.machine import current_machine
 from pytest_perfguard.plugin import outputs
 from pytest_perfguard.plugin.ab_head import in_worker
 from pytest_perfguard.plugin.ab_head import start as start_ab
-from pytest_perfguard.plugin.instructions import in_instruction_worker
+from pytest_perfguard.plugin.instructions import in_instruction_worker, refuse_unusable
 from pytest_perfguard.plugin.instructions import start as start_instructions
 from pytest_perfguard.plugin.session import PerfSession
 from pytest_perfguard.run.gate import Gate, GateOptions
@@ -44,6 +44,7 @@ def open_session(config: pytest.Config) -> PerfSession:
     path = options.resolve_baseline_path(cli_baseline, ini_baseline, config.rootpath, cwd)
     if switches.instructions:
         defaults = replace(defaults, instructions=True)
+        refuse_unusable(config)  # before any output is prepared: nothing else changes
     base_worker = in_worker() or in_instruction_worker()
     if base_worker:  # an A/B base worker measures on command; head compares and saves
         switches = replace(switches, compare=False, save=False)

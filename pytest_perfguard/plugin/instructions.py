@@ -16,7 +16,7 @@ from pytest_perfguard.plugin.session import SETTINGS_KEY, PerfSession
 if TYPE_CHECKING:
     from pytest_perfguard.run.instructions import InstructionCounts
 
-__all__ = ["InstructionPass", "check", "in_instruction_worker"]
+__all__ = ["InstructionPass", "check", "in_instruction_worker", "refuse_unusable", "start"]
 
 WORKER_ENV = "PERFGUARD_INSTR_DIR"
 """As run.instructions.DIR_ENV (not imported here: that module is loaded only when needed)."""
@@ -99,15 +99,25 @@ def _writer(config: pytest.Config) -> Callable[[str], None]:
     return reporter.write_line  # type: ignore[no-any-return]
 
 
+def _controlling(config: pytest.Config) -> bool:
+    return not (in_instruction_worker() or in_worker() or hasattr(config, "workerinput"))
+
+
+def refuse_unusable(config: pytest.Config) -> None:
+    """--perf-instructions given where the pass cannot run: a usage error before anything
+    runs (a PerfguardError, or pytest's UsageError)."""
+    if not _controlling(config):
+        return
+    if getattr(config.option, "numprocesses", None):
+        raise pytest.UsageError(
+            "pytest-perfguard: --perf-instructions runs its own worker under valgrind; "
+            "run it without -n"
+        )
+    check()
+
+
 def start(config: pytest.Config, session: PerfSession) -> None:
     """Register the pass in a controlling session (not in a worker of any kind)."""
-    if in_instruction_worker() or in_worker() or hasattr(config, "workerinput"):
+    if not _controlling(config):
         return
-    if session.state.switches.instructions:
-        if getattr(config.option, "numprocesses", None):
-            raise pytest.UsageError(
-                "pytest-perfguard: --perf-instructions runs its own worker under valgrind; "
-                "run it without -n"
-            )
-        check()  # a usage error before anything runs
     config.pluginmanager.register(InstructionPass(config, session), "perfguard-instructions")

@@ -39,7 +39,7 @@ _TIME = BY_NAME["time"]
 _OTHERS = tuple(spec for spec in METRICS if spec is not _TIME)
 
 
-def _row(result: BenchResult, indent: str) -> list[str]:
+def _row(result: BenchResult, indent: str, others: Sequence[MetricSpec]) -> list[str]:
     m = result.measurement
     spread = f"±{m.spread_ns / m.median_ns:.1%}" if m.median_ns > 0 else "±n/a"
     return [
@@ -48,7 +48,7 @@ def _row(result: BenchResult, indent: str) -> list[str]:
         spread,
         f"{m.rounds} x {m.loops}",
         f"{m.gc_collections_per_op:.2g}",
-        *(_cell(spec, m) for spec in _OTHERS),
+        *(_cell(spec, m) for spec in others),
     ]
 
 
@@ -78,14 +78,21 @@ def render_results(results: Sequence[BenchResult]) -> list[str]:
     """The summary table: one row per benchmark, grouped by `group`, then the notes."""
     if not results:
         return []
+    # An opt-in metric's column (instructions) only where a benchmark has it.
+    others = [
+        spec
+        for spec in _OTHERS
+        if not spec.opt_in or any(getattr(r.measurement, spec.field) is not None for r in results)
+    ]
+    header = [*HEADER[: len(HEADER) - len(_OTHERS)], *(spec.column for spec in others)]
     rows: list[list[str] | str] = []
     ungrouped = [r for r in results if r.group is None]
-    rows.extend(_row(r, "") for r in ungrouped)
+    rows.extend(_row(r, "", others) for r in ungrouped)
     for group in sorted({r.group for r in results if r.group is not None}):
         rows.append(f"group {group}:")
-        rows.extend(_row(r, "  ") for r in results if r.group == group)
+        rows.extend(_row(r, "  ", others) for r in results if r.group == group)
 
-    lines = align_columns(HEADER, rows)
+    lines = align_columns(header, rows)
     by_note: dict[str, list[str]] = {}
     for result in results:
         for note in result.measurement.notes:
