@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -133,3 +134,5 @@ def test_junit_properties_name_every_metric() -> None:
         ("perf_calls_per_op", "41"),
         ("perf_peak_memory_bytes", "12345678"),
     ]
+    counted = junit_properties(dataclasses.replace(m, instructions_per_op=1234.5), None)
+    assert ("perf_instructions_per_op", "1234.5") in counted

@@ -27,7 +27,10 @@ def test_names_keys_and_columns_are_unique() -> None:
 
 
 def test_the_table_in_order() -> None:
-    assert [m.name for m in METRICS] == ["time", "allocs", "bytes", "calls", "memory"]
-    assert [m.name for m in COUNT_METRICS] == ["allocs", "bytes", "calls"]
+    assert [m.name for m in METRICS] == [
+        "time", "allocs", "bytes", "calls", "instructions", "memory",
+    ]  # fmt: skip
+    assert [m.name for m in COUNT_METRICS] == ["allocs", "bytes", "calls", "instructions"]
+    assert [m.name for m in METRICS if m.opt_in] == ["instructions"]
     assert BY_NAME["memory"].kind is MetricKind.MEMORY
     assert [m.name for m in METRICS if m.is_bytes] == ["bytes", "memory"]

@@ -326,6 +326,8 @@ def junit_properties(m: Measurement, comparison: Comparison | None) -> list[tupl
     """A perf test's figures and verdict as JUnit XML properties (strings, units in names)."""
     properties = []
     for spec in METRICS:
+        if spec.opt_in and getattr(m, spec.field) is None:  # not asked for: not a gap
+            continue
         properties.append((spec.junit_property, _junit_value(spec, getattr(m, spec.field))))
         if spec.kind is MetricKind.TIME:  # the rounds behind the time, next to it
             properties.append(("perf_rounds_x_loops", f"{m.rounds}x{m.loops}"))
