@@ -105,8 +105,11 @@ def main() -> None:
         )
     if missing:
         print(f"n/a in some run: {missing}")
-    plain_s = statistics.median(plain)
     wall_s = statistics.median(walls)
+    if not plain:
+        print(f"\ncost: with --perf-instructions {wall_s:.1f} s (median of {len(walls)})")
+        return
+    plain_s = statistics.median(plain)
     print(
         f"\ncost: plain run {plain_s:.1f} s (median of {len(plain)}), with --perf-instructions "
         f"{wall_s:.1f} s (median of {len(walls)}): {wall_s / plain_s:.2f}x; the pass itself "

@@ -36,10 +36,10 @@ WARMUP_CALLS = 16
 a few executions (and backs off on misses); the 3rd call is steady in time, 16 leave margin."""
 WARMUP_BUDGET_S = 5.0
 """Warm-up stops early (after at least 2 calls) once it took this long under valgrind."""
-WINDOW_BUDGET_S = 0.2
+WINDOW_BUDGET_S = 0.03
 """Seconds the first window's calls took in the warm-up (under valgrind, uninstrumented: about
 10x slower again once counted); the second window takes twice as long."""
-MAX_CALLS = 64
+MAX_CALLS = 20
 """Calls in the first window at most: more only repeat what the difference already counts."""
 
 
