@@ -7,6 +7,7 @@ import dataclasses
 import gc
 import json
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -136,7 +137,12 @@ def test_call_windows_use_the_c_loop() -> None:
 
 @pytest.mark.parametrize(
     ("per_call", "calls"),
-    [(0.0, ins.MAX_CALLS), (1e-9, ins.MAX_CALLS), (ins.WINDOW_BUDGET_S / 5, 5), (100.0, 1)],
+    [
+        (0.0, ins.WINDOW_CALLS),
+        (ins.SLOW_CALL_S, ins.WINDOW_CALLS),
+        (ins.SLOW_CALL_S * 1.01, 1),
+        (100.0, 1),
+    ],
 )
 def test_window_calls(per_call: float, calls: int) -> None:
     assert ins.window_calls(per_call) == calls
@@ -340,3 +346,32 @@ def test_no_instruction_count_on_either_side_is_no_instruction_verdict() -> None
     for entry, current in ((runs_with(None), 5.0), (runs_with(5.0), None)):
         c = compare_benchmark(entry, now(current), Policy())
         assert all(m.metric != "instructions" for m in c.metrics)
+
+
+def test_threads_alive_during_the_windows_are_reported() -> None:
+    alive = iter([1, 3])  # a thread started by the calls, still alive after them
+    windows = drive(
+        ins.instruction_pass(FakeCallgrind(), 0, warmup=2, clock=ticking(0.0),
+                             threads=lambda: next(alive)),
+        lambda step: None,
+    )  # fmt: skip
+    assert windows.threads == 3
+    quiet = drive(ins.instruction_pass(FakeCallgrind(), 0, warmup=2), lambda step: None)
+    assert quiet.threads == 1
+
+
+def test_a_thread_started_and_joined_inside_a_call_is_seen() -> None:
+    def call() -> None:
+        t = threading.Thread(target=sum, args=(range(10),))
+        t.start()
+        t.join()
+
+    def run_step(step: Step) -> None:
+        for _ in range(step.n):
+            call()
+
+    before = threading.gettrace()
+    windows = drive(ins.instruction_pass(FakeCallgrind(), 0, warmup=2), run_step)
+    assert windows.threads == 1 + 3 * windows.calls
+    assert ins.call_windows(FakeCallgrind(), call, 0, warmup=2).threads > 1
+    assert threading.gettrace() is before

@@ -45,6 +45,17 @@ SUITE = textwrap.dedent(
                 heavy()
             work(50)
 
+    def test_compat(benchmark):
+        benchmark(work, 50)
+
+    def test_threaded(perf):
+        import threading
+        def call():
+            t = threading.Thread(target=work, args=(50,))
+            t.start()
+            t.join()
+        perf(call)
+
     @pytest.mark.perf(instructions=False)
     def test_not_counted():
         work(50)
@@ -72,16 +83,18 @@ def test_counts_scale_with_the_work_and_leave_out_setup(pytester: pytest.Pyteste
     result = pytester.runpytest(
         "--perf-instructions", "--perf-max-time", "0.05", "--perf-json", "out.json", "--perf-save"
     )
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=8)
     result.stdout.fnmatch_lines(
         [
-            "perfguard: counting instructions of 5 benchmarks under valgrind",
-            "perfguard: instructions counted for 5 benchmarks in *",
+            "perfguard: counting instructions of 7 benchmarks under valgrind",
+            "perfguard: instructions counted for 6 benchmarks, 1 n/a in *",
             "*instr/op*",
+            "note: test_suite.py::test_threaded: instructions/op n/a: other threads ran while "
+            "counting (31 in all), so the count depends on how they were scheduled",
         ]
     )
     got = instructions(pytester.path / "out.json")
-    assert got["test_not_counted"] is None
+    assert got["test_not_counted"] is None and got["test_threaded"] is None
     once = got["test_once"]
     assert once is not None and once > 50 * 1000  # sum(range(200)): ~20 instructions a step
     assert got["test_twice"] == pytest.approx(2 * once, rel=0.05)
@@ -89,8 +102,9 @@ def test_counts_scale_with_the_work_and_leave_out_setup(pytester: pytest.Pyteste
     # heavy() is 10x the call: if it were counted, these would read 11x and more.
     assert got["test_setup_excluded"] == pytest.approx(once, rel=0.02)
     assert got["test_paused_excluded"] == pytest.approx(once, rel=0.02)
+    assert got["test_compat"] == pytest.approx(once, rel=0.02)
     saved = (pytester.path / ".perfguard" / "baseline.toml").read_text()
-    assert saved.count("instructions_per_op = ") == 5
+    assert saved.count("instructions_per_op = ") == 6
 
 
 def test_valgrind_missing_is_a_usage_error_saying_how_to_install_it(

@@ -14,6 +14,8 @@ import gc
 import importlib
 import itertools
 import math
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,11 +38,14 @@ WARMUP_CALLS = 16
 a few executions (and backs off on misses); the 3rd call is steady in time, 16 leave margin."""
 WARMUP_BUDGET_S = 5.0
 """Warm-up stops early (after at least 2 calls) once it took this long under valgrind."""
-WINDOW_BUDGET_S = 0.03
-"""Seconds the first window's calls took in the warm-up (under valgrind, uninstrumented: about
-10x slower again once counted); the second window takes twice as long."""
-MAX_CALLS = 20
-"""Calls in the first window at most: more only repeat what the difference already counts."""
+WINDOW_CALLS = 10
+"""Calls in the first window (the second has twice as many). The same for every benchmark in
+every run, not chosen from the clock: a count that moved with the machine's speed would change
+the heap and the caches the calls start from, and so the count (an A/A run that sized windows
+by time spread up to 2.9% between runs)."""
+SLOW_CALL_S = 0.2
+"""A warm-up call slower than this under valgrind (uninstrumented; about 10x slower again
+once counted) gets windows of one and two calls instead."""
 
 
 class CallgrindHooks(Protocol):
@@ -72,10 +77,8 @@ def label(index: int, calls: int) -> str:
 
 
 def window_calls(per_call_s: float) -> int:
-    """Calls in the first window, from the warm-up's time per call under valgrind."""
-    if not per_call_s > 0 or not math.isfinite(per_call_s):
-        return MAX_CALLS
-    return max(1, min(MAX_CALLS, int(WINDOW_BUDGET_S / per_call_s)))
+    """Calls in the first window: WINDOW_CALLS, or 1 for a call slower than SLOW_CALL_S."""
+    return 1 if per_call_s > SLOW_CALL_S and math.isfinite(per_call_s) else WINDOW_CALLS
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,10 @@ class Windows:
     index: int
     calls: int
     warmup: int
+    threads: int = 1
+    """Python threads alive before or after the windows, or 1 + those the calls started, at
+    most: above 1, the count depends on how the threads were scheduled (callgrind counts
+    every thread)."""
 
 
 class _Pause:
@@ -101,6 +108,27 @@ class _Pause:
 
     def __exit__(self, *exc: object) -> None:
         self._hooks.callgrind_resume()
+
+
+class _ThreadWatch:
+    """Threads alive, and threads the calls start (a thread started and joined inside one call
+    is never seen alive from here): threading's trace hook runs first in each new thread."""
+
+    __slots__ = ("_prev", "alive", "started")
+
+    def __init__(self, alive: Callable[[], int]) -> None:
+        self._prev = threading.gettrace()
+        self.started = 0
+        self.alive = alive()
+        threading.settrace(self._hook)
+
+    def _hook(self, frame: object, event: str, arg: object) -> None:
+        self.started += 1  # in the new thread: an int add under the GIL, once per thread
+        sys.settrace(None)  # and no tracing there after this
+
+    def close(self, alive: Callable[[], int]) -> int:
+        threading.settrace(self._prev)
+        return max(self.alive, alive(), 1 + self.started)
 
 
 class _GcOff:
@@ -138,6 +166,7 @@ def instruction_pass(
     warmup: int = WARMUP_CALLS,
     clock: Callable[[], float] = time.monotonic,
     collect: Callable[[], object] = gc.collect,
+    threads: Callable[[], int] = threading.active_count,
 ) -> Pass[Windows]:
     """COUNT steps for any driver (per-call setup, perf.loop()): warm-up, then two windows
     that this pass opens and closes around the steps; `with step.pause:` is not counted."""
@@ -145,6 +174,8 @@ def instruction_pass(
     done, per_call = yield from _warm_up(warmup, pause, clock)
     calls = window_calls(per_call)
     gc_off = _GcOff(collect)
+    watch = _ThreadWatch(threads)
+    alive = 1
     hooks.callgrind_instrument(True)
     try:
         for n in (calls, 2 * calls):
@@ -155,8 +186,9 @@ def instruction_pass(
                 hooks.callgrind_stop(label(index, n))
     finally:
         hooks.callgrind_instrument(False)
+        alive = watch.close(threads)
         gc_off.close()
-    return Windows(index, calls, done)
+    return Windows(index, calls, done, alive)
 
 
 def call_windows(
@@ -167,6 +199,7 @@ def call_windows(
     warmup: int = WARMUP_CALLS,
     clock: Callable[[], float] = time.monotonic,
     collect: Callable[[], object] = gc.collect,
+    threads: Callable[[], int] = threading.active_count,
 ) -> Windows:
     """A plain call: warm-up in Python, then both windows around the extension's C loop."""
 
@@ -177,11 +210,14 @@ def call_windows(
     done, per_call = drive(_warm_up(warmup, _Pause(hooks), clock), run)
     calls = window_calls(per_call)
     gc_off = _GcOff(collect)
+    watch = _ThreadWatch(threads)
+    alive = 1
     hooks.callgrind_instrument(True)
     try:
         for n in (calls, 2 * calls):
             hooks.callgrind_run(call, n, label(index, n))
     finally:
         hooks.callgrind_instrument(False)
+        alive = watch.close(threads)
         gc_off.close()
-    return Windows(index, calls, done)
+    return Windows(index, calls, done, alive)

@@ -59,7 +59,14 @@ class _Counted:
             )
             return _placeholder(None)
         windows = yield from instruction_pass(hooks, self._index)
-        worker.emit("windows", self._index, calls=windows.calls, warmup=windows.warmup)
+        if windows.threads > 1:  # as calls/op: not a count that holds from run to run
+            worker.emit(
+                "error", self._index,
+                error=f"other threads ran while counting ({windows.threads} in all), so the "
+                "count depends on how they were scheduled",
+            )  # fmt: skip
+        else:
+            worker.emit("windows", self._index, calls=windows.calls, warmup=windows.warmup)
         return _placeholder(windows)
 
 
