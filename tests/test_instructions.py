@@ -375,3 +375,42 @@ def test_a_thread_started_and_joined_inside_a_call_is_seen() -> None:
     assert windows.threads == 1 + 3 * windows.calls
     assert ins.call_windows(FakeCallgrind(), call, 0, warmup=2).threads > 1
     assert threading.gettrace() is before
+
+
+@pytest.mark.parametrize(
+    ("probe", "calls"),
+    [
+        (1, 10),
+        (5_000_000, 10),
+        (5_000_001, 8),
+        (12_000_000, 4),
+        (50_000_000, 1),
+        (10**10, 1),
+    ],
+)
+def test_calls_for_a_probe_are_powers_of_two_up_to_ten(probe: int, calls: int) -> None:
+    assert ins.INSTRUCTION_BUDGET == 50_000_000
+    assert ins.calls_for(probe) == calls
+
+
+def test_a_probe_window_of_one_call_sizes_the_windows_by_instructions() -> None:
+    hooks = FakeCallgrind()
+
+    def run_step(step: Step) -> None:
+        for _ in range(step.n):
+            hooks.op(12_000_000)
+
+    def newest() -> int:
+        return hooks.count
+
+    windows = drive(
+        ins.instruction_pass(hooks, 2, warmup=2, clock=ticking(0.0), probe=newest), run_step
+    )
+    assert windows.calls == 4
+    assert list(hooks.dumps) == ["perfguard-probe 2", "perfguard 2 4", "perfguard 2 8"]
+    assert run.parse_dump(DUMP.replace("perfguard 12 40", "perfguard-probe 2").splitlines()) == (
+        None,
+        None,
+    )
+    probe = DUMP.replace("perfguard 12 40", "perfguard-probe 2").splitlines()
+    assert run.parse_dump(probe, any_label=True)[1] == 612486
