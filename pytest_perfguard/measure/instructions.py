@@ -27,18 +27,16 @@ __all__ = [
     "CallgrindHooks",
     "Windows",
     "call_windows",
-    "calls_for",
     "instruction_pass",
     "label",
     "load_callgrind",
-    "probe_label",
     "window_calls",
 ]
 
 WARMUP_CALLS = 16
 """Calls before the first window: CPython 3.11+ specializes a code object's instructions after
 a few executions (and backs off on misses); the 3rd call is steady in time, 16 leave margin."""
-WARMUP_BUDGET_S = 30.0
+WARMUP_BUDGET_S = 5.0
 """Warm-up stops early (after at least 2 calls) once it took this long under valgrind."""
 WINDOW_CALLS = 10
 """Calls in the first window (the second has twice as many). The same for every benchmark in
@@ -46,12 +44,8 @@ every run, not chosen from the clock: a count that moved with the machine's spee
 the heap and the caches the calls start from, and so the count (an A/A run that sized windows
 by time spread up to 2.9% between runs)."""
 SLOW_CALL_S = 0.2
-"""Without a probe: a warm-up call slower than this under valgrind gets windows of one and two
-calls instead."""
-INSTRUCTION_BUDGET = 50_000_000
-"""Instructions the first window may count: a probe window of one call says how many calls
-fit (a power of two, up to WINDOW_CALLS). Counted, valgrind runs some 20 million instructions
-a second here."""
+"""A warm-up call slower than this under valgrind (uninstrumented; about 10x slower again
+once counted) gets windows of one and two calls instead."""
 
 
 class CallgrindHooks(Protocol):
@@ -80,20 +74,6 @@ def load_callgrind() -> CallgrindHooks | None:
 def label(index: int, calls: int) -> str:
     """The dump label of one window: the benchmark's index in the worker and its calls."""
     return f"perfguard {index} {calls}"
-
-
-def probe_label(index: int) -> str:
-    """The dump label of a benchmark's probe window (one call; not one of its two windows)."""
-    return f"perfguard-probe {index}"
-
-
-def calls_for(probe: int) -> int:
-    """Calls in the first window from a probe's instructions for one call: a power of two, so
-    a count within a fraction of a percent of the last run's chooses the same."""
-    fit = INSTRUCTION_BUDGET // max(probe, 1)
-    if fit >= WINDOW_CALLS:
-        return WINDOW_CALLS
-    return 1 << (max(fit, 1).bit_length() - 1)
 
 
 def window_calls(per_call_s: float) -> int:
@@ -187,13 +167,9 @@ def instruction_pass(
     clock: Callable[[], float] = time.monotonic,
     collect: Callable[[], object] = gc.collect,
     threads: Callable[[], int] = threading.active_count,
-    probe: Callable[[], int | None] | None = None,
 ) -> Pass[Windows]:
     """COUNT steps for any driver (per-call setup, perf.loop()): warm-up, then two windows
-    that this pass opens and closes around the steps; `with step.pause:` is not counted.
-
-    With `probe` (reads the newest dump's instructions), a window of one call first sizes the
-    two windows by instructions (`calls_for`); without, the warm-up's time does."""
+    that this pass opens and closes around the steps; `with step.pause:` is not counted."""
     pause = _Pause(hooks)
     done, per_call = yield from _warm_up(warmup, pause, clock)
     calls = window_calls(per_call)
@@ -202,15 +178,6 @@ def instruction_pass(
     alive = 1
     hooks.callgrind_instrument(True)
     try:
-        if probe is not None:
-            hooks.callgrind_start()
-            try:
-                yield Step(Kind.COUNT, 1, pause)
-            finally:
-                hooks.callgrind_stop(probe_label(index))
-            counted = probe()
-            if counted is not None:
-                calls = calls_for(counted)
         for n in (calls, 2 * calls):
             hooks.callgrind_start()
             try:

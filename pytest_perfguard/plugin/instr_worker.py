@@ -20,7 +20,7 @@ from pytest_perfguard.measure.instructions import (
 )
 from pytest_perfguard.model import BenchSettings, Measurement
 from pytest_perfguard.plugin.session import SESSION_KEY, SETTINGS_KEY
-from pytest_perfguard.run.instructions import DIR_ENV, PROGRESS, TODO, parse_dump
+from pytest_perfguard.run.instructions import DIR_ENV, PROGRESS, TODO
 
 if TYPE_CHECKING:
     from pytest_perfguard.measure.engine import Engine, TimingPass, Warmth
@@ -58,7 +58,7 @@ class _Counted:
                 "error", self._index, error=f"callgrind windows unavailable: {worker.state}"
             )
             return _placeholder(None)
-        windows = yield from instruction_pass(hooks, self._index, probe=worker.newest_dump)
+        windows = yield from instruction_pass(hooks, self._index)
         if windows.threads > 1:  # as calls/op: not a count that holds from run to run
             worker.emit(
                 "error", self._index,
@@ -74,22 +74,11 @@ class InstructionWorker:
     """Runs only the perf tests of the to-do list, each through the instruction pass."""
 
     def __init__(self, work: Path, hooks: CallgrindHooks | None) -> None:
-        self._work = work
         self.todo: dict[str, int] = json.loads((work / TODO).read_text())
         self.hooks = hooks
         self.state = "the C extension was not built" if hooks is None else hooks.callgrind_state()
         self._progress: IO[str] = (work / PROGRESS).open("a", buffering=1)
         self._reported: set[str] = set()
-
-    def newest_dump(self) -> int | None:
-        """Instructions of the newest window this process dumped (read back at once: callgrind
-        writes a dump when asked for it)."""
-        mine = self._work.glob(f"callgrind.out.{os.getpid()}.*")
-        numbered = [(int(p.suffix[1:]), p) for p in mine if p.suffix[1:].isdigit()]
-        if not numbered:
-            return None
-        with max(numbered)[1].open(errors="replace") as f:
-            return parse_dump(f, any_label=True)[1]
 
     def emit(self, event: str, index: int, **values: object) -> None:
         self._progress.write(json.dumps({"event": event, "index": index, **values}) + "\n")

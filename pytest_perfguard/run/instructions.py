@@ -94,18 +94,15 @@ def worker_command(valgrind: str, out_dir: Path, python: str, args: Sequence[str
     ]
 
 
-def parse_dump(
-    lines: Iterable[str], *, any_label: bool = False
-) -> tuple[tuple[int, int] | None, int | None]:
-    """(index, calls) of a window's dump and its instructions (the first event, Ir); with
-    `any_label`, the instructions of any dump (a probe's)."""
+def parse_dump(lines: Iterable[str]) -> tuple[tuple[int, int] | None, int | None]:
+    """(index, calls) of a window's dump and its instructions (the first event, Ir)."""
     key = total = None
     for line in lines:
         if key is None and line.startswith("desc: Trigger"):
             m = _LABEL.match(line)
-            if m is None and not any_label:
-                return None, None  # program termination, a probe, or someone else's dump
-            key = (-1, -1) if m is None else (int(m.group(1)), int(m.group(2)))
+            if m is None:
+                return None, None  # program termination, or someone else's dump
+            key = (int(m.group(1)), int(m.group(2)))
         elif line.startswith(("totals:", "summary:")):
             t = _TOTALS.match(line)
             if t is not None:
