@@ -24,8 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-THREADED = re.compile(r"thread|worker|pool", re.IGNORECASE)
-"""Node ids of benchmarks that start threads (examples/test_workers.py, test_pools.py)."""
+THREADED = re.compile(r"test_workers\.py|thread", re.IGNORECASE)
+"""Node ids of benchmarks that start threads (examples/test_workers.py)."""
 COUNTED = re.compile(r"instructions counted for (\d+) benchmarks(?:, (\d+) n/a)? in ([\d.]+) s")
 
 

@@ -90,7 +90,7 @@ def test_counts_scale_with_the_work_and_leave_out_setup(pytester: pytest.Pyteste
             "perfguard: instructions counted for 6 benchmarks, 1 n/a in *",
             "*instr/op*",
             "note: test_suite.py::test_threaded: instructions/op n/a: other threads ran while "
-            "counting (31 in all), so the count depends on how they were scheduled",
+            "counting (* in all), so the count depends on how they were scheduled",
         ]
     )
     got = instructions(pytester.path / "out.json")

@@ -36,7 +36,7 @@ __all__ = [
 WARMUP_CALLS = 16
 """Calls before the first window: CPython 3.11+ specializes a code object's instructions after
 a few executions (and backs off on misses); the 3rd call is steady in time, 16 leave margin."""
-WARMUP_BUDGET_S = 5.0
+WARMUP_BUDGET_S = 30.0
 """Warm-up stops early (after at least 2 calls) once it took this long under valgrind."""
 WINDOW_CALLS = 10
 """Calls in the first window (the second has twice as many). The same for every benchmark in
