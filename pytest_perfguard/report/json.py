@@ -213,6 +213,7 @@ _MEASURED: tuple[tuple[str, type, tuple[float, float], bool], ...] = (
     ("peak_memory_bytes", int, (0, MAX_COUNT), True),
     ("others_cpu", float, (0, 1), True),
     ("calls_per_op", float, (0, MAX_COUNT), True),
+    ("instructions_per_op", float, (0, MAX_COUNT), True),
 )
 
 
