@@ -43,9 +43,11 @@ WINDOW_CALLS = 10
 every run, not chosen from the clock: a count that moved with the machine's speed would change
 the heap and the caches the calls start from, and so the count (an A/A run that sized windows
 by time spread up to 2.9% between runs)."""
-SLOW_CALL_S = 0.2
+SLOW_CALL_S = 2.0
 """A warm-up call slower than this under valgrind (uninstrumented; about 10x slower again
-once counted) gets windows of one and two calls instead."""
+once counted) gets windows of one and two calls instead. Far above any usual benchmark: a
+threshold the machine's load can push a call across changes the windows, and so the counts
+of every benchmark after it (an A/A run with 0.2 s moved counts by up to 0.9%)."""
 
 
 class CallgrindHooks(Protocol):
