@@ -66,6 +66,10 @@ class BenchSettings:
     """Run the profiling pass: function calls per op and where the time goes."""
     calls_tolerance: float = 0.0
     """Relative rise of calls/op allowed beyond the saved runs' counts (0 = exact, 10 = off)."""
+    instructions: bool = False
+    """Count instructions per op in the valgrind pass (--perf-instructions)."""
+    instructions_tolerance: float = 0.002
+    """Relative rise of instructions/op allowed beyond the saved runs' counts."""
     limit_time_ns: float | None = None
     limit_memory_bytes: int | None = None
     limit_allocs: float | None = None
@@ -141,6 +145,9 @@ class Measurement:
     """Function calls per op (Python functions and built-ins called), from the profiling pass."""
     objects_per_op: float | None = None
     """Objects created per op, free-list reuse included (Python 3.13+, the allocation pass)."""
+    instructions_per_op: float | None = None
+    """Instructions per op counted by callgrind (--perf-instructions), from a worker session
+    under valgrind."""
     profile: tuple[FunctionCost, ...] = ()
     """Every profiled function (the harness's own left out), by own time, largest first."""
     profile_data: bytes | None = field(default=None, repr=False)
@@ -208,6 +215,7 @@ class RunSummary:
     """Raw per-round reference ratios of this run, kept for the newest run only."""
     calls_per_op: float | None = None
     objects_per_op: float | None = None
+    instructions_per_op: float | None = None
     profile: tuple[FunctionCost, ...] | None = None
     """The top functions by own time, kept for the newest run only (to say where a later run
     regressed)."""

@@ -21,3 +21,7 @@ def _one_machine(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     for variable, _, _ in HOSTED_CI:
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: takes over 20 s (a real pass under valgrind)")

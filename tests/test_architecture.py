@@ -25,6 +25,7 @@ LAYERS = {
     "comparison": 0,
     "model": 1,
     "config": 2,
+    "worker": 2,
     "measure": 3,
     "judge": 4,
     "store": 5,

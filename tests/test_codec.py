@@ -137,3 +137,5 @@ def test_junit_properties_name_every_metric() -> None:
     # objects/op (Python 3.13+) is listed where it was measured, left out where it was not
     counted = dataclasses.replace(m, objects_per_op=3.0)
     assert ("perf_objects_per_op", "3") in junit_properties(counted, None)
+    counted = junit_properties(dataclasses.replace(m, instructions_per_op=1234.5), None)
+    assert ("perf_instructions_per_op", "1234.5") in counted

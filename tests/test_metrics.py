@@ -27,7 +27,16 @@ def test_names_keys_and_columns_are_unique() -> None:
 
 
 def test_the_table_in_order() -> None:
-    assert [m.name for m in METRICS] == ["time", "allocs", "bytes", "objects", "calls", "memory"]
-    assert [m.name for m in COUNT_METRICS] == ["allocs", "bytes", "objects", "calls"]
+    assert [m.name for m in METRICS] == [
+        "time", "allocs", "bytes", "objects", "calls", "instructions", "memory",
+    ]  # fmt: skip
+    assert [m.name for m in COUNT_METRICS] == [
+        "allocs",
+        "bytes",
+        "objects",
+        "calls",
+        "instructions",
+    ]
+    assert [m.name for m in METRICS if m.optional] == ["objects", "instructions"]
     assert BY_NAME["memory"].kind is MetricKind.MEMORY
     assert [m.name for m in METRICS if m.is_bytes] == ["bytes", "memory"]

@@ -22,6 +22,8 @@ SWITCHES = {
     "compare": "compare with the baseline file; a real regression fails its test",
     "strict": "time verdicts count even on another CPU, another Python or a busy machine",
     "warn_only": "report regressions without failing",
+    "instructions": "count instructions per op with valgrind's callgrind in a worker session "
+    "(deterministic across machines; the marker keyword is `instructions`)",
     "allow_new": "with --perf-compare, pass a run in which no measured benchmark is in a "
     "non-empty baseline (the first run of a new suite); without it such a run fails",
 }
@@ -42,6 +44,8 @@ SETTING_HELP = {
     "fails; profiling false drops the pass and its gate)",
     "scale_tolerance": "rise of a scaling group's log-log exponent a comparison allows "
     "(default 0.3)",
+    "instructions_tolerance": "rise of instructions/op (--perf-instructions) a comparison "
+    "allows, e.g. 1% (default 0.2%)",
 }
 """Per-benchmark defaults: `--perf-X VALUE`, ini `perf_X`, marker keyword `X`."""
 
@@ -101,6 +105,7 @@ class Switches:
     strict: bool = False
     warn_only: bool = False
     allow_new: bool = False
+    instructions: bool = False
 
 
 def resolve_switches(cli: Mapping[str, bool | None], ini: Mapping[str, bool]) -> Switches:

@@ -203,6 +203,9 @@ _KEYS: dict[str, _Key] = {
     "profile": _Key("profile", parse_bool, configurable=False),
     "profiling": _Key("profile", parse_bool),
     "calls_tolerance": _Key("calls_tolerance", parse_fraction),
+    # The flag is the session switch --perf-instructions (config/options.py SWITCHES).
+    "instructions": _Key("instructions", parse_bool, configurable=False),
+    "instructions_tolerance": _Key("instructions_tolerance", parse_fraction),
     "limit_time": _Key("limit_time_ns", parse_duration_ns, configurable=False),
     "limit_memory": _Key("limit_memory_bytes", parse_size_bytes, configurable=False),
     "limit_allocs": _Key("limit_allocs", parse_allocs, configurable=False),

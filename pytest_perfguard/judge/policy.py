@@ -6,7 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_perfguard.metrics import METRICS
-from pytest_perfguard.model import BUSY_SHARE, FunctionCost, Measurement, RunSummary, Verdict
+from pytest_perfguard.model import (
+    BUSY_SHARE,
+    BenchSettings,
+    FunctionCost,
+    Measurement,
+    RunSummary,
+    Verdict,
+)
 
 __all__ = ["MiB", "Observation", "Policy", "uncalled"]
 
@@ -44,6 +51,9 @@ class Policy:
     exact, so by default any rise is real."""
     calls_tolerance: float = 0.0
     """Relative rise of calls/op allowed, where a benchmark's own settings are not at hand."""
+    instructions_tolerance: float = BenchSettings().instructions_tolerance
+    """Relative rise of instructions/op allowed, where a benchmark's own settings are not at
+    hand."""
     memory_tolerance: tuple[float, float] = (4.0 * MiB, 0.10)
     """Peak memory under a few MiB is allocator arenas and reused pages: an A/A run of the GC
     example jumped by over 1 MiB once in 10 runs, so the floor is 4 MiB."""
@@ -79,6 +89,7 @@ class Observation:
     tracers: tuple[str, ...] = ()
     calls_per_op: float | None = None
     objects_per_op: float | None = None
+    instructions_per_op: float | None = None
     profile: tuple[FunctionCost, ...] = ()
     """Profiled functions, for a regression's "where" (a saved run keeps its top ones)."""
 

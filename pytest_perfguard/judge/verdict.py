@@ -52,6 +52,7 @@ class _Case:
     """Why time is advisory here (the environment differs); empty when it is not."""
     counts_caveats: tuple[Caveat, ...]
     """Why allocation counts are advisory here (another interpreter version)."""
+    instructions_tolerance: float = 0.0
 
 
 _Caveats = tuple[tuple[Caveat, ...], tuple[Caveat, ...]]
@@ -176,7 +177,8 @@ def compare_baselines(
 def compare_benchmark(
     entry: BaselineEntry | None, now: Observation, policy: Policy, *,
     min_effect: float | None = None, alloc_tolerance: float | None = None,
-    calls_tolerance: float | None = None, baseline_env: Fingerprint | None = None,
+    calls_tolerance: float | None = None, instructions_tolerance: float | None = None,
+    baseline_env: Fingerprint | None = None,
     current_env: Fingerprint | None = None, family: int = 1, prior: TimePrior | None = None,
     tolerances: Mapping[str, float] | None = None,
 ) -> Comparison:  # fmt: skip

@@ -17,6 +17,16 @@
 #include <pythread.h>
 #include <stdint.h>
 
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define HAVE_CALLGRIND 1
+#endif
+#endif
+#ifndef HAVE_CALLGRIND
+#define HAVE_CALLGRIND 0
+#endif
+
 #if defined(_MSC_VER)
 #define THREAD_LOCAL __declspec(thread)
 #else
@@ -282,7 +292,202 @@ allocount_is_counting(PyObject *module, PyObject *Py_UNUSED(ignored))
     return PyBool_FromLong(counting);
 }
 
+/* ---- callgrind collection windows ------------------------------------------------------ */
+
+/* Run state, touched only with the GIL held. `cg_window`: a window is open; `cg_pauses`:
+ * nesting depth of pauses inside it (collection is on exactly when open and not paused). */
+static int cg_window = 0;
+static int cg_pauses = 0;
+
+static int
+cg_running(void)
+{
+#if HAVE_CALLGRIND
+    return (int)RUNNING_ON_VALGRIND;
+#else
+    return 0;
+#endif
+}
+
+static void
+cg_toggle(void)
+{
+#if HAVE_CALLGRIND
+    CALLGRIND_TOGGLE_COLLECT;
+#endif
+}
+
+static PyObject *
+callgrind_state(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    if (!HAVE_CALLGRIND) {
+        return PyUnicode_FromString("not built");
+    }
+    if (cg_running() == 0) {
+        return PyUnicode_FromString("not under valgrind");
+    }
+    return PyUnicode_FromString("ready");
+}
+
+static int
+cg_open(void)
+{
+    if (cg_window) {
+        PyErr_SetString(PyExc_RuntimeError, "a callgrind window is already open");
+        return -1;
+    }
+    cg_window = 1;
+    cg_pauses = 0;
+#if HAVE_CALLGRIND
+    CALLGRIND_ZERO_STATS;
+#endif
+    cg_toggle(); /* last: collection on from here */
+    return 0;
+}
+
+static int
+cg_close(const char *label)
+{
+    if (!cg_window) {
+        PyErr_SetString(PyExc_RuntimeError, "no callgrind window is open");
+        return -1;
+    }
+    if (cg_pauses == 0) {
+        cg_toggle(); /* first: collection off from here */
+    }
+    cg_window = 0;
+    cg_pauses = 0;
+#if HAVE_CALLGRIND
+    CALLGRIND_DUMP_STATS_AT(label);
+#else
+    (void)label;
+#endif
+    return 0;
+}
+
+static PyObject *
+callgrind_start(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    if (cg_open() < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+callgrind_stop(PyObject *module, PyObject *arg)
+{
+    /* The label is converted before the window closes, so the conversion is counted in every
+     * window alike (a fixed cost that the difference of two windows cancels). */
+    const char *label = PyUnicode_AsUTF8(arg);
+    if (label == NULL) {
+        if (cg_window && cg_pauses == 0) {
+            cg_toggle();
+        }
+        cg_window = 0;
+        return NULL;
+    }
+    if (cg_close(label) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+callgrind_pause(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    if (cg_window && cg_pauses++ == 0) {
+        cg_toggle();
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+callgrind_resume(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    if (cg_window && cg_pauses > 0 && --cg_pauses == 0) {
+        cg_toggle();
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+callgrind_instrument(PyObject *module, PyObject *arg)
+{
+    /* Under --instr-atstart=no the worker runs at the speed of valgrind's "none" tool (about
+     * 10x faster than instrumented) until this turns instrumentation on, around the windows
+     * only. Each switch flushes valgrind's translations: guest instructions stay the same. */
+    int on = PyObject_IsTrue(arg);
+    if (on < 0) {
+        return NULL;
+    }
+#if HAVE_CALLGRIND
+    if (on) {
+        CALLGRIND_START_INSTRUMENTATION;
+    }
+    else {
+        CALLGRIND_STOP_INSTRUMENTATION;
+    }
+#endif
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+callgrind_run(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "run(fn, n, label) takes 3 arguments");
+        return NULL;
+    }
+    PyObject *fn = args[0];
+    Py_ssize_t n = PyLong_AsSsize_t(args[1]);
+    if (n == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (n < 0) {
+        PyErr_SetString(PyExc_ValueError, "n must be >= 0");
+        return NULL;
+    }
+    const char *label = PyUnicode_AsUTF8(args[2]);
+    if (label == NULL) {
+        return NULL;
+    }
+    if (cg_open() < 0) {
+        return NULL;
+    }
+    /* The bare C loop: per call, one vectorcall and one decref are counted with fn. */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *res = PyObject_CallNoArgs(fn);
+        if (res == NULL) {
+            cg_close(label);
+            return NULL;
+        }
+        Py_DECREF(res);
+    }
+    if (cg_close(label) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef allocount_methods[] = {
+    {"callgrind_state", callgrind_state, METH_NOARGS,
+     "callgrind_state()\n--\n\n\"ready\" under valgrind with the header built in, else "
+     "\"not under valgrind\" or \"not built\" (then the functions below do nothing)."},
+    {"callgrind_start", callgrind_start, METH_NOARGS,
+     "callgrind_start()\n--\n\nZero callgrind's counters and turn collection on."},
+    {"callgrind_stop", callgrind_stop, METH_O,
+     "callgrind_stop(label)\n--\n\nTurn collection off and dump the window under label."},
+    {"callgrind_pause", callgrind_pause, METH_NOARGS,
+     "callgrind_pause()\n--\n\nCollection off inside a window until the matching resume()."},
+    {"callgrind_resume", callgrind_resume, METH_NOARGS,
+     "callgrind_resume()\n--\n\nEnd the innermost callgrind_pause()."},
+    {"callgrind_instrument", callgrind_instrument, METH_O,
+     "callgrind_instrument(on)\n--\n\nTurn callgrind's instrumentation on or off (windows "
+     "count only while it is on)."},
+    {"callgrind_run", (PyCFunction)(void (*)(void))callgrind_run, METH_FASTCALL,
+     "callgrind_run(fn, n, label)\n--\n\nOne window around n calls of fn() in a C loop, "
+     "dumped under label."},
     {"start", allocount_start, METH_NOARGS,
      "start()\n--\n\nInstall the hooks, zero the counters and count this thread's "
      "allocations.\nRuntimeError if counting is already running."},

@@ -16,6 +16,8 @@ from pytest_perfguard.measure.machine import current_machine
 from pytest_perfguard.plugin import outputs
 from pytest_perfguard.plugin.ab_head import in_worker
 from pytest_perfguard.plugin.ab_head import start as start_ab
+from pytest_perfguard.plugin.instructions import in_instruction_worker, refuse_unusable
+from pytest_perfguard.plugin.instructions import start as start_instructions
 from pytest_perfguard.plugin.session import PerfSession
 from pytest_perfguard.run.gate import Gate, GateOptions
 from pytest_perfguard.run.outputs import prepare_output
@@ -41,7 +43,10 @@ def open_session(config: pytest.Config) -> PerfSession:
         config.getini("perf_baseline"),
     )
     path = options.resolve_baseline_path(cli_baseline, ini_baseline, config.rootpath, cwd)
-    base_worker = in_worker()
+    if switches.instructions:
+        defaults = replace(defaults, instructions=True)
+        refuse_unusable(config)  # before any output is prepared: nothing else changes
+    base_worker = in_worker() or in_instruction_worker()
     if base_worker:  # an A/B base worker measures on command; head compares and saves
         switches = replace(switches, compare=False, save=False)
     paths = outputs.resolve(config, base_worker)
@@ -65,6 +70,7 @@ def open_session(config: pytest.Config) -> PerfSession:
     )
     state = RunState(defaults, gate, switches, is_worker=worker)
     session = PerfSession(config, state, paths)
+    start_instructions(config, session)
     ab = start_ab(config, policy)
     if ab is not None:
         explicit = bool(config.getoption("perf_min_effect") or config.getini("perf_min_effect"))

@@ -72,6 +72,9 @@ class PerfSession:
         self.ab: ABRun | None = None
         self.names = PERF
         """Marker and fixture names that make a perf test."""
+        self.amend: Callable[[str, Measurement], Measurement] | None = None
+        """Adds what another process counted for a test (--perf-instructions) to its
+        measurement."""
 
     def marker_only(self, item: pytest.Item) -> bool:
         """A perf test whose body is the benchmark (no `perf` or `benchmark` fixture)."""
@@ -186,6 +189,8 @@ class PerfSession:
     def record(self, item: pytest.Item, measurement: Measurement) -> None:
         settings = item.stash[SETTINGS_KEY]
         notes = item.stash.get(NOTES_KEY, ())
+        if self.amend is not None:
+            measurement = self.amend(item.nodeid, measurement)
         if notes:
             measurement = replace(measurement, notes=measurement.notes + notes)
         path, line, _ = item.location

@@ -115,6 +115,8 @@ def settings_to_dict(s: BenchSettings) -> dict[str, Any]:
         "alloc_tolerance": s.alloc_tolerance,
         "profile": s.profile,
         "calls_tolerance": s.calls_tolerance,
+        "instructions": s.instructions,
+        "instructions_tolerance": s.instructions_tolerance,
         "limit_time_ns": s.limit_time_ns,
         "limit_memory_bytes": s.limit_memory_bytes,
         "limit_allocs": s.limit_allocs,
@@ -136,6 +138,10 @@ def settings_from_dict(d: Mapping[str, Any]) -> BenchSettings:
         alloc_tolerance=d.get("alloc_tolerance", 0.0),  # absent from older results
         profile=d.get("profile", True),
         calls_tolerance=d.get("calls_tolerance", 0.0),
+        instructions=d.get("instructions", False),
+        instructions_tolerance=d.get(
+            "instructions_tolerance", BenchSettings().instructions_tolerance
+        ),
         limit_time_ns=d["limit_time_ns"],
         limit_memory_bytes=d["limit_memory_bytes"],
         limit_allocs=d["limit_allocs"],
