@@ -96,7 +96,8 @@ def test_compare_without_profiles_says_no_where(tmp_path: Path) -> None:
 def stored(now: float, policy: Policy) -> dict[str, Verdict]:
     runs = tuple(
         RunSummary(f"2026-01-0{i + 1}T00:00:00+00:00", 1000.0, 1.0, 1000.0, 8, 10,
-                   allocs_per_op=3.0, bytes_per_op=64.0, calls_per_op=7.0, objects_per_op=4.0)
+                   allocs_per_op=3.0, bytes_per_op=64.0, calls_per_op=7.0, objects_per_op=4.0,
+                   instructions_per_op=900.0)
         for i in range(5)
     )  # fmt: skip
     entry = BaselineEntry("t", None, runs, "3.11", "test-machine")
@@ -108,7 +109,8 @@ def stored(now: float, policy: Policy) -> dict[str, Verdict]:
 def head_measurement(calls: float) -> Measurement:
     samples = (1000.0,) * 8
     return Measurement(1000.0, 1.0, 8, 10, samples, (1.0,) * 8, 1000.0, 0.0, 3.0, 64.0,
-                       calls_per_op=calls, objects_per_op=4.0)  # fmt: skip
+                       calls_per_op=calls, objects_per_op=4.0,
+                       instructions_per_op=900.0)  # fmt: skip
 
 
 def live(now: float, policy: Policy) -> dict[str, Verdict]:

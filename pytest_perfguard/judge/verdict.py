@@ -187,7 +187,7 @@ def compare_benchmark(
     the session will make, since Holm would need every other benchmark's p-value first.
 
     `min_effect` and the tolerances are the benchmark's own settings (the policy's when None):
-    `tolerances` gives any by name, `alloc_tolerance` and `calls_tolerance` those two. Without
+    `tolerances` gives any by name, the keywords the three there are. Without
     either fingerprint the environments are taken as the same. `prior`, from fit_time_prior
     over the whole baseline, moderates the run-to-run variance as compare_all does; without it
     the benchmark's own saved runs are all there is.
@@ -195,7 +195,11 @@ def compare_benchmark(
     if entry is None or not entry.runs:
         return Comparison("", None, Verdict.NEW, reason=_NEW)
     effect = policy.min_effect if min_effect is None else min_effect
-    named = {"alloc_tolerance": alloc_tolerance, "calls_tolerance": calls_tolerance}
+    named = {
+        "alloc_tolerance": alloc_tolerance,
+        "calls_tolerance": calls_tolerance,
+        "instructions_tolerance": instructions_tolerance,
+    }
     given = {n: v for n, v in named.items() if v is not None} | dict(tolerances or {})
     caveats: _Caveats = ((), ())
     if baseline_env is not None or current_env is not None:
