@@ -29,6 +29,7 @@ __all__ = [
     "compare_fits",
     "fit",
     "group_problem",
+    "local_exponent",
     "over_limit",
 ]
 
