@@ -161,3 +161,29 @@ def test_warn_only_makes_counts_advisory_for_every_evidence_kind() -> None:
         calls = next(m for m in comparison.metrics if m.metric == "calls")
         assert calls.verdict is Verdict.REGRESSED and calls.advisory
         assert not comparison.failing
+
+
+@pytest.mark.parametrize(
+    ("saved", "saved_loops", "now", "now_loops", "verdict"),
+    [
+        # one allocation in each whole window, at 1355 and 887 calls a window: the same code
+        (1 / 1355, 1355, 1 / 887, 887, Verdict.UNCHANGED),
+        (1 / 887, 887, 1 / 1355, 1355, Verdict.UNCHANGED),
+        # one call a window: one more allocation is one more per call
+        (1.0, 1, 2.0, 1, Verdict.REGRESSED),
+        # a tenth of an allocation more per call over 1000 calls: 100 more in the window
+        (3.0, 1000, 3.1, 1000, Verdict.REGRESSED),
+    ],
+)
+def test_a_one_time_allocation_in_one_window_is_not_a_change_per_call(
+    saved: float, saved_loops: int, now: float, now_loops: int, verdict: Verdict
+) -> None:
+    runs = (
+        RunSummary("2026-01-01T00:00:00+00:00", 1000.0, 1.0, 1000.0, 8, saved_loops,
+                   allocs_per_op=saved, bytes_per_op=64.0 * saved),
+    )  # fmt: skip
+    entry = BaselineEntry("t", None, runs, "3.12", "test-machine")
+    head = Measurement(1000.0, 1.0, 8, now_loops, (1000.0,) * 8, (1.0,) * 8, 1000.0, 0.0,
+                       now, 64.0 * now)  # fmt: skip
+    c = compare_benchmark(entry, Observation.from_measurement(head), Policy())
+    assert {m.metric: m.verdict for m in c.metrics}["allocs"] is verdict

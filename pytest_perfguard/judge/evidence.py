@@ -82,9 +82,19 @@ def _grain(spec: MetricSpec, evidence: Evidence) -> float:
     return max(1.0, value / units) if units and value is not None else 1.0
 
 
+def _one_time(delta: float, grain: float, loops: int | None) -> bool:
+    """Whether a change of `delta` per op is at most one unit in a whole counting window of
+    `loops` calls, and under half a unit per op: a one-time allocation (a cache entry, a table
+    resized) landing in one run's window, not code that allocates per call. With few calls a
+    window it is never taken for one: +1 per op still counts."""
+    return (
+        loops is not None and loops > 0 and abs(delta) < grain / 2 and abs(delta) * loops <= grain
+    )
+
+
 def count_metric(
     spec: MetricSpec, evidence: Evidence, now: float | None, tolerance: float,
-    grain: float | None = None,
+    grain: float | None = None, loops: int | None = None,
 ) -> MetricComparison | None:  # fmt: skip
     """Counts (allocations, bytes, calls) gate exactly: any rise beyond every base run's count
     and `tolerance` (relative; the benchmark's `spec.tolerance` setting) is real.
@@ -97,6 +107,8 @@ def count_metric(
     number of calls, so a one-time allocation falling in one side's window shows as a
     fraction of an allocation per op, while a change in the code allocates at least one more
     per call: there, a change of half a grain (`grain`, else see _grain) or more is real.
+    Against saved runs, a rise of at most one unit in this run's whole window of `loops`
+    calls (and under half a unit per op) is such a one-time allocation too (see _one_time).
     """
     seen, base = evidence.seen(spec), evidence.newest(spec)
     if base is None or now is None or not seen:
@@ -115,6 +127,9 @@ def count_metric(
     else:
         regressed = now > limits[1] + COUNT_PRECISION * high
         improved = now < limits[0] - COUNT_PRECISION * low
+        edge = limits[1] if regressed else limits[0]
+        if (regressed or improved) and _one_time(now - edge, _grain(spec, evidence), loops):
+            regressed = improved = False
         numbers = {"runs": len(seen), "low": low, "high": high, "tolerance": tolerance,
                    "limit": limits[1]}  # fmt: skip
         kind = Rule.COUNT_VARYING if varies else Rule.COUNT_EXACT
@@ -162,11 +177,12 @@ def rule_metrics(
     count's tolerance setting by name. Advisory under the evidence's counts caveats (with
     them) and under warn-only."""
     out = []
+    loops: int | None = getattr(now, "loops", None)  # calls a counting window made
     for spec in METRICS:
         value = getattr(now, spec.field)
         if spec.kind is MetricKind.COUNT:
             tolerance = tolerances.get(spec.tolerance, 0.0) if spec.tolerance else 0.0
-            metric = count_metric(spec, evidence, value, tolerance)
+            metric = count_metric(spec, evidence, value, tolerance, loops=loops)
         elif spec.kind is MetricKind.MEMORY:
             metric = memory_metric(spec, evidence, value, policy.memory_tolerance)
         else:

@@ -90,6 +90,8 @@ class Observation:
     calls_per_op: float | None = None
     objects_per_op: float | None = None
     instructions_per_op: float | None = None
+    loops: int | None = None
+    """Calls per round, also the calls of each counting window (None: not known)."""
     profile: tuple[FunctionCost, ...] = ()
     """Profiled functions, for a regression's "where" (a saved run keeps its top ones)."""
 
@@ -97,13 +99,13 @@ class Observation:
     def from_measurement(cls, m: Measurement) -> Observation:
         return cls(ref_ratio=m.ref_ratio, samples_ns=m.samples_ns, ref_ratios=m.ref_ratios,
                    others_cpu=m.others_cpu, tracers=m.tracers, profile=m.profile,
-                   **_metrics(m))  # fmt: skip
+                   loops=m.loops, **_metrics(m))  # fmt: skip
 
     @classmethod
     def from_run(cls, r: RunSummary) -> Observation:
         return cls(ref_ratio=r.ref_ratio, samples_ns=r.samples_ns or (),
                    ref_ratios=r.ref_ratios or (), profile=r.profile or (),
-                   **_metrics(r))  # fmt: skip
+                   loops=r.loops, **_metrics(r))  # fmt: skip
 
 
 def _metrics(figures: Measurement | RunSummary) -> dict[str, Any]:
