@@ -82,14 +82,15 @@ def _grain(spec: MetricSpec, evidence: Evidence) -> float:
     return max(1.0, value / units) if units and value is not None else 1.0
 
 
-def _one_time(delta: float, grain: float, loops: int | None) -> bool:
-    """Whether a change of `delta` per op is at most one unit in a whole counting window of
-    `loops` calls, and under half a unit per op: a one-time allocation (a cache entry, a table
-    resized) landing in one run's window, not code that allocates per call. With few calls a
-    window it is never taken for one: +1 per op still counts."""
-    return (
-        loops is not None and loops > 0 and abs(delta) < grain / 2 and abs(delta) * loops <= grain
-    )
+def _one_time(now: float, loops: int | None, base: float, base_loops: int | None) -> bool:
+    """Whether per-op counts `now` (over windows of `loops` calls) and `base` (over
+    `base_loops`) differ by at most one unit in their whole windows, and by under half a unit
+    per op: a one-time allocation (a cache entry, a table resized) landing in a window, shown
+    per op as 1/loops, not code that allocates per call. With one call a window, one more
+    allocation per call still counts."""
+    if not loops or not base_loops or abs(now - base) >= 0.5:
+        return False
+    return abs(now * loops - base * base_loops) <= 1.0
 
 
 def count_metric(
@@ -107,8 +108,9 @@ def count_metric(
     number of calls, so a one-time allocation falling in one side's window shows as a
     fraction of an allocation per op, while a change in the code allocates at least one more
     per call: there, a change of half a grain (`grain`, else see _grain) or more is real.
-    Against saved runs, a rise of at most one unit in this run's whole window of `loops`
-    calls (and under half a unit per op) is such a one-time allocation too (see _one_time).
+    Against saved runs, a change of at most one unit between the whole windows (`loops` calls
+    here, the newest saved run's there), under half a unit per op, is such a one-time
+    allocation too (see _one_time).
     """
     seen, base = evidence.seen(spec), evidence.newest(spec)
     if base is None or now is None or not seen:
@@ -128,7 +130,8 @@ def count_metric(
         regressed = now > limits[1] + COUNT_PRECISION * high
         improved = now < limits[0] - COUNT_PRECISION * low
         edge = limits[1] if regressed else limits[0]
-        if (regressed or improved) and _one_time(now - edge, _grain(spec, evidence), loops):
+        base_loops = getattr(evidence.runs[-1], "loops", None)
+        if (regressed or improved) and _one_time(now, loops, edge, base_loops):
             regressed = improved = False
         numbers = {"runs": len(seen), "low": low, "high": high, "tolerance": tolerance,
                    "limit": limits[1]}  # fmt: skip
