@@ -53,25 +53,31 @@ static PyMemAllocatorEx orig_raw, orig_mem, orig_obj;
 #define HAVE_REFTRACER 1
 static uint64_t n_objects = 0;
 static int tracing_objects = 0; /* our tracer was installed for this window */
+static PyRefTracer prev_tracer = NULL; /* the tracer ours replaced, called on from ours */
+static void *prev_data = NULL;
 
 static int
 object_tracer(PyObject *op, PyRefTracerEvent event, void *data)
 {
-    (void)op;
     (void)data;
     if (event == PyRefTracer_CREATE && tl_active) {
         n_objects++;
     }
-    return 0;
+    return prev_tracer != NULL ? prev_tracer(op, event, prev_data) : 0;
 }
 
-/* Installs the tracer unless another one is set (a debugger's): objects are then not counted. */
+/* Installs ours in front of whatever tracer is set (3.13's tracemalloc leaves its own
+ * installed after stop(), idle), calling it on, and puts it back at the end. */
 static void
 objects_start(void)
 {
     void *data = NULL;
     PyRefTracer current = PyRefTracer_GetTracer(&data);
-    tracing_objects = current == NULL && PyRefTracer_SetTracer(object_tracer, NULL) == 0;
+    if (current != object_tracer) { /* else ours is left from a window never stopped */
+        prev_tracer = current;
+        prev_data = data;
+    }
+    tracing_objects = PyRefTracer_SetTracer(object_tracer, NULL) == 0;
     n_objects = 0;
 }
 
@@ -80,7 +86,7 @@ objects_stop(void)
 {
     void *data = NULL;
     if (tracing_objects && PyRefTracer_GetTracer(&data) == object_tracer) {
-        PyRefTracer_SetTracer(NULL, NULL);
+        PyRefTracer_SetTracer(prev_tracer, prev_data);
     }
     else {
         tracing_objects = 0; /* replaced while counting: the count is not ours alone */
