@@ -187,3 +187,23 @@ def test_a_one_time_allocation_in_one_window_is_not_a_change_per_call(
                        now, 64.0 * now)  # fmt: skip
     c = compare_benchmark(entry, Observation.from_measurement(head), Policy())
     assert {m.metric: m.verdict for m in c.metrics}["allocs"] is verdict
+
+
+def test_the_bytes_of_a_one_time_allocation_are_not_a_change_per_call() -> None:
+    # One 64 B allocation more in a window of 400 calls of 1 allocation of 32 B each: allocs/op
+    # 1 -> 1.0025 and B/op 32 -> 32.16, one time; 8 B more per call is a change.
+    runs = (
+        RunSummary("2026-01-01T00:00:00+00:00", 1000.0, 1.0, 1000.0, 8, 400,
+                   allocs_per_op=1.0, bytes_per_op=32.0),
+    )  # fmt: skip
+    entry = BaselineEntry("t", None, runs, "3.11", "test-machine")
+
+    def verdicts(allocs: float, nbytes: float) -> dict[str, Verdict]:
+        head = Measurement(1000.0, 1.0, 8, 400, (1000.0,) * 8, (1.0,) * 8, 1000.0, 0.0,
+                           allocs, nbytes)  # fmt: skip
+        c = compare_benchmark(entry, Observation.from_measurement(head), Policy())
+        return {m.metric: m.verdict for m in c.metrics if m.metric in ("allocs", "bytes")}
+
+    unchanged = {"allocs": Verdict.UNCHANGED, "bytes": Verdict.UNCHANGED}
+    assert verdicts(1.0 + 1 / 400, 32.0 + 64 / 400) == unchanged
+    assert verdicts(1.0, 40.0)["bytes"] is Verdict.REGRESSED

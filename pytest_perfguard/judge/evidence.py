@@ -93,9 +93,13 @@ def _one_time(now: float, loops: int | None, base: float, base_loops: int | None
     return abs(now * loops - base * base_loops) <= 1.0
 
 
+ONE_TIME_BYTES = 4096
+"""The most bytes a one-time allocation in a window may add to B/op's window (a page)."""
+
+
 def count_metric(
     spec: MetricSpec, evidence: Evidence, now: float | None, tolerance: float,
-    grain: float | None = None, loops: int | None = None,
+    grain: float | None = None, loops: int | None = None, now_units: float | None = None,
 ) -> MetricComparison | None:  # fmt: skip
     """Counts (allocations, bytes, calls) gate exactly: any rise beyond every base run's count
     and `tolerance` (relative; the benchmark's `spec.tolerance` setting) is real.
@@ -131,7 +135,17 @@ def count_metric(
         improved = now < limits[0] - COUNT_PRECISION * low
         edge = limits[1] if regressed else limits[0]
         base_loops = getattr(evidence.runs[-1], "loops", None)
-        if (regressed or improved) and _one_time(now, loops, edge, base_loops):
+        if spec.grain_of is None:
+            one_time = _one_time(now, loops, edge, base_loops)
+        else:  # bytes: exactly one allocation more or less in the window, of at most a page
+            base_units = getattr(evidence.runs[-1], spec.grain_of, None)
+            one_time = bool(
+                now_units is not None and base_units is not None and loops and base_loops
+                and _one_time(now_units, loops, base_units, base_loops)
+                and abs(now_units * loops - base_units * base_loops) >= 0.5
+                and abs(now * loops - edge * base_loops) <= ONE_TIME_BYTES
+            )  # fmt: skip
+        if (regressed or improved) and one_time:
             regressed = improved = False
         numbers = {"runs": len(seen), "low": low, "high": high, "tolerance": tolerance,
                    "limit": limits[1]}  # fmt: skip
@@ -185,7 +199,8 @@ def rule_metrics(
         value = getattr(now, spec.field)
         if spec.kind is MetricKind.COUNT:
             tolerance = tolerances.get(spec.tolerance, 0.0) if spec.tolerance else 0.0
-            metric = count_metric(spec, evidence, value, tolerance, loops=loops)
+            units = getattr(now, spec.grain_of) if spec.grain_of else None
+            metric = count_metric(spec, evidence, value, tolerance, loops=loops, now_units=units)
         elif spec.kind is MetricKind.MEMORY:
             metric = memory_metric(spec, evidence, value, policy.memory_tolerance)
         else:
