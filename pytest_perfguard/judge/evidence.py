@@ -137,14 +137,15 @@ def count_metric(
         base_loops = getattr(evidence.runs[-1], "loops", None)
         if spec.grain_of is None:
             one_time = _one_time(now, loops, edge, base_loops)
-        else:  # bytes: exactly one allocation more or less in the window, of at most a page
+        else:  # bytes: of the same allocations, or of one more or less (at most a page)
             base_units = getattr(evidence.runs[-1], spec.grain_of, None)
-            one_time = bool(
-                now_units is not None and base_units is not None and loops and base_loops
-                and _one_time(now_units, loops, base_units, base_loops)
-                and abs(now_units * loops - base_units * base_loops) >= 0.5
-                and abs(now * loops - edge * base_loops) <= ONE_TIME_BYTES
-            )  # fmt: skip
+            one_time = False
+            if now_units is not None and base_units is not None and loops and base_loops:
+                units = abs(now_units * loops - base_units * base_loops)
+                nbytes = abs(now * loops - edge * base_loops)
+                # the same allocations in both windows: the same bytes; one more: a page at most
+                most = 1.0 if units < 0.5 else ONE_TIME_BYTES
+                one_time = _one_time(now_units, loops, base_units, base_loops) and nbytes <= most
         if (regressed or improved) and one_time:
             regressed = improved = False
         numbers = {"runs": len(seen), "low": low, "high": high, "tolerance": tolerance,
