@@ -55,11 +55,15 @@ def timed(repo: Path, args: list[str], pythonpath: str | None) -> float:
     return took
 
 
-def peak_memory(repo: Path, args: list[str]) -> float:
-    """The largest total PSS, in MiB, of a pytest run and its child processes."""
+def peak_memory(repo: Path, args: list[str], pythonpath: str | None) -> float:
+    """The largest total PSS, in MiB, of a pytest run and all its descendant processes."""
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
     run = subprocess.Popen(
-        pytest_command(args), cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+        pytest_command(args), cwd=repo, env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
     top, peak = psutil.Process(run.pid), 0
     while run.poll() is None:
         total = 0
@@ -102,7 +106,11 @@ def main() -> None:
         print(f"  {case:10s} {line}")
     print("peak memory of the run (PSS summed over pytest and its workers):")
     for case, extra in cases.items():
-        print(f"  {case:10s} {peak_memory(repo, extra):.0f} MiB")
+        line = "  ".join(
+            f"{version} {peak_memory(repo, extra, path):.0f} MiB"
+            for version, path in versions.items()
+        )
+        print(f"  {case:10s} {line}")
 
 
 if __name__ == "__main__":
