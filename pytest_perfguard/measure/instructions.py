@@ -133,19 +133,32 @@ class _ThreadWatch:
         return max(self.alive, alive(), 1 + self.started)
 
 
-class _GcOff:
-    """Garbage collected before the windows and off during them: a collection inside one
-    window and not the other would be charged to the calls."""
+class _Counting:
+    """`with` it around both windows: garbage collected before them and off during them (a
+    collection inside one window and not the other would be charged to the calls), the
+    threads watched, callgrind's instrumentation on. After the block, `threads` is what
+    Windows.threads reports."""
 
-    __slots__ = ("_was",)
+    __slots__ = ("_alive", "_gc_was", "_hooks", "_watch", "threads")
 
-    def __init__(self, collect: Callable[[], object]) -> None:
+    def __init__(
+        self, hooks: CallgrindHooks, collect: Callable[[], object], threads: Callable[[], int]
+    ) -> None:
+        self._hooks = hooks
+        self._alive = threads
         collect()
-        self._was = gc.isenabled()
+        self._gc_was = gc.isenabled()
         gc.disable()
+        self._watch = _ThreadWatch(threads)
+        self.threads = 1
 
-    def close(self) -> None:
-        if self._was:
+    def __enter__(self) -> None:
+        self._hooks.callgrind_instrument(True)
+
+    def __exit__(self, *exc: object) -> None:
+        self._hooks.callgrind_instrument(False)
+        self.threads = self._watch.close(self._alive)
+        if self._gc_was:
             gc.enable()
 
 
@@ -175,22 +188,15 @@ def instruction_pass(
     pause = _Pause(hooks)
     done, per_call = yield from _warm_up(warmup, pause, clock)
     calls = window_calls(per_call)
-    gc_off = _GcOff(collect)
-    watch = _ThreadWatch(threads)
-    alive = 1
-    hooks.callgrind_instrument(True)
-    try:
+    counting = _Counting(hooks, collect, threads)
+    with counting:
         for n in (calls, 2 * calls):
             hooks.callgrind_start()
             try:
                 yield Step(Kind.COUNT, n, pause)
             finally:  # a call that raised still closes its window
                 hooks.callgrind_stop(label(index, n))
-    finally:
-        hooks.callgrind_instrument(False)
-        alive = watch.close(threads)
-        gc_off.close()
-    return Windows(index, calls, done, alive)
+    return Windows(index, calls, done, counting.threads)
 
 
 def call_windows(
@@ -211,15 +217,8 @@ def call_windows(
 
     done, per_call = drive(_warm_up(warmup, _Pause(hooks), clock), run)
     calls = window_calls(per_call)
-    gc_off = _GcOff(collect)
-    watch = _ThreadWatch(threads)
-    alive = 1
-    hooks.callgrind_instrument(True)
-    try:
+    counting = _Counting(hooks, collect, threads)
+    with counting:
         for n in (calls, 2 * calls):
             hooks.callgrind_run(call, n, label(index, n))
-    finally:
-        hooks.callgrind_instrument(False)
-        alive = watch.close(threads)
-        gc_off.close()
-    return Windows(index, calls, done, alive)
+    return Windows(index, calls, done, counting.threads)

@@ -9,11 +9,27 @@ from pathlib import Path
 
 from pytest_perfguard.errors import PerfguardError
 
-__all__ = ["OutputError", "Outputs", "outputs_from", "prepare_output", "shown_path"]
+__all__ = [
+    "OutputError",
+    "Outputs",
+    "make_directory",
+    "outputs_from",
+    "prepare_output",
+    "shown_path",
+]
 
 
 class OutputError(PerfguardError):
     """An output path the run could not write at its end, found before anything runs."""
+
+
+def make_directory(directory: Path, failure: str) -> None:
+    """Create `directory` and its parents (nothing when it exists); OutputError `failure` with
+    the system's reason when it cannot."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{failure}: {exc.strerror or str(exc)}") from None
 
 
 def prepare_output(path: Path, source: str) -> None:
@@ -26,13 +42,7 @@ def prepare_output(path: Path, source: str) -> None:
     parent = path.parent
     if parent.exists() and not parent.is_dir():
         raise OutputError(f"{source} {path}: {parent} is a file, not a directory")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        problem = exc.strerror or str(exc)
-        raise OutputError(
-            f"{source} {path}: cannot create the directory {parent}: {problem}"
-        ) from None
+    make_directory(parent, f"{source} {path}: cannot create the directory {parent}")
     if not os.access(path if path.exists() else parent, os.W_OK):
         raise OutputError(f"{source} {path}: not writable")
 

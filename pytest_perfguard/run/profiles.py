@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from pytest_perfguard.model import BenchResult, Comparison, PairedRun, Verdict
-from pytest_perfguard.run.outputs import OutputError
+from pytest_perfguard.run.outputs import OutputError, make_directory
 
 __all__ = ["prepare_profile_dir", "pstats_name", "write_profiles"]
 
@@ -30,11 +30,7 @@ def prepare_profile_dir(path: Path, source: str) -> None:
     """Check (and create) the directory before anything runs; OutputError naming `source`."""
     if path.exists() and not path.is_dir():
         raise OutputError(f"{source} {path}: is a file; give a directory")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        problem = exc.strerror or str(exc)
-        raise OutputError(f"{source} {path}: cannot create the directory: {problem}") from None
+    make_directory(path, f"{source} {path}: cannot create the directory")
     if not os.access(path, os.W_OK):
         raise OutputError(f"{source} {path}: not writable")
 
