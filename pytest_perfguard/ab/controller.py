@@ -4,14 +4,16 @@ answer, and notice when one dies or hangs."""
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_perfguard.ab.protocol import Channel, ChannelClosed, Message, NoAnswer, Verb
-from pytest_perfguard.ab.spawn import ForkedProcess, WorkerProcess, WorkerSpec, spawn
+from pytest_perfguard.ab.lifetime import PARENT_ENV
+from pytest_perfguard.ab.protocol import FDS_ENV, Channel, ChannelClosed, Message, NoAnswer, Verb
 from pytest_perfguard.ab.worktree import BaseTree
 from pytest_perfguard.errors import PerfguardError
 
@@ -19,11 +21,20 @@ __all__ = [
     "ANSWER_BUDGETS",
     "ANSWER_FLOOR_S",
     "COLLECT_DEADLINE_S",
+    "HEAD_ROOT_ENV",
+    "TIMING_ONLY_ENV",
     "BaseWorker",
     "WorkerError",
     "WorkerLost",
     "answer_deadline",
 ]
+
+HEAD_ROOT_ENV = "PERFGUARD_AB_HEAD_ROOT"
+"""The head's rootdir, for the worker's check that it imported nothing from there."""
+TIMING_ONLY_ENV = "PERFGUARD_AB_TIMING_ONLY"
+"""Set for a worker whose allocation, memory and profile passes nobody reads: the head
+workers (the controlling process measures those) and every base worker but the first."""
+WORKER_PLUGIN = "pytest_perfguard.plugin.ab_worker"
 
 ANSWER_BUDGETS = 20
 """A worker has this many times a benchmark's `max_time` to answer one command about it. One
@@ -66,36 +77,10 @@ class Outcome:
 class BaseWorker:
     """A pytest session in a tree (the base's, or head's own for a head worker) that runs perf
     tests on command (plugin/ab_worker.py). One side runs at a time: while the other measures,
-    the worker waits on its pipe. A worker is either a process of its own (`start`) or one of
-    several forked from one session that collected the tests once (`fork`)."""
+    the worker waits on its pipe."""
 
     def __init__(
         self,
-        tree: BaseTree,
-        process: WorkerProcess,
-        channel: Channel,
-        spec: WorkerSpec,
-        *,
-        log: Path,
-        passes: bool,
-        side: str,
-    ) -> None:
-        self.tree = tree
-        self.process = process
-        self.channel = channel
-        self.side = side
-        self.log = log
-        self._spec = spec
-        self._passes = passes
-        self.collected: tuple[str, ...] = ()
-        self.lost: str | None = None
-        """Why the worker is gone, once it is: its remaining benchmarks are not comparable."""
-        self.hung = False
-        """It stopped answering and was killed: a new worker can take its place."""
-
-    @classmethod
-    def start(
-        cls,
         tree: BaseTree,
         args: Sequence[str],
         python: str | None,
@@ -105,46 +90,59 @@ class BaseWorker:
         log: Path,
         passes: bool = True,
         side: str = "base",
-    ) -> BaseWorker:
-        """One worker, a process of its own."""
-        spec = WorkerSpec(tuple(args), python, head_root, tuple(roots))
-        process, (channel,) = spawn(tree, spec, log, workers=1, passes=int(passes))
-        return cls(tree, process, channel, spec, log=log, passes=passes, side=side)
-
-    @classmethod
-    def fork(
-        cls,
-        tree: BaseTree,
-        args: Sequence[str],
-        python: str | None,
-        head_root: Path,
-        roots: Sequence[Path] = (),
-        *,
-        log: Path,
-        workers: int,
-        passes: int = 0,
-        side: str = "base",
-    ) -> tuple[subprocess.Popen[bytes], list[BaseWorker]]:
-        """`workers` workers forked from one session once it has collected (see
-        plugin/ab_worker.py), the first `passes` of them also measuring allocations, memory
-        and the profile; and that session's process, which the caller ends after them."""
-        spec = WorkerSpec(tuple(args), python, head_root, tuple(roots))
-        session, channels = spawn(tree, spec, log, workers=workers, passes=passes)
-        return session, [
-            cls(tree, ForkedProcess(session), channel, spec, log=log, passes=i < passes, side=side)
-            for i, channel in enumerate(channels)
-        ]
+    ) -> None:
+        self.tree = tree
+        self.side = side
+        self.log = log
+        self._spec = (args, python, head_root, tuple(roots), passes)
+        to_worker_r, to_worker_w = os.pipe()
+        from_worker_r, from_worker_w = os.pipe()
+        env = dict(os.environ)
+        env[FDS_ENV] = f"{to_worker_r},{from_worker_w}"
+        env[HEAD_ROOT_ENV] = str(head_root)
+        env[PARENT_ENV] = str(os.getpid())
+        if not passes:
+            env[TIMING_ONLY_ENV] = "1"
+        # The tree's import roots first: given, or its rootdir and src/ where it exists.
+        paths = [str(tree.rootdir / root) for root in roots] or [str(tree.rootdir)]
+        if not roots and (tree.rootdir / "src").is_dir():
+            paths.append(str(tree.rootdir / "src"))
+        env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        command = [python or sys.executable, "-m", "pytest", "-p", WORKER_PLUGIN, *args]
+        try:
+            with open(log, "wb") as output:
+                self.process = subprocess.Popen(
+                    command,
+                    cwd=tree.rootdir,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    pass_fds=(to_worker_r, from_worker_w),
+                )
+        except BaseException:
+            for fd in (to_worker_r, to_worker_w, from_worker_r, from_worker_w):
+                os.close(fd)
+            raise
+        os.close(to_worker_r)
+        os.close(from_worker_w)
+        self.channel = Channel.from_fds(from_worker_r, to_worker_w)
+        self.collected: tuple[str, ...] = ()
+        self.lost: str | None = None
+        """Why the worker is gone, once it is: its remaining benchmarks are not comparable."""
+        self.hung = False
+        """It stopped answering and was killed: a new worker can take its place."""
 
     @property
     def name(self) -> str:
         return f"the {self.side} worker ({self.tree.label})"
 
     def restart(self, log: Path) -> BaseWorker:
-        """A new worker like this one (this one is dead): same tree, arguments and role, in
-        a process of its own."""
-        spec = self._spec
-        return BaseWorker.start(self.tree, spec.args, spec.python, spec.head_root, spec.roots,
-                                log=log, passes=self._passes, side=self.side)  # fmt: skip
+        """A new worker like this one (this one is dead): same tree, arguments and role."""
+        args, python, head_root, roots, passes = self._spec
+        return BaseWorker(
+            self.tree, args, python, head_root, roots, log=log, passes=passes, side=self.side
+        )
 
     def expect(self, *verbs: Verb, within: float | None, doing: str) -> Message:
         """The worker's next message, which must be one of `verbs`, within `within` seconds;
@@ -180,16 +178,14 @@ class BaseWorker:
         """The perf tests the worker's session collected (in its order)."""
         message = self.expect(Verb.COLLECTED, within=within, doing="collecting its tests")
         self.collected = tuple(message.fields["nodeids"])
-        if isinstance(self.process, ForkedProcess):
-            self.process.adopt(int(message.fields["pid"]))
         return self.collected
 
     def _death(self, why: str) -> str:
         try:  # a closed pipe usually means it exited: give it a moment to be reaped
-            code = self.process.wait(timeout=5)
-            status = "exited" if code is None else f"exited with status {code}"
+            code: int | None = self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            status = "is not answering"
+            code = None
+        status = "is not answering" if code is None else f"exited with status {code}"
         return f"{self.name} {status} ({why}); {self.log_tail()}; its log: {self.log}"
 
     def log_tail(self, lines: int = 6) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import subprocess
 import time
 from collections.abc import Sequence
 
@@ -44,7 +43,6 @@ class ABRun:
         policy: Policy,
         run_dir: RunDir,
         *,
-        sessions: Sequence[subprocess.Popen[bytes]] = (),
         answer_within: float | None = None,
         started: float | None = None,
     ) -> None:
@@ -57,8 +55,6 @@ class ABRun:
         """Head workers: sessions in the working tree, started as the base ones are."""
         self.policy = policy
         self.run_dir = run_dir
-        self.sessions = list(sessions)
-        """The sessions that forked the workers: each ends when its last worker has."""
         self.answer_within = answer_within
         """Seconds a worker has to answer one command (--perf-ab-timeout); None: derived
         from each benchmark's max_time (controller.answer_deadline)."""
@@ -219,12 +215,6 @@ class ABRun:
             end = time.monotonic() + grace
             for worker in self._workers:
                 worker.wait(end - time.monotonic())
-            for session in self.sessions:
-                try:
-                    session.wait(max(end - time.monotonic(), 0.0))
-                except subprocess.TimeoutExpired:
-                    session.kill()
-                    session.wait()
         except KeyboardInterrupt:  # a cancel while the workers end: no wait, no traceback
             self.cancel()
         finally:
@@ -233,13 +223,11 @@ class ABRun:
     def cancel(self) -> None:
         """Kill every worker now (the run was interrupted), then clean up. Idempotent."""
         try:
-            for process in (*self.sessions, *(w.process for w in self._workers)):
+            for worker in self._workers:
                 with contextlib.suppress(OSError):
-                    process.kill()
+                    worker.process.kill()
             for worker in self._workers:
                 worker.kill()
-            for session in self.sessions:
-                session.wait()
         finally:
             self._clean_up()
 

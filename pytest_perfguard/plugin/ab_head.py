@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -167,48 +166,27 @@ def start(config: pytest.Config, policy: Policy) -> ABRun | None:
         f"perfguard: A/B with {tree.label}: starting {2 * processes} workers "
         f"({processes} process pairs)"
     )
-    # One session a side collects, then forks its workers. The first base worker's
-    # allocation, memory and profile passes are read; head's are measured here.
-    sessions: list[subprocess.Popen[bytes]] = []
+    bases: list[BaseWorker] = []
+    heads: list[BaseWorker] = []
+    head_root = config.rootpath
     try:
-        base, bases = BaseWorker.fork(
-            tree,
-            base_args,
-            python,
-            config.rootpath,
-            roots,
-            log=run_dir.new_log("base"),
-            workers=processes,
-            passes=1,
-        )
-        sessions.append(base)
-        head, heads = BaseWorker.fork(
-            here,
-            head_args,
-            None,
-            config.rootpath,
-            log=run_dir.new_log("head"),
-            workers=processes,
-            side="head",
-        )
-        sessions.append(head)
+        for i in range(processes):  # only the first base worker's other passes are read
+            base_log, head_log = run_dir.new_log("base"), run_dir.new_log("head")
+            bases.append(
+                BaseWorker(tree, base_args, python, head_root, roots, log=base_log, passes=i == 0)
+            )
+            heads.append(
+                BaseWorker(
+                    here, head_args, None, head_root, log=head_log, passes=False, side="head"
+                )
+            )
     except BaseException:
-        for session in sessions:
-            session.kill()
-            session.wait()
+        for worker in (*bases, *heads):
+            worker.kill()
         tree.remove()
         run_dir.close()
         raise
-    run = ABRun(
-        tree,
-        bases,
-        heads,
-        policy,
-        run_dir,
-        sessions=sessions,
-        answer_within=within,
-        started=started,
-    )
+    run = ABRun(tree, bases, heads, policy, run_dir, answer_within=within, started=started)
     config.add_cleanup(run.close)  # cleanups run last-in first: before the handler goes
     config.pluginmanager.register(_Lifecycle(run), "perfguard-ab-lifecycle")
     return run

@@ -2,10 +2,7 @@
 the controller's command, its rounds paired with head's (see `ab/`).
 
 Loaded with `-p pytest_perfguard.plugin.ab_worker` by the controller, which passes the pipe
-ends in the environment: one pair, or one per worker to fork. A session given several
-collects once, then forks a worker for each and waits for them: the workers share the imported
-code and the collected tests (copy-on-write) instead of each importing and collecting them
-again. The worker answers each RUN with CALIBRATED once its benchmark is
+ends in the environment. The worker answers each RUN with CALIBRATED once its benchmark is
 ready for rounds (or DONE at once when it has none), then ELAPSED for each ROUND, and DONE with
 its measurement and outcome after FINISH (`ab.protocol.Verb`). A test's teardown waits for the
 next command, so module and session fixtures live as long as they would in a plain run. The
@@ -15,11 +12,8 @@ command pipe closes.
 
 from __future__ import annotations
 
-import gc
-import importlib
 import os
 import random
-import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -28,27 +22,18 @@ from typing import NoReturn
 import pytest
 from _pytest.runner import call_and_report
 
+from pytest_perfguard.ab.controller import HEAD_ROOT_ENV, TIMING_ONLY_ENV
 from pytest_perfguard.ab.lifetime import PARENT_ENV, die_with_parent
 from pytest_perfguard.ab.protocol import FDS_ENV, Channel, ChannelClosed, Verb
 from pytest_perfguard.ab.rounds import RemoteTiming
-from pytest_perfguard.ab.spawn import HEAD_ROOT_ENV, PASSES_ENV, parse_fds
 from pytest_perfguard.plugin.session import SESSION_KEY, SETTINGS_KEY, PerfSession
 from pytest_perfguard.store import codec
 
-CHANNELS_KEY = pytest.StashKey[list[Channel]]()
+CHANNEL_KEY = pytest.StashKey[Channel]()
 ENDED_KEY = pytest.StashKey[bool]()
 """Set when the controller said QUIT or went away: the session's end is nobody's to read."""
 PADDING_KEY = pytest.StashKey[list[object]]()
 UNCOLLECTED_KEY = pytest.StashKey["_Uncollected"]()
-PRELOAD = (
-    "psutil",
-    "resource",
-    "pytest_perfguard.measure.perf",
-    "pytest_perfguard.measure.context",
-    "pytest_perfguard.compat.fixture",
-)
-"""What a worker's first benchmark would import: a session that forks imports it before, so
-that its workers share it (2.5 MiB less in each on a one-benchmark suite, `ab_cost.py`)."""
 
 
 def random_padding(rng: random.Random) -> list[object]:
@@ -66,8 +51,8 @@ def random_padding(rng: random.Random) -> list[object]:
 def pytest_configure(config: pytest.Config) -> None:
     if PARENT_ENV in os.environ:
         die_with_parent(int(os.environ[PARENT_ENV]))
-    channels = [Channel.from_fds(r, w) for r, w in parse_fds(os.environ[FDS_ENV])]
-    config.stash[CHANNELS_KEY] = channels
+    read_fd, write_fd = (int(fd) for fd in os.environ[FDS_ENV].split(","))
+    config.stash[CHANNEL_KEY] = Channel.from_fds(read_fd, write_fd)
     config.stash[PADDING_KEY] = random_padding(random.Random())
     config.stash[UNCOLLECTED_KEY] = _Uncollected()
     config.pluginmanager.register(config.stash[UNCOLLECTED_KEY], "perfguard-ab-uncollected")
@@ -106,11 +91,21 @@ def foreign_imports(head: Path, base: Path) -> list[str]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session: pytest.Session) -> bool:
     config = session.config
-    channels = config.stash[CHANNELS_KEY]
-    error = _cannot_run(config)
-    if error is not None:
-        for told in channels:
-            told.send(Verb.ERROR, text=error)
+    channel = config.stash[CHANNEL_KEY]
+    head = Path(os.environ[HEAD_ROOT_ENV]).resolve()
+    foreign = foreign_imports(head, config.rootpath.resolve())
+    if foreign:
+        channel.send(
+            Verb.ERROR,
+            text="imported the code under test from head's tree instead of its own: "
+            + "; ".join(foreign[:3])
+            + " (put the base tree first on the path: perf_ref_pythonpath, or install the "
+            "base revision into another interpreter and pass --perf-ref-python)",
+        )
+        return True
+    uncollected = config.stash[UNCOLLECTED_KEY].lines
+    if uncollected:
+        channel.send(Verb.ERROR, text="could not collect " + "; ".join(uncollected[:3]))
         return True
     # Nobody reads a worker's terminal report: without its reporter, plugins' end-of-session
     # summaries (hypothesis imports itself for one: 0.5 s a worker) are not made. A worker
@@ -118,14 +113,13 @@ def pytest_runtestloop(session: pytest.Session) -> bool:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:  # None under -p no:terminal
         config.pluginmanager.unregister(reporter)
-    index, channel = _fork(config, channels) if len(channels) > 1 else (0, channels[0])
     items = {item.nodeid: item for item in session.items if SETTINGS_KEY in item.stash}
-    if index >= int(os.environ.get(PASSES_ENV, "1")):  # nobody reads its other passes
+    if os.environ.get(TIMING_ONLY_ENV):  # nobody reads this worker's other passes
         for each in items.values():
             each.stash[SETTINGS_KEY] = replace(
                 each.stash[SETTINGS_KEY], allocations=False, memory=False, profile=False
             )
-    channel.send(Verb.COLLECTED, nodeids=list(items), pid=os.getpid())
+    channel.send(Verb.COLLECTED, nodeids=list(items))
     perf_session: PerfSession = config.stash[SESSION_KEY]
     loops: list[int | None] = [None]  # head's calls per round for the test being run
     perf_session.timing_for = lambda nodeid, settings: RemoteTiming(channel, loops[0])
@@ -150,60 +144,6 @@ def pytest_runtestloop(session: pytest.Session) -> bool:
         _teardown(pending, None)
     config.stash[ENDED_KEY] = True
     return True
-
-
-def _cannot_run(config: pytest.Config) -> str | None:
-    """Why this session cannot be a worker: it imported head's code, or could not collect."""
-    head = Path(os.environ[HEAD_ROOT_ENV]).resolve()
-    foreign = foreign_imports(head, config.rootpath.resolve())
-    if foreign:
-        return (
-            "imported the code under test from head's tree instead of its own: "
-            + "; ".join(foreign[:3])
-            + " (put the base tree first on the path: perf_ref_pythonpath, or install the "
-            "base revision into another interpreter and pass --perf-ref-python)"
-        )
-    uncollected = config.stash[UNCOLLECTED_KEY].lines
-    if uncollected:
-        return "could not collect " + "; ".join(uncollected[:3])
-    return None
-
-
-def _fork(config: pytest.Config, channels: list[Channel]) -> tuple[int, Channel]:
-    """Fork a worker for each channel and return its index and channel in it. This session
-    stays behind: it reaps its workers, writes a status that is not 0 to its log, and exits
-    when the last has (it dies with the controller, and they with it)."""
-    # Frozen, the collected objects are no longer traversed by the workers' garbage
-    # collections, which would otherwise write to (and so copy) every page that holds one.
-    for name in PRELOAD:  # once here, not once in each worker
-        importlib.import_module(name)
-    gc.collect()
-    gc.freeze()
-    session_pid = os.getpid()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    for index, channel in enumerate(channels):
-        if os.fork() == 0:
-            for other in channels:
-                if other is not channel:
-                    other.close()
-            die_with_parent(session_pid)
-            # Its own heap layout: what it allocates from now on lands elsewhere than in its
-            # siblings (random padding; the inherited heap is the same in all of them).
-            config.stash[PADDING_KEY] += random_padding(random.Random())
-            return index, channel
-    for channel in channels:
-        channel.close()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C reaches the workers, not this
-    while True:
-        try:
-            pid, status = os.wait()
-        except ChildProcessError:
-            break
-        code = os.waitstatus_to_exitcode(status)
-        if code != 0:
-            print(f"perfguard: A/B worker {pid} exited with status {code}", flush=True)
-    os._exit(0)
 
 
 @pytest.hookimpl(trylast=True)
