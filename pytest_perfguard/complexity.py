@@ -27,8 +27,17 @@ CLASSES: tuple[Complexity, ...] = (
     Complexity("n^3", lambda n: n * n * n, 3),
 )
 
-_ALIASES = {"o(1)": "1", "logn": "log n", "nlogn": "n log n", "n**2": "n^2", "n**3": "n^3",
-            "n2": "n^2", "n3": "n^3", "n²": "n^2", "n³": "n^3"}  # fmt: skip
+_ALIASES = {
+    "o(1)": "1",
+    "logn": "log n",
+    "nlogn": "n log n",
+    "n**2": "n^2",
+    "n**3": "n^3",
+    "n2": "n^2",
+    "n3": "n^3",
+    "n²": "n^2",
+    "n³": "n^3",
+}
 
 
 def class_named(name: str) -> Complexity:

@@ -209,9 +209,10 @@ def shown(specs: Iterable[MetricSpec], rows: Iterable[object]) -> tuple[MetricSp
     metric only when some row has a value."""
     rows = list(rows)
     return tuple(
-        s for s in specs
+        s
+        for s in specs
         if not s.optional or any(getattr(r, s.field, None) is not None for r in rows)
-    )  # fmt: skip
+    )
 
 
 def tolerances_of(source: object) -> dict[str, float]:

@@ -138,8 +138,9 @@ class ABRun:
         failed = next((h.outcome for h in heads if h.outcome and not h.outcome.passed), None)
         if failed is not None:
             why = failed.error or "its test failed"
-            return PairedRun(self.tree.label, tuple(pairs.ratios), None, f"head worker: {why}",
-                             groups)  # fmt: skip
+            return PairedRun(
+                self.tree.label, tuple(pairs.ratios), None, f"head worker: {why}", groups
+            )
         outcome = bases[0].outcome
         if outcome is None:  # the rounds never started: head's test failed first, or it
             return None  # measured without them (RunState then says "not paired")

@@ -37,9 +37,14 @@ zlib) in 4 of 10 runs under the paired rule."""
 
 
 def _count_metric(
-    metric: str, unit: str, base: float | None, head: float | None, tolerance: float, ref: str,
+    metric: str,
+    unit: str,
+    base: float | None,
+    head: float | None,
+    tolerance: float,
+    ref: str,
     grain: float,
-) -> MetricComparison | None:  # fmt: skip
+) -> MetricComparison | None:
     """The shared count rule (judge/evidence.py) on one count of a live base given alone, with
     its smallest real change `grain`; `unit` is the metric's column, as the registry has it."""
     if base is None:
@@ -103,13 +108,25 @@ def compare_paired(
         tracers = ", ".join(head.tracers or base.tracers)
         tracer = caveat = Caveat(CaveatKind.AB_TRACER, texts={"tracers": tracers})
     time = paired_time_metric(
-        base.median_ns, head.median_ns, estimate, p_adj, family, "Bonferroni", policy,
-        min_effect, 0.0, paired.ref, () if caveat is None else (caveat,),
-    )  # fmt: skip
+        base.median_ns,
+        head.median_ns,
+        estimate,
+        p_adj,
+        family,
+        "Bonferroni",
+        policy,
+        min_effect,
+        0.0,
+        paired.ref,
+        () if caveat is None else (caveat,),
+    )
     evidence = Evidence(
-        (base,), paired.ref, live=True, profile=base.profile,
+        (base,),
+        paired.ref,
+        live=True,
+        profile=base.profile,
         counts_caveats=() if tracer is None else (tracer,),
-    )  # fmt: skip
+    )
     if tolerances is None:
         tolerances = tolerances_of(policy)
     metrics = [time, *rule_metrics(evidence, head, tolerances, policy)]

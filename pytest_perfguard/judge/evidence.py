@@ -98,9 +98,14 @@ ONE_TIME_BYTES = 4096
 
 
 def count_metric(
-    spec: MetricSpec, evidence: Evidence, now: float | None, tolerance: float,
-    grain: float | None = None, loops: int | None = None, now_units: float | None = None,
-) -> MetricComparison | None:  # fmt: skip
+    spec: MetricSpec,
+    evidence: Evidence,
+    now: float | None,
+    tolerance: float,
+    grain: float | None = None,
+    loops: int | None = None,
+    now_units: float | None = None,
+) -> MetricComparison | None:
     """Counts (allocations, bytes, calls) gate exactly: any rise beyond every base run's count
     and `tolerance` (relative; the benchmark's `spec.tolerance` setting) is real.
 
@@ -148,8 +153,13 @@ def count_metric(
                 one_time = _one_time(now_units, loops, base_units, base_loops) and nbytes <= most
         if (regressed or improved) and one_time:
             regressed = improved = False
-        numbers = {"runs": len(seen), "low": low, "high": high, "tolerance": tolerance,
-                   "limit": limits[1]}  # fmt: skip
+        numbers = {
+            "runs": len(seen),
+            "low": low,
+            "high": high,
+            "tolerance": tolerance,
+            "limit": limits[1],
+        }
         kind = Rule.COUNT_VARYING if varies else Rule.COUNT_EXACT
         decision = Decision(kind, numbers, {"unit": spec.column, "knob": spec.tolerance or ""})
     verdict = Verdict.UNCHANGED

@@ -83,8 +83,9 @@ def _over_pairs(
     else:
         p, half = (1.0 if mu == 0 else 0.0), 0.0
     interval = (math.expm1(mu - half), math.expm1(mu + half))
-    estimate = PairedEstimate(n, math.expm1(mu), interval, p, statistics.fmean(spreads),
-                              math.sqrt(variance), k, se, df)  # fmt: skip
+    estimate = PairedEstimate(
+        n, math.expm1(mu), interval, p, statistics.fmean(spreads), math.sqrt(variance), k, se, df
+    )
     return estimate, within
 
 

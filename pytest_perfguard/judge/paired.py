@@ -12,8 +12,14 @@ from pytest_perfguard.judge.policy import Policy, uncalled
 from pytest_perfguard.judge.stats import _scipy
 from pytest_perfguard.model import Caveat, Decision, MetricComparison, Rule, Verdict
 
-__all__ = ["PairedEstimate", "detectable_change", "paired_estimate", "paired_time_metric",
-           "settled", "with_process_variance"]  # fmt: skip
+__all__ = [
+    "PairedEstimate",
+    "detectable_change",
+    "paired_estimate",
+    "paired_time_metric",
+    "settled",
+    "with_process_variance",
+]
 
 EXACT_MAX = 50
 """Up to this many pairs the interval's ranks come from the exact signed-rank distribution (as
@@ -249,10 +255,18 @@ def settled(
 
 
 def paired_time_metric(
-    base_ns: float, head_ns: float, estimate: PairedEstimate, p_adj: float | None, family: int,
-    correction: str, policy: Policy, min_effect: float, bias_floor: float, ref: str,
+    base_ns: float,
+    head_ns: float,
+    estimate: PairedEstimate,
+    p_adj: float | None,
+    family: int,
+    correction: str,
+    policy: Policy,
+    min_effect: float,
+    bias_floor: float,
+    ref: str,
     caveats: tuple[Caveat, ...] = (),
-) -> MetricComparison:  # fmt: skip
+) -> MetricComparison:
     """The time verdict from paired rounds: significant after correction and beyond the bar.
     `caveats` make it advisory unless strict."""
     alpha, family = policy.alpha, max(1, family)
@@ -264,11 +278,27 @@ def paired_time_metric(
     elif significant and estimate.change < -bar:
         verdict = Verdict.IMPROVED
     detectable = max(bar, detectable_change(estimate, alpha / family))
-    numbers = {"pairs": estimate.n, "process_sd": estimate.process_sd, "min_effect": min_effect,
-               "bias_floor": bias_floor, "alpha": alpha, "family": family,
-               "processes": estimate.processes}  # fmt: skip
+    numbers = {
+        "pairs": estimate.n,
+        "process_sd": estimate.process_sd,
+        "min_effect": min_effect,
+        "bias_floor": bias_floor,
+        "alpha": alpha,
+        "family": family,
+        "processes": estimate.processes,
+    }
     texts = {"ref": ref, "correction": correction}
     decision = Decision(Rule.TIME_PAIRED, numbers, texts, caveats, counted=policy.strict)
     advisory = policy.warn_only or (bool(caveats) and not policy.strict)
-    return MetricComparison("time", base_ns, head_ns, estimate.change, estimate.interval, p_adj,
-                            verdict, decision, detectable, advisory)  # fmt: skip
+    return MetricComparison(
+        "time",
+        base_ns,
+        head_ns,
+        estimate.change,
+        estimate.interval,
+        p_adj,
+        verdict,
+        decision,
+        detectable,
+        advisory,
+    )

@@ -97,15 +97,27 @@ class Observation:
 
     @classmethod
     def from_measurement(cls, m: Measurement) -> Observation:
-        return cls(ref_ratio=m.ref_ratio, samples_ns=m.samples_ns, ref_ratios=m.ref_ratios,
-                   others_cpu=m.others_cpu, tracers=m.tracers, profile=m.profile,
-                   loops=m.loops, **_metrics(m))  # fmt: skip
+        return cls(
+            ref_ratio=m.ref_ratio,
+            samples_ns=m.samples_ns,
+            ref_ratios=m.ref_ratios,
+            others_cpu=m.others_cpu,
+            tracers=m.tracers,
+            profile=m.profile,
+            loops=m.loops,
+            **_metrics(m),
+        )
 
     @classmethod
     def from_run(cls, r: RunSummary) -> Observation:
-        return cls(ref_ratio=r.ref_ratio, samples_ns=r.samples_ns or (),
-                   ref_ratios=r.ref_ratios or (), profile=r.profile or (),
-                   loops=r.loops, **_metrics(r))  # fmt: skip
+        return cls(
+            ref_ratio=r.ref_ratio,
+            samples_ns=r.samples_ns or (),
+            ref_ratios=r.ref_ratios or (),
+            profile=r.profile or (),
+            loops=r.loops,
+            **_metrics(r),
+        )
 
 
 def _metrics(figures: Measurement | RunSummary) -> dict[str, Any]:

@@ -198,9 +198,10 @@ def fit(sizes: Sequence[int], samples: Sequence[Sequence[float]]) -> Fit | str:
         if c is CLASSES[0] or b * c.f(ns[-1]) >= a
     ]
     fits = [
-        f for f in candidates
+        f
+        for f in candidates
         if f[0].name not in ("1", "n") or local_exponent(f[0], ns) >= low - STEEPER
-    ] or candidates  # fmt: skip
+    ] or candidates
     best_rms = min(rms for _, rms, _, _ in fits)
     # Among the classes that fit about as well as the best (noise can favour a richer model, and
     # a constant term lets neighbours mimic each other), the one whose own slope over these

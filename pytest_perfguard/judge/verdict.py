@@ -71,9 +71,13 @@ def _caveats(base: Fingerprint | None, now: Fingerprint | None, entry: BaselineE
 
 
 def _metrics(
-    case: _Case, time: TimeAnalysis | None, p_adj: float | None, family: int, correction: str,
+    case: _Case,
+    time: TimeAnalysis | None,
+    p_adj: float | None,
+    family: int,
+    correction: str,
     policy: Policy,
-) -> Comparison:  # fmt: skip
+) -> Comparison:
     now = case.now
     # A tracer (coverage) inflates time and adds allocations of its own: nothing fails on it.
     tracing: tuple[Caveat, ...] = ()
@@ -92,9 +96,11 @@ def _metrics(
         )
     newest = case.entry.runs[-1]
     evidence = Evidence(
-        case.entry.runs, newest.timestamp, profile=newest.profile or (),
+        case.entry.runs,
+        newest.timestamp,
+        profile=newest.profile or (),
         counts_caveats=(*case.counts_caveats, *tracing),
-    )  # fmt: skip
+    )
     metrics = [metric, *rule_metrics(evidence, now, case.tolerances, policy)]
     return concluded(case.nodeid, case.group, evidence, metrics, now.profile)
 
@@ -123,9 +129,12 @@ _Now = tuple[str, "str | None", Observation, float, Mapping[str, float]]
 
 
 def _assemble(
-    baseline: Baseline | None, now: Sequence[_Now], current: Fingerprint | None,
-    policy: Policy, suite_complete: bool,
-) -> list[Comparison]:  # fmt: skip
+    baseline: Baseline | None,
+    now: Sequence[_Now],
+    current: Fingerprint | None,
+    policy: Policy,
+    suite_complete: bool,
+) -> list[Comparison]:
     entries = baseline.entries if baseline is not None else {}
     base_env = baseline.fingerprint if baseline else None
     new: dict[int, Comparison] = {}
@@ -142,15 +151,22 @@ def _assemble(
     out = [new[i] if i in new else next(compared) for i in range(len(now))]
     if suite_complete:
         seen = {n[0] for n in now}
-        out += [Comparison(e.nodeid, e.group, Verdict.MISSING, reason=Decision(Rule.NOT_MEASURED))
-                for nodeid, e in entries.items() if nodeid not in seen]  # fmt: skip
+        out += [
+            Comparison(e.nodeid, e.group, Verdict.MISSING, reason=Decision(Rule.NOT_MEASURED))
+            for nodeid, e in entries.items()
+            if nodeid not in seen
+        ]
     return out
 
 
 def compare_all(
-    baseline: Baseline | None, results: Sequence[BenchResult], current: Fingerprint,
-    policy: Policy, *, suite_complete: bool = False,
-) -> list[Comparison]:  # fmt: skip
+    baseline: Baseline | None,
+    results: Sequence[BenchResult],
+    current: Fingerprint,
+    policy: Policy,
+    *,
+    suite_complete: bool = False,
+) -> list[Comparison]:
     """Compare every measured benchmark with the baseline; time is Holm-corrected across them,
     each run-to-run variance moderated toward a prior fitted over the whole baseline.
 
@@ -158,8 +174,16 @@ def compare_all(
     Baseline entries not measured now are reported MISSING only when `suite_complete` (a `-k`
     run is partial).
     """
-    now = [(r.nodeid, r.group, Observation.from_measurement(r.measurement),
-            r.settings.min_effect, tolerances_of(r.settings)) for r in results]  # fmt: skip
+    now = [
+        (
+            r.nodeid,
+            r.group,
+            Observation.from_measurement(r.measurement),
+            r.settings.min_effect,
+            tolerances_of(r.settings),
+        )
+        for r in results
+    ]
     return _assemble(baseline, now, current, policy, suite_complete)
 
 
@@ -169,19 +193,34 @@ def compare_baselines(
     """Offline: each entry's newest run in `new` against the saved runs in `old`, with the
     policy's minimum effect and allocation tolerance."""
     entries = [e for e in new.entries.values() if e.runs]
-    now = [(e.nodeid, e.group, Observation.from_run(e.runs[-1]), policy.min_effect,
-            tolerances_of(policy)) for e in entries]  # fmt: skip
+    now = [
+        (
+            e.nodeid,
+            e.group,
+            Observation.from_run(e.runs[-1]),
+            policy.min_effect,
+            tolerances_of(policy),
+        )
+        for e in entries
+    ]
     return _assemble(old, now, new.fingerprint, policy, suite_complete)
 
 
 def compare_benchmark(
-    entry: BaselineEntry | None, now: Observation, policy: Policy, *,
-    min_effect: float | None = None, alloc_tolerance: float | None = None,
-    calls_tolerance: float | None = None, instructions_tolerance: float | None = None,
+    entry: BaselineEntry | None,
+    now: Observation,
+    policy: Policy,
+    *,
+    min_effect: float | None = None,
+    alloc_tolerance: float | None = None,
+    calls_tolerance: float | None = None,
+    instructions_tolerance: float | None = None,
     baseline_env: Fingerprint | None = None,
-    current_env: Fingerprint | None = None, family: int = 1, prior: TimePrior | None = None,
+    current_env: Fingerprint | None = None,
+    family: int = 1,
+    prior: TimePrior | None = None,
     tolerances: Mapping[str, float] | None = None,
-) -> Comparison:  # fmt: skip
+) -> Comparison:
     """One benchmark, decided on its own as soon as it is measured (the plugin fails the test
     right away): its time p-value is Bonferroni-corrected for the `family` of time comparisons
     the session will make, since Holm would need every other benchmark's p-value first.
@@ -204,6 +243,7 @@ def compare_benchmark(
     caveats: _Caveats = ((), ())
     if baseline_env is not None or current_env is not None:
         caveats = _caveats(baseline_env, current_env, entry)
-    case = _Case(entry.nodeid, entry.group, entry, now, effect, tolerances_of(policy) | given,
-                 *caveats)  # fmt: skip
+    case = _Case(
+        entry.nodeid, entry.group, entry, now, effect, tolerances_of(policy) | given, *caveats
+    )
     return _compare_cases([case], policy, prior or NO_TIME_PRIOR, family=max(1, family))[0]

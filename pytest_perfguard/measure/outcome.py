@@ -66,8 +66,11 @@ def with_overrun(
 def _counted(result: AllocationCounts | ProfileResult) -> dict[str, Any]:
     """The counts a pass measured, by the Measurement attribute each fills: a pass's result
     names its per-op counts as their specs' fields do."""
-    return {spec.field: getattr(result, spec.field) for spec in COUNT_METRICS
-            if hasattr(result, spec.field)}  # fmt: skip
+    return {
+        spec.field: getattr(result, spec.field)
+        for spec in COUNT_METRICS
+        if hasattr(result, spec.field)
+    }
 
 
 def with_allocations(measurement: Measurement, counts: AllocationCounts) -> Measurement:

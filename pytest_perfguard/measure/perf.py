@@ -71,12 +71,16 @@ def _advice(kind: str, name: str) -> str:
 def _refuse_lazy_result(test: str, fn: object, result: object) -> None:
     """A call that returned a coroutine or generator measured its creation, not its work."""
     kind = (
-        "coroutine" if inspect.iscoroutine(result)
-        else "async generator" if inspect.isasyncgen(result)
-        else "generator" if inspect.isgenerator(result)
-        else "awaitable" if inspect.isawaitable(result)
+        "coroutine"
+        if inspect.iscoroutine(result)
+        else "async generator"
+        if inspect.isasyncgen(result)
+        else "generator"
+        if inspect.isgenerator(result)
+        else "awaitable"
+        if inspect.isawaitable(result)
         else None
-    )  # fmt: skip
+    )
     if kind is None:
         return
     close = getattr(result, "close", None)  # no "coroutine was never awaited" warning

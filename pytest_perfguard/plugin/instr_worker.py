@@ -46,9 +46,13 @@ class _Counted:
         self._index = index
 
     def __call__(
-        self, engine: Engine, settings: BenchSettings, deadline: int, first_ns: int | None,
+        self,
+        engine: Engine,
+        settings: BenchSettings,
+        deadline: int,
+        first_ns: int | None,
         warmth: Warmth,
-    ) -> Pass[Measurement]:  # fmt: skip
+    ) -> Pass[Measurement]:
         return self._run()
 
     def _run(self) -> Pass[Measurement]:
@@ -61,10 +65,11 @@ class _Counted:
         windows = yield from instruction_pass(hooks, self._index)
         if windows.threads > 1:  # as calls/op: not a count that holds from run to run
             worker.emit(
-                "error", self._index,
+                "error",
+                self._index,
                 error=f"other threads ran while counting ({windows.threads} in all), so the "
                 "count depends on how they were scheduled",
-            )  # fmt: skip
+            )
         else:
             worker.emit("windows", self._index, calls=windows.calls, warmup=windows.warmup)
         return _placeholder(windows)

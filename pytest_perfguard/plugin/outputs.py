@@ -46,8 +46,10 @@ def prepare(paths: ReportPaths, config: pytest.Config) -> None:
     """Check every output path and create its parents, naming the flag or ini key at fault."""
     html = "--perf-html" if config.getoption("perf_html") else "ini key perf_html"
     for output, source in (
-        (paths.json, "--perf-json"), (paths.markdown, "--perf-markdown"), (paths.html, html)
-    ):  # fmt: skip
+        (paths.json, "--perf-json"),
+        (paths.markdown, "--perf-markdown"),
+        (paths.html, html),
+    ):
         if output is not None:
             prepare_output(output, source)
     if paths.profile_dir is not None:

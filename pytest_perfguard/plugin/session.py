@@ -146,8 +146,9 @@ class PerfSession:
 
         scale = scaled[0].stash[SETTINGS_KEY].scale
         assert scale is not None
-        cases = [(i.nodeid, dict(i.callspec.params) if hasattr(i, "callspec") else {})
-                 for i in scaled]  # fmt: skip
+        cases = [
+            (i.nodeid, dict(i.callspec.params) if hasattr(i, "callspec") else {}) for i in scaled
+        ]
         found = members(scale, cases)
         if isinstance(found, str):
             raise collector.CollectError(found)

@@ -119,10 +119,14 @@ class LiveBase(NoComparison):
     def judge(self, result: BenchResult) -> Comparison | None:
         table, nodeid = self.table, result.nodeid
         return judge_paired(
-            result, table.paired.get(nodeid), ref=self.ref, shared=table.ab_shared,
-            unpaired=table.ab_unpaired, policy=self.policy,
+            result,
+            table.paired.get(nodeid),
+            ref=self.ref,
+            shared=table.ab_shared,
+            unpaired=table.ab_unpaired,
+            policy=self.policy,
             min_effect=table.ab_effects.get(nodeid, table.ab_min_effect),
-        )  # fmt: skip
+        )
 
     def failure(self, comparison: Comparison) -> str:
         from pytest_perfguard.report.terminal import failure_message

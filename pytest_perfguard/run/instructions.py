@@ -38,8 +38,15 @@ TODO = "todo.json"
 PROGRESS = "progress.jsonl"
 WORKER_PLUGIN = "pytest_perfguard.plugin.instr_worker"
 INSTALL = "install it (Debian/Ubuntu: `apt-get install valgrind`; Fedora: `dnf install valgrind`)"
-SUPPORTED = {("linux", "x86_64"), ("linux", "aarch64"), ("linux", "arm64"), ("linux", "i686"),
-             ("linux", "ppc64le"), ("linux", "s390x"), ("freebsd", "amd64")}  # fmt: skip
+SUPPORTED = {
+    ("linux", "x86_64"),
+    ("linux", "aarch64"),
+    ("linux", "arm64"),
+    ("linux", "i686"),
+    ("linux", "ppc64le"),
+    ("linux", "s390x"),
+    ("freebsd", "amd64"),
+}
 """(sys.platform prefix, machine) pairs valgrind 3.19+ runs on."""
 STEP_DEADLINE_S = 300.0
 """Seconds one benchmark may take under valgrind (its fixtures, warm-up and both windows)."""

@@ -44,10 +44,15 @@ def judge_paired(
         new = Decision(Rule.NO_BASELINE_ENTRY, texts={"ref": ref})
         return Comparison(nodeid, result.group, Verdict.NEW, reason=new)
     return compare_paired(
-        nodeid, result.group, result.measurement, paired, policy,
-        family=family(shared, unpaired), min_effect=min_effect,
+        nodeid,
+        result.group,
+        result.measurement,
+        paired,
+        policy,
+        family=family(shared, unpaired),
+        min_effect=min_effect,
         tolerances=tolerances_of(result.settings),
-    )  # fmt: skip
+    )
 
 
 def paired_nothing(

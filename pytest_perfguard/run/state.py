@@ -124,8 +124,12 @@ class RunState:
         if self.ab is None:
             return None
         pairs = {nodeid: len(run.ratios) for nodeid, run in self.paired.items()}
-        return {"ref": self.ab, "removed": list(self.ab_removed), "pairs": pairs,
-                "processes": self.ab_processes}  # fmt: skip
+        return {
+            "ref": self.ab,
+            "removed": list(self.ab_removed),
+            "pairs": pairs,
+            "processes": self.ab_processes,
+        }
 
     def receive(self, result: BenchResult, comparison: Comparison | None, passed: bool) -> None:
         """A benchmark's outcome as reported (by this process or an xdist worker)."""
@@ -255,11 +259,17 @@ class RunState:
                 notes.append(f"The saved runs are not shown: {_reason(exc)}")
         entries = {} if baseline is None else baseline.entries
         report = html.HtmlReport(
-            results, self.comparisons, now.isoformat(timespec="seconds"), str(path), self.ab,
+            results,
+            self.comparisons,
+            now.isoformat(timespec="seconds"),
+            str(path),
+            self.ab,
             history={r.nodeid: entries[r.nodeid].runs for r in results if r.nodeid in entries},
-            paired=self.paired, failed=frozenset(self.failed), notes=notes,
+            paired=self.paired,
+            failed=frozenset(self.failed),
+            notes=notes,
             min_effects={n: self.ab_effects.get(n, self.ab_min_effect) for n in self.paired},
-        )  # fmt: skip
+        )
         return html.render_html(report, html.load_plotter() if results else None)
 
     def _write(self, path: Path, text: str, what: str) -> None:

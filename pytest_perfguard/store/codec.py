@@ -295,9 +295,14 @@ def _change_to_dict(f: FunctionChange) -> dict[str, Any]:
 
 def _change_from_dict(d: Mapping[str, Any]) -> FunctionChange:
     return FunctionChange(
-        d["file"], d["line"], d["function"], d["base_calls_per_op"], d["head_calls_per_op"],
-        d["base_own_ns"], d["head_own_ns"],
-    )  # fmt: skip
+        d["file"],
+        d["line"],
+        d["function"],
+        d["base_calls_per_op"],
+        d["head_calls_per_op"],
+        d["base_own_ns"],
+        d["head_own_ns"],
+    )
 
 
 def where_to_dict(w: Where) -> dict[str, Any]:
