@@ -40,7 +40,8 @@ MAX_SIZE_BYTES = 1024**5
 MAX_ROUNDS = 1_000_000
 """min_rounds run even past max_time, each ~200 us or more: a million take minutes."""
 MAX_WARMUP = 10_000
-"""Warm-up calls: a few make the 3rd call steady (DESIGN.md section 3); thousands are a typo."""
+"""Warm-up calls: a few make the 3rd call steady (README: "How time is measured"); thousands
+are a typo."""
 
 
 def _number_and_unit(value: object) -> tuple[float, str]:

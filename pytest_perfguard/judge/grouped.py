@@ -1,6 +1,7 @@
 """Same-job A/B over several pairs of worker processes: each process pair's rounds estimate the
 change plus that pair's own systematic difference (code layout, allocator state), and the
-spread between the pairs measures it for this benchmark (DESIGN.md section 7).
+spread between the pairs measures it for this benchmark (README: "Comparing with the base
+revision in the same job").
 
 The model, per benchmark: the log-ratio of a pair of rounds run by process pair g is
 mu + delta_g + noise. The estimate of mu is the mean over the K process pairs of each one's

@@ -39,7 +39,7 @@ class Policy:
     """With fewer than min_runs saved runs, time fails only beyond max(min_effect, this)."""
     drift_floor: tuple[float, float] = (0.20, 0.05)
     """(raw, reference-corrected) smallest run-to-run sd (log) ever assumed. Saved runs taken
-    minutes apart understate the drift between sessions: DESIGN.md measured 18-38% between runs
+    minutes apart understate the drift between sessions: the design measured 18-38% between runs
     in raw time and 5-17% reference-corrected, and A/A sessions here failed C-heavy sorting on
     time when its five saved runs happened to agree within a few percent. Where the saved runs
     show (at `confidence`) a variance below the floor, the floor is tested as known."""

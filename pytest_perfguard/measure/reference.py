@@ -2,7 +2,8 @@
 
 Benchmark rounds are interleaved with rounds of these workloads, and each benchmark round is
 divided by the reference round next to it. On a shared machine whose speed drifts by up to 2x
-within seconds, that ratio moves far less between runs than raw time does (DESIGN.md section 3).
+within seconds, that ratio moves far less between runs than raw time does (README: "How time
+is measured").
 """
 
 from __future__ import annotations
