@@ -348,3 +348,30 @@ def test_sigterm_stops_the_workers_and_removes_the_worktree(repo: pytest.Pyteste
     assert "KeyboardInterrupt: SIGTERM" in output
     assert git(repo, "worktree", "list").count("\n") == 0
     assert not [worker for worker in workers if worker.is_running()]
+
+
+def test_counts_of_data_dependent_allocations_average_over_calls_in_ab(
+    repo: pytest.Pytester,
+) -> None:
+    # work() makes an object on every other call and takes 1 ms: a round is one call. With
+    # one call a counting window, each side alone would read 1 or 2 allocs/op (the clock's
+    # int is one more), by the window's parity; over several calls both read 1.5.
+    lib = textwrap.dedent(
+        """
+        from conftest import tick
+        CALLS = [0]
+        def work():
+            CALLS[0] += 1
+            if CALLS[0] % 2:
+                x = object()
+            tick(1_000_000)
+        """
+    )
+    repo.makepyfile(mylib=lib)
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "every other call")
+    result = run(repo, "--perf-compare-ref", "HEAD", "--perf-json", "out.json", "-k", "not call")
+    result.assert_outcomes(passed=1)
+    (bench,) = json.loads((repo.path / "out.json").read_text())["benchmarks"]
+    assert bench["measurement"]["loops"] == 1
+    (allocs,) = [m for m in bench["comparison"]["metrics"] if m["metric"] == "allocs"]
+    assert (allocs["baseline"], allocs["current"], allocs["verdict"]) == (1.5, 1.5, "unchanged")

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from pytest_perfguard.measure.engine import Engine, Warmth
+from pytest_perfguard.measure.engine import Engine, Warmth, count_calls
 from pytest_perfguard.measure.steps import Kind, Step
 from pytest_perfguard.measure.timing import MIN_ROUND_NS, calibrate
 from pytest_perfguard.model import BenchSettings, Measurement
@@ -205,3 +205,19 @@ def test_a_calibration_with_nothing_left_to_run_ends_the_pass() -> None:
         next(timed)
     assert done.value.value.loops == 1
     assert done.value.value.per_op_ns == slow_first
+
+
+@pytest.mark.parametrize(
+    ("loops", "per_op_ns", "sides", "calls"),
+    [
+        (1, 600_000.0, 1, 1),  # alone: a round's calls, as the saved runs record
+        (1, 600_000.0, 2, 27),  # paired: two windows of 27 calls at 1.5x fit in 50 ms
+        (1, 10.0, 2, 32),  # fast: at least 32, no more
+        (1000, 10.0, 2, 1000),  # a round already has more
+        (1, 100_000_000.0, 2, 1),  # a call slower than the budget: one
+    ],
+)
+def test_a_paired_allocation_pass_counts_enough_calls_to_average(
+    loops: int, per_op_ns: float, sides: int, calls: int
+) -> None:
+    assert count_calls(loops, per_op_ns, sides) == calls

@@ -56,6 +56,13 @@ PROFILED_COST = 4.0
 """A profiled call's cost relative to a timed one, with margin (cProfile: about 2-3x for
 call-heavy code, benchmarks/profile_figures.py)."""
 EMPTY_CALL_NS = 60
+PAIRED_COUNT_CALLS = 32
+"""Paired with another process (A/B: one count a side, no saved runs to show its spread), the
+allocation pass counts at least this many calls, so that allocations that depend on the data
+(a sort of shuffled input: 7 or 8 blocks a call) average out, while one more per call stays
+a whole allocation per op (benchmarks/ab_data_dependent.py)..."""
+PAIRED_COUNT_BUDGET_NS = 50_000_000
+"""...as far as its two windows of them fit in this time."""
 REST_FIXED_NS = 1_000_000
 """The load probe, the allocation windows' own work, the peak pass's procfs reads."""
 
@@ -72,6 +79,15 @@ class Warmth:
     """Warm-up rounds made containers or set off collections."""
     full_collect_ns: int | None = None
     """The full collection before the measured rounds took this long (None: none ran)."""
+
+
+def count_calls(loops: int, per_op_ns: float, sides: int) -> int:
+    """Calls in each window of the allocation pass: a round's, and paired with another
+    process, at least PAIRED_COUNT_CALLS within PAIRED_COUNT_BUDGET_NS."""
+    if sides == 1:
+        return loops
+    fit = int(PAIRED_COUNT_BUDGET_NS / (2 * HOOKED_COST * max(per_op_ns, 1.0)))
+    return max(loops, min(PAIRED_COUNT_CALLS, fit))
 
 
 class TimingPass(Protocol):
@@ -165,8 +181,10 @@ class Engine:
         # Collected as before the timing pass: a full collection for every benchmark would walk
         # the whole heap each time (~30 ms per benchmark in a pytest process).
         collect = _collect_young if warmth.full_collect_ns is None else gc.collect
+        sides = 1 if timing is None else timing.sides
         if settings.allocations:
-            counts = yield from allocation_pass(measurement.loops, collect=collect)
+            calls = count_calls(measurement.loops, measurement.median_ns, sides)
+            counts = yield from allocation_pass(calls, collect=collect)
             measurement = with_allocations(measurement, counts)
         if settings.memory:
             tracker = PeakTracker()
@@ -179,7 +197,6 @@ class Engine:
             twice = self.clock() < deadline
             profiled = yield from profile_pass(measurement.loops, collect=collect, twice=twice)
             measurement = with_profile(measurement, profiled)
-        sides = 1 if timing is None else timing.sides
         took = (self.clock() - start) / 1e9
         return with_overrun(measurement, settings, took, sides)
 
