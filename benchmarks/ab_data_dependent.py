@@ -58,6 +58,7 @@ def run(repo: Path, index: int) -> tuple[int, list[str], str]:
          "HEAD", "--perf-ab-processes", "2", "--perf-json", str(out)],
         cwd=repo, capture_output=True, text=True,
     )  # fmt: skip
+    (repo / f"run-{index}.txt").write_text(done.stdout + done.stderr)
     if not out.exists():
         raise SystemExit(
             f"run {index}: no results (exit {done.returncode}):\n{done.stdout[-3000:]}"
@@ -88,7 +89,7 @@ def series(repo: Path, name: str, runs: int, start: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--keep", type=Path, help="keep the repository and results here")
+    parser.add_argument("--keep", type=Path, help="keep the repository, results and outputs here")
     args = parser.parse_args()
     repo = args.keep or Path(tempfile.mkdtemp(prefix="ab-data-dependent-"))
     repo.mkdir(parents=True, exist_ok=True)

@@ -257,3 +257,6 @@ class PairedRun:
     """Why there is nothing to compare: the base test failed, or measured nothing."""
     groups: tuple[int, ...] = ()
     """Per pair: which pair of worker processes ran it (empty: all the same pair)."""
+    base_median_ns: float | None = None
+    """The median of base's ns/op over the paired rounds, beside which head's median is shown
+    (None: the base measurement's own)."""

@@ -48,6 +48,8 @@ class Pairs:
     """Per pair: head's ns/op over base's."""
     groups: list[int] = field(default_factory=list)
     """Per pair: the number of the process pair (head worker, base worker) that ran it."""
+    base_ns: list[float] = field(default_factory=list)
+    """Per pair: base's ns/op (head's are the timing pass's own samples)."""
     base_loops: int | None = None
 
 
@@ -132,7 +134,8 @@ class PairedTiming:
                 continue
             turn += 1
             samples.append(head_ns / n)
-            pairs.ratios.append(samples[-1] / (base_ns / n))
+            pairs.base_ns.append(base_ns / n)
+            pairs.ratios.append(samples[-1] / pairs.base_ns[-1])
             pairs.groups.append(group)
             if len(pairs.ratios) >= enough and (
                 clock() >= end

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import statistics
 import time
 from collections.abc import Sequence
 
@@ -156,7 +157,8 @@ class ABRun:
             error = "the base test measured nothing"
         if error is None and not pairs.ratios:
             error = "no pairs of rounds were made"
-        return PairedRun(self.tree.label, tuple(pairs.ratios), base, error, groups)
+        median = statistics.median(pairs.base_ns) if pairs.base_ns else None
+        return PairedRun(self.tree.label, tuple(pairs.ratios), base, error, groups, median)
 
     def _pin(self) -> None:
         """Both sides on one CPU where the OS allows: one runs while the other waits."""

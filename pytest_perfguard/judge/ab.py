@@ -107,8 +107,10 @@ def compare_paired(
     if head.tracers or base.tracers:
         tracers = ", ".join(head.tracers or base.tracers)
         tracer = caveat = Caveat(CaveatKind.AB_TRACER, texts={"tracers": tracers})
+    # One source: the medians of the rounds the change was estimated from, on both sides.
+    base_ns = base.median_ns if paired.base_median_ns is None else paired.base_median_ns
     time = paired_time_metric(
-        base.median_ns,
+        base_ns,
         head.median_ns,
         estimate,
         p_adj,
