@@ -5,6 +5,7 @@ counts scale exactly, so the verdicts here do not depend on this machine's speed
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
@@ -125,3 +126,27 @@ def test_a_group_that_cannot_be_fitted_is_a_collection_error(
     result = pytester.runpytest(*FAST)
     assert result.ret == pytest.ExitCode.INTERRUPTED
     assert any(error in line for line in result.outlines), result.outlines
+
+
+@needs_cext
+def test_a_group_turned_quadratic_fails_against_the_base_revision_in_ab(
+    pytester: pytest.Pytester,
+) -> None:
+    # The base commit grows as n; the working tree as n^2. Both are fitted in the same run.
+    suite(pytester)
+    for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "base"]):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                       cwd=pytester.path, check=True)  # fmt: skip
+    same = pytester.runpytest_subprocess(*FAST, "--perf-compare-ref", "HEAD",
+                                         "--perf-ab-processes", "1")  # fmt: skip
+    assert same.ret == 0, same.outlines
+    assert not any("scaling regressed" in line for line in same.outlines)
+    quadratic = GROWTH.format(extra="").replace('os.environ.get("POWER", "1")', '"2"')
+    pytester.makepyfile(test_growth=quadratic)
+    result = pytester.runpytest_subprocess(*FAST, "--perf-compare-ref", "HEAD",
+                                           "--perf-ab-processes", "1")  # fmt: skip
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        ["FAILED test_growth.py::test_grow: allocs scaling regressed: exponent 0.9* -> 2.* "
+         "class O(n) -> O(n^2)"]
+    )  # fmt: skip

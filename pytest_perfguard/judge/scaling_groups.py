@@ -96,10 +96,11 @@ def _fits(
 def judge_groups(
     groups: Mapping[str, Member],
     results: Mapping[str, BenchResult],
-    saved: Mapping[str, RunSummary] | None,
+    saved: Mapping[str, RunSummary | Measurement] | None,
 ) -> list[GroupResult]:
     """Every group whose cases were all measured: its fits, and against `saved` (each case's
-    newest saved run, when comparing) its verdicts; `limit_scaling` checked either way."""
+    newest saved run, or the base revision's measurement in A/B) its verdicts;
+    `limit_scaling` checked either way."""
     by_group: dict[str, list[tuple[int, BenchResult]]] = {}
     for nodeid, member in groups.items():
         if nodeid in results:

@@ -16,7 +16,14 @@ from pytest_perfguard.config.options import Switches
 from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.judge.budgets import check_budgets
 from pytest_perfguard.judge.scaling_groups import GroupResult, Member, judge_groups
-from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, PairedRun, RunSummary
+from pytest_perfguard.model import (
+    BenchResult,
+    BenchSettings,
+    Comparison,
+    Measurement,
+    PairedRun,
+    RunSummary,
+)
 from pytest_perfguard.run.compare import Comparator, comparator
 from pytest_perfguard.run.gate import Gate
 from pytest_perfguard.run.outputs import Outputs, shown_path
@@ -163,7 +170,7 @@ class RunState:
             self.errors.append(unpaired)
         if self.scale_members:
             self.scaling = judge_groups(
-                self.scale_members, {r.nodeid: r for r in results}, self._saved_newest()
+                self.scale_members, {r.nodeid: r for r in results}, self._scaling_base()
             )
         self.write_reports(results, comparisons, outputs, now)
         decision = self.gate.save_decision(comparisons, len(self.failed), compared_nothing=nothing)
@@ -184,10 +191,13 @@ class RunState:
         elif not decision.save:
             self.save_message = decision.reason
 
-    def _saved_newest(self) -> dict[str, RunSummary] | None:
-        """Each benchmark's newest saved run, when comparing with the saved runs."""
+    def _scaling_base(self) -> dict[str, RunSummary | Measurement] | None:
+        """What each benchmark's scaling is compared with: the base revision's measurement in
+        A/B, else its newest saved run when comparing with the saved runs; None: neither."""
+        if self.ab is not None:
+            return {n: p.base for n, p in self.paired.items() if p.base is not None}
         baseline = self.gate.baseline
-        if not self.gate.options.compare or self.ab is not None or baseline is None:
+        if not self.gate.options.compare or baseline is None:
             return None
         return {nodeid: entry.runs[-1] for nodeid, entry in baseline.entries.items()}
 
