@@ -33,6 +33,7 @@ __all__ = [
     "PARTS",
     "Bench",
     "Plotter",
+    "ScalingSeries",
     "badge",
     "change_cell",
     "code",
@@ -42,6 +43,18 @@ __all__ = [
     "table",
     "value",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class ScalingSeries:
+    """One metric of a scaling group as its log-log plot draws it, each value relative to the
+    measured value at the smallest size (the metrics' units differ; growth is what compares)."""
+
+    label: str
+    sizes: tuple[int, ...]
+    measured: tuple[float, ...]
+    curve: tuple[tuple[float, float], ...]
+    """The fitted class, (n, value) from the smallest size to the largest."""
 
 
 class Plotter(Protocol):
@@ -62,6 +75,8 @@ class Plotter(Protocol):
     def trend(
         self, labels: Sequence[str], medians_ns: Sequence[float], today_ns: float, regressed: bool
     ) -> str: ...
+
+    def scaling(self, title: str, series: Sequence[ScalingSeries]) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from pytest_perfguard.judge.scaling_groups import GroupResult
 from pytest_perfguard.metrics import BY_NAME, METRICS, MetricSpec, shown
 from pytest_perfguard.model import BenchResult, Comparison, Measurement, Verdict
 from pytest_perfguard.report.rules import rule_text
+from pytest_perfguard.report.scaling import HEADER as SCALING_HEADER
+from pytest_perfguard.report.scaling import metric_failures, per_size_text, scaling_row
 from pytest_perfguard.report.terminal import (
     describe_metric,
     format_change,
@@ -19,7 +22,7 @@ from pytest_perfguard.report.verdicts import comparison_verdict
 from pytest_perfguard.report.where import where_lines
 from pytest_perfguard.units import format_time, plural
 
-__all__ = ["by_urgency", "headline", "render_markdown"]
+__all__ = ["by_urgency", "full_headline", "headline", "render_markdown"]
 
 # Rows are ordered by how much a reviewer needs to see them: what fails the build first.
 _RANK = {
@@ -80,6 +83,22 @@ def headline(
     else:
         text, icon = f"no regression in {total}{tail}", "✅ "
     return icon + text if icons else text
+
+
+def full_headline(
+    comparisons: Sequence[Comparison],
+    results: Sequence[BenchResult],
+    scaling: Sequence[GroupResult],
+    *,
+    icons: bool = True,
+) -> str:
+    """The headline, led by the scaling groups' failures when there are any (they fail the run
+    though no benchmark's own comparison does)."""
+    failed = sum(len(g.failures) for g in scaling)
+    if not failed:
+        return headline(comparisons, results, icons=icons)
+    text = f"{plural(failed, 'scaling failure')}; {headline(comparisons, results, icons=False)}"
+    return f"❌ {text}" if icons else text
 
 
 def _rank(c: Comparison) -> int:
@@ -219,6 +238,31 @@ def _measurements(results: Sequence[BenchResult]) -> list[str]:
     return _table(header, rows, "l" + "r" * (len(header) - 1))
 
 
+def _scaling(groups: Sequence[GroupResult]) -> list[str]:
+    """The scaling table (the summary's rows), its failures, then each size's figures."""
+    rows = []
+    for g in groups:
+        for name in g.fits:
+            row = scaling_row(g, name)
+            row[0] = code(row[0])
+            if metric_failures(g, name):
+                row[-1] = f"❌ {row[-1]}"
+            elif row[-1] == "improved":
+                row[-1] = f"✅ {row[-1]}"
+            rows.append(row)
+    lines = ["", "#### Scaling: how each group's cost grows with n", ""]
+    lines += _table(SCALING_HEADER, rows, "lllrlrrl")
+    failures = [
+        f"- ❌ {code(g.group)}: {f.removeprefix(g.group + ': ')}"
+        for g in groups
+        for f in g.failures
+    ]
+    if failures:
+        lines += ["", *failures]
+    sizes = [f"- {code(g.group)}: {per_size_text(g)}" for g in groups]
+    return [*lines, "", "<details><summary>Each size</summary>", "", *sizes, "", "</details>"]
+
+
 def render_markdown(
     comparisons: Sequence[Comparison],
     results: Sequence[BenchResult],
@@ -226,13 +270,15 @@ def render_markdown(
     baseline_path: str | None,
     notes: Sequence[str] = (),
     ref: str | None = None,
+    scaling: Sequence[GroupResult] = (),
 ) -> str:
-    """A Markdown report: headline, comparison (failing first), then every measurement.
+    """A Markdown report: headline, comparison (failing first), the scaling groups' fits and
+    verdicts, then every measurement.
 
     With comparisons, the measurements are collapsed under `<details>`; without (a plain run),
     they are the report.
     """
-    lines = [f"### perfguard: {headline(comparisons, results)}", ""]
+    lines = [f"### perfguard: {full_headline(comparisons, results, scaling)}", ""]
     if comparisons:
         where = code(baseline_path) if baseline_path else "the baseline"
         if ref is not None:
@@ -243,6 +289,8 @@ def render_markdown(
         lines += _other_metrics(ordered)
         lines += _rules(ordered)
         lines += _where(ordered)
+    if scaling:
+        lines += [*_scaling(scaling), ""]
     if results:
         if comparisons:
             summary = f"All measurements ({plural(len(results), 'benchmark')})"

@@ -19,7 +19,9 @@ import matplotlib
 import numpy
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
+from pytest_perfguard.report.htmlbench import ScalingSeries
 from pytest_perfguard.units import format_time
 
 __all__ = ["MatplotlibPlotter"]
@@ -43,6 +45,9 @@ _STYLE: dict[Any, Any] = {  # matplotlib types the keys as Literals
 }
 _SIZE = (5.4, 2.3)  # inches: two plots side by side fill a laptop-wide page
 TODAY, SAVED, BAD, GOOD, BAND = "#2b6cb0", "#9aa5b1", "#c53030", "#2f855a", "#f6ad55"
+
+_SERIES = (TODAY, "#dd6b20", GOOD, "#805ad5", "#718096", "#b83280")
+"""One colour per metric of a scaling plot."""
 
 _REFERENCE = re.compile(r'\bid="|url\(#|href="#')
 """Where an SVG id is defined or referred to."""
@@ -196,6 +201,29 @@ class MatplotlibPlotter:
             ax.set_title("Median time per op, run by run")
             ax.set_ylabel(f"time per op ({unit})")
             ax.legend(loc="lower left")  # the points sit high: the axis starts at 0
+            return self._svg(figure)
+
+    def scaling(self, title: str, series: Sequence[ScalingSeries]) -> str:
+        """One scaling group on log-log axes: each metric's measured points and its fitted
+        class as a line, every value relative to its own at the smallest size."""
+        with matplotlib.rc_context(_STYLE):
+            figure, ax = _figure()
+            for i, s in enumerate(series):
+                colour = _SERIES[i % len(_SERIES)]
+                ax.plot([n for n, _ in s.curve], [v for _, v in s.curve], color=colour,
+                        linewidth=1.2, linestyle="--")  # fmt: skip
+                ax.plot(s.sizes, s.measured, marker="o", linestyle="", color=colour,
+                        label=s.label)  # fmt: skip
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            sizes = sorted({n for s in series for n in s.sizes})
+            ax.set_xticks(sizes, [str(n) for n in sizes])
+            ax.minorticks_off()
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 10, not 10^1
+            ax.set_title(f"{title}: measured (points), fitted class (dashed)")
+            ax.set_xlabel("n (log scale)")
+            ax.set_ylabel(f"relative to n={sizes[0]}" if sizes else "")
+            ax.legend(loc="upper left")
             return self._svg(figure)
 
 

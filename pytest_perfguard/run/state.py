@@ -228,6 +228,7 @@ class RunState:
             baseline_path=shown_path(self.gate.options.path, outputs.roots),
             ref=self.ab,
             notes=[note] if note else [],
+            scaling=self.scaling,
         )
         if outputs.markdown is not None:
             self._write(outputs.markdown, text, "the Markdown report")
@@ -259,6 +260,7 @@ class RunState:
             history={r.nodeid: entries[r.nodeid].runs for r in results if r.nodeid in entries},
             paired=self.paired, failed=frozenset(self.failed), notes=notes,
             min_effects={n: self.ab_effects.get(n, self.ab_min_effect) for n in self.paired},
+            scaling=self.scaling,
         )  # fmt: skip
         return html.render_html(report, html.load_plotter() if results else None)
 
