@@ -12,10 +12,10 @@ from pytest_perfguard.complexity import class_named
 from pytest_perfguard.judge.scaling import Fit, ScalingVerdict
 from pytest_perfguard.judge.scaling_groups import GroupResult
 from pytest_perfguard.report.html import HtmlReport, render_html
-from pytest_perfguard.report.htmlbench import ScalingSeries
 from pytest_perfguard.report.htmlscaling import CURVE_POINTS, scaling_series
 from pytest_perfguard.report.markdown import render_markdown
 from pytest_perfguard.report.plots import MatplotlibPlotter
+from pytest_perfguard.report.plotter import ScalingSeries
 
 from .htmlpage import read_page
 from .test_html import FakePlotter, result

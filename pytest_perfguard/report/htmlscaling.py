@@ -10,7 +10,8 @@ from html import escape
 from pytest_perfguard.judge.scaling import Fit
 from pytest_perfguard.judge.scaling_groups import GroupResult
 from pytest_perfguard.metrics import BY_NAME
-from pytest_perfguard.report.htmlbench import Plotter, ScalingSeries, code, table
+from pytest_perfguard.report.htmlbench import code, table
+from pytest_perfguard.report.plotter import Plotter, ScalingSeries
 from pytest_perfguard.report.scaling import (
     HEADER,
     metric_failures,

@@ -21,7 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from pytest_perfguard.report.htmlbench import ScalingSeries
+from pytest_perfguard.report.plotter import ScalingSeries
 from pytest_perfguard.units import format_time
 
 __all__ = ["MatplotlibPlotter"]
@@ -162,9 +162,11 @@ class MatplotlibPlotter:
             label = f"pairs ({len(ratios)}{_off_scale(ratios, view)})"
             _hist(ax, ratios, edges, color=TODAY, alpha=0.8, label=label)
             ax.axvline(1.0, color="#1a202c", linewidth=1, label="no change")
-            ax.axvline(1.0 + min_effect, color=BAD, linestyle="--", linewidth=1,
-                       label=f"±{min_effect:.0%} min effect")  # fmt: skip
-            ax.axvline(1.0 - min_effect, color=GOOD, linestyle="--", linewidth=1)
+            # The minimum effect on either side: only a significant change beyond it is called.
+            for side, colour, bar in ((1, BAD, "regression"), (-1, GOOD, "improvement")):
+                at = 1.0 + side * min_effect
+                label = f"{at:.2f} {bar} bar ({side * min_effect:+.0%} min effect)"
+                ax.axvline(at, color=colour, linestyle="--", linewidth=1, label=label)
             lo, hi = min(view[0], *marks), max(view[1], *marks)
             pad = (hi - lo) * 0.05
             ax.set_xlim(lo - pad, hi + pad)
