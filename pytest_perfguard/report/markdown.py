@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from pytest_perfguard.judge.scaling_groups import GroupResult
 from pytest_perfguard.metrics import BY_NAME, METRICS, MetricSpec, shown
 from pytest_perfguard.model import BenchResult, Comparison, Measurement, Verdict
+from pytest_perfguard.report.gfm import code, table
+from pytest_perfguard.report.mdscaling import scaling_markdown
 from pytest_perfguard.report.rules import rule_text
-from pytest_perfguard.report.scaling import HEADER as SCALING_HEADER
-from pytest_perfguard.report.scaling import metric_failures, per_size_text, scaling_row
 from pytest_perfguard.report.terminal import (
     describe_metric,
     format_change,
@@ -22,7 +21,7 @@ from pytest_perfguard.report.verdicts import comparison_verdict
 from pytest_perfguard.report.where import where_lines
 from pytest_perfguard.units import format_time, plural
 
-__all__ = ["by_urgency", "full_headline", "headline", "render_markdown"]
+__all__ = ["by_urgency", "code", "full_headline", "headline", "render_markdown"]
 
 # Rows are ordered by how much a reviewer needs to see them: what fails the build first.
 _RANK = {
@@ -43,18 +42,6 @@ _ICONS = {
     Verdict.NEW: "🆕",
     Verdict.MISSING: "",
 }
-
-
-def code(text: str) -> str:
-    """`text` as an inline code span that is safe inside a table cell.
-
-    A fence longer than any backtick run inside keeps backticks literal; pipes are escaped
-    because GFM splits table cells on them even inside code spans.
-    """
-    text = text.replace("\r", " ").replace("\n", " ")
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}".replace("|", "\\|")
 
 
 def headline(
@@ -123,17 +110,7 @@ def _verdict_cell(c: Comparison) -> str:
     return f"{_ICONS[c.verdict]} {text}".strip()
 
 
-def _row(cells: Sequence[str]) -> str:
-    return "| " + " | ".join(cells) + " |"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str) -> list[str]:
-    """A GFM table; `align` has one letter per column: l (text) or r (figures)."""
-    rule = ["---:" if a == "r" else "---" for a in align]
-    return [_row(header), _row(rule), *(_row(r) for r in rows)]
-
-
-def _comparison_table(comparisons: Sequence[Comparison]) -> list[str]:
+def _comparisontable(comparisons: Sequence[Comparison]) -> list[str]:
     header = ["benchmark", "baseline", "now", "change [95% CI]", "p", "verdict", "detects"]
     rows = []
     for c in comparisons:
@@ -150,7 +127,7 @@ def _comparison_table(comparisons: Sequence[Comparison]) -> list[str]:
             ]
             detects = "" if time.detectable is None else f">{time.detectable:.0%}"
         rows.append([code(c.nodeid), *figures, _verdict_cell(c), detects])
-    return _table(header, rows, "lrrrrlr")
+    return table(header, rows, "lrrrrlr")
 
 
 def _other_metrics(comparisons: Sequence[Comparison]) -> list[str]:
@@ -176,7 +153,7 @@ def _other_metrics(comparisons: Sequence[Comparison]) -> list[str]:
     if not rows:
         return []
     header = ["benchmark", "metric", "baseline", "now", "change", "verdict"]
-    return ["", "Other metrics that changed:", "", *_table(header, rows, "llrrrl")]
+    return ["", "Other metrics that changed:", "", *table(header, rows, "llrrrl")]
 
 
 def _rules(comparisons: Sequence[Comparison]) -> list[str]:
@@ -235,32 +212,7 @@ def _measurements(results: Sequence[BenchResult]) -> list[str]:
                 *(_cell(spec, m) for spec in columns),
             ]
         )
-    return _table(header, rows, "l" + "r" * (len(header) - 1))
-
-
-def _scaling(groups: Sequence[GroupResult]) -> list[str]:
-    """The scaling table (the summary's rows), its failures, then each size's figures."""
-    rows = []
-    for g in groups:
-        for name in g.fits:
-            row = scaling_row(g, name)
-            row[0] = code(row[0])
-            if metric_failures(g, name):
-                row[-1] = f"❌ {row[-1]}"
-            elif row[-1] == "improved":
-                row[-1] = f"✅ {row[-1]}"
-            rows.append(row)
-    lines = ["", "#### Scaling: how each group's cost grows with n", ""]
-    lines += _table(SCALING_HEADER, rows, "lllrlrrl")
-    failures = [
-        f"- ❌ {code(g.group)}: {f.removeprefix(g.group + ': ')}"
-        for g in groups
-        for f in g.failures
-    ]
-    if failures:
-        lines += ["", *failures]
-    sizes = [f"- {code(g.group)}: {per_size_text(g)}" for g in groups]
-    return [*lines, "", "<details><summary>Each size</summary>", "", *sizes, "", "</details>"]
+    return table(header, rows, "l" + "r" * (len(header) - 1))
 
 
 def render_markdown(
@@ -285,12 +237,12 @@ def render_markdown(
             where = f"{code(ref)}, measured in this run in paired rounds"
         lines += [f"Compared with {where}; the table shows time per op.", ""]
         ordered = sorted(comparisons, key=_rank)  # stable: same rank keeps the run's order
-        lines += _comparison_table(ordered)
+        lines += _comparisontable(ordered)
         lines += _other_metrics(ordered)
         lines += _rules(ordered)
         lines += _where(ordered)
     if scaling:
-        lines += [*_scaling(scaling), ""]
+        lines += [*scaling_markdown(scaling), ""]
     if results:
         if comparisons:
             summary = f"All measurements ({plural(len(results), 'benchmark')})"
