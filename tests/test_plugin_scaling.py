@@ -132,7 +132,7 @@ def test_a_group_that_cannot_be_fitted_is_a_collection_error(
 
 
 @needs_cext
-def test_markdown_step_summary_and_html_carry_the_scaling_verdicts(
+def test_markdown_step_summary_annotations_and_html_carry_the_scaling_verdicts(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     suite(pytester, extra=', limit_scaling="n"')
@@ -147,7 +147,13 @@ def test_markdown_step_summary_and_html_carry_the_scaling_verdicts(
     assert allocs[4] == "O(n)" and allocs[7] == ""
     summary.unlink()
     monkeypatch.setenv("POWER", "2")
-    assert pytester.runpytest(*FAST, *outputs).ret == 1
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    result = pytester.runpytest(*FAST, *outputs)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        ["::error file=test_growth.py,line=*,title=perfguard%3A test_grow scaling::allocs grows "
+         "as n^2.* beyond limit_scaling O(n)*"]
+    )  # fmt: skip
     for text in ((pytester.path / "report.md").read_text(), summary.read_text()):
         assert re.match(r"### perfguard: ❌ \d+ scaling failures?; 4 benchmarks measured", text)
         allocs = next(row for row in table_rows(text, "group") if row[1] == "allocs/op")

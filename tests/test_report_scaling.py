@@ -11,6 +11,8 @@ import pytest
 from pytest_perfguard.complexity import class_named
 from pytest_perfguard.judge.scaling import Fit, ScalingVerdict
 from pytest_perfguard.judge.scaling_groups import GroupResult
+from pytest_perfguard.model import BenchResult
+from pytest_perfguard.report.github import annotations
 from pytest_perfguard.report.html import HtmlReport, render_html
 from pytest_perfguard.report.htmlscaling import CURVE_POINTS, scaling_series
 from pytest_perfguard.report.markdown import render_markdown
@@ -172,3 +174,25 @@ def test_matplotlib_draws_the_group_as_inline_svg() -> None:
     assert "time/op: O(n), n^1.00" in figure and "allocs/op: O(n^2), n^1.97" in figure
     assert "relative to n=16" in figure and "n (log scale)" in figure
     assert page.external_references() == []
+
+
+def test_each_scaling_failure_is_a_github_error_at_the_test_function() -> None:
+    results = [
+        BenchResult(f"{GROUP}[{n}]", None, result(f"{GROUP}[{n}]", 1.0).measurement,
+                    location=("t.py", 12))
+        for n in SIZES
+    ]  # fmt: skip
+    commands = annotations([], results, [failing(), group("t.py::test_calm")])
+    assert commands == [
+        f"::error file=t.py,line=12,title=perfguard%3A test_grow scaling::{text}"
+        for text in (REGRESSED.removeprefix(GROUP + ": "), LIMIT.removeprefix(GROUP + ": "))
+    ]
+    # A group of other parameters ("[mode='a']") is found at its function too; no location:
+    # still emitted, unanchored.
+    other = group(f"{GROUP}[mode='a']", failures=(f"{GROUP}[mode='a']: allocs over",))
+    assert annotations([], results, [other]) == [
+        "::error file=t.py,line=12,title=perfguard%3A test_grow[mode='a'] scaling::allocs over"
+    ]
+    assert annotations([], [], [other]) == [
+        "::error title=perfguard%3A test_grow[mode='a'] scaling::allocs over"
+    ]

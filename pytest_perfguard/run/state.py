@@ -291,7 +291,9 @@ class RunState:
             save_message=self.save_message,
             errors=tuple(self.errors),
             warnings=self.comparator.outlier_warnings(r.nodeid for r in results),
-            annotations=github.annotations(comparisons, results) if in_actions else (),
+            annotations=github.annotations(comparisons, results, self.scaling)
+            if in_actions
+            else (),
             ab=self.ab,
             ab_removed=self.ab_removed,
             machine_note=self.comparator.machine_note(),
