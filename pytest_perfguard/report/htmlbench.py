@@ -22,7 +22,7 @@ from pytest_perfguard.model import (
     RunSummary,
     Verdict,
 )
-from pytest_perfguard.report.plotter import Plotter, ScalingSeries
+from pytest_perfguard.report.plotter import Plotter
 from pytest_perfguard.report.rules import comparison_notes, rule_text
 from pytest_perfguard.report.terminal import format_change, format_metric, metric_name
 from pytest_perfguard.report.verdicts import comparison_verdict, metric_verdict
@@ -34,7 +34,6 @@ __all__ = [
     "PARTS",
     "Bench",
     "Plotter",
-    "ScalingSeries",
     "badge",
     "change_cell",
     "code",
