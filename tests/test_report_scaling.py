@@ -144,6 +144,7 @@ def test_html_has_the_table_and_one_log_log_plot_per_group() -> None:
     assert allocs.curve[0] == pytest.approx((16, 1.0)) and allocs.curve[-1] == pytest.approx(
         (128, 130 / 18)
     )  # the fit the verdict used, evaluated: 2 + n
+    assert allocs.saved_curve == ()  # not compared
     assert "n=16: 16.0 us" in section.text
 
 
@@ -157,6 +158,14 @@ def test_html_fails_the_page_on_a_scaling_failure_and_shows_it_first() -> None:
     assert sections.index("scaling") < sections.index("")  # before the table of every benchmark
     assert page.text_of("b", "bad") == ["regressed, over limit_scaling"]
     assert "beyond limit_scaling O(n)" in page.find("section", "scaling")[0].text
+
+
+def test_a_compared_group_also_draws_the_saved_runs_fit() -> None:
+    time, allocs = scaling_series(failing())
+    assert allocs.curve[-1] == pytest.approx((128, 16386 / 258))  # now: 2 + n^2
+    assert allocs.saved_curve[0] == pytest.approx((16, 1.0))
+    assert allocs.saved_curve[-1] == pytest.approx((128, 130 / 18))  # saved: 2 + n
+    assert len(time.saved_curve) == CURVE_POINTS
 
 
 def test_a_metric_zero_at_every_size_is_not_drawn_on_log_axes() -> None:
@@ -173,6 +182,7 @@ def test_matplotlib_draws_the_group_as_inline_svg() -> None:
     figure = page.find("section", "scaling")[0].text
     assert "time/op: O(n), n^1.00" in figure and "allocs/op: O(n^2), n^1.97" in figure
     assert "relative to n=16" in figure and "n (log scale)" in figure
+    assert "fitted class" in figure and "saved runs' fit" in figure
     assert page.external_references() == []
 
 

@@ -33,7 +33,8 @@ def _curve(f: Fit, scale: float) -> tuple[tuple[float, float], ...]:
 
 def scaling_series(g: GroupResult) -> list[ScalingSeries]:
     """Each metric of the group that has an exponent and is not zero, relative to its value at
-    the smallest size; the curve is the fit the verdicts used, evaluated (never fitted again)."""
+    the smallest size; the curves are the fits the verdicts used, evaluated (never fitted
+    again): this run's, and the saved runs' where compared."""
     series = []
     for name, f in g.fits.items():
         if not isinstance(f, Fit) or not f.values or f.values[0] <= 0:
@@ -41,7 +42,11 @@ def scaling_series(g: GroupResult) -> list[ScalingSeries]:
         scale = f.values[0]
         label = f"{BY_NAME[name].column}: O({f.best.name}), n^{f.exponent:.2f}"
         measured = tuple(v / scale for v in f.values)
-        series.append(ScalingSeries(label, f.sizes, measured, _curve(f, scale)))
+        base = g.base.get(name)
+        saved: tuple[tuple[float, float], ...] = ()
+        if isinstance(base, Fit) and base.values and base.values[0] > 0:
+            saved = _curve(base, base.values[0])
+        series.append(ScalingSeries(label, f.sizes, measured, _curve(f, scale), saved))
     return series
 
 

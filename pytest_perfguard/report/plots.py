@@ -207,7 +207,8 @@ class MatplotlibPlotter:
 
     def scaling(self, title: str, series: Sequence[ScalingSeries]) -> str:
         """One scaling group on log-log axes: each metric's measured points and its fitted
-        class as a line, every value relative to its own at the smallest size."""
+        class as a line (the saved runs' fit dotted, when compared), every value relative to
+        its own at the smallest size."""
         with matplotlib.rc_context(_STYLE):
             figure, ax = _figure()
             for i, s in enumerate(series):
@@ -216,13 +217,20 @@ class MatplotlibPlotter:
                         linewidth=1.2, linestyle="--")  # fmt: skip
                 ax.plot(s.sizes, s.measured, marker="o", linestyle="", color=colour,
                         label=s.label)  # fmt: skip
+                if s.saved_curve:
+                    ax.plot([n for n, _ in s.saved_curve], [v for _, v in s.saved_curve],
+                            color=colour, linewidth=1.4, linestyle=":")  # fmt: skip
+            # Keys for the line styles, drawn in grey: the colours are the metrics'.
+            ax.plot([], [], color=SAVED, linestyle="--", label="fitted class")
+            if any(s.saved_curve for s in series):
+                ax.plot([], [], color=SAVED, linestyle=":", linewidth=1.4, label="saved runs' fit")
             ax.set_xscale("log")
             ax.set_yscale("log")
             sizes = sorted({n for s in series for n in s.sizes})
             ax.set_xticks(sizes, [str(n) for n in sizes])
             ax.minorticks_off()
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 10, not 10^1
-            ax.set_title(f"{title}: measured (points), fitted class (dashed)")
+            ax.set_title(f"{title}: cost by input size n (log-log)")
             ax.set_xlabel("n (log scale)")
             ax.set_ylabel(f"relative to n={sizes[0]}" if sizes else "")
             ax.legend(loc="upper left")

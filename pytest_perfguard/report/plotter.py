@@ -20,6 +20,9 @@ class ScalingSeries:
     measured: tuple[float, ...]
     curve: tuple[tuple[float, float], ...]
     """The fitted class, (n, value) from the smallest size to the largest."""
+    saved_curve: tuple[tuple[float, float], ...] = ()
+    """The saved runs' fit the same way, relative to its own value at the smallest size,
+    when compared (empty otherwise)."""
 
 
 class Plotter(Protocol):
