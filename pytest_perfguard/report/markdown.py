@@ -242,7 +242,7 @@ def render_markdown(
         lines += _rules(ordered)
         lines += _where(ordered)
     if scaling:
-        lines += [*scaling_markdown(scaling), ""]
+        lines += [*([""] if lines[-1] else []), *scaling_markdown(scaling), ""]
     if results:
         if comparisons:
             summary = f"All measurements ({plural(len(results), 'benchmark')})"

@@ -25,7 +25,7 @@ def scaling_markdown(groups: Sequence[GroupResult]) -> list[str]:
             elif row[-1] == "improved":
                 row[-1] = f"✅ {row[-1]}"
             rows.append(row)
-    lines = ["", "#### Scaling: how each group's cost grows with n", ""]
+    lines = ["#### Scaling: how each group's cost grows with n", ""]
     lines += table(SCALING_HEADER, rows, "lllrlrrl")
     failures = [
         f"- ❌ {code(g.group)}: {f.removeprefix(g.group + ': ')}"
