@@ -220,7 +220,10 @@ def test_matplotlib_draws_inline_svg_with_no_external_reference() -> None:
     ids = [e.attrs["id"] for e in page.elements if "id" in e.attrs]
     assert len(ids) == len(set(ids))  # ids from several figures never collide in one page
     soft = page.find("section", "bench")[1].text  # the A/B one, with the ratio's marks
-    assert "95% interval" in soft and "±10% min effect" in soft and "1 off-scale" in soft
+    assert "95% interval" in soft and "1 off-scale" in soft
+    # Both dashed lines of the min effect are in the legend, the green one below 1 too.
+    assert "1.10 regression bar (+10% min effect)" in soft
+    assert "0.90 improvement bar (-10% min effect)" in soft
     assert "this run (4 rounds, 1 off-scale)" in page.find("section", "bench")[0].text
 
 

@@ -5,11 +5,15 @@ counts scale exactly, so the verdicts here do not depend on this machine's speed
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import pytest
 
 from pytest_perfguard.measure.allocations import load_hooks
+
+from .htmlpage import read_page
+from .test_report_markdown import table_rows
 
 FAST = ("--perf-max-time=0.01", "-p", "no:cacheprovider")
 needs_cext = pytest.mark.skipif(load_hooks() is None, reason="C extension not built here")
@@ -150,3 +154,38 @@ def test_a_group_turned_quadratic_fails_against_the_base_revision_in_ab(
         ["FAILED test_growth.py::test_grow: allocs scaling regressed: exponent 0.9* -> 2.* "
          "class O(n) -> O(n^2)"]
     )  # fmt: skip
+
+
+@needs_cext
+def test_markdown_step_summary_annotations_and_html_carry_the_scaling_verdicts(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suite(pytester, extra=', limit_scaling="n"')
+    summary = pytester.path / "step_summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    outputs = ("--perf-markdown=report.md", "--perf-html=report.html")
+    assert pytester.runpytest(*FAST, *outputs).ret == 0
+    calm = (pytester.path / "report.md").read_text()
+    assert "scaling failure" not in calm.splitlines()[0]
+    allocs = next(row for row in table_rows(calm, "group") if row[1] == "allocs/op")
+    assert allocs[0] == "`test_growth.py::test_grow`" and allocs[2] == "16..128 (4)"
+    assert allocs[4] == "O(n)" and allocs[7] == ""
+    summary.unlink()
+    monkeypatch.setenv("POWER", "2")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    result = pytester.runpytest(*FAST, *outputs)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        ["::error file=test_growth.py,line=*,title=perfguard%3A test_grow scaling::allocs grows "
+         "as n^2.* beyond limit_scaling O(n)*"]
+    )  # fmt: skip
+    for text in ((pytester.path / "report.md").read_text(), summary.read_text()):
+        assert re.match(r"### perfguard: ❌ \d+ scaling failures?; 4 benchmarks measured", text)
+        allocs = next(row for row in table_rows(text, "group") if row[1] == "allocs/op")
+        assert allocs[4] == "O(n^2)" and allocs[7] == "❌ over limit_scaling"
+        assert "- ❌ `test_growth.py::test_grow`: allocs grows as n^2." in text
+    page = read_page((pytester.path / "report.html").read_text())
+    assert page.text_of("span", "verdict") == ["FAIL"]
+    [scaling] = page.find("section", "scaling")
+    assert "allocs/op: O(n^2), n^2." in scaling.text  # the plot's legend, drawn as text
+    assert len(page.find("svg")) == 4 + 1  # one distribution per case, one scaling plot

@@ -5,6 +5,7 @@
 
 from collections.abc import Sequence
 
+from pytest_perfguard.judge.scaling_groups import GroupResult
 from pytest_perfguard.model import BenchResult, Comparison
 from pytest_perfguard.report.terminal import describe_metric
 from pytest_perfguard.report.where import top_line
@@ -27,8 +28,27 @@ def _test_name(nodeid: str) -> str:
     return nodeid.split("::", 1)[1] if "::" in nodeid else nodeid
 
 
-def annotations(comparisons: Sequence[Comparison], results: Sequence[BenchResult]) -> list[str]:
-    """One `::error` command per benchmark failing on a non-advisory regression.
+def _command(location: tuple[str, int] | None, title: str, message: str) -> str:
+    properties = []
+    if location is not None:
+        path, line = location
+        properties += [f"file={escape_property(path)}", f"line={line}"]
+    properties.append(f"title={escape_property(title)}")
+    return f"::error {','.join(properties)}::{escape_data(message)}"
+
+
+def _function(nodeid: str) -> str:
+    """The test function a case or a scaling group belongs to: its node id without params."""
+    return nodeid.split("[", 1)[0]
+
+
+def annotations(
+    comparisons: Sequence[Comparison],
+    results: Sequence[BenchResult],
+    scaling: Sequence[GroupResult] = (),
+) -> list[str]:
+    """One `::error` command per benchmark failing on a non-advisory regression, and one per
+    failure of a scaling group (a regressed fit, a `limit_scaling` exceeded).
 
     The annotation points at the test function when its result carries a location (path
     relative to the rootdir, 1-based line); without one it is still emitted, unanchored.
@@ -38,16 +58,15 @@ def annotations(comparisons: Sequence[Comparison], results: Sequence[BenchResult
     for c in comparisons:
         if not c.failing:
             continue
-        properties = []
-        location = locations.get(c.nodeid)
-        if location is not None:
-            path, line = location
-            properties += [f"file={escape_property(path)}", f"line={line}"]
-        properties.append(
-            f"title={escape_property(f'perfguard: {_test_name(c.nodeid)} regressed')}"
-        )
         message = "; ".join(describe_metric(m) for m in c.failing)
         if c.where is not None:
             message += f"\n{top_line(c.where)}"
-        commands.append(f"::error {','.join(properties)}::{escape_data(message)}")
+        title = f"perfguard: {_test_name(c.nodeid)} regressed"
+        commands.append(_command(locations.get(c.nodeid), title, message))
+    by_function = {_function(nodeid): at for nodeid, at in locations.items()}
+    for g in scaling:
+        title = f"perfguard: {_test_name(g.group)} scaling"
+        for failure in g.failures:
+            message = failure.removeprefix(f"{g.group}: ")
+            commands.append(_command(by_function.get(_function(g.group)), title, message))
     return commands

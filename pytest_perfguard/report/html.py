@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
+from pytest_perfguard.judge.scaling_groups import GroupResult
 from pytest_perfguard.metrics import BY_NAME, METRICS, MetricSpec, shown
 from pytest_perfguard.model import (
     BenchResult,
@@ -28,8 +29,9 @@ from pytest_perfguard.report.htmlbench import (
     table,
     value,
 )
+from pytest_perfguard.report.htmlscaling import scaling_section
 from pytest_perfguard.report.htmlstyle import CSS
-from pytest_perfguard.report.markdown import by_urgency, headline
+from pytest_perfguard.report.markdown import by_urgency, full_headline
 from pytest_perfguard.report.terminal import (
     format_change,
     is_lower_bound,
@@ -73,14 +75,17 @@ class HtmlReport:
     failed: frozenset[str] = frozenset()
     """Benchmarks whose test failed, for any reason (a budget, a regression, an assertion)."""
     notes: Sequence[str] = ()
+    scaling: Sequence[GroupResult] = ()
+    """The scaling groups fitted in this run, with their verdicts."""
 
 
 def _head(report: HtmlReport, ordered: Sequence[Comparison]) -> list[str]:
     results = report.results
-    failing = any(c.failing for c in ordered) or bool(report.failed)
+    scaling_failed = any(g.failures for g in report.scaling)
+    failing = any(c.failing for c in ordered) or bool(report.failed) or scaling_failed
     state = "fail" if failing else ("pass" if ordered else "info")
     word = {"fail": "FAIL", "pass": "PASS", "info": "MEASURED"}[state]
-    line = headline(ordered, results, icons=False)
+    line = full_headline(ordered, results, report.scaling, icons=False)
     where = ""
     if report.ref is not None:
         where = f"Compared with {code(report.ref)}, measured in this run in paired rounds. "
@@ -170,11 +175,19 @@ def render_html(report: HtmlReport, plotter: Plotter | None) -> str:
     if plotter is None and benches:
         body.append(f'<p class="note plots-missing">{escape(PLOTS_MISSING)}</p>')
     body += _regressions(benches)
+    scaling = scaling_section(report.scaling, plotter)
+    failing = any(g.failures for g in report.scaling)
+    if failing:  # a failure on the first screen
+        body += scaling
     if benches:
         body += _overview(benches, bool(compared))
+    if not failing:
+        body += scaling
     for bench in benches:
         body += section(bench, plotter)
-    title = escape(f"perfguard: {headline(compared, report.results, icons=False)}")
+    title = escape(
+        f"perfguard: {full_headline(compared, report.results, report.scaling, icons=False)}"
+    )
     return "\n".join(
         ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
          '<meta name="viewport" content="width=device-width, initial-scale=1">',

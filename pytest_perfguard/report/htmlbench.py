@@ -11,7 +11,6 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Protocol
 
 from pytest_perfguard.metrics import MetricKind, MetricSpec, Output, listed_in
 from pytest_perfguard.model import (
@@ -23,10 +22,12 @@ from pytest_perfguard.model import (
     RunSummary,
     Verdict,
 )
+from pytest_perfguard.report.plotter import Plotter
 from pytest_perfguard.report.rules import comparison_notes, rule_text
 from pytest_perfguard.report.terminal import format_change, format_metric, metric_name
 from pytest_perfguard.report.verdicts import comparison_verdict, metric_verdict
 from pytest_perfguard.report.where import base_text, signed_count, signed_time
+from pytest_perfguard.store.history import SAMPLES_KEPT, SAMPLES_UNTIL_RUNS
 from pytest_perfguard.units import format_time
 
 __all__ = [
@@ -42,26 +43,6 @@ __all__ = [
     "table",
     "value",
 ]
-
-
-class Plotter(Protocol):
-    """Draws one plot as an inline `<svg>` element (report/plots.py; a fake in tests)."""
-
-    def distribution(
-        self, samples_ns: Sequence[float], saved_ns: Sequence[float], saved_label: str
-    ) -> str: ...
-
-    def ratios(
-        self,
-        ratios: Sequence[float],
-        interval: tuple[float, float] | None,
-        min_effect: float,
-        ref: str,
-    ) -> str: ...
-
-    def trend(
-        self, labels: Sequence[str], medians_ns: Sequence[float], today_ns: float, regressed: bool
-    ) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +72,14 @@ def badge(c: Comparison | None, failed: bool) -> str:
     return f'<span class="badge {kind.get(c.verdict, "plain")}">{escape(text)}</span>'
 
 
-def stamp(run: RunSummary) -> str:
-    """'2026-11-30T18:59:57+00:00' -> '11-30 18:59'."""
-    return run.timestamp[5:16].replace("T", " ")
+def run_labels(runs: Sequence[RunSummary]) -> list[tuple[str, str]]:
+    """(day, time) for each saved run, told apart: '11-30', '18:59'; the time to the second
+    when two runs share a minute; numbered from the oldest (#1) when two share a second too."""
+    for end in (16, 19):  # '2026-11-30T18:59:57+00:00'[5:end]
+        labels = [r.timestamp[5:end].partition("T")[::2] for r in runs]
+        if len(set(labels)) == len(labels):
+            return labels
+    return [(f"#{i} {day}", time) for i, (day, time) in enumerate(labels, 1)]
 
 
 _TEXT_COLUMNS = frozenset({"benchmark", "group", "verdict", "run", "metric", "function"})
@@ -156,11 +142,11 @@ def _plots_part(b: Bench, plotter: Plotter | None) -> list[str]:
             figures.append(plotter.ratios(b.paired.ratios, interval, b.min_effect, b.paired.ref))
         elif m.samples_ns:
             old = saved.samples_ns if saved is not None and saved.samples_ns else ()
-            label = f"saved run {stamp(saved)}" if saved and old else ""
+            label = f"saved run {' '.join(run_labels(b.history)[-1])}" if saved and old else ""
             figures.append(plotter.distribution(m.samples_ns, old, label))
         if b.history:
             regressed = time is not None and time.verdict is Verdict.REGRESSED
-            labels = [stamp(r).replace(" ", "\n") for r in b.history]
+            labels = [f"{day}\n{time}" for day, time in run_labels(b.history)]
             medians = [r.median_ns for r in b.history]
             figures.append(plotter.trend(labels, medians, m.median_ns, regressed))
     lines = []
@@ -172,6 +158,13 @@ def _plots_part(b: Bench, plotter: Plotter | None) -> list[str]:
         lines.append(f'<p class="note">No saved runs in {where}: no trend to show.</p>')
     return lines
 
+
+NO_ROUNDS = ("n/a", "n/a")
+ROUNDS_NOTE = (
+    "min and max: the fastest and slowest round. A saved run keeps its rounds only while its "
+    f"benchmark has fewer than {SAMPLES_UNTIL_RUNS} saved runs, and only the newest (a sample of "
+    f"{SAMPLES_KEPT} at most): n/a where the baseline kept none."
+)
 
 _RUN_METRICS = tuple(
     spec for spec in listed_in(Output.RUNS_TABLE) if spec.kind is not MetricKind.TIME
@@ -185,7 +178,7 @@ def metric_cell(spec: MetricSpec, number: float | None) -> str:
 
 def _run_row(label: str, run: Measurement | RunSummary) -> list[str]:
     samples = run.samples_ns
-    low, high = (format_time(min(samples)), format_time(max(samples))) if samples else ("", "")
+    low, high = (format_time(min(samples)), format_time(max(samples))) if samples else NO_ROUNDS
     return [label, f"{run.rounds} x {run.loops}", low, format_time(run.median_ns), high,
             *(metric_cell(spec, getattr(run, spec.field)) for spec in _RUN_METRICS)]  # fmt: skip
 
@@ -195,14 +188,19 @@ def _rounds_table(b: Bench) -> list[str]:
     max where the rounds were kept: the baseline keeps them for its newest run only)."""
     header = ["run", "rounds x loops", "min", "median", "max",
               *(spec.column for spec in _RUN_METRICS)]  # fmt: skip
-    rows = [_run_row(f"saved {escape(stamp(r))}", r) for r in b.history]
+    labels = run_labels(b.history)
+    rows = [_run_row(f"saved {escape(' '.join(label))}", r)
+            for label, r in zip(labels, b.history, strict=True)]  # fmt: skip
     rows.append(_run_row("<b>this run</b>", b.result.measurement))
     if b.paired is not None and b.paired.ratios:
         r = b.paired.ratios  # head's time over base's, per pair of rounds
         rows.append(["head / base ratio", f"{len(r)} pairs", f"{min(r):.3f}",
                      f"{statistics.median(r):.3f}", f"{max(r):.3f}",
                      *("" for _ in _RUN_METRICS)])  # fmt: skip
-    return table(header, rows, "runs")
+    lines = table(header, rows, "runs")
+    if any(not r.samples_ns for r in b.history):
+        lines.append(f'<p class="note">{escape(ROUNDS_NOTE)}</p>')
+    return lines
 
 
 def _verdict_part(b: Bench, plotter: Plotter | None) -> list[str]:

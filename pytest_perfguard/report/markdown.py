@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from pytest_perfguard.judge.scaling_groups import GroupResult
 from pytest_perfguard.metrics import BY_NAME, METRICS, MetricSpec, shown
 from pytest_perfguard.model import BenchResult, Comparison, Measurement, Verdict
+from pytest_perfguard.report.gfm import code, table
+from pytest_perfguard.report.mdscaling import scaling_markdown
 from pytest_perfguard.report.rules import rule_text
 from pytest_perfguard.report.terminal import (
     describe_metric,
@@ -19,7 +21,7 @@ from pytest_perfguard.report.verdicts import comparison_verdict
 from pytest_perfguard.report.where import where_lines
 from pytest_perfguard.units import format_time, plural
 
-__all__ = ["by_urgency", "headline", "render_markdown"]
+__all__ = ["by_urgency", "code", "full_headline", "headline", "render_markdown"]
 
 # Rows are ordered by how much a reviewer needs to see them: what fails the build first.
 _RANK = {
@@ -40,18 +42,6 @@ _ICONS = {
     Verdict.NEW: "🆕",
     Verdict.MISSING: "",
 }
-
-
-def code(text: str) -> str:
-    """`text` as an inline code span that is safe inside a table cell.
-
-    A fence longer than any backtick run inside keeps backticks literal; pipes are escaped
-    because GFM splits table cells on them even inside code spans.
-    """
-    text = text.replace("\r", " ").replace("\n", " ")
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}".replace("|", "\\|")
 
 
 def headline(
@@ -82,6 +72,22 @@ def headline(
     return icon + text if icons else text
 
 
+def full_headline(
+    comparisons: Sequence[Comparison],
+    results: Sequence[BenchResult],
+    scaling: Sequence[GroupResult],
+    *,
+    icons: bool = True,
+) -> str:
+    """The headline, led by the scaling groups' failures when there are any (they fail the run
+    though no benchmark's own comparison does)."""
+    failed = sum(len(g.failures) for g in scaling)
+    if not failed:
+        return headline(comparisons, results, icons=icons)
+    text = f"{plural(failed, 'scaling failure')}; {headline(comparisons, results, icons=False)}"
+    return f"❌ {text}" if icons else text
+
+
 def _rank(c: Comparison) -> int:
     return 0 if c.failing else _RANK[c.verdict]
 
@@ -104,17 +110,7 @@ def _verdict_cell(c: Comparison) -> str:
     return f"{_ICONS[c.verdict]} {text}".strip()
 
 
-def _row(cells: Sequence[str]) -> str:
-    return "| " + " | ".join(cells) + " |"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str) -> list[str]:
-    """A GFM table; `align` has one letter per column: l (text) or r (figures)."""
-    rule = ["---:" if a == "r" else "---" for a in align]
-    return [_row(header), _row(rule), *(_row(r) for r in rows)]
-
-
-def _comparison_table(comparisons: Sequence[Comparison]) -> list[str]:
+def _comparisontable(comparisons: Sequence[Comparison]) -> list[str]:
     header = ["benchmark", "baseline", "now", "change [95% CI]", "p", "verdict", "detects"]
     rows = []
     for c in comparisons:
@@ -131,7 +127,7 @@ def _comparison_table(comparisons: Sequence[Comparison]) -> list[str]:
             ]
             detects = "" if time.detectable is None else f">{time.detectable:.0%}"
         rows.append([code(c.nodeid), *figures, _verdict_cell(c), detects])
-    return _table(header, rows, "lrrrrlr")
+    return table(header, rows, "lrrrrlr")
 
 
 def _other_metrics(comparisons: Sequence[Comparison]) -> list[str]:
@@ -157,7 +153,7 @@ def _other_metrics(comparisons: Sequence[Comparison]) -> list[str]:
     if not rows:
         return []
     header = ["benchmark", "metric", "baseline", "now", "change", "verdict"]
-    return ["", "Other metrics that changed:", "", *_table(header, rows, "llrrrl")]
+    return ["", "Other metrics that changed:", "", *table(header, rows, "llrrrl")]
 
 
 def _rules(comparisons: Sequence[Comparison]) -> list[str]:
@@ -216,7 +212,7 @@ def _measurements(results: Sequence[BenchResult]) -> list[str]:
                 *(_cell(spec, m) for spec in columns),
             ]
         )
-    return _table(header, rows, "l" + "r" * (len(header) - 1))
+    return table(header, rows, "l" + "r" * (len(header) - 1))
 
 
 def render_markdown(
@@ -226,23 +222,27 @@ def render_markdown(
     baseline_path: str | None,
     notes: Sequence[str] = (),
     ref: str | None = None,
+    scaling: Sequence[GroupResult] = (),
 ) -> str:
-    """A Markdown report: headline, comparison (failing first), then every measurement.
+    """A Markdown report: headline, comparison (failing first), the scaling groups' fits and
+    verdicts, then every measurement.
 
     With comparisons, the measurements are collapsed under `<details>`; without (a plain run),
     they are the report.
     """
-    lines = [f"### perfguard: {headline(comparisons, results)}", ""]
+    lines = [f"### perfguard: {full_headline(comparisons, results, scaling)}", ""]
     if comparisons:
         where = code(baseline_path) if baseline_path else "the baseline"
         if ref is not None:
             where = f"{code(ref)}, measured in this run in paired rounds"
         lines += [f"Compared with {where}; the table shows time per op.", ""]
         ordered = sorted(comparisons, key=_rank)  # stable: same rank keeps the run's order
-        lines += _comparison_table(ordered)
+        lines += _comparisontable(ordered)
         lines += _other_metrics(ordered)
         lines += _rules(ordered)
         lines += _where(ordered)
+    if scaling:
+        lines += [*([""] if lines[-1] else []), *scaling_markdown(scaling), ""]
     if results:
         if comparisons:
             summary = f"All measurements ({plural(len(results), 'benchmark')})"

@@ -19,7 +19,9 @@ import matplotlib
 import numpy
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
+from pytest_perfguard.report.plotter import ScalingSeries
 from pytest_perfguard.units import format_time
 
 __all__ = ["MatplotlibPlotter"]
@@ -43,6 +45,9 @@ _STYLE: dict[Any, Any] = {  # matplotlib types the keys as Literals
 }
 _SIZE = (5.4, 2.3)  # inches: two plots side by side fill a laptop-wide page
 TODAY, SAVED, BAD, GOOD, BAND = "#2b6cb0", "#9aa5b1", "#c53030", "#2f855a", "#f6ad55"
+
+_SERIES = (TODAY, "#dd6b20", GOOD, "#805ad5", "#718096", "#b83280")
+"""One colour per metric of a scaling plot."""
 
 _REFERENCE = re.compile(r'\bid="|url\(#|href="#')
 """Where an SVG id is defined or referred to."""
@@ -157,9 +162,11 @@ class MatplotlibPlotter:
             label = f"pairs ({len(ratios)}{_off_scale(ratios, view)})"
             _hist(ax, ratios, edges, color=TODAY, alpha=0.8, label=label)
             ax.axvline(1.0, color="#1a202c", linewidth=1, label="no change")
-            ax.axvline(1.0 + min_effect, color=BAD, linestyle="--", linewidth=1,
-                       label=f"±{min_effect:.0%} min effect")  # fmt: skip
-            ax.axvline(1.0 - min_effect, color=GOOD, linestyle="--", linewidth=1)
+            # The minimum effect on either side: only a significant change beyond it is called.
+            for side, colour, bar in ((1, BAD, "regression"), (-1, GOOD, "improvement")):
+                at = 1.0 + side * min_effect
+                label = f"{at:.2f} {bar} bar ({side * min_effect:+.0%} min effect)"
+                ax.axvline(at, color=colour, linestyle="--", linewidth=1, label=label)
             lo, hi = min(view[0], *marks), max(view[1], *marks)
             pad = (hi - lo) * 0.05
             ax.set_xlim(lo - pad, hi + pad)
@@ -196,6 +203,37 @@ class MatplotlibPlotter:
             ax.set_title("Median time per op, run by run")
             ax.set_ylabel(f"time per op ({unit})")
             ax.legend(loc="lower left")  # the points sit high: the axis starts at 0
+            return self._svg(figure)
+
+    def scaling(self, title: str, series: Sequence[ScalingSeries]) -> str:
+        """One scaling group on log-log axes: each metric's measured points and its fitted
+        class as a line (the saved runs' fit dotted, when compared), every value relative to
+        its own at the smallest size."""
+        with matplotlib.rc_context(_STYLE):
+            figure, ax = _figure()
+            for i, s in enumerate(series):
+                colour = _SERIES[i % len(_SERIES)]
+                ax.plot([n for n, _ in s.curve], [v for _, v in s.curve], color=colour,
+                        linewidth=1.2, linestyle="--")  # fmt: skip
+                ax.plot(s.sizes, s.measured, marker="o", linestyle="", color=colour,
+                        label=s.label)  # fmt: skip
+                if s.saved_curve:
+                    ax.plot([n for n, _ in s.saved_curve], [v for _, v in s.saved_curve],
+                            color=colour, linewidth=1.4, linestyle=":")  # fmt: skip
+            # Keys for the line styles, drawn in grey: the colours are the metrics'.
+            ax.plot([], [], color=SAVED, linestyle="--", label="fitted class")
+            if any(s.saved_curve for s in series):
+                ax.plot([], [], color=SAVED, linestyle=":", linewidth=1.4, label="saved runs' fit")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            sizes = sorted({n for s in series for n in s.sizes})
+            ax.set_xticks(sizes, [str(n) for n in sizes])
+            ax.minorticks_off()
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 10, not 10^1
+            ax.set_title(f"{title}: cost by input size n (log-log)")
+            ax.set_xlabel("n (log scale)")
+            ax.set_ylabel(f"relative to n={sizes[0]}" if sizes else "")
+            ax.legend(loc="upper left")
             return self._svg(figure)
 
 

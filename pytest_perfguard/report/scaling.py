@@ -11,12 +11,22 @@ from pytest_perfguard.metrics import BY_NAME
 from pytest_perfguard.report.terminal import align_columns, format_metric
 from pytest_perfguard.units import format_time
 
-__all__ = ["scaling_document", "scaling_lines"]
+__all__ = [
+    "HEADER",
+    "exponent_text",
+    "metric_failures",
+    "per_size_text",
+    "scaling_document",
+    "scaling_lines",
+    "scaling_row",
+    "verdict_text",
+]
 
 HEADER = ["group", "metric", "sizes", "exponent [95% CI]", "class", "rms", "saved", "verdict"]
 
 
-def _exponent(f: Fit | str | None) -> str:
+def exponent_text(f: Fit | str | None) -> str:
+    """The exponent and its 95% interval ("1.98 [1.91, 2.05]"), or why there is none."""
     if f is None:
         return ""
     if isinstance(f, str):
@@ -26,36 +36,51 @@ def _exponent(f: Fit | str | None) -> str:
     return f"{f.exponent:.2f} [{f.low:.2f}, {f.high:.2f}]"
 
 
+def metric_failures(g: GroupResult, name: str) -> list[str]:
+    """The group's failures that are about metric `name` (each reads "group: name ...")."""
+    return [f for f in g.failures if f.startswith(f"{g.group}: {name} ")]
+
+
+def verdict_text(g: GroupResult, name: str) -> str:
+    """What the gate said of one metric of a group: the comparison with the saved runs'
+    fit, and "over limit_scaling" where the budget failed it; "" when neither applies."""
+    said = [] if name not in g.verdicts else [g.verdicts[name][0].value]
+    if any("limit_scaling" in f for f in metric_failures(g, name)):
+        said.append("over limit_scaling")
+    return ", ".join(said)
+
+
+def scaling_row(g: GroupResult, name: str) -> list[str]:
+    """One row of the scaling table, as every report shows it (HEADER's columns)."""
+    now = g.fits[name]
+    return [
+        g.group,
+        BY_NAME[name].column,
+        f"{g.sizes[0]}..{g.sizes[-1]} ({len(g.sizes)})",
+        exponent_text(now),
+        f"O({now.best.name})" if isinstance(now, Fit) else "",
+        f"{now.rms:.1%}" if isinstance(now, Fit) else "",
+        exponent_text(g.base.get(name)),
+        verdict_text(g, name),
+    ]
+
+
+def per_size_text(g: GroupResult) -> str:
+    """Each size's time per op and allocs/op: "n=16: 1.20 us 17 allocs/op, n=32: ..."."""
+    allocs = BY_NAME["allocs"]
+    return ", ".join(
+        f"n={n}: {format_time(m.median_ns)}"
+        + (f" {format_metric(allocs.name, v)} {allocs.column}"
+           if (v := getattr(m, allocs.field)) is not None else "")
+        for n, m in zip(g.sizes, g.per_size, strict=True)
+    )  # fmt: skip
+
+
 def scaling_lines(groups: Sequence[GroupResult]) -> list[str]:
     """One row per group and fitted metric, the per-size figures, then the failures."""
-    rows: list[list[str] | str] = []
-    for g in groups:
-        sizes = f"{g.sizes[0]}..{g.sizes[-1]} ({len(g.sizes)})"
-        for name, now in g.fits.items():
-            base = g.base.get(name)
-            verdict = g.verdicts.get(name)
-            rows.append(
-                [
-                    g.group,
-                    BY_NAME[name].column,
-                    sizes,
-                    _exponent(now),
-                    f"O({now.best.name})" if isinstance(now, Fit) else "",
-                    f"{now.rms:.1%}" if isinstance(now, Fit) else "",
-                    _exponent(base),
-                    "" if verdict is None else verdict[0].value,
-                ]
-            )
+    rows: list[list[str] | str] = [scaling_row(g, name) for g in groups for name in g.fits]
     lines = align_columns(HEADER, rows)
-    for g in groups:
-        allocs = BY_NAME["allocs"]
-        per_size = ", ".join(
-            f"n={n}: {format_time(m.median_ns)}"
-            + (f" {format_metric(allocs.name, v)} {allocs.column}"
-               if (v := getattr(m, allocs.field)) is not None else "")
-            for n, m in zip(g.sizes, g.per_size, strict=True)
-        )  # fmt: skip
-        lines.append(f"{g.group}: {per_size}")
+    lines.extend(f"{g.group}: {per_size_text(g)}" for g in groups)
     lines.extend(f"FAILED {failure}" for g in groups for failure in g.failures)
     return lines
 

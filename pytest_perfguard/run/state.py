@@ -242,6 +242,7 @@ class RunState:
             baseline_path=shown_path(self.gate.options.path, outputs.roots),
             ref=self.ab,
             notes=[note] if note else [],
+            scaling=self.scaling,
         )
         if outputs.markdown is not None:
             self._write(outputs.markdown, text, "the Markdown report")
@@ -279,6 +280,7 @@ class RunState:
             failed=frozenset(self.failed),
             notes=notes,
             min_effects={n: self.ab_effects.get(n, self.ab_min_effect) for n in self.paired},
+            scaling=self.scaling,
         )
         return html.render_html(report, html.load_plotter() if results else None)
 
@@ -309,7 +311,9 @@ class RunState:
             save_message=self.save_message,
             errors=tuple(self.errors),
             warnings=self.comparator.outlier_warnings(r.nodeid for r in results),
-            annotations=github.annotations(comparisons, results) if in_actions else (),
+            annotations=github.annotations(comparisons, results, self.scaling)
+            if in_actions
+            else (),
             ab=self.ab,
             ab_removed=self.ab_removed,
             machine_note=self.comparator.machine_note(),
