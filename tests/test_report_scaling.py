@@ -182,7 +182,7 @@ def test_matplotlib_draws_the_group_as_inline_svg() -> None:
     figure = page.find("section", "scaling")[0].text
     assert "time/op: O(n), n^1.00" in figure and "allocs/op: O(n^2), n^1.97" in figure
     assert "relative to n=16" in figure and "n (log scale)" in figure
-    assert "fitted class" in figure and "saved runs' fit" in figure
+    assert "fitted class" in figure and "base's fit" in figure
     assert page.external_references() == []
 
 

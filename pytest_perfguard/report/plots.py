@@ -207,7 +207,7 @@ class MatplotlibPlotter:
 
     def scaling(self, title: str, series: Sequence[ScalingSeries]) -> str:
         """One scaling group on log-log axes: each metric's measured points and its fitted
-        class as a line (the saved runs' fit dotted, when compared), every value relative to
+        class as a line (the base's fit dotted, when compared), every value relative to
         its own at the smallest size."""
         with matplotlib.rc_context(_STYLE):
             figure, ax = _figure()
@@ -223,7 +223,7 @@ class MatplotlibPlotter:
             # Keys for the line styles, drawn in grey: the colours are the metrics'.
             ax.plot([], [], color=SAVED, linestyle="--", label="fitted class")
             if any(s.saved_curve for s in series):
-                ax.plot([], [], color=SAVED, linestyle=":", linewidth=1.4, label="saved runs' fit")
+                ax.plot([], [], color=SAVED, linestyle=":", linewidth=1.4, label="base's fit")
             ax.set_xscale("log")
             ax.set_yscale("log")
             sizes = sorted({n for s in series for n in s.sizes})

@@ -21,7 +21,8 @@ class ScalingSeries:
     curve: tuple[tuple[float, float], ...]
     """The fitted class, (n, value) from the smallest size to the largest."""
     saved_curve: tuple[tuple[float, float], ...] = ()
-    """The saved runs' fit the same way, relative to its own value at the smallest size,
+    """The base's fit (saved runs, or REF in A/B) the same way, relative to its own value at
+    the smallest size,
     when compared (empty otherwise)."""
 
 

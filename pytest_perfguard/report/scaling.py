@@ -22,7 +22,7 @@ __all__ = [
     "verdict_text",
 ]
 
-HEADER = ["group", "metric", "sizes", "exponent [95% CI]", "class", "rms", "saved", "verdict"]
+HEADER = ["group", "metric", "sizes", "exponent [95% CI]", "class", "rms", "base", "verdict"]
 
 
 def exponent_text(f: Fit | str | None) -> str:
