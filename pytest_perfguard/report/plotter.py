@@ -22,8 +22,7 @@ class ScalingSeries:
     """The fitted class, (n, value) from the smallest size to the largest."""
     saved_curve: tuple[tuple[float, float], ...] = ()
     """The base's fit (saved runs, or REF in A/B) the same way, relative to its own value at
-    the smallest size,
-    when compared (empty otherwise)."""
+    the smallest size, when compared (empty otherwise)."""
 
 
 class Plotter(Protocol):
