@@ -91,8 +91,10 @@ def _head(report: HtmlReport, ordered: Sequence[Comparison]) -> list[str]:
         where = f"Compared with {code(report.ref)}, measured in this run in paired rounds. "
     elif ordered and report.baseline_path:
         where = f"Compared with the baseline {code(report.baseline_path)}. "
-    lines = [f'<header class="{state}"><span class="verdict">{word}</span>',
-             f"<h1>perfguard: {escape(line)}</h1></header>"]  # fmt: skip
+    lines = [
+        f'<header class="{state}"><span class="verdict">{word}</span>',
+        f"<h1>perfguard: {escape(line)}</h1></header>",
+    ]
     tests = f"{len(report.failed)} perf test(s) failed. " if report.failed else ""
     lines.append(f'<p class="sub">{where}{tests}Run ended {escape(report.generated)}.</p>')
     lines += [f'<p class="note">{escape(note)}</p>' for note in report.notes]
@@ -139,9 +141,13 @@ def _overview(benches: Sequence[Bench], compared: bool) -> list[str]:
     for b in benches:
         m = b.result.measurement
         spread = f"±{m.spread_ns / m.median_ns:.1%}" if m.median_ns > 0 else "n/a"
-        row = [f'<a href="#{b.anchor}">{code(b.result.nodeid)}</a>',
-               escape(b.result.group or ""), format_time(m.median_ns), spread,
-               *(_cell(spec, m) for spec in columns)]  # fmt: skip
+        row = [
+            f'<a href="#{b.anchor}">{code(b.result.nodeid)}</a>',
+            escape(b.result.group or ""),
+            format_time(m.median_ns),
+            spread,
+            *(_cell(spec, m) for spec in columns),
+        ]
         if compared:
             c = b.comparison
             time = None if c is None else next((x for x in c.metrics if x.metric == "time"), None)
@@ -154,16 +160,26 @@ def _overview(benches: Sequence[Bench], compared: bool) -> list[str]:
 def _benches(report: HtmlReport) -> list[Bench]:
     """Every benchmark once, in the order of urgency (failing regressions first)."""
     by_id = {r.nodeid: r for r in report.results}
-    ordered = [by_id[c.nodeid] for c in by_urgency(
-        [report.comparisons[r.nodeid] for r in report.results if r.nodeid in report.comparisons]
-    )]  # fmt: skip
+    ordered = [
+        by_id[c.nodeid]
+        for c in by_urgency(
+            [report.comparisons[r.nodeid] for r in report.results if r.nodeid in report.comparisons]
+        )
+    ]
     ordered += [r for r in report.results if r.nodeid not in report.comparisons]
     return [
-        Bench(f"b{i}", r, report.comparisons.get(r.nodeid), report.history.get(r.nodeid, ()),
-              report.paired.get(r.nodeid), report.min_effects.get(r.nodeid, 0.0),
-              r.nodeid in report.failed, report.baseline_path)
+        Bench(
+            f"b{i}",
+            r,
+            report.comparisons.get(r.nodeid),
+            report.history.get(r.nodeid, ()),
+            report.paired.get(r.nodeid),
+            report.min_effects.get(r.nodeid, 0.0),
+            r.nodeid in report.failed,
+            report.baseline_path,
+        )
         for i, r in enumerate(ordered, 1)
-    ]  # fmt: skip
+    ]
 
 
 def render_html(report: HtmlReport, plotter: Plotter | None) -> str:
@@ -189,8 +205,14 @@ def render_html(report: HtmlReport, plotter: Plotter | None) -> str:
         f"perfguard: {full_headline(compared, report.results, report.scaling, icons=False)}"
     )
     return "\n".join(
-        ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-         f"<title>{title}</title>", f"<style>{CSS}</style></head><body><main>", *body,
-         "</main></body></html>", ""]
-    )  # fmt: skip
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{title}</title>",
+            f"<style>{CSS}</style></head><body><main>",
+            *body,
+            "</main></body></html>",
+            "",
+        ]
+    )

@@ -94,8 +94,11 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "") -
         "<tr>" + "".join(f"<td{k}>{c}</td>" for c, k in zip(row, kinds, strict=True)) + "</tr>"
         for row in rows
     ]
-    return [f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>', *body, "</tbody>"
-            "</table>"]  # fmt: skip
+    return [
+        f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>',
+        *body,
+        "</tbody></table>",
+    ]
 
 
 def count(value: float | None) -> str:
@@ -132,13 +135,17 @@ def _plots_part(b: Bench, plotter: Plotter | None) -> list[str]:
     saved = b.history[-1] if b.history else None
     figures = []
     if plotter is not None:
-        time = None if b.comparison is None else next(
-            (x for x in b.comparison.metrics if x.metric == "time"), None
-        )  # fmt: skip
+        time = (
+            None
+            if b.comparison is None
+            else next((x for x in b.comparison.metrics if x.metric == "time"), None)
+        )
         if b.paired is not None and len(b.paired.ratios) >= 2:
-            interval = None if time is None or time.interval is None else (
-                1 + time.interval[0], 1 + time.interval[1]
-            )  # fmt: skip
+            interval = (
+                None
+                if time is None or time.interval is None
+                else (1 + time.interval[0], 1 + time.interval[1])
+            )
             figures.append(plotter.ratios(b.paired.ratios, interval, b.min_effect, b.paired.ref))
         elif m.samples_ns:
             old = saved.samples_ns if saved is not None and saved.samples_ns else ()
@@ -179,24 +186,45 @@ def metric_cell(spec: MetricSpec, number: float | None) -> str:
 def _run_row(label: str, run: Measurement | RunSummary) -> list[str]:
     samples = run.samples_ns
     low, high = (format_time(min(samples)), format_time(max(samples))) if samples else NO_ROUNDS
-    return [label, f"{run.rounds} x {run.loops}", low, format_time(run.median_ns), high,
-            *(metric_cell(spec, getattr(run, spec.field)) for spec in _RUN_METRICS)]  # fmt: skip
+    return [
+        label,
+        f"{run.rounds} x {run.loops}",
+        low,
+        format_time(run.median_ns),
+        high,
+        *(metric_cell(spec, getattr(run, spec.field)) for spec in _RUN_METRICS),
+    ]
 
 
 def _rounds_table(b: Bench) -> list[str]:
     """The saved runs and this run as figures: the tables behind the plots (per-round min and
     max where the rounds were kept: the baseline keeps them for its newest run only)."""
-    header = ["run", "rounds x loops", "min", "median", "max",
-              *(spec.column for spec in _RUN_METRICS)]  # fmt: skip
+    header = [
+        "run",
+        "rounds x loops",
+        "min",
+        "median",
+        "max",
+        *(spec.column for spec in _RUN_METRICS),
+    ]
     labels = run_labels(b.history)
-    rows = [_run_row(f"saved {escape(' '.join(label))}", r)
-            for label, r in zip(labels, b.history, strict=True)]  # fmt: skip
+    rows = [
+        _run_row(f"saved {escape(' '.join(label))}", r)
+        for label, r in zip(labels, b.history, strict=True)
+    ]
     rows.append(_run_row("<b>this run</b>", b.result.measurement))
     if b.paired is not None and b.paired.ratios:
         r = b.paired.ratios  # head's time over base's, per pair of rounds
-        rows.append(["head / base ratio", f"{len(r)} pairs", f"{min(r):.3f}",
-                     f"{statistics.median(r):.3f}", f"{max(r):.3f}",
-                     *("" for _ in _RUN_METRICS)])  # fmt: skip
+        rows.append(
+            [
+                "head / base ratio",
+                f"{len(r)} pairs",
+                f"{min(r):.3f}",
+                f"{statistics.median(r):.3f}",
+                f"{max(r):.3f}",
+                *("" for _ in _RUN_METRICS),
+            ]
+        )
     lines = table(header, rows, "runs")
     if any(not r.samples_ns for r in b.history):
         lines.append(f'<p class="note">{escape(ROUNDS_NOTE)}</p>')
@@ -207,8 +235,10 @@ def _verdict_part(b: Bench, plotter: Plotter | None) -> list[str]:
     """Each metric's comparison and the rule that decided it."""
     c = b.comparison
     if c is None:
-        return ['<p class="note">Not compared: run with --perf-compare (against the baseline) '
-                "or --perf-compare-ref REF for a verdict.</p>"]  # fmt: skip
+        return [
+            '<p class="note">Not compared: run with --perf-compare (against the baseline) '
+            "or --perf-compare-ref REF for a verdict.</p>"
+        ]
     lines = [f'<p class="note">{escape(note)}</p>' for note in comparison_notes(c)]
     if not c.metrics:
         return lines
@@ -218,9 +248,16 @@ def _verdict_part(b: Bench, plotter: Plotter | None) -> list[str]:
         verdict = metric_verdict(m, advisory=True)
         if m.verdict is Verdict.REGRESSED and not m.advisory:
             verdict = f'<b class="bad">{verdict}</b>'
-        rows.append([metric_name(m.metric), escape(value(m.metric, m.baseline)),
-                     escape(value(m.metric, m.current)), escape(format_change(m)),
-                     "" if m.p_value is None else f"{m.p_value:.2g}", verdict])  # fmt: skip
+        rows.append(
+            [
+                metric_name(m.metric),
+                escape(value(m.metric, m.baseline)),
+                escape(value(m.metric, m.current)),
+                escape(format_change(m)),
+                "" if m.p_value is None else f"{m.p_value:.2g}",
+                verdict,
+            ]
+        )
     lines += table(header, rows, "metrics")
     lines.append('<dl class="rules">')
     for m in c.metrics:
@@ -240,15 +277,29 @@ def _where_part(b: Bench, plotter: Plotter | None) -> list[str]:
         f"alike); base: {escape(base_text(where))}.</p>",
     ]
     header = ["function", "own time base", "now", "change", "calls/op base", "now"]
-    rows = [[code(c.where), escape(format_time(c.base_own_ns)), escape(format_time(c.head_own_ns)),
-             escape(signed_time(c.head_own_ns - c.base_own_ns)), count(c.base_calls),
-             count(c.head_calls)] for c in where.by_time]  # fmt: skip
+    rows = [
+        [
+            code(c.where),
+            escape(format_time(c.base_own_ns)),
+            escape(format_time(c.head_own_ns)),
+            escape(signed_time(c.head_own_ns - c.base_own_ns)),
+            count(c.base_calls),
+            count(c.head_calls),
+        ]
+        for c in where.by_time
+    ]
     lines += table(header, rows, "where")
     if where.by_calls:
         header = ["function", "calls/op base", "now", "change"]
-        rows = [[code(c.where), count(c.base_calls), count(c.head_calls),
-                 escape(signed_count(c.head_calls - c.base_calls))]
-                for c in where.by_calls]  # fmt: skip
+        rows = [
+            [
+                code(c.where),
+                count(c.base_calls),
+                count(c.head_calls),
+                escape(signed_count(c.head_calls - c.base_calls)),
+            ]
+            for c in where.by_calls
+        ]
         lines += table(header, rows, "where")
     return lines
 

@@ -57,8 +57,13 @@ def headline(
     failing = sum(1 for c in comparisons if c.failing)
     advisory = sum(1 for c in comparisons if c.verdict is Verdict.REGRESSED and not c.failing)
     extras = [f"{advisory} advisory"] if advisory else []
-    kinds = (Verdict.IMPROVED, Verdict.INCONCLUSIVE, Verdict.NEW, Verdict.NOT_COMPARABLE,
-             Verdict.MISSING)  # fmt: skip
+    kinds = (
+        Verdict.IMPROVED,
+        Verdict.INCONCLUSIVE,
+        Verdict.NEW,
+        Verdict.NOT_COMPARABLE,
+        Verdict.MISSING,
+    )
     for verdict in kinds:
         n = sum(1 for c in comparisons if c.verdict is verdict)
         if n:
@@ -182,8 +187,13 @@ def _where(comparisons: Sequence[Comparison]) -> list[str]:
             lines += ["", f"{code(c.nodeid)}:", "", "```", *where_lines(c.where), "```"]
     if not lines:
         return []
-    return ["", "<details><summary>Where each regression happened</summary>", *lines, "",
-            "</details>"]  # fmt: skip
+    return [
+        "",
+        "<details><summary>Where each regression happened</summary>",
+        *lines,
+        "",
+        "</details>",
+    ]
 
 
 _TIME = BY_NAME["time"]

@@ -188,15 +188,27 @@ class MatplotlibPlotter:
             scale, unit = _unit(min([*medians_ns, today_ns]))
             xs = list(range(len(medians_ns)))
             figure, ax = _figure()
-            ax.plot(xs, [m / scale for m in medians_ns], marker="o", color=SAVED,
-                    label="saved runs")  # fmt: skip
+            ax.plot(
+                xs, [m / scale for m in medians_ns], marker="o", color=SAVED, label="saved runs"
+            )
             colour = BAD if regressed else TODAY
             now = len(medians_ns)
             if medians_ns:
-                ax.plot([now - 1, now], [medians_ns[-1] / scale, today_ns / scale],
-                        color=colour, linestyle=":")  # fmt: skip
-            ax.plot([now], [today_ns / scale], marker="D", markersize=7, color=colour,
-                    linestyle="", label="this run")  # fmt: skip
+                ax.plot(
+                    [now - 1, now],
+                    [medians_ns[-1] / scale, today_ns / scale],
+                    color=colour,
+                    linestyle=":",
+                )
+            ax.plot(
+                [now],
+                [today_ns / scale],
+                marker="D",
+                markersize=7,
+                color=colour,
+                linestyle="",
+                label="this run",
+            )
             ax.set_xticks([*xs, now], [*labels, "now"])
             ax.margins(x=0.08)
             ax.set_ylim(0, ax.get_ylim()[1] * 1.15)  # from zero: a 2% wobble looks like one
@@ -213,13 +225,22 @@ class MatplotlibPlotter:
             figure, ax = _figure()
             for i, s in enumerate(series):
                 colour = _SERIES[i % len(_SERIES)]
-                ax.plot([n for n, _ in s.curve], [v for _, v in s.curve], color=colour,
-                        linewidth=1.2, linestyle="--")  # fmt: skip
-                ax.plot(s.sizes, s.measured, marker="o", linestyle="", color=colour,
-                        label=s.label)  # fmt: skip
+                ax.plot(
+                    [n for n, _ in s.curve],
+                    [v for _, v in s.curve],
+                    color=colour,
+                    linewidth=1.2,
+                    linestyle="--",
+                )
+                ax.plot(s.sizes, s.measured, marker="o", linestyle="", color=colour, label=s.label)
                 if s.saved_curve:
-                    ax.plot([n for n, _ in s.saved_curve], [v for _, v in s.saved_curve],
-                            color=colour, linewidth=1.4, linestyle=":")  # fmt: skip
+                    ax.plot(
+                        [n for n, _ in s.saved_curve],
+                        [v for _, v in s.saved_curve],
+                        color=colour,
+                        linewidth=1.4,
+                        linestyle=":",
+                    )
             # Keys for the line styles, drawn in grey: the colours are the metrics'.
             ax.plot([], [], color=SAVED, linestyle="--", label="fitted class")
             if any(s.saved_curve for s in series):

@@ -176,8 +176,10 @@ def _count_saved(m: MetricComparison, d: Decision) -> str:
 
 
 def _memory_saved(m: MetricComparison, d: Decision) -> str:
-    b, n, t0, lim = (x / MiB for x in (m.baseline, m.current, _number(d, "floor_bytes"),
-                                       _number(d, "limit_bytes")))  # fmt: skip
+    b, n, t0, lim = (
+        x / MiB
+        for x in (m.baseline, m.current, _number(d, "floor_bytes"), _number(d, "limit_bytes"))
+    )
     return (
         f"{_label(m)}: {b:.4g} -> {n:.4g} MiB ({n - b:+.4g}); changes "
         f"beyond ±max({t0:.4g} MiB, {_number(d, 'share'):.0%}) = {lim:.4g} MiB count as real"

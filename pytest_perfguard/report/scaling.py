@@ -70,10 +70,13 @@ def per_size_text(g: GroupResult) -> str:
     allocs = BY_NAME["allocs"]
     return ", ".join(
         f"n={n}: {format_time(m.median_ns)}"
-        + (f" {format_metric(allocs.name, v)} {allocs.column}"
-           if (v := getattr(m, allocs.field)) is not None else "")
+        + (
+            f" {format_metric(allocs.name, v)} {allocs.column}"
+            if (v := getattr(m, allocs.field)) is not None
+            else ""
+        )
         for n, m in zip(g.sizes, g.per_size, strict=True)
-    )  # fmt: skip
+    )
 
 
 def scaling_lines(groups: Sequence[GroupResult]) -> list[str]:
