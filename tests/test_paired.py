@@ -149,9 +149,10 @@ def test_a_significant_change_beyond_the_minimum_effect_regresses() -> None:
     detectable = max(0.03, detectable_change(est, 0.05 / 31))
     assert m.detectable == detectable
     assert rule_text(m) == (
-        "time regressed +6.1% (paired rounds with v1 in this run: 40 pairs, head/base per-op "
-        "ratio, Hodges-Lehmann estimate; fails beyond the 3.0% minimum effect when "
-        "Bonferroni-adjusted Wilcoxon p < 0.05 over 31 time comparisons; here p = 0.0004); "
+        "Slower by 6.1%, more than the difference between two processes of the same code "
+        "explains. time regressed +6.1% (paired rounds with v1 in this run: 40 pairs, "
+        "head/base per-op ratio, Hodges-Lehmann estimate; fails beyond the 3.0% minimum effect "
+        "when Bonferroni-adjusted Wilcoxon p < 0.05 over 31 time comparisons; here p = 0.0004); "
         f"smallest detectable {detectable * 100:+.1f}%"
     )
 
@@ -161,7 +162,11 @@ def test_significant_but_below_the_minimum_effect_is_inconclusive() -> None:
         1000.0, 1020.0, estimate(0.02), 1e-6, 31, "Holm", Policy(), 0.03, 0.0, "r"
     )
     assert m.verdict is Verdict.INCONCLUSIVE  # [+1%, +3%] is clear of zero
-    assert rule_text(m).startswith("time inconclusive +2.0% (")
+    assert rule_text(m).startswith(
+        "2.0% slower, but not clearly enough to tell from the difference between two processes "
+        "of the same code (it detects "
+    )
+    assert "). time inconclusive +2.0% (" in rule_text(m)
     within = PairedEstimate(40, 0.005, (-0.005, 0.015), 0.3, 0.02)
     m = paired_time_metric(1000.0, 1005.0, within, 1.0, 31, "Holm", Policy(), 0.03, 0.0, "r")
     assert m.verdict is Verdict.UNCHANGED
@@ -184,7 +189,10 @@ def test_improved_and_not_significant() -> None:
         1000.0, 900.0, estimate(-0.1), 1e-4, 5, "Holm", Policy(), 0.03, 0.0, "r"
     )
     assert improved.verdict is Verdict.IMPROVED
-    assert rule_text(improved).startswith("time improved -10.0% (")
+    assert rule_text(improved).startswith(
+        "Faster by 10.0%, more than the difference between two processes of the same code "
+        "explains. time improved -10.0% ("
+    )
     for p_adj in (0.2, None):
         m = paired_time_metric(
             1000.0, 1200.0, estimate(0.2), p_adj, 5, "Holm", Policy(), 0.03, 0.0, "r"

@@ -130,7 +130,9 @@ def test_unchanged_code_passes_and_a_slowdown_fails_its_own_test(suite: pytest.P
         [
             "*test_suite.py::test_other: performance regression",
             "  time/op regressed: 500 ns -> 2.00 us (+300.0% [[]*], p=*)",
-            "    rule: time regressed +300.0% (*5 saved runs*Bonferroni-adjusted p < 0.05 over 2*",
+            "    rule: Slower by 300.0%, more than the variation between the saved runs explains. "
+            "time regressed +300.0% (*5 saved runs*"
+            "Bonferroni-adjusted p < 0.05 over 2*",
             "  If this change is intended, accept it: rerun with --perf-save and commit "
             ".perfguard/baseline.toml.",
         ]
@@ -295,7 +297,8 @@ def test_one_more_allocation_fails_the_test(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         [
             "  allocs/op regressed: 0 -> 1 (from zero)",
-            "    rule: allocations regressed: 0 -> 1 allocs/op (+1); all 5 saved runs counted 0 "
+            "    rule: More allocations per op than the saved runs: the code does more, not noise. "
+            "allocations regressed: 0 -> 1 allocs/op (+1); all 5 saved runs counted 0 "
             "allocs/op; counts are exact, so any rise counts as real",
         ]
     )
@@ -327,7 +330,10 @@ def test_alloc_tolerance_from_the_marker_the_command_line_or_the_ini_file(
     result = pytester.runpytest(*FAST, "--perf-compare")  # the marker wins over the ini key
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["    rule: allocations regressed: 0.95 -> 1 allocs/op (+0.05); *alloc_tolerance 1%*"]
+        [
+            "    rule: More allocations per op than the saved runs: the code does more, not noise. "
+            "allocations regressed: 0.95 -> 1 allocs/op (+0.05); *alloc_tolerance 1%*"
+        ]
     )
     bad = pytester.runpytest(*FAST, "--perf-alloc-tolerance=lots")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR

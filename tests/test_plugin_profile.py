@@ -75,7 +75,8 @@ def test_one_more_call_per_op_fails_compare_and_says_where(pytester: pytest.Pyte
     result.stdout.fnmatch_lines(
         [
             "  calls/op regressed: 3 -> 4 (+33.3%)",
-            "    rule: function calls regressed: 3 -> 4 calls/op (+1); all 5 saved runs counted "
+            "    rule: More function calls per op than the saved runs: the code does more, not "
+            "noise. function calls regressed: 3 -> 4 calls/op (+1); all 5 saved runs counted "
             "3 calls/op; counts are exact, so any rise counts as real",
             "  where (per op, profiled; base: the saved run of 2026-01-05T00:00:00+00:00):",
             "    own time:",

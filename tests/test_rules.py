@@ -35,6 +35,7 @@ from pytest_perfguard.report.json import (
     render_json,
     results_document,
 )
+from pytest_perfguard.report.plain import plain_sentence
 from pytest_perfguard.report.rules import (
     budget_text,
     caveat_text,
@@ -384,8 +385,64 @@ def test_the_json_results_of_a_run_carry_rule_and_decision(pytester: pytest.Pyte
     text = (pytester.path / "out.json").read_text()
     (bench,) = json.loads(text)["benchmarks"]
     time = bench["comparison"]["metrics"][0]
-    assert time["rule"].startswith("time unchanged ")
+    assert time["rule"].startswith("No change in time that this run can tell. time unchanged ")
     assert time["decision"]["kind"] == "time_few_runs"
     assert time["decision"]["numbers"]["runs"] == 1
     (again,) = parse_results(text, source="out.json").comparisons.values()
     assert rule_text(again.metrics[0]) == time["rule"]
+
+
+def _metric(
+    name: str, rule: Rule, verdict: Verdict, change: float = 0.0, ref: str | None = None
+) -> MetricComparison:
+    texts = {} if ref is None else {"ref": ref}
+    return MetricComparison(name, 100.0, 100.0 * (1 + change), change, None, None, verdict,
+                            Decision(rule, {}, texts), 0.08)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("metric", "said"),
+    [
+        (
+            _metric("time", Rule.TIME_SAVED_RUNS, Verdict.REGRESSED, 0.12),
+            "Slower by 12.0%, more than the variation between the saved runs explains.",
+        ),
+        (
+            _metric("time", Rule.TIME_PAIRED, Verdict.IMPROVED, -0.05),
+            "Faster by 5.0%, more than the difference between two processes of the same code "
+            "explains.",
+        ),
+        (
+            _metric("time", Rule.TIME_FEW_RUNS, Verdict.INCONCLUSIVE, 0.04),
+            "4.0% slower, but not clearly enough to tell from what few saved runs can show of the "
+            "run-to-run variation (it detects 8.0% or more).",
+        ),
+        (
+            _metric("time", Rule.TIME_SAVED_RUNS, Verdict.UNCHANGED),
+            "No change in time that this run can tell.",
+        ),
+        (
+            _metric("allocs", Rule.COUNT_EXACT, Verdict.REGRESSED, 0.01),
+            "More allocations per op than the saved runs: the code does more, not noise.",
+        ),
+        (
+            _metric("calls", Rule.COUNT_VARYING, Verdict.REGRESSED, 0.5),
+            "More function calls per op than the saved runs ever counted, beyond their range.",
+        ),
+        (
+            _metric("bytes", Rule.COUNT_PAIRED, Verdict.IMPROVED, -0.5, ref="main (abc)"),
+            "Fewer allocated bytes per op than main (abc).",
+        ),
+        (
+            _metric("objects", Rule.COUNT_PAIRED, Verdict.UNCHANGED, ref="main (abc)"),
+            "The same objects created per op as main (abc), as far as the rule allows.",
+        ),
+        (
+            _metric("memory", Rule.MEMORY_SAVED, Verdict.REGRESSED, 0.5),
+            "Peak memory grew beyond its margin.",
+        ),
+    ],
+)
+def test_every_metric_rule_has_a_plain_first_sentence(metric: MetricComparison, said: str) -> None:
+    # rule_text puts it first (the plugin, CLI and README tests show it there, numbers after).
+    assert plain_sentence(metric) == said

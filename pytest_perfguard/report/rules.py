@@ -24,6 +24,7 @@ from pytest_perfguard.report.caveats import (
 )
 from pytest_perfguard.report.caveats import named_number as _number
 from pytest_perfguard.report.caveats import named_text as _text
+from pytest_perfguard.report.plain import plain_sentence
 
 __all__ = [
     "AB_PROCESSES",
@@ -249,6 +250,9 @@ def rule_text(m: MetricComparison) -> str:
     d = m.decision
     word = _METRIC_RULES.get(d.rule)
     text = reason_text(d) if word is None else word(m, d)
+    plain = plain_sentence(m)
+    if plain is not None:  # one plain sentence first, then the numbers
+        text = f"{plain} {text}"
     if d.caveats:
         said = "; ".join(caveat_text(c) for c in d.caveats)
         text += f"; {said}: " + ("counts under strict" if d.counted else "advisory")
