@@ -359,10 +359,10 @@ def test_counts_of_data_dependent_allocations_average_over_calls_in_ab(
     lib = textwrap.dedent(
         """
         from conftest import tick
-        CALLS = [0]
+        ODD = [False]  # a bool: a counter past 256 would allocate its ints too
         def work():
-            CALLS[0] += 1
-            if CALLS[0] % 2:
+            ODD[0] = not ODD[0]
+            if ODD[0]:
                 x = object()
             tick(1_000_000)
         """
