@@ -6,8 +6,15 @@ from dataclasses import replace
 
 import pytest
 
-from pytest_perfguard.model import BenchResult, Measurement
-from pytest_perfguard.report.terminal import FREE_LIST_NOTE, render_results
+from pytest_perfguard.model import (
+    BenchResult,
+    Decision,
+    Measurement,
+    MetricComparison,
+    Rule,
+    Verdict,
+)
+from pytest_perfguard.report.terminal import FREE_LIST_NOTE, format_change, render_results
 from pytest_perfguard.units import format_bytes, format_time
 
 
@@ -83,3 +90,20 @@ def test_free_lists_are_named_once_where_objects_were_not_counted() -> None:
 
 def test_nothing_to_render_without_results() -> None:
     assert render_results([]) == []
+
+
+@pytest.mark.parametrize(
+    ("base", "now", "said"),
+    [
+        (117730.0, 117726.0, "-0.0034%"),  # 4 allocations fewer: not "-0.0%"
+        (100.0, 112.0, "+12.0%"),
+        (100.0, 100.0, "+0.0%"),
+    ],
+)
+def test_a_change_too_small_for_one_decimal_keeps_its_digits(
+    base: float, now: float, said: str
+) -> None:
+    verdict = Verdict.IMPROVED if now < base else Verdict.UNCHANGED
+    m = MetricComparison("allocs", base, now, now / base - 1, None, None, verdict,
+                         Decision(Rule.COUNT_EXACT))  # fmt: skip
+    assert format_change(m) == said

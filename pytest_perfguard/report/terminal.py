@@ -130,6 +130,8 @@ def format_change(m: MetricComparison) -> str:
     if math.isinf(m.change):
         return "from zero"  # a percentage of nothing says nothing
     text = f"{m.change:+.1%}"
+    if m.change and text in ("+0.0%", "-0.0%"):  # a few allocations of 100,000: say how few
+        text = f"{m.change * 100:+.2g}%"
     if m.interval is not None:
         text += f" [{m.interval[0]:+.1%}, {m.interval[1]:+.1%}]"
     return text
