@@ -23,7 +23,7 @@ __all__ = [
     "COLLECT_DEADLINE_S",
     "HEAD_ROOT_ENV",
     "TIMING_ONLY_ENV",
-    "BaseWorker",
+    "Worker",
     "WorkerError",
     "WorkerLost",
     "answer_deadline",
@@ -74,7 +74,7 @@ class Outcome:
     measurement: Mapping[str, Any] | None
 
 
-class BaseWorker:
+class Worker:
     """A pytest session in a tree (the base's, or head's own for a head worker) that runs perf
     tests on command (plugin/ab_worker.py). One side runs at a time: while the other measures,
     the worker waits on its pipe."""
@@ -137,10 +137,10 @@ class BaseWorker:
     def name(self) -> str:
         return f"the {self.side} worker ({self.tree.label})"
 
-    def restart(self, log: Path) -> BaseWorker:
+    def restart(self, log: Path) -> Worker:
         """A new worker like this one (this one is dead): same tree, arguments and role."""
         args, python, head_root, roots, passes = self._spec
-        return BaseWorker(
+        return Worker(
             self.tree, args, python, head_root, roots, log=log, passes=passes, side=self.side
         )
 

@@ -14,15 +14,15 @@ from pytest_perfguard.measure.steps import Kind, Pass, Step
 from pytest_perfguard.measure.timing import calibrate, gc_collections, summarize
 from pytest_perfguard.model import BenchSettings, Measurement
 
-__all__ = ["MIN_PAIRS", "BaseSide", "PairedTiming", "Pairs", "RemoteTiming"]
+__all__ = ["MIN_PAIRS", "PairedTiming", "Pairs", "RemoteTiming", "Side"]
 
 MIN_PAIRS = 10
 """Pairs before the stop rule may end the rounds."""
 MAX_PAIRS = 2000
 
 
-class BaseSide(Protocol):
-    """The base worker as the head's timing pass sees it."""
+class Side(Protocol):
+    """One worker (head's or base's) as the paired timing pass sees it."""
 
     def start(self, loops: int, budget: float) -> int | None:
         """Run the base test up to its measured rounds of `loops` calls (head's: the same
@@ -78,8 +78,8 @@ class PairedTiming:
 
     def __init__(
         self,
-        heads: Sequence[BaseSide],
-        bases: Sequence[BaseSide],
+        heads: Sequence[Side],
+        bases: Sequence[Side],
         pairs: Pairs,
         settled: Callable[[Sequence[float], Sequence[int]], bool],
         rng: random.Random,

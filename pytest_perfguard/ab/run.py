@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from pytest_perfguard.ab.controller import (
     COLLECT_DEADLINE_S,
-    BaseWorker,
+    Worker,
     WorkerError,
     WorkerLost,
 )
@@ -39,8 +39,8 @@ class ABRun:
     def __init__(
         self,
         tree: BaseTree,
-        bases: Sequence[BaseWorker],
-        heads: Sequence[BaseWorker],
+        bases: Sequence[Worker],
+        heads: Sequence[Worker],
         policy: Policy,
         run_dir: RunDir,
         *,
@@ -62,7 +62,7 @@ class ABRun:
         self.started = time.monotonic() if started is None else started
         self.ready_s: float | None = None
         """Seconds from starting the workers until all had collected."""
-        self._retired: list[BaseWorker] = []
+        self._retired: list[Worker] = []
         """Workers that hung and were replaced."""
         self.rng = random.Random()
         self.base_ids: frozenset[str] = frozenset()
@@ -191,7 +191,7 @@ class ABRun:
                         os.sched_setaffinity(workers[i].process.pid, {max(self._cpu)})
 
     @property
-    def _workers(self) -> tuple[BaseWorker, ...]:
+    def _workers(self) -> tuple[Worker, ...]:
         return (*self.bases, *self.heads)
 
     def quit(self) -> None:

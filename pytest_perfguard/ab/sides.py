@@ -1,10 +1,10 @@
-"""One benchmark on one worker, as the paired timing pass drives it (rounds.BaseSide)."""
+"""One benchmark on one worker, as the paired timing pass drives it (rounds.Side)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pytest_perfguard.ab.controller import BaseWorker, Outcome, WorkerLost, answer_deadline
+from pytest_perfguard.ab.controller import Outcome, Worker, WorkerLost, answer_deadline
 from pytest_perfguard.ab.protocol import Message, Verb
 
 __all__ = ["Stall", "WorkerTest"]
@@ -23,7 +23,7 @@ class WorkerTest:
     """One benchmark's side on one worker: the worker runs the test on `start`."""
 
     def __init__(
-        self, worker: BaseWorker, nodeid: str, stall: Stall, fixed_deadline: float | None = None
+        self, worker: Worker, nodeid: str, stall: Stall, fixed_deadline: float | None = None
     ) -> None:
         self.worker = worker
         self.nodeid = nodeid

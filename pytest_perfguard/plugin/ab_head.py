@@ -125,7 +125,7 @@ def start(config: pytest.Config, policy: Policy) -> ABRun | None:
             "pytest-perfguard: --perf-compare-ref pairs rounds of two processes on one CPU; "
             "run it serially (without -n)"
         )
-    from pytest_perfguard.ab.controller import BaseWorker
+    from pytest_perfguard.ab.controller import Worker
     from pytest_perfguard.ab.run import ABRun
     from pytest_perfguard.ab.rundir import RunDir, remove_stale
     from pytest_perfguard.ab.worktree import BaseTree, open_base, repository_top
@@ -166,19 +166,17 @@ def start(config: pytest.Config, policy: Policy) -> ABRun | None:
         f"perfguard: A/B with {tree.label}: starting {2 * processes} workers "
         f"({processes} process pairs)"
     )
-    bases: list[BaseWorker] = []
-    heads: list[BaseWorker] = []
+    bases: list[Worker] = []
+    heads: list[Worker] = []
     head_root = config.rootpath
     try:
         for i in range(processes):  # only the first base worker's other passes are read
             base_log, head_log = run_dir.new_log("base"), run_dir.new_log("head")
             bases.append(
-                BaseWorker(tree, base_args, python, head_root, roots, log=base_log, passes=i == 0)
+                Worker(tree, base_args, python, head_root, roots, log=base_log, passes=i == 0)
             )
             heads.append(
-                BaseWorker(
-                    here, head_args, None, head_root, log=head_log, passes=False, side="head"
-                )
+                Worker(here, head_args, None, head_root, log=head_log, passes=False, side="head")
             )
     except BaseException:
         for worker in (*bases, *heads):
