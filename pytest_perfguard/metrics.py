@@ -64,6 +64,9 @@ class MetricSpec:
     allocation"); None: one of its unit."""
     exact_field: str | None = None
     """The Measurement attribute that is False when the value is only a lower bound."""
+    env_field: str | None = None
+    """The Measurement (and saved run) attribute naming what the value depends on beyond the
+    interpreter's version: a count from another is not compared as exact (advisory)."""
     in_every_result: bool = False
     """Whether every results document and measurement sent between processes has the key
     (False: added later, so older ones lack it and it is read as not measured)."""
@@ -166,6 +169,7 @@ METRICS: tuple[MetricSpec, ...] = (
         label="instructions",
         grain="an instruction",
         optional=True,
+        env_field="instructions_env",
     ),
     MetricSpec(
         name="memory",
@@ -213,6 +217,12 @@ def shown(specs: Iterable[MetricSpec], rows: Iterable[object]) -> tuple[MetricSp
         for s in specs
         if not s.optional or any(getattr(r, s.field, None) is not None for r in rows)
     )
+
+
+def carried_fields() -> tuple[str, ...]:
+    """Every field a measurement, an observation and a saved run hold for the metrics: each
+    spec's value and its environment, where it has one."""
+    return tuple(f for s in METRICS for f in (s.field, s.env_field) if f is not None)
 
 
 def tolerances_of(source: object) -> dict[str, float]:

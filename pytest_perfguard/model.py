@@ -148,6 +148,9 @@ class Measurement:
     instructions_per_op: float | None = None
     """Instructions per op counted by callgrind (--perf-instructions), from a worker session
     under valgrind."""
+    instructions_env: str | None = None
+    """What the instruction count depends on: the Python build, valgrind's version, the
+    architecture (counts from another are not comparable exactly)."""
     profile: tuple[FunctionCost, ...] = ()
     """Every profiled function (the harness's own left out), by own time, largest first."""
     profile_data: bytes | None = field(default=None, repr=False)
@@ -216,6 +219,7 @@ class RunSummary:
     calls_per_op: float | None = None
     objects_per_op: float | None = None
     instructions_per_op: float | None = None
+    instructions_env: str | None = None
     profile: tuple[FunctionCost, ...] | None = None
     """The top functions by own time, kept for the newest run only (to say where a later run
     regressed)."""

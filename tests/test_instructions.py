@@ -20,6 +20,7 @@ from pytest_perfguard.measure import instructions as ins
 from pytest_perfguard.measure.steps import Step, drive
 from pytest_perfguard.model import BaselineEntry, Measurement, RunSummary, Verdict
 from pytest_perfguard.plugin.instructions import WORKER_ENV
+from pytest_perfguard.report.rules import rule_text
 from pytest_perfguard.run import instructions as run
 from pytest_perfguard.worker.process import Deadlines, WorkerExit, run_worker
 
@@ -312,14 +313,18 @@ def test_run_worker_returns_the_exit_code_and_output(tmp_path: Path) -> None:
     assert exit.returncode == 3 and exit.timed_out is None and "hello" in exit.log
 
 
-def runs_with(instructions: float | None) -> BaselineEntry:
+ENV = "CPython 3.11.7 (main, May 9 2026, GCC 12.2.0); valgrind-3.19.0; x86_64"
+
+
+def runs_with(instructions: float | None, env: str | None = ENV) -> BaselineEntry:
     summary = RunSummary("2026-01-01T00:00:00Z", 100.0, 2.0, 50.0, 20, 100)
-    runs = tuple(dataclasses.replace(summary, instructions_per_op=instructions) for _ in range(3))
-    return BaselineEntry("t::a", None, runs, "3.11", "test-machine")
+    counted = dataclasses.replace(summary, instructions_per_op=instructions, instructions_env=env)
+    return BaselineEntry("t::a", None, (counted,) * 3, "3.11", "test-machine")
 
 
-def now(instructions: float | None) -> Observation:
-    return Observation(100.0, 2.0, (100.0,) * 20, (2.0,) * 20, instructions_per_op=instructions)
+def now(instructions: float | None, env: str | None = ENV) -> Observation:
+    return Observation(100.0, 2.0, (100.0,) * 20, (2.0,) * 20, instructions_per_op=instructions,
+                       instructions_env=env)  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -340,6 +345,25 @@ def test_instructions_gate_like_the_other_counts_with_their_tolerance(
     (m,) = [m for m in c.metrics if m.metric == "instructions"]
     assert m.verdict is verdict
     assert (m in c.failing) is (verdict is Verdict.REGRESSED)
+
+
+@pytest.mark.parametrize(
+    ("saved", "current"),
+    [
+        (ENV, ENV.replace("3.11.7", "3.11.9")),  # another build of the same Python
+        (ENV, ENV.replace("valgrind-3.19.0", "valgrind-3.22.0")),
+        (None, ENV),  # counted before the environment was recorded: unknown
+    ],
+)
+def test_counts_from_another_build_or_valgrind_are_advisory(
+    saved: str | None, current: str
+) -> None:
+    c = compare_benchmark(runs_with(1_000_000.0, saved), now(1_100_000.0, current), Policy())
+    (m,) = [m for m in c.metrics if m.metric == "instructions"]
+    assert m.verdict is Verdict.REGRESSED and m.advisory and m not in c.failing
+    (caveat,) = m.decision.caveats
+    assert caveat.texts == {"what": "instructions_env", "old": saved or "unknown", "new": current}
+    assert "what the instruction counts depend on" in rule_text(m)
 
 
 def test_no_instruction_count_on_either_side_is_no_instruction_verdict() -> None:

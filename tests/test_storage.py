@@ -88,6 +88,8 @@ GOLDEN = Baseline(
                     calls_per_op=3.0,
                     objects_per_op=5.0,
                     instructions_per_op=1234567.0,
+                    instructions_env="CPython 3.12.4 (main, Jun 1 2024, GCC 12.2.0); "
+                    "valgrind-3.19.0; x86_64",
                     profile=(
                         FunctionCost("~", 0, "<built-in method builtins.sorted>", 1.0, 80910.0),
                         FunctionCost("tests/test_sort.py", 12, "test_sorted", 1.0, 412.5),
@@ -154,7 +156,7 @@ def test_golden_file_loads_to_the_same_model() -> None:
 
 def test_a_baseline_written_before_instruction_counts_still_loads() -> None:
     text = golden_path().read_text(encoding="utf-8")
-    older = re.sub(r"\ninstructions_per_op = .*", "", text)
+    older = re.sub(r"\ninstructions_(per_op|env) = .*", "", text)
     assert "instructions" not in older
     loaded = storage.loads(older)
     run = loaded.entries["tests/test_sort.py::test_sorted"].runs[-1]
@@ -346,7 +348,7 @@ def test_wrong_type_names_the_key_path(tmp_path: Path) -> None:
         ),
         ('os = "Linux"', 'oss = "Linux"', 6, "environment.oss: unknown key (known: arch, "),
         ('os = "Linux"', "", 3, "environment.os: missing, expected a string"),
-        ("loops = 65536\n", "", 72, 'ü]".runs[0].loops: missing, expected an integer'),
+        ("loops = 65536\n", "", 73, 'ü]".runs[0].loops: missing, expected an integer'),
         # Types right, values impossible: the verdict divides by and takes logs of these.
         (
             "median_ns = 81502.0",

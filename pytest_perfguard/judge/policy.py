@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_perfguard.metrics import METRICS
+from pytest_perfguard.metrics import carried_fields
 from pytest_perfguard.model import (
     BUSY_SHARE,
     BenchSettings,
@@ -90,6 +90,7 @@ class Observation:
     calls_per_op: float | None = None
     objects_per_op: float | None = None
     instructions_per_op: float | None = None
+    instructions_env: str | None = None
     loops: int | None = None
     """Calls per round, also the calls of each counting window (None: not known)."""
     profile: tuple[FunctionCost, ...] = ()
@@ -121,8 +122,9 @@ class Observation:
 
 
 def _metrics(figures: Measurement | RunSummary) -> dict[str, Any]:
-    """Every metric's value, by its field (Observation, Measurement and RunSummary share them)."""
-    return {spec.field: getattr(figures, spec.field) for spec in METRICS}
+    """Every metric's value and environment, by field (Observation, Measurement and RunSummary
+    share them)."""
+    return {name: getattr(figures, name) for name in carried_fields()}
 
 
 def uncalled(interval: tuple[float, float] | None) -> Verdict:

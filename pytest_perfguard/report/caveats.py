@@ -18,6 +18,7 @@ _ENVIRONMENT = {
     "arch": "architecture",
     "cpu_model": "CPU",
     "machine": "machine",
+    "instructions_env": "what the instruction counts depend on (Python build; valgrind; arch)",
 }
 AB_PROCESSES = (
     "one process per side cannot tell a real change from the variation between processes "

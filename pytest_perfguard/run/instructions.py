@@ -9,6 +9,7 @@ import os
 import platform
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -171,6 +172,28 @@ class InstructionCounts:
     errors: dict[str, str]
     seconds: float
     workers: int
+    environment: str = ""
+    """What the counts depend on (counting_environment), stored with each of them."""
+
+
+def valgrind_version(valgrind: str) -> str:
+    """`valgrind --version`'s answer ("valgrind-3.19.0"), or that it gave none."""
+    try:
+        done = subprocess.run([valgrind, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return "valgrind of unknown version"
+    return done.stdout.strip() or "valgrind of unknown version"
+
+
+def counting_environment(valgrind: str, version: Callable[[str], str] = valgrind_version) -> str:
+    """What an instruction count depends on besides the code: this interpreter's build
+    (version, build date, compiler), valgrind's version and the architecture. Counts recorded
+    under another are not compared exactly."""
+    number, date = platform.python_build()
+    return (
+        f"{platform.python_implementation()} {platform.python_version()} ({number}, {date}, "
+        f"{platform.python_compiler()}); {version(valgrind)}; {platform.machine()}"
+    )
 
 
 def _ended(exit: WorkerExit, deadlines: Deadlines) -> str:
@@ -192,6 +215,7 @@ def count_instructions(
     deadlines: Deadlines = DEADLINES,
     environ: Mapping[str, str] = os.environ,
     run: Callable[..., WorkerExit] = run_worker,
+    version: Callable[[str], str] = valgrind_version,
 ) -> InstructionCounts:
     """Count `nodeids` in worker sessions of `args` under callgrind: one session, and one
     more after each benchmark that crashed or timed out (that one is n/a with its error)."""
@@ -247,7 +271,8 @@ def count_instructions(
             errors[nodeid] = "not counted: the worker did not measure it (not a perf test there?)"
         else:
             counts[nodeid] = value
-    return InstructionCounts(counts, errors, seconds, workers)
+    environment = counting_environment(valgrind, version)
+    return InstructionCounts(counts, errors, seconds, workers, environment)
 
 
 def with_instructions(
@@ -256,7 +281,9 @@ def with_instructions(
     """The measurement with its instructions per op, or a note saying why it has none."""
     value = counts.per_op.get(nodeid)
     if value is not None:
-        return replace(measurement, instructions_per_op=value)
+        return replace(
+            measurement, instructions_per_op=value, instructions_env=counts.environment or None
+        )
     error = counts.errors.get(nodeid)
     if error is None:
         return measurement

@@ -85,6 +85,7 @@ def measurement_from_dict(d: Mapping[str, Any]) -> Measurement:
     metrics: dict[str, Any] = {
         s.field: d[s.field] if s.in_every_result else d.get(s.field) for s in METRICS
     }
+    metrics.update({s.env_field: d.get(s.env_field) for s in METRICS if s.env_field})
     return Measurement(
         spread_ns=d["spread_ns"],
         rounds=d["rounds"],

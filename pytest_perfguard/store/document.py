@@ -50,6 +50,8 @@ def _run_fields() -> tuple[tuple[str, str, int], ...]:
         names = [name for name, _, _ in order]
         at = len(order) if spec.toml_after is None else names.index(spec.toml_after) + 1
         order.insert(at, field)
+        if spec.env_field is not None:  # right after its value
+            order.insert(at + 1, (spec.env_field, "string", 0))
     return (*order, _OTHER_RUN_FIELDS[-1])
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pytest_perfguard.judge.compatibility import differences, entry_environment
-from pytest_perfguard.metrics import METRICS
+from pytest_perfguard.metrics import carried_fields
 from pytest_perfguard.model import (
     DEFAULT_KEEP,
     Baseline,
@@ -146,7 +146,7 @@ def _thin(values: tuple[float, ...]) -> tuple[float, ...] | None:
 
 def _summary(result: BenchResult, stamp: str) -> RunSummary:
     m = result.measurement
-    metrics: dict[str, Any] = {spec.field: getattr(m, spec.field) for spec in METRICS}
+    metrics: dict[str, Any] = {name: getattr(m, name) for name in carried_fields()}
     return RunSummary(
         timestamp=stamp,
         ref_ratio=m.ref_ratio,
