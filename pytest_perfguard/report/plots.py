@@ -225,18 +225,11 @@ class MatplotlibPlotter:
             figure, ax = _figure()
             for i, s in enumerate(series):
                 colour = _SERIES[i % len(_SERIES)]
-                ax.plot(
-                    [n for n, _ in s.curve],
-                    [v for _, v in s.curve],
-                    color=colour,
-                    linewidth=1.2,
-                    linestyle="--",
-                )
+                ax.plot(*zip(*s.curve, strict=True), color=colour, linewidth=1.2, linestyle="--")
                 ax.plot(s.sizes, s.measured, marker="o", linestyle="", color=colour, label=s.label)
                 if s.saved_curve:
                     ax.plot(
-                        [n for n, _ in s.saved_curve],
-                        [v for _, v in s.saved_curve],
+                        *zip(*s.saved_curve, strict=True),
                         color=colour,
                         linewidth=1.4,
                         linestyle=":",

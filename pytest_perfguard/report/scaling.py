@@ -42,8 +42,8 @@ def metric_failures(g: GroupResult, name: str) -> list[str]:
 
 
 def verdict_text(g: GroupResult, name: str) -> str:
-    """What the gate said of one metric of a group: the comparison with the saved runs'
-    fit, and "over limit_scaling" where the budget failed it; "" when neither applies."""
+    """What the gate said of one metric of a group: the comparison with the base's fit, and
+    "over limit_scaling" where the budget failed it; "" when neither applies."""
     said = [] if name not in g.verdicts else [g.verdicts[name][0].value]
     if any("limit_scaling" in f for f in metric_failures(g, name)):
         said.append("over limit_scaling")
