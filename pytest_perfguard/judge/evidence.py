@@ -85,17 +85,16 @@ def _grain(spec: MetricSpec, evidence: Evidence) -> float:
 
 def _one_time(now: float, loops: int | None, base: float, base_loops: int | None) -> bool:
     """Whether per-op counts `now` (over windows of `loops` calls) and `base` (over
-    `base_loops`) differ by at most one unit in their whole windows, and by under half a unit
-    per op: a one-time allocation (a cache entry, a table resized) landing in a window, shown
-    per op as 1/loops, not code that allocates per call. With one call a window, one more
-    allocation per call still counts."""
+    `base_loops`) differ by under half a unit per op and by what one-time allocations (a
+    cache entry, a table resized) landing in a window explain: one unit between the whole
+    windows, or one unit more in one of them (1/loops per op there; the windows' sizes follow
+    each machine's speed, so they differ). Not code that allocates per call: with one call a
+    window, one more allocation per call still counts."""
     if not loops or not base_loops or abs(now - base) >= 0.5:
         return False
-    return abs(now * loops - base * base_loops) <= 1.0
-
-
-ONE_TIME_BYTES = 4096
-"""The most bytes a one-time allocation in a window may add to B/op's window (a page)."""
+    between = abs(now * loops - base * base_loops) <= 1.0
+    in_one = (now - base) * loops if now >= base else (base - now) * base_loops
+    return between or in_one <= 1.0 + COUNT_PRECISION
 
 
 def count_metric(
@@ -143,15 +142,15 @@ def count_metric(
         base_loops = getattr(evidence.runs[-1], "loops", None)
         if spec.grain_of is None:
             one_time = _one_time(now, loops, edge, base_loops)
-        else:  # bytes: of the same allocations, or of one more or less (at most a page)
+        else:  # bytes: of one-time allocations, whatever their size; of the same ones, equal
             base_units = getattr(evidence.runs[-1], spec.grain_of, None)
             one_time = False
             if now_units is not None and base_units is not None and loops and base_loops:
-                units = abs(now_units * loops - base_units * base_loops)
+                same = abs(now_units - base_units) <= COUNT_PRECISION * max(base_units, 1.0)
                 nbytes = abs(now * loops - edge * base_loops)
-                # the same allocations in both windows: the same bytes; one more: a page at most
-                most = 1.0 if units < 0.5 else ONE_TIME_BYTES
-                one_time = _one_time(now_units, loops, base_units, base_loops) and nbytes <= most
+                one_time = _one_time(now_units, loops, base_units, base_loops) and (
+                    not same or nbytes <= 1.0  # the same allocations growing is a change
+                )
         if (regressed or improved) and one_time:
             regressed = improved = False
         numbers = {
