@@ -313,11 +313,17 @@ def test_alloc_tolerance_from_the_marker_the_command_line_or_the_ini_file(
 
         @pytest.mark.perf{marker}
         def test_alloc(perf):
-            perf(object)
+            perf(lambda: [bytearray(64) for _ in range(20)])
         """
     pytester.makepyfile(test_allocs=test.format(marker=""))
-    # One allocation per op now against 0.95 saved: +5.3%.
-    write_baseline(pytester, baseline_with({"test_allocs.py::test_alloc": STEADY}, allocs=0.95))
+    pytester.runpytest(*FAST, "--perf-json=first.json").assert_outcomes(passed=1)
+    first = json.loads((pytester.path / "first.json").read_text())
+    now = first["benchmarks"][0]["measurement"]["allocs_per_op"]
+    # The allocations of a call now (about 46) against 9.5% fewer saved. Beyond a 5% tolerance
+    # that is still over one allocation per op more: not what a one-time allocation explains,
+    # even in the one-call windows of a loaded machine.
+    saved = round(now / 1.095, 3)
+    write_baseline(pytester, baseline_with({"test_allocs.py::test_alloc": STEADY}, allocs=saved))
     pytester.runpytest(*FAST, "--perf-compare").assert_outcomes(failed=1)
     result = pytester.runpytest(*FAST, "--perf-compare", "--perf-alloc-tolerance=10%")
     result.assert_outcomes(passed=1)
@@ -332,7 +338,7 @@ def test_alloc_tolerance_from_the_marker_the_command_line_or_the_ini_file(
     result.stdout.fnmatch_lines(
         [
             "    rule: More allocations per op than the saved runs: the code does more, not noise. "
-            "allocations regressed: 0.95 -> 1 allocs/op (+0.05); *alloc_tolerance 1%*"
+            f"allocations regressed: {saved:g} -> {now:g} allocs/op (+*); *alloc_tolerance 1%*"
         ]
     )
     bad = pytester.runpytest(*FAST, "--perf-alloc-tolerance=lots")
