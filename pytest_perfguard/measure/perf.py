@@ -60,6 +60,17 @@ _CONSUME = {
 }
 
 
+def async_body_error(test: str, marker: str) -> PerfUsageError:
+    """The marker-only form given an async test body."""
+    return PerfUsageError(
+        f"{test}: @pytest.mark.{marker} cannot measure an async test body "
+        "(calling it only creates a coroutine); measure from a sync test, e.g. "
+        "perf(lambda: loop.run_until_complete(work())) with "
+        "loop = asyncio.new_event_loop() (the loop's cost is then part of every op), "
+        "or await inside `for _ in perf.loop():` in a test your async plugin runs"
+    )
+
+
 def _name(fn: object) -> str:
     return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
 

@@ -21,6 +21,7 @@ from pytest_perfguard.plugin.instructions import start as start_instructions
 from pytest_perfguard.plugin.session import PerfSession
 from pytest_perfguard.run.gate import Gate, GateOptions
 from pytest_perfguard.run.outputs import prepare_output
+from pytest_perfguard.run.paired import PairedState
 from pytest_perfguard.run.state import RunState
 
 __all__ = ["open_session"]
@@ -68,11 +69,15 @@ def open_session(config: pytest.Config) -> PerfSession:
         GateOptions(path, switches.compare, switches.save, keep, policy),
         current_fingerprint(machine),
     )
-    state = RunState(defaults, gate, switches, is_worker=worker)
-    session = PerfSession(config, state, paths)
-    start_instructions(config, session)
     ab = start_ab(config, policy)
+    paired = None
     if ab is not None:
         explicit = bool(config.getoption("perf_min_effect") or config.getini("perf_min_effect"))
-        session.start_ab(ab, defaults.min_effect if explicit else policy.ab_min_effect)
+        min_effect = defaults.min_effect if explicit else policy.ab_min_effect
+        paired = PairedState(ab.tree.label, min_effect, ab.processes)
+    state = RunState(defaults, gate, switches, is_worker=worker, ab=paired)
+    session = PerfSession(config, state, paths)
+    start_instructions(config, session)
+    if ab is not None:
+        session.start_ab(ab)
     return session

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_perfguard.config.settings import marker_settings
 from pytest_perfguard.model import BenchSettings
 
-__all__ = ["is_perf", "settings_of"]
+if TYPE_CHECKING:
+    from pytest_perfguard.judge.scaling_groups import Member
+
+__all__ = ["is_perf", "scaling_members", "settings_of"]
 
 
 def is_perf(item: pytest.Item, names: Sequence[str]) -> bool:
@@ -34,3 +38,19 @@ def settings_of(
     if perf is not None:
         settings = marker_settings(settings, args, kwargs, item.nodeid)
     return settings, (unused_note(unused),) if unused else ()
+
+
+def scaling_members(
+    cases: Sequence[tuple[pytest.Item, BenchSettings]],
+) -> dict[str, Member] | str:
+    """The cases of one test function's `scale` groups (at least 3 sizes over 8x each), by
+    node id; the error when a group is not one."""
+    scaled = [(item, settings) for item, settings in cases if settings.scale]
+    if not scaled:
+        return {}
+    from pytest_perfguard.judge.scaling_groups import members
+
+    scale = scaled[0][1].scale
+    assert scale is not None
+    params = [(item.nodeid, getattr(item, "callspec", None)) for item, _ in scaled]
+    return members(scale, [(n, {} if c is None else dict(c.params)) for n, c in params])

@@ -15,7 +15,7 @@ import pytest
 from pytest_perfguard.config.settings import SettingsError
 from pytest_perfguard.model import BenchResult, BenchSettings, Comparison, Measurement
 from pytest_perfguard.plugin import outputs
-from pytest_perfguard.plugin.items import is_perf, settings_of
+from pytest_perfguard.plugin.items import is_perf, scaling_members, settings_of
 from pytest_perfguard.run.outputs import outputs_from
 from pytest_perfguard.run.state import RunState
 
@@ -99,15 +99,15 @@ class PerfSession:
     def engine(self, engine: Engine) -> None:
         self._engine = engine
 
-    def start_ab(self, ab: ABRun, min_effect: float) -> None:
+    def start_ab(self, ab: ABRun) -> None:
         """Pair rounds with the base workers: their timing pass for every benchmark it has."""
+        paired = self.state.ab
+        assert paired is not None, "the run state is made for A/B first"
         self.ab = ab
-        self.state.pair_with(ab.tree.label, min_effect, ab.processes)
-        state = self.state
 
         def timing(nodeid: str, settings: BenchSettings) -> TimingPass | None:
-            effect = state.ab_effects.get(nodeid, min_effect)
-            return ab.timing_for(nodeid, effect, family=state.ab_family)
+            effect = paired.min_effect_of(nodeid)
+            return ab.timing_for(nodeid, effect, family=paired.family)
 
         self.timing_for = timing
 
@@ -127,32 +127,21 @@ class PerfSession:
                 if notes:
                     item.stash[NOTES_KEY] = notes
                 perf = item.get_closest_marker("perf")
-                if perf is not None and "min_effect" in perf.kwargs:
-                    self.state.ab_effects[item.nodeid] = settings.min_effect
+                if self.state.ab is not None and perf is not None and "min_effect" in perf.kwargs:
+                    self.state.ab.effects[item.nodeid] = settings.min_effect
         self._scaling_groups(collector, made)
         return made
 
     @staticmethod
     def _scaling_groups(collector: pytest.Collector, made: object) -> None:
-        """Every case of one test function is made here at once: a `scale` keyword's groups
-        are checked whole (at least 3 sizes over 8x), as a collection error of the module."""
-        items = (
-            [i for i in made if isinstance(i, pytest.Function)] if isinstance(made, list) else []
-        )
-        scaled = [i for i in items if SETTINGS_KEY in i.stash and i.stash[SETTINGS_KEY].scale]
-        if not scaled:
-            return
-        from pytest_perfguard.judge.scaling_groups import members
-
-        scale = scaled[0].stash[SETTINGS_KEY].scale
-        assert scale is not None
-        cases = [
-            (i.nodeid, dict(i.callspec.params) if hasattr(i, "callspec") else {}) for i in scaled
-        ]
-        found = members(scale, cases)
+        """Every case of one test function is made here at once: its `scale` groups are
+        checked whole, as a collection error of the module."""
+        made = made if isinstance(made, list) else []
+        cases = [(i, i.stash[SETTINGS_KEY]) for i in made if SETTINGS_KEY in i.stash]
+        found = scaling_members(cases)
         if isinstance(found, str):
             raise collector.CollectError(found)
-        for item in scaled:
+        for item in made:
             if item.nodeid in found:
                 item.stash[SCALE_KEY] = (found[item.nodeid].group, found[item.nodeid].size)
 
@@ -168,15 +157,15 @@ class PerfSession:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         perf_items = [item.nodeid for item in session.items if SETTINGS_KEY in item.stash]
         self.state.collected((item.nodeid for item in session.items), perf_items)
-        if self.ab is not None:
+        if self.ab is not None and self.state.ab is not None:
             from pytest_perfguard.ab.controller import WorkerError, WorkerLost
 
             try:
                 self.ab.collected(perf_items)
             except (WorkerError, WorkerLost) as exc:
                 raise pytest.UsageError(f"pytest-perfguard: --perf-compare-ref: {exc}") from None
-            self.state.ab_shared = frozenset(self.ab.shared)
-            self.state.ab_removed = self.ab.removed
+            self.state.ab.shared = frozenset(self.ab.shared)
+            self.state.ab.removed = self.ab.removed
         if perf_items and not self.state.switches.off:
             self.state.gate.load()  # saving and comparing runs then measure alike
 
@@ -227,19 +216,12 @@ class PerfSession:
         # The marker-only form: the test body itself is the benchmark.
         if self.state.switches.off or not self.marker_only(pyfuncitem):
             return None
-        from pytest_perfguard.measure.perf import PerfUsageError, bind_fixtures, lazy_kind
+        from pytest_perfguard.measure.perf import async_body_error, bind_fixtures, lazy_kind
 
         # An async plugin may have put a sync wrapper in place (pytest-asyncio does): unwrap.
-        kind = lazy_kind(inspect.unwrap(pyfuncitem.obj))
-        if kind in ("coroutine", "async generator"):
+        if lazy_kind(inspect.unwrap(pyfuncitem.obj)) in ("coroutine", "async generator"):
             marker = "perf" if pyfuncitem.get_closest_marker("perf") else "benchmark"
-            raise PerfUsageError(
-                f"{pyfuncitem.nodeid}: @pytest.mark.{marker} cannot measure an async test body "
-                "(calling it only creates a coroutine); measure from a sync test, e.g. "
-                "perf(lambda: loop.run_until_complete(work())) with "
-                "loop = asyncio.new_event_loop() (the loop's cost is then part of every op), "
-                "or await inside `for _ in perf.loop():` in a test your async plugin runs"
-            )
+            raise async_body_error(pyfuncitem.nodeid, marker)
         self.make_perf(pyfuncitem)(bind_fixtures(pyfuncitem.obj, pyfuncitem.funcargs))
         return True
 
@@ -255,10 +237,10 @@ class PerfSession:
         except PerfUsageError as exc:
             usage = str(exc)
         finally:
-            if self.ab is not None:
+            if self.ab is not None and self.state.ab is not None:
                 paired = self.ab.finished(item.nodeid)
                 if paired is not None:
-                    self.state.paired[item.nodeid] = paired
+                    self.state.ab.runs[item.nodeid] = paired
         if usage is not None:  # outside the except: else the message is printed twice, chained
             pytest.fail(usage, pytrace=False)
         perf = item.stash.get(FIXTURE_KEY, None)
@@ -285,7 +267,7 @@ class PerfSession:
         if self.paths.profile_dir is not None:
             from pytest_perfguard.run.profiles import write_profiles
 
-            paired = self.state.paired.get(item.nodeid)
+            paired = None if self.state.ab is None else self.state.ab.runs.get(item.nodeid)
             try:
                 write_profiles(self.paths.profile_dir, judged.result, judged.comparison, paired)
             except OSError as exc:  # like the other outputs: one line at the end, run failed

@@ -4,16 +4,16 @@ through the one comparison path (judge/evidence.py) with that evidence."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from pytest_perfguard.model import BenchResult, Comparison, PairedRun
+from pytest_perfguard.model import BenchResult, Comparison
 from pytest_perfguard.run.gate import Gate
 from pytest_perfguard.run.outputs import shown_path
-from pytest_perfguard.run.paired import judge_paired
+from pytest_perfguard.run.paired import PairedState
 
-__all__ = ["Comparator", "LiveBase", "NoComparison", "PairedTable", "SavedRuns", "comparator"]
+__all__ = ["Comparator", "LiveBase", "NoComparison", "SavedRuns", "comparator"]
 
 
 class Comparator(Protocol):
@@ -93,53 +93,29 @@ class SavedRuns(NoComparison):
         return tuple(map(outlier_text, self.gate.outliers(nodeids)))
 
 
-class PairedTable(Protocol):
-    """The A/B side of a session's state, filled as the run goes (see RunState)."""
-
-    @property
-    def ab_shared(self) -> frozenset[str]: ...
-    @property
-    def ab_unpaired(self) -> dict[str, str]: ...
-    @property
-    def ab_min_effect(self) -> float: ...
-    @property
-    def ab_effects(self) -> Mapping[str, float]: ...
-    @property
-    def paired(self) -> Mapping[str, PairedRun]: ...
-
-
 class LiveBase(NoComparison):
     """--perf-compare-ref REF: the base revision measured in this run, time from the rounds
     paired with it."""
 
-    def __init__(self, ref: str, table: PairedTable, gate: Gate) -> None:
+    def __init__(self, paired: PairedState, gate: Gate) -> None:
         super().__init__(gate)
-        self.ref, self.table, self.policy = ref, table, gate.options.policy
+        self.paired, self.policy = paired, gate.options.policy
 
     def judge(self, result: BenchResult) -> Comparison | None:
-        table, nodeid = self.table, result.nodeid
-        return judge_paired(
-            result,
-            table.paired.get(nodeid),
-            ref=self.ref,
-            shared=table.ab_shared,
-            unpaired=table.ab_unpaired,
-            policy=self.policy,
-            min_effect=table.ab_effects.get(nodeid, table.ab_min_effect),
-        )
+        return self.paired.judge(result, self.policy)
 
     def failure(self, comparison: Comparison) -> str:
         from pytest_perfguard.report.terminal import failure_message
 
-        return failure_message(comparison, "", self.ref)
+        return failure_message(comparison, "", self.paired.ref)
 
     def machine_note(self) -> str:
         return ""  # both sides are measured here, now
 
 
-def comparator(gate: Gate, ref: str | None = None, table: PairedTable | None = None) -> Comparator:
-    """The session's comparator: with REF (and the state's A/B table), the live base; else the
-    saved runs when comparing; else none."""
-    if ref is not None and table is not None:
-        return LiveBase(ref, table, gate)
+def comparator(gate: Gate, paired: PairedState | None = None) -> Comparator:
+    """The session's comparator: in same-job A/B, the live base; else the saved runs when
+    comparing; else none."""
+    if paired is not None:
+        return LiveBase(paired, gate)
     return SavedRuns(gate) if gate.options.compare else NoComparison(gate)

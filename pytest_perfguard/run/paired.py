@@ -4,12 +4,13 @@ family of time comparisons, and the check that the run paired anything at all.""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from pytest_perfguard.judge.policy import Policy
 from pytest_perfguard.metrics import tolerances_of
 from pytest_perfguard.model import BenchResult, Comparison, Decision, PairedRun, Rule, Verdict
 
-__all__ = ["UNPAIRED", "family", "judge_paired", "paired_nothing"]
+__all__ = ["UNPAIRED", "PairedState", "family", "judge_paired", "paired_nothing"]
 
 UNPAIRED = "its measurement did not take the paired timing pass"
 """Why a benchmark both sides have did not pair, when its measurement did not say."""
@@ -81,3 +82,57 @@ def paired_nothing(
         f"--perf-compare-ref {ref} paired none of the {len(both)} benchmark(s) both sides "
         f"have, so nothing could fail{why}"
     )
+
+
+@dataclass
+class PairedState:
+    """Same-job A/B in a session's state: the base revision (REF and its commit), what both
+    sides have, and each benchmark's rounds paired with the base as the run fills them in."""
+
+    ref: str
+    min_effect: float
+    """The A/B bar, unless a benchmark's marker sets its own (`effects`)."""
+    processes: int = 1
+    """Pairs of worker processes the A/B rounds are spread over."""
+    shared: frozenset[str] = frozenset()
+    """Benchmarks both sides have."""
+    removed: tuple[str, ...] = ()
+    """Perf tests only the base revision has."""
+    unpaired: dict[str, str] = field(default_factory=dict)
+    """Benchmarks both sides have that did not pair, and why."""
+    runs: dict[str, PairedRun] = field(default_factory=dict)
+    effects: dict[str, float] = field(default_factory=dict)
+    """Benchmarks whose marker sets min_effect: that bar in A/B too."""
+
+    @property
+    def family(self) -> int:
+        """The family of A/B time comparisons: benchmarks both sides have that pair."""
+        return family(self.shared, self.unpaired)
+
+    def min_effect_of(self, nodeid: str) -> float:
+        return self.effects.get(nodeid, self.min_effect)
+
+    def judge(self, result: BenchResult, policy: Policy) -> Comparison:
+        return judge_paired(
+            result,
+            self.runs.get(result.nodeid),
+            ref=self.ref,
+            shared=self.shared,
+            unpaired=self.unpaired,
+            policy=policy,
+            min_effect=self.min_effect_of(result.nodeid),
+        )
+
+    def nothing_paired(
+        self, measured: Sequence[str], comparisons: Mapping[str, Comparison]
+    ) -> str | None:
+        return paired_nothing(self.ref, measured, self.shared, self.runs, comparisons)
+
+    def table(self) -> dict[str, object]:
+        """The JSON results' "ab" table."""
+        return {
+            "ref": self.ref,
+            "removed": list(self.removed),
+            "pairs": {nodeid: len(run.ratios) for nodeid, run in self.runs.items()},
+            "processes": self.processes,
+        }

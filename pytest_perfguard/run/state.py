@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from pathlib import Path
 
 from pytest_perfguard.config.options import Switches
 from pytest_perfguard.errors import PerfguardError
@@ -21,13 +20,13 @@ from pytest_perfguard.model import (
     BenchSettings,
     Comparison,
     Measurement,
-    PairedRun,
     RunSummary,
 )
 from pytest_perfguard.run.compare import Comparator, comparator
 from pytest_perfguard.run.gate import Gate
-from pytest_perfguard.run.outputs import Outputs, shown_path
-from pytest_perfguard.run.paired import family, paired_nothing
+from pytest_perfguard.run.outputs import Outputs
+from pytest_perfguard.run.paired import PairedState
+from pytest_perfguard.run.reports import Finished, reason, write_reports
 
 __all__ = ["Judged", "RunState"]
 
@@ -62,20 +61,8 @@ class RunState:
     save_message: str = ""
     errors: list[str] = field(default_factory=list)
     """End-of-run problems that fail the run though every test passed (an output not written)."""
-    ab: str | None = None
-    """Same-job A/B: REF and its commit, when comparing with it in this run."""
-    ab_shared: frozenset[str] = frozenset()
-    """Benchmarks both sides have."""
-    ab_unpaired: dict[str, str] = field(default_factory=dict)
-    """Benchmarks both sides have that did not pair, and why."""
-    ab_min_effect: float = 0.0
-    ab_removed: tuple[str, ...] = ()
-    ab_processes: int = 1
-    """Pairs of worker processes the A/B rounds were spread over."""
-    """Perf tests only the base revision has."""
-    paired: dict[str, PairedRun] = field(default_factory=dict)
-    ab_effects: dict[str, float] = field(default_factory=dict)
-    """Benchmarks whose marker sets min_effect: that bar in A/B too."""
+    ab: PairedState | None = None
+    """Same-job A/B: the base revision and the rounds paired with it, when comparing with it."""
     scale_members: dict[str, Member] = field(default_factory=dict)
     """Cases of scaling groups (marker keyword `scale`), from every process's reports."""
     scaling: list[GroupResult] = field(default_factory=list)
@@ -84,25 +71,16 @@ class RunState:
     """What each benchmark is compared with: chosen once, as the session starts."""
 
     def __post_init__(self) -> None:
-        self.comparator = comparator(self.gate)
-
-    def pair_with(self, ref: str, min_effect: float, processes: int) -> None:
-        """Compare with REF (its label), measured in this run, instead of the saved runs."""
-        self.ab, self.ab_min_effect, self.ab_processes = ref, min_effect, processes
-        self.comparator = comparator(self.gate, ref, self)
+        self.comparator = comparator(self.gate, self.ab)
 
     def collected(self, nodeids: Iterable[str], perf_nodeids: Iterable[str]) -> None:
         self.order = {nodeid: i for i, nodeid in enumerate(nodeids)}
         self.comparator.collected(perf_nodeids)
 
-    @property
-    def ab_family(self) -> int:
-        """The family of A/B time comparisons: benchmarks both sides have that pair."""
-        return family(self.ab_shared, self.ab_unpaired)
-
     def unpaired(self, nodeid: str, why: str) -> None:
         """A benchmark measured without the paired timing pass it was offered, and why."""
-        self.ab_unpaired[nodeid] = why
+        if self.ab is not None:
+            self.ab.unpaired[nodeid] = why
 
     def record(self, result: BenchResult) -> None:
         self.measured[result.nodeid] = result
@@ -127,17 +105,6 @@ class RunState:
             failures.append(self.comparator.failure(comparison))
         return Judged(result, comparison, tuple(failures))
 
-    def _ab_table(self) -> dict[str, object] | None:
-        if self.ab is None:
-            return None
-        pairs = {nodeid: len(run.ratios) for nodeid, run in self.paired.items()}
-        return {
-            "ref": self.ab,
-            "removed": list(self.ab_removed),
-            "pairs": pairs,
-            "processes": self.ab_processes,
-        }
-
     def receive(self, result: BenchResult, comparison: Comparison | None, passed: bool) -> None:
         """A benchmark's outcome as reported (by this process or an xdist worker)."""
         self.reported[result.nodeid] = result
@@ -161,18 +128,24 @@ class RunState:
         nothing = self.gate.compared_nothing(measured) and not self.switches.allow_new
         if nothing:
             self.errors.append(self.gate.compared_nothing_message(measured))
-        unpaired = None
-        if self.ab is not None:
-            unpaired = paired_nothing(
-                self.ab, measured, self.ab_shared, self.paired, self.comparisons
-            )
+        unpaired = None if self.ab is None else self.ab.nothing_paired(measured, self.comparisons)
         if unpaired is not None:
             self.errors.append(unpaired)
         if self.scale_members:
             self.scaling = judge_groups(
                 self.scale_members, {r.nodeid: r for r in results}, self._scaling_base()
             )
-        self.write_reports(results, comparisons, outputs, now)
+        finished = Finished(
+            results,
+            self.comparisons,
+            self.gate,
+            self.ab,
+            frozenset(self.failed),
+            self.scaling,
+            self.comparator.machine_note(),
+            now,
+        )
+        self.errors.extend(write_reports(finished, outputs))
         decision = self.gate.save_decision(comparisons, len(self.failed), compared_nothing=nothing)
         saved = [r for r in results if r.nodeid not in self.failed]
         path = self.gate.options.path
@@ -181,7 +154,7 @@ class RunState:
             try:
                 self.gate.save(saved, now)
             except (OSError, PerfguardError) as exc:
-                self.errors.append(f"could not save the baseline to {path}: {_reason(exc)}")
+                self.errors.append(f"could not save the baseline to {path}: {reason(exc)}")
             else:
                 self.save_message = f"saved {len(saved)} benchmark(s) to {path}{decision.reason}"
                 if restarted:
@@ -195,7 +168,7 @@ class RunState:
         """What each benchmark's scaling is compared with: the base revision's measurement in
         A/B, else its newest saved run when comparing with the saved runs; None: neither."""
         if self.ab is not None:
-            return {n: p.base for n, p in self.paired.items() if p.base is not None}
+            return {n: p.base for n, p in self.ab.runs.items() if p.base is not None}
         baseline = self.gate.baseline
         if not self.gate.options.compare or baseline is None:
             return None
@@ -204,92 +177,6 @@ class RunState:
     @property
     def scaling_failures(self) -> list[str]:
         return [failure for group in self.scaling for failure in group.failures]
-
-    def write_reports(
-        self,
-        results: list[BenchResult],
-        comparisons: list[Comparison],
-        outputs: Outputs,
-        now: datetime,
-    ) -> None:
-        """Each output on its own: one that cannot be written is an error line, not the end."""
-        if outputs.json is not None:
-            from pytest_perfguard.report import json
-
-            document = json.results_document(
-                results,
-                self.comparisons,
-                self.gate.fingerprint,
-                self.gate.options.describe(),
-                now.isoformat(timespec="seconds"),
-                self._ab_table(),
-            )
-            if self.scaling:
-                from pytest_perfguard.report.scaling import scaling_document
-
-                document["scaling"] = scaling_document(self.scaling)
-            self._write(outputs.json, json.render_json(document), "the JSON results")
-        if outputs.html is not None:
-            self._write(outputs.html, self._html(results, now), "the HTML report")
-        if not results or (outputs.markdown is None and outputs.step_summary is None):
-            return
-        from pytest_perfguard.report.markdown import render_markdown
-
-        note = self.comparator.machine_note()
-        text = render_markdown(
-            comparisons,
-            results,
-            baseline_path=shown_path(self.gate.options.path, outputs.roots),
-            ref=self.ab,
-            notes=[note] if note else [],
-            scaling=self.scaling,
-        )
-        if outputs.markdown is not None:
-            self._write(outputs.markdown, text, "the Markdown report")
-        if outputs.step_summary is not None:
-            try:
-                with open(outputs.step_summary, "a", encoding="utf-8") as summary:
-                    summary.write(text + "\n")
-            except OSError as exc:
-                self.errors.append(
-                    f"could not append to GITHUB_STEP_SUMMARY {outputs.step_summary}: "
-                    + _reason(exc)
-                )
-
-    def _html(self, results: list[BenchResult], now: datetime) -> str:
-        """The HTML page; the saved runs come from the baseline (read now if the run did not)."""
-        from pytest_perfguard.report import html
-
-        baseline, notes, path = self.gate.baseline, [], self.gate.options.path
-        if baseline is None and results:
-            from pytest_perfguard.store.baseline import load_optional
-
-            try:
-                baseline = load_optional(path)
-            except (OSError, PerfguardError) as exc:
-                notes.append(f"The saved runs are not shown: {_reason(exc)}")
-        entries = {} if baseline is None else baseline.entries
-        report = html.HtmlReport(
-            results,
-            self.comparisons,
-            now.isoformat(timespec="seconds"),
-            str(path),
-            self.ab,
-            history={r.nodeid: entries[r.nodeid].runs for r in results if r.nodeid in entries},
-            paired=self.paired,
-            failed=frozenset(self.failed),
-            notes=notes,
-            min_effects={n: self.ab_effects.get(n, self.ab_min_effect) for n in self.paired},
-            scaling=self.scaling,
-        )
-        return html.render_html(report, html.load_plotter() if results else None)
-
-    def _write(self, path: Path, text: str, what: str) -> None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            self.errors.append(f"could not write {what} to {path}: {_reason(exc)}")
 
     def summary_sections(self, in_actions: bool) -> list[tuple[str | None, list[str]]]:
         """The terminal summary: titled sections of lines."""
@@ -314,8 +201,8 @@ class RunState:
             annotations=github.annotations(comparisons, results, self.scaling)
             if in_actions
             else (),
-            ab=self.ab,
-            ab_removed=self.ab_removed,
+            ab=None if self.ab is None else self.ab.ref,
+            ab_removed=() if self.ab is None else self.ab.removed,
             machine_note=self.comparator.machine_note(),
         )
         sections = terminal.render_summary(summary)
@@ -326,7 +213,3 @@ class RunState:
                 1 if results else 0, ("perfguard: scaling", scaling_lines(self.scaling))
             )
         return sections
-
-
-def _reason(exc: Exception) -> str:
-    return (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
