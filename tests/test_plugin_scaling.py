@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 
+from pytest_perfguard.cli import main
 from pytest_perfguard.measure.allocations import load_hooks
 
 from .htmlpage import read_page
@@ -94,6 +95,34 @@ def test_a_group_turned_quadratic_fails_against_runs_saved_on_another_machine(
         ["FAILED test_growth.py::test_grow: allocs scaling regressed: exponent 0.9* -> 2.* "
          "class O(n) -> O(n^2)"]
     )  # fmt: skip
+
+
+@needs_cext
+def test_perfguard_compare_fits_the_groups_of_a_results_file_against_the_baseline(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    suite(pytester)
+    pytester.runpytest(*FAST, "--perf-save").assert_outcomes(passed=4)
+    baseline = str(pytester.path / ".perfguard" / "baseline.toml")
+    pytester.runpytest(*FAST, "--perf-json=same.json").assert_outcomes(passed=4)
+    assert main(["compare", baseline, "same.json"]) == 0
+    same = capsys.readouterr().out
+    assert "scaling:" in same and "scaling regressed" not in same
+    monkeypatch.setenv("POWER", "2")
+    pytester.runpytest(*FAST, "--perf-json=quadratic.json").assert_outcomes(passed=4)
+    capsys.readouterr()
+    assert main(["compare", baseline, "quadratic.json", "--markdown", "report.md"]) == 1
+    out = capsys.readouterr().out
+    assert re.search(
+        r"FAILED test_growth.py::test_grow: allocs scaling regressed: exponent 0\.9\d -> 2\.\d+ "
+        r".*class O\(n\) -> O\(n\^2\)",
+        out,
+    ), out
+    markdown = (pytester.path / "report.md").read_text()
+    allocs = next(row for row in table_rows(markdown, "group") if row[1] == "allocs/op")
+    assert allocs[0] == "`test_growth.py::test_grow`" and allocs[4] == "O(n^2)"
 
 
 def test_fewer_sizes_selected_fit_nothing(pytester: pytest.Pytester) -> None:

@@ -14,12 +14,14 @@ from pytest_perfguard.cli.output import baseline_lines, describe_env, details
 from pytest_perfguard.judge import compatibility
 from pytest_perfguard.judge.policy import Policy
 from pytest_perfguard.judge.sanity import outlying_runs
+from pytest_perfguard.judge.scaling_groups import GroupResult, judge_groups
 from pytest_perfguard.judge.verdict import compare_all, compare_baselines
 from pytest_perfguard.metrics import TOLERANCES
 from pytest_perfguard.model import Baseline, BenchResult, Fingerprint
 from pytest_perfguard.report.json import Results
 from pytest_perfguard.report.markdown import headline, render_markdown
 from pytest_perfguard.report.rules import differences_text
+from pytest_perfguard.report.scaling import scaling_lines
 from pytest_perfguard.report.terminal import render_comparisons, render_results
 from pytest_perfguard.report.verdicts import outlier_text
 from pytest_perfguard.store import baseline as storage
@@ -62,11 +64,15 @@ def compare_command(args: argparse.Namespace) -> int:
     policy = Policy(alpha=args.alpha, strict=args.strict, warn_only=args.warn_only)
     policy = dataclasses.replace(policy, **overrides)
     results: tuple[BenchResult, ...] = ()
+    scaling: list[GroupResult] = []
     if isinstance(new, Results):
         # Results carry each benchmark's resolved settings, so its own min_effect and
         # tolerances apply (as in the plugin) unless an option overrides them.
         results = tuple(_with_settings(r, overrides) for r in new.results)
         comparisons = compare_all(old, results, new.fingerprint, policy, suite_complete=True)
+        # Fitted as the plugin fits them: each case against its newest saved run.
+        saved = {n: e.runs[-1] for n, e in old.entries.items() if n in new.scaling}
+        scaling = judge_groups(new.scaling, {r.nodeid: r for r in results}, saved)
     else:
         comparisons = compare_baselines(old, new, policy)
     notes = []
@@ -80,13 +86,18 @@ def compare_command(args: argparse.Namespace) -> int:
         for o in outlying_runs(e for n, e in old.entries.items() if n in compared)
     ]
     if args.markdown:
-        text = render_markdown(comparisons, results, baseline_path=args.old, notes=notes)
+        text = render_markdown(
+            comparisons, results, baseline_path=args.old, notes=notes, scaling=scaling
+        )
         _write_text(args.markdown, text)
     print("\n".join([*render_comparisons(comparisons), *details(comparisons)]))
+    if scaling:
+        print("\n".join(["scaling:", *scaling_lines(scaling)]))
     for note in notes:
         print(f"note: {note}")
     print(f"perfguard: {headline(comparisons, results, icons=False)}")
-    return 1 if any(c.failing for c in comparisons) else 0
+    failed = any(c.failing for c in comparisons) or any(g.failures for g in scaling)
+    return 1 if failed else 0
 
 
 def _with_settings(result: BenchResult, overrides: dict[str, Any]) -> BenchResult:

@@ -64,6 +64,8 @@ class GroupResult:
     verdicts: dict[str, tuple[ScalingVerdict, str]]
     failures: tuple[str, ...]
     per_size: tuple[Measurement, ...]
+    nodeids: tuple[str, ...] = ()
+    """Each size's benchmark."""
 
 
 def _fitted() -> tuple[MetricSpec, ...]:
@@ -131,6 +133,15 @@ def judge_groups(
                     failures.append(f"{group}: {name} {breach}")
         measured = tuple(r.measurement for _, r in cases)
         judged.append(
-            GroupResult(group, tuple(sizes), fits, base, verdicts, tuple(failures), measured)
+            GroupResult(
+                group,
+                tuple(sizes),
+                fits,
+                base,
+                verdicts,
+                tuple(failures),
+                measured,
+                tuple(r.nodeid for _, r in cases),
+            )
         )
     return judged

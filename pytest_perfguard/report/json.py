@@ -19,6 +19,7 @@ from typing import Any
 
 from pytest_perfguard._version import __version__
 from pytest_perfguard.errors import PerfguardError
+from pytest_perfguard.judge.scaling_groups import Member
 from pytest_perfguard.metrics import METRICS, TOLERANCES, MetricKind
 from pytest_perfguard.model import BenchResult, Comparison, Fingerprint
 from pytest_perfguard.report.rules import comparison_notes, reason_text, rule_text
@@ -131,6 +132,8 @@ class Results:
     comparisons: Mapping[str, Comparison] = dataclasses.field(default_factory=dict)
     """The verdicts the document holds, by node id. A document written before decisions
     were stored has RECORDED decisions: the rule's wording as it was, no numbers."""
+    scaling: Mapping[str, Member] = dataclasses.field(default_factory=dict)
+    """The cases of its scaling groups, by node id (none in a document from before)."""
 
 
 def parse_results(text: str, *, source: str) -> Results:
@@ -171,7 +174,30 @@ def parse_results(text: str, *, source: str) -> Results:
             raise ResultsError(f"{source}: {where}: missing key {exc}") from None
         except (TypeError, ValueError, IndexError, AttributeError) as exc:
             raise ResultsError(f"{source}: {where}: {exc}") from None
-    return Results(fingerprint, created, tuple(results), comparisons)
+    try:
+        scaling = _scaling_members(doc.get("scaling"))
+    except ValueError as exc:
+        raise ResultsError(f"{source}: {exc}") from None
+    return Results(fingerprint, created, tuple(results), comparisons, scaling)
+
+
+def _scaling_members(section: object) -> dict[str, Member]:
+    """The `scaling` section's groups, as the case of each benchmark in one."""
+    if section is None:
+        return {}
+    if not isinstance(section, list):
+        raise ValueError("scaling: expected a list of groups")
+    found = {}
+    for i, group in enumerate(section):
+        name = group.get("group") if isinstance(group, dict) else None
+        members = group.get("members", {}) if isinstance(group, dict) else None
+        if not isinstance(name, str) or not isinstance(members, dict):
+            raise ValueError(f"scaling[{i}]: expected a group name and its members")
+        for nodeid, size in members.items():
+            if type(size) is not int or size <= 0:
+                raise ValueError(f"scaling[{i}].members[{nodeid!r}]: not a positive size: {size!r}")
+            found[nodeid] = Member(name, size)
+    return found
 
 
 def _fingerprint(env: object) -> Fingerprint:

@@ -108,6 +108,7 @@ def scaling_document(groups: Sequence[GroupResult]) -> list[dict[str, Any]]:
         {
             "group": g.group,
             "sizes": list(g.sizes),
+            "members": dict(zip(g.nodeids, g.sizes, strict=True)),
             "metrics": {
                 name: {
                     **_fit_doc(now),
