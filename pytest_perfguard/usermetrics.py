@@ -6,7 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["BETTER", "CustomMetric", "custom_names", "throughput", "value_of"]
+__all__ = [
+    "BETTER",
+    "CustomMetric",
+    "custom_from_dict",
+    "custom_names",
+    "custom_to_dict",
+    "reported_properties",
+    "throughput",
+    "value_of",
+]
 
 BETTER = ("lower", "higher")
 """Which way a custom metric improves."""
@@ -84,3 +93,20 @@ def custom_from_dict(name: str, d: dict[str, object]) -> CustomMetric:
         exact=bool(d.get("exact", False)),
         tolerance=None if tolerance is None else float(tolerance),  # type: ignore[arg-type]
     )
+
+
+def reported_properties(
+    median_ns: float,
+    bytes_processed: int | None,
+    items_processed: int | None,
+    custom: Iterable[CustomMetric],
+) -> list[tuple[str, str]]:
+    """The JUnit XML properties of what a benchmark reported: its throughput and each custom
+    metric's value (perf_custom_<name>)."""
+    out = []
+    if median_ns > 0 and bytes_processed is not None:
+        out.append(("perf_mb_per_s", f"{bytes_processed / median_ns * 1e3:.6g}"))
+    if median_ns > 0 and items_processed is not None:
+        out.append(("perf_items_per_s", f"{items_processed / median_ns * 1e9:.6g}"))
+    out.extend((f"perf_custom_{m.name}", f"{m.value:.7g}") for m in custom)
+    return out

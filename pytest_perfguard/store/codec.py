@@ -25,7 +25,7 @@ from pytest_perfguard.model import (
     Verdict,
     Where,
 )
-from pytest_perfguard.usermetrics import custom_from_dict, custom_to_dict
+from pytest_perfguard.usermetrics import custom_from_dict, custom_to_dict, reported_properties
 
 
 def from_isoformat(text: str) -> datetime:
@@ -361,6 +361,7 @@ def junit_properties(m: Measurement, comparison: Comparison | None) -> list[tupl
         properties.append((spec.junit_property, _junit_value(spec, value)))
         if spec.kind is MetricKind.TIME:  # the rounds behind the time, next to it
             properties.append(("perf_rounds_x_loops", f"{m.rounds}x{m.loops}"))
+    properties += reported_properties(m.median_ns, m.bytes_processed, m.items_processed, m.custom)
     if comparison is not None:
         properties.append(("perf_verdict", comparison.verdict.value))
     return properties
