@@ -92,3 +92,13 @@ def test_throughput_in_words() -> None:
     assert throughput(1e6, 1 << 20, None) == "1049 MB/s"  # 1 MiB per ms
     assert throughput(500.0, None, 10) == "2e+07 items/s"
     assert throughput(500.0, None, None) is None
+
+
+def test_an_empty_profile_is_still_written_beside_no_custom_metrics() -> None:
+    from pytest_perfguard.model import Baseline, BaselineEntry, RunSummary
+    from pytest_perfguard.store import baseline as storage
+
+    run = RunSummary("2026-01-01T00:00:00+00:00", 1000.0, None, None, 5, 10, profile=())
+    text = storage.dumps(Baseline(None, {"t::x": BaselineEntry("t::x", None, (run,))}))
+    assert "\nprofile = []\n" in text and "custom" not in text
+    assert storage.loads(text).entries["t::x"].runs[0].profile == ()

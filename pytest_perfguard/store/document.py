@@ -90,7 +90,7 @@ def _run_doc(run: RunSummary, where: str) -> dict[str, Any]:
     table: dict[str, Any] = {}
     for name, kind, digits in _RUN_FIELDS:
         value = getattr(run, name)
-        if value is None or value == ():
+        if value is None or (kind == "custom" and not value):
             continue
         if kind == "custom":
             value = custom_tables(value, where)
