@@ -212,6 +212,11 @@ def test_perfguard_compare_compares_custom_metrics(
     capsys.readouterr()
     assert main(["compare", str(old), str(new)]) == 1
     assert "misses regressed: 3 -> 5" in capsys.readouterr().out
+    assert main(["show", str(new)]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    header = next(line for line in shown if line.startswith("benchmark "))
+    assert header.endswith("misses (misses/op)  ratio (x)  rows")
+    assert next(line for line in shown if "test_cache" in line).endswith(" 5")
 
 
 @pytest.mark.parametrize(

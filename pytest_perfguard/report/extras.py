@@ -7,8 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pytest_perfguard.model import Measurement
+from pytest_perfguard.model import Measurement, RunSummary
 from pytest_perfguard.usermetrics import custom_names, throughput, value_of
+
+Figures = Measurement | RunSummary
+"""A measurement, or a saved run (`perfguard show`)."""
 
 __all__ = ["ExtraColumns", "extra_columns"]
 
@@ -22,7 +25,7 @@ class ExtraColumns:
     """The custom metrics' names, in header order (after "throughput" when shown)."""
     rate: bool
 
-    def cells(self, m: Measurement) -> list[str]:
+    def cells(self, m: Figures) -> list[str]:
         """One measurement's cells: "" where it has no such figure."""
         out = [throughput(m.median_ns, m.bytes_processed, m.items_processed) or ""]
         out = out if self.rate else []
@@ -32,7 +35,7 @@ class ExtraColumns:
         return out
 
 
-def extra_columns(measurements: Iterable[Measurement]) -> ExtraColumns:
+def extra_columns(measurements: Iterable[Figures]) -> ExtraColumns:
     """The extra columns a table of `measurements` shows: throughput when any has `bytes=` or
     `items=`, and each custom metric any reported."""
     ms = list(measurements)
