@@ -81,6 +81,10 @@ class BenchSettings:
     """The complexity class a scaling group may not grow faster than ("n log n")."""
     scale_tolerance: float = 0.3
     """Rise of a scaling group's log-log exponent a comparison allows."""
+    bytes_processed: int | None = None
+    """Marker keyword `bytes=`: bytes one op processes, for a throughput column."""
+    items_processed: int | None = None
+    """Marker keyword `items=`: items one op processes."""
 
 
 DEFAULT_KEEP = 5

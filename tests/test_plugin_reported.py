@@ -263,3 +263,39 @@ def test_custom_metrics_in_the_json_results_are_checked(
         ResultsError, match=r"measurement\.custom\.misses: expected a finite number"
     ):
         parse_results(json.dumps(doc), source="r.json")
+
+
+def test_the_marker_takes_bytes_and_items(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(
+        test_m="""
+import pytest
+from conftest import tick
+
+@pytest.mark.perf(bytes=4000)
+def test_body():
+    tick(1000)
+
+@pytest.mark.perf(items=5)
+def test_loop(perf):
+    for _ in perf.loop():
+        tick(1000)
+"""
+    )
+    result = pytester.runpytest(*FAST)
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        ["test_m.py::test_body *4000 MB/s", "test_m.py::test_loop *5e+06 items/s"]
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "1.5", "'many'"])
+def test_a_bad_marker_amount_is_a_collection_error(pytester: pytest.Pytester, value: str) -> None:
+    pytester.makepyfile(
+        test_m=f"import pytest\n\n@pytest.mark.perf(bytes={value})\ndef test_body():\n    pass\n"
+    )
+    result = pytester.runpytest(*FAST)
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(
+        [f"*invalid bytes={value}* from @pytest.mark.perf on test_m.py::test_body*"]
+    )

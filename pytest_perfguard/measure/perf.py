@@ -152,7 +152,7 @@ class Perf:
         self._paused_ns = 0
         self.measurement: Measurement | None = None
         self._raw: Measurement | None = None  # as measured, before the reported figures
-        self._reported = Reported(context.test)
+        self._reported = Reported(context.test, context.settings)
 
     @property
     def used(self) -> bool:

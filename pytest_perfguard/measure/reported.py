@@ -12,7 +12,7 @@ from typing import final
 from pytest_perfguard.config.settings import parse_fraction
 from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.metrics import METRICS
-from pytest_perfguard.model import Measurement
+from pytest_perfguard.model import BenchSettings, Measurement
 from pytest_perfguard.usermetrics import BETTER, CustomMetric
 
 __all__ = ["AMOUNTS", "ReportError", "Reported", "refuse_shadowed"]
@@ -101,10 +101,16 @@ class Reported:
 
     __slots__ = ("_amounts", "_custom", "_test")
 
-    def __init__(self, test: str) -> None:
+    def __init__(self, test: str, settings: BenchSettings) -> None:
         self._test = test
         self._amounts: dict[str, int] = {}
         self._custom: dict[str, CustomMetric] = {}
+        for keyword, amount in (
+            ("bytes", settings.bytes_processed),
+            ("items", settings.items_processed),
+        ):
+            if amount is not None:  # the marker's bytes=/items=
+                self.set_amount(keyword, amount)
 
     def set_amount(self, keyword: str, value: object) -> None:
         """bytes= or items=: what one op processes (one of the two)."""

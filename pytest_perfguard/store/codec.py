@@ -138,6 +138,8 @@ def settings_to_dict(s: BenchSettings) -> dict[str, Any]:
         "scale": s.scale,
         "limit_scaling": s.limit_scaling,
         "scale_tolerance": s.scale_tolerance,
+        "bytes_processed": s.bytes_processed,
+        "items_processed": s.items_processed,
     }
 
 
@@ -163,6 +165,8 @@ def settings_from_dict(d: Mapping[str, Any]) -> BenchSettings:
         scale=d.get("scale"),  # absent from older results
         limit_scaling=d.get("limit_scaling"),
         scale_tolerance=d.get("scale_tolerance", 0.3),
+        bytes_processed=d.get("bytes_processed"),
+        items_processed=d.get("items_processed"),
     )
 
 
