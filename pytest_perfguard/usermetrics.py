@@ -3,15 +3,18 @@ op processes (`bytes=`/`items=`), from which reports show a throughput."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "BETTER",
     "CustomMetric",
     "custom_from_dict",
+    "custom_list",
     "custom_names",
     "custom_to_dict",
+    "reported_from_dict",
     "reported_properties",
     "throughput",
     "value_of",
@@ -82,7 +85,7 @@ def custom_to_dict(m: CustomMetric) -> dict[str, object]:
     return out
 
 
-def custom_from_dict(name: str, d: dict[str, object]) -> CustomMetric:
+def custom_from_dict(name: str, d: Mapping[str, object]) -> CustomMetric:
     """As custom_to_dict wrote it; the caller checked the types."""
     tolerance = d.get("tolerance")
     return CustomMetric(
@@ -93,6 +96,21 @@ def custom_from_dict(name: str, d: dict[str, object]) -> CustomMetric:
         exact=bool(d.get("exact", False)),
         tolerance=None if tolerance is None else float(tolerance),  # type: ignore[arg-type]
     )
+
+
+def custom_list(metrics: Iterable[CustomMetric]) -> list[dict[str, object]]:
+    """Custom metrics as a JSON list, each with its name."""
+    return [{"name": m.name, **custom_to_dict(m)} for m in metrics]
+
+
+def reported_from_dict(d: Mapping[str, Any]) -> dict[str, Any]:
+    """A measurement's reported figures from its JSON dict, by field; absent from older
+    results (read as none reported)."""
+    return {
+        "bytes_processed": d.get("bytes_processed"),
+        "items_processed": d.get("items_processed"),
+        "custom": tuple(custom_from_dict(c["name"], c) for c in d.get("custom", ())),
+    }
 
 
 def reported_properties(

@@ -25,7 +25,7 @@ from pytest_perfguard.model import (
     Verdict,
     Where,
 )
-from pytest_perfguard.usermetrics import custom_from_dict, custom_to_dict, reported_properties
+from pytest_perfguard.usermetrics import custom_list, reported_from_dict, reported_properties
 
 
 def from_isoformat(text: str) -> datetime:
@@ -49,7 +49,7 @@ _ENCODE: Mapping[str, Callable[[Any], Any]] = {
     "tracers": list,
     "profile": lambda profile: [cost_to_dict(f) for f in profile],
     "profile_data": _encoded_profile_data,
-    "custom": lambda custom: [{"name": m.name, **custom_to_dict(m)} for m in custom],
+    "custom": custom_list,
 }
 """How Measurement attributes that are not JSON values as they are get written."""
 
@@ -103,19 +103,9 @@ def measurement_from_dict(d: Mapping[str, Any]) -> Measurement:
         tracers=tuple(d.get("tracers", ())),
         profile=tuple(cost_from_dict(f) for f in d.get("profile", ())),
         profile_data=None if data is None else base64.b64decode(data),
-        **_reported(d),
+        **reported_from_dict(d),
         **metrics,
     )
-
-
-def _reported(d: Mapping[str, Any]) -> dict[str, Any]:
-    """What the benchmark reported about itself; absent from older results."""
-    custom = tuple(custom_from_dict(c["name"], c) for c in d.get("custom", ()))
-    return {
-        "bytes_processed": d.get("bytes_processed"),
-        "items_processed": d.get("items_processed"),
-        "custom": custom,
-    }
 
 
 def settings_to_dict(s: BenchSettings) -> dict[str, Any]:
