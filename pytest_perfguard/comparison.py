@@ -47,6 +47,9 @@ class Rule(enum.Enum):
     """Peak memory against the saved runs' median, within a tolerance."""
     MEMORY_PAIRED = "memory_paired"
     """Peak memory against the base revision measured in this run."""
+    CUSTOM = "custom"
+    """A metric the benchmark reported (perf.report): exact, within its tolerance, or shown
+    only (texts: unit, better, how)."""
     NO_BASELINE_ENTRY = "no_baseline_entry"
     """A whole benchmark: nothing saved to compare with (NEW); with texts["ref"], a benchmark
     the base revision does not have (A/B)."""

@@ -222,7 +222,12 @@ def shown(specs: Iterable[MetricSpec], rows: Iterable[object]) -> tuple[MetricSp
 def carried_fields() -> tuple[str, ...]:
     """Every field a measurement, an observation and a saved run hold for the metrics: each
     spec's value and its environment, where it has one."""
-    return tuple(f for s in METRICS for f in (s.field, s.env_field) if f is not None)
+    own = tuple(f for s in METRICS for f in (s.field, s.env_field) if f is not None)
+    return (*own, *REPORTED_FIELDS)
+
+
+REPORTED_FIELDS = ("bytes_processed", "items_processed", "custom")
+"""What a benchmark reports about itself (usermetrics.py), carried beside the metrics."""
 
 
 def tolerances_of(source: object) -> dict[str, float]:

@@ -21,6 +21,7 @@ from pytest_perfguard.comparison import (
     Where,
     overall_verdict,
 )
+from pytest_perfguard.usermetrics import CustomMetric
 
 __all__ = [
     "BUSY_SHARE",
@@ -80,6 +81,10 @@ class BenchSettings:
     """The complexity class a scaling group may not grow faster than ("n log n")."""
     scale_tolerance: float = 0.3
     """Rise of a scaling group's log-log exponent a comparison allows."""
+    bytes_processed: int | None = None
+    """Marker keyword `bytes=`: bytes one op processes, for a throughput column."""
+    items_processed: int | None = None
+    """Marker keyword `items=`: items one op processes."""
 
 
 DEFAULT_KEEP = 5
@@ -151,6 +156,12 @@ class Measurement:
     instructions_env: str | None = None
     """What the instruction count depends on: the Python build, valgrind's version, the
     architecture (counts from another are not comparable exactly)."""
+    bytes_processed: int | None = None
+    """Bytes one op processes (`bytes=`): reports show MB/s; the verdict stays on time/op."""
+    items_processed: int | None = None
+    """Items one op processes (`items=`): reports show items/s."""
+    custom: tuple[CustomMetric, ...] = ()
+    """Numbers the benchmark reported itself (`perf.report`), judged under their own names."""
     profile: tuple[FunctionCost, ...] = ()
     """Every profiled function (the harness's own left out), by own time, largest first."""
     profile_data: bytes | None = field(default=None, repr=False)
@@ -220,6 +231,9 @@ class RunSummary:
     objects_per_op: float | None = None
     instructions_per_op: float | None = None
     instructions_env: str | None = None
+    bytes_processed: int | None = None
+    items_processed: int | None = None
+    custom: tuple[CustomMetric, ...] = ()
     profile: tuple[FunctionCost, ...] | None = None
     """The top functions by own time, kept for the newest run only (to say where a later run
     regressed)."""

@@ -21,6 +21,7 @@ LAYERS = {
     "errors": 0,
     "units": 0,
     "metrics": 0,
+    "usermetrics": 0,
     "complexity": 0,
     "comparison": 0,
     "model": 1,

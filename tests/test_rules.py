@@ -108,6 +108,16 @@ SAMPLES: dict[Rule, tuple[str, Decision, str]] = {
         Decision(Rule.MEMORY_PAIRED, {"floor_bytes": 4 * MiB, "share": 0.1}, {"ref": "v1"}),
         "against v1 measured in this run; changes beyond ±max(4 MiB, 10%)",
     ),
+    Rule.CUSTOM: (
+        "hit_rate",
+        Decision(
+            Rule.CUSTOM,
+            {"runs": 3, "limit": 114.0, "tolerance": 0.05},
+            {"unit": "hits", "better": "lower", "how": "tolerance"},
+        ),
+        "hit_rate regressed: 120 -> 130 hits against the saved runs (lower is better); a move "
+        "the worse way beyond 5.00% is real",
+    ),
     Rule.NO_BASELINE_ENTRY: ("", Decision(Rule.NO_BASELINE_ENTRY), "no baseline entry yet"),
     Rule.NOT_MEASURED: ("", Decision(Rule.NOT_MEASURED), "not measured by this complete run"),
     Rule.NO_BASE_MEASUREMENT: (

@@ -31,6 +31,7 @@ from pytest_perfguard.run.gate import Gate, GateOptions
 from pytest_perfguard.store import baseline as storage
 from pytest_perfguard.store import history
 from pytest_perfguard.store.baseline import BaselineError
+from pytest_perfguard.usermetrics import CustomMetric
 
 from . import savers
 
@@ -87,6 +88,11 @@ GOLDEN = Baseline(
                     ref_ratios=(1783.2, 1780.45, 1786.01),
                     calls_per_op=3.0,
                     objects_per_op=5.0,
+                    bytes_processed=80000,
+                    custom=(
+                        CustomMetric("hit_rate", 0.75, "hits/op", "higher", tolerance=0.05),
+                        CustomMetric("rows", 12.0, "rows", "lower", exact=True),
+                    ),
                     instructions_per_op=1234567.0,
                     instructions_env="CPython 3.12.4 (main, Jun 1 2024, GCC 12.2.0); "
                     "valgrind-3.19.0; x86_64",
@@ -113,6 +119,7 @@ GOLDEN = Baseline(
                     rounds=50,
                     loops=65536,
                     samples_ns=(12.351, 12.349),
+                    items_processed=4,
                 ),
             ),
             "3.12",
@@ -197,6 +204,9 @@ def test_golden_file_covers_every_model_field() -> None:
     assert text.count('\nmachine = "test-machine"') == 3  # the file's, and each entry's own
     for cls in (Fingerprint, RunSummary):
         for field in fields(cls):
+            if field.name == "custom":  # a table per metric
+                assert ".runs.custom.hit_rate]\n" in text
+                continue
             assert f"\n{field.name} = " in text, field.name
 
 
@@ -205,7 +215,8 @@ def test_layout_schema_version_first_then_environment_then_sorted_benchmarks() -
     assert lines[0] == "schema_version = 1"
     assert lines[2] == "[environment]"
     headers = [line for line in lines if line.startswith("[benchmarks.")]
-    assert headers == sorted(headers)
+    entries = [line for line in headers if ".runs.custom." not in line]  # a run's own tables
+    assert entries == sorted(entries) and len(entries) < len(headers)
 
 
 @pytest.mark.parametrize(
@@ -348,7 +359,7 @@ def test_wrong_type_names_the_key_path(tmp_path: Path) -> None:
         ),
         ('os = "Linux"', 'oss = "Linux"', 6, "environment.oss: unknown key (known: arch, "),
         ('os = "Linux"', "", 3, "environment.os: missing, expected a string"),
-        ("loops = 65536\n", "", 73, 'ü]".runs[0].loops: missing, expected an integer'),
+        ("loops = 65536\n", "", 87, 'ü]".runs[0].loops: missing, expected an integer'),
         # Types right, values impossible: the verdict divides by and takes logs of these.
         (
             "median_ns = 81502.0",

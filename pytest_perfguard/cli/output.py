@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from pytest_perfguard.metrics import BY_NAME, Output, listed_in, shown
 from pytest_perfguard.model import Baseline, Comparison, Fingerprint, Verdict
+from pytest_perfguard.report.extras import extra_columns
 from pytest_perfguard.report.rules import rule_text
 from pytest_perfguard.report.terminal import align_columns, describe_metric, format_metric
 from pytest_perfguard.report.where import where_lines
@@ -34,6 +35,7 @@ _LISTED = tuple(spec for spec in listed_in(Output.BASELINE_TABLE) if spec is not
 def baseline_lines(baseline: Baseline) -> list[str]:
     """A baseline's newest run of each benchmark, grouped, with the spread of its saved runs."""
     columns = shown(_LISTED, (e.runs[-1] for e in baseline.entries.values()))
+    extra = extra_columns(e.runs[-1] for e in baseline.entries.values())
     header = [
         "benchmark",
         "runs",
@@ -43,6 +45,7 @@ def baseline_lines(baseline: Baseline) -> list[str]:
         "run spread",
         "ref ratio",
         *(spec.column for spec in columns),
+        *extra.headers,
     ]
     rows: list[list[str] | str] = []
     entries = sorted(baseline.entries.values(), key=lambda e: (e.group is not None, e.group or ""))
@@ -64,6 +67,7 @@ def baseline_lines(baseline: Baseline) -> list[str]:
                 spread,
                 format_metric("ratio", newest.ref_ratio),
                 *(format_metric(spec.name, getattr(newest, spec.field)) for spec in columns),
+                *extra.cells(newest),
             ]
         )
     notes = (

@@ -213,6 +213,8 @@ _KEYS: dict[str, _Key] = {
     "scale": _Key("scale", parse_scale, configurable=False),
     "limit_scaling": _Key("limit_scaling", parse_complexity, configurable=False),
     "scale_tolerance": _Key("scale_tolerance", parse_exponent),
+    "bytes": _Key("bytes_processed", lambda v: parse_count(v, 1), configurable=False),
+    "items": _Key("items_processed", lambda v: parse_count(v, 1), configurable=False),
 }
 
 MARKER_KEYWORDS = tuple(name for name in _KEYS if name != "profiling")

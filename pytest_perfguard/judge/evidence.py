@@ -11,6 +11,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from pytest_perfguard.judge.custom import custom_metrics
 from pytest_perfguard.judge.policy import Policy
 from pytest_perfguard.judge.where import diff_profiles
 from pytest_perfguard.metrics import METRICS, MetricKind, MetricSpec
@@ -219,7 +220,8 @@ def _environment_caveat(spec: MetricSpec, evidence: Evidence, now: object) -> tu
 def rule_metrics(
     evidence: Evidence, now: object, tolerances: Mapping[str, float], policy: Policy
 ) -> list[MetricComparison]:
-    """Every count and memory metric both sides have, in the registry's order: `now` holds
+    """Every count and memory metric both sides have, in the registry's order, then the
+    custom metrics now reported that the base has (judge/custom.py): `now` holds
     each metric's `field` (a Measurement, an Observation, a saved run); `tolerances` each
     count's tolerance setting by name. Advisory under the evidence's counts caveats (with
     them) and under warn-only."""
@@ -241,6 +243,8 @@ def rule_metrics(
         if caveats:
             decision = dataclasses.replace(metric.decision, caveats=caveats)
             metric = dataclasses.replace(metric, decision=decision, advisory=True)
+        out.append(dataclasses.replace(metric, advisory=True) if policy.warn_only else metric)
+    for metric in custom_metrics(evidence.runs, now, evidence.name, evidence.live):
         out.append(dataclasses.replace(metric, advisory=True) if policy.warn_only else metric)
     return out
 

@@ -14,6 +14,7 @@ from pytest_perfguard.model import (
     RunSummary,
     Verdict,
 )
+from pytest_perfguard.usermetrics import CustomMetric
 
 __all__ = ["MiB", "Observation", "Policy", "uncalled"]
 
@@ -91,6 +92,9 @@ class Observation:
     objects_per_op: float | None = None
     instructions_per_op: float | None = None
     instructions_env: str | None = None
+    bytes_processed: int | None = None
+    items_processed: int | None = None
+    custom: tuple[CustomMetric, ...] = ()
     loops: int | None = None
     """Calls per round, also the calls of each counting window (None: not known)."""
     profile: tuple[FunctionCost, ...] = ()

@@ -13,6 +13,7 @@ from typing import Any, final
 from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.measure.context import MeasureContext
 from pytest_perfguard.measure.engine import Prepare
+from pytest_perfguard.measure.reported import Reported, refuse_shadowed
 from pytest_perfguard.measure.steps import NO_PAUSE, Pause
 from pytest_perfguard.model import Measurement
 
@@ -140,6 +141,8 @@ class Perf:
         "_on_measured",
         "_pause",
         "_paused_ns",
+        "_raw",
+        "_reported",
         "_settings",
         "_test",
         "_timing",
@@ -159,6 +162,8 @@ class Perf:
         self._pause: Pause | None = None  # set while inside perf.loop()
         self._paused_ns = 0
         self.measurement: Measurement | None = None
+        self._raw: Measurement | None = None  # as measured, before the reported figures
+        self._reported = Reported(context.test, context.settings)
 
     @property
     def used(self) -> bool:
@@ -174,8 +179,38 @@ class Perf:
         self._used = how
 
     def _record(self, measurement: Measurement) -> None:
-        self.measurement = measurement
-        self._on_measured(measurement)
+        self._raw = measurement
+        self.measurement = self._reported.applied(measurement)
+        self._on_measured(self.measurement)
+
+    def set_bytes(self, n: int) -> None:
+        """Bytes one op processes (Go's b.SetBytes): reports show MB/s beside time/op."""
+        self._reported.set_amount("bytes", n)
+        self._again()
+
+    def set_items(self, n: int) -> None:
+        """Items one op processes: reports show items/s beside time/op."""
+        self._reported.set_amount("items", n)
+        self._again()
+
+    def _again(self) -> None:
+        if self._raw is not None:  # reported after measuring: record it again with the figure
+            self._record(self._raw)
+
+    def report(
+        self,
+        name: str,
+        value: float,
+        *,
+        unit: str = "",
+        better: str = "lower",
+        exact: bool = False,
+        tolerance: str | float | None = None,
+    ) -> None:
+        """A number of this benchmark (Go's b.ReportMetric), saved, shown and compared under
+        `name`: exact, any move against `better` fails; else one beyond `tolerance` ("5%")."""
+        self._reported.add(name, value, unit, better, exact, tolerance)
+        self._again()
 
     def __call__(
         self,
@@ -184,14 +219,21 @@ class Perf:
         *args: Any,
         setup: Callable[[], Any] | None = None,
         teardown: Callable[..., object] | None = None,
+        bytes: int | None = None,
+        items: int | None = None,
         **kwargs: Any,
     ) -> Any:
         """Call `fn(*args, **kwargs)` many times, timed; return one call's result.
 
         `setup()` runs before every call, untimed, and returns None (reuse the arguments) or
         `(args, kwargs)`; `teardown(*args, **kwargs)` runs after every call, untimed.
+        `bytes=`/`items=` (perfguard's, not fn's): the work one call processes, for throughput.
         """
         self._claim("perf()")
+        for keyword, amount in (("bytes", bytes), ("items", items)):
+            if amount is not None:
+                refuse_shadowed(self._test, fn, keyword)
+                self._reported.set_amount(keyword, amount)
         for role, value in (
             ("the function to measure", fn),
             ("setup", setup),

@@ -18,6 +18,7 @@ from pytest_perfguard.model import (
     RunSummary,
     Verdict,
 )
+from pytest_perfguard.report.extras import extra_columns
 from pytest_perfguard.report.htmlbench import (
     Bench,
     Plotter,
@@ -134,7 +135,9 @@ def _cell(spec: MetricSpec, m: Measurement) -> str:
 
 def _overview(benches: Sequence[Bench], compared: bool) -> list[str]:
     columns = shown(_LISTED, (b.result.measurement for b in benches))
+    extra = extra_columns(b.result.measurement for b in benches)
     header = ["benchmark", "group", _TIME.column, "spread", *(spec.column for spec in columns)]
+    header += extra.headers
     if compared:
         header[4:4] = ["change [95% CI]", "verdict"]
     rows = []
@@ -147,6 +150,7 @@ def _overview(benches: Sequence[Bench], compared: bool) -> list[str]:
             format_time(m.median_ns),
             spread,
             *(_cell(spec, m) for spec in columns),
+            *map(escape, extra.cells(m)),
         ]
         if compared:
             c = b.comparison

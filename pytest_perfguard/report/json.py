@@ -83,6 +83,11 @@ def results_document(
         measured = entry["measurement"]
         del measured["profile_data"]  # binary; --perf-profile writes it as .pstats
         measured["profile"] = measured["profile"][:PROFILE_TOP]
+        m = result.measurement
+        if m.median_ns > 0 and m.bytes_processed is not None:  # for reading: time decides
+            measured["mb_per_s"] = m.bytes_processed / m.median_ns * 1e3
+        if m.median_ns > 0 and m.items_processed is not None:
+            measured["items_per_s"] = m.items_processed / m.median_ns * 1e9
         comparison = comparisons.get(result.nodeid)
         entry["comparison"] = None if comparison is None else _comparison(comparison)
         benchmarks.append(entry)
@@ -241,6 +246,8 @@ _MEASURED: tuple[tuple[str, type, tuple[float, float], bool], ...] = (
     ("gc_collections_per_op", float, (0, MAX_COUNT), False),
     ("retained_blocks_per_op", float, (-MAX_COUNT, MAX_COUNT), True),
     ("others_cpu", float, (0, 1), True),
+    ("bytes_processed", int, (1, MAX_COUNT), True),
+    ("items_processed", int, (1, MAX_COUNT), True),
 )
 
 
@@ -261,6 +268,8 @@ def _checked(result: BenchResult) -> BenchResult:
         value = getattr(m, name)
         if not (optional and value is None):
             _check_number(f"measurement.{name}", value, kind, limits)
+    for c in m.custom:
+        _check_number(f"measurement.custom.{c.name}", c.value, float, (-MAX_COUNT, MAX_COUNT))
     if not m.samples_ns or len(m.samples_ns) > MAX_SAMPLES:
         raise ValueError(f"measurement.samples_ns: expected 1 to {MAX_SAMPLES} values")
     if len(m.ref_ratios) > MAX_SAMPLES:

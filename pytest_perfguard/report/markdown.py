@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pytest_perfguard.judge.scaling_groups import GroupResult
 from pytest_perfguard.metrics import BY_NAME, METRICS, MetricSpec, shown
 from pytest_perfguard.model import BenchResult, Comparison, Measurement, Verdict
+from pytest_perfguard.report.extras import extra_columns
 from pytest_perfguard.report.gfm import code, table
 from pytest_perfguard.report.mdscaling import scaling_markdown
 from pytest_perfguard.report.rules import rule_text
@@ -209,7 +210,9 @@ def _cell(spec: MetricSpec, m: Measurement) -> str:
 
 def _measurements(results: Sequence[BenchResult]) -> list[str]:
     columns = shown(_LISTED, (r.measurement for r in results))
+    extra = extra_columns(r.measurement for r in results)
     header = ["benchmark", _TIME.column, "spread", *(spec.column for spec in columns)]
+    header += extra.headers
     rows = []
     for r in results:
         m = r.measurement
@@ -220,6 +223,7 @@ def _measurements(results: Sequence[BenchResult]) -> list[str]:
                 format_time(m.median_ns),
                 spread,
                 *(_cell(spec, m) for spec in columns),
+                *extra.cells(m),
             ]
         )
     return table(header, rows, "l" + "r" * (len(header) - 1))

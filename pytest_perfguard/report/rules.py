@@ -215,7 +215,20 @@ def _memory_paired(m: MetricComparison, d: Decision) -> str:
     )
 
 
+def _custom(m: MetricComparison, d: Decision) -> str:
+    unit, how = d.texts.get("unit", ""), d.texts.get("how", "")
+    against = f"{d.texts['ref']} measured in this run" if "ref" in d.texts else "the saved runs"
+    head = f"{_label(m)}: {m.baseline:.6g} -> {m.current:.6g} {unit}".rstrip()
+    head += f" against {against} ({d.texts.get('better', 'lower')} is better)"
+    if how == "exact":
+        return f"{head}; reported as exact: any move the worse way beyond them is real"
+    if how == "tolerance":
+        return f"{head}; a move the worse way beyond {_number(d, 'tolerance'):.2%} is real"
+    return f"{head}; no tolerance given: shown only (perf.report(..., tolerance='5%') gates it)"
+
+
 _METRIC_RULES = {
+    Rule.CUSTOM: _custom,
     Rule.TIME_SAVED_RUNS: _time,
     Rule.TIME_FEW_RUNS: _time,
     Rule.TIME_PAIRED: _time_paired,

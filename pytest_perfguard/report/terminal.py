@@ -14,6 +14,7 @@ from pytest_perfguard.model import (
     MetricComparison,
     Verdict,
 )
+from pytest_perfguard.report.extras import extra_columns
 from pytest_perfguard.report.rules import comparison_notes, rule_text
 from pytest_perfguard.report.verdicts import comparison_verdict, metric_verdict
 from pytest_perfguard.units import format_bytes, format_time, plural
@@ -87,14 +88,19 @@ def render_results(results: Sequence[BenchResult]) -> list[str]:
     if not results:
         return []
     columns = shown(_OTHERS, (r.measurement for r in results))
+    extra = extra_columns(r.measurement for r in results)
     rows: list[list[str] | str] = []
     ungrouped = [r for r in results if r.group is None]
-    rows.extend(_row(r, "", columns) for r in ungrouped)
+    rows.extend([*_row(r, "", columns), *extra.cells(r.measurement)] for r in ungrouped)
     for group in sorted({r.group for r in results if r.group is not None}):
         rows.append(f"group {group}:")
-        rows.extend(_row(r, "  ", columns) for r in results if r.group == group)
+        rows.extend(
+            [*_row(r, "  ", columns), *extra.cells(r.measurement)]
+            for r in results
+            if r.group == group
+        )
 
-    lines = align_columns([*HEADER, *(spec.column for spec in columns)], rows)
+    lines = align_columns([*HEADER, *(spec.column for spec in columns), *extra.headers], rows)
     by_note: dict[str, list[str]] = {}
     for result in results:
         for note in result.measurement.notes:

@@ -31,6 +31,8 @@ LIMITS: dict[str, tuple[float, float]] = {
     "samples_ns": (MIN_NS, MAX_NS),
     "ref_ratios": (MIN_RATIO, MAX_RATIO),
     "cpu_count": (1, MAX_CPUS),
+    "bytes_processed": (1, MAX_COUNT),
+    "items_processed": (1, MAX_COUNT),
 }
 """(lowest, highest) value of each numeric field, inclusive; the writer checks them too."""
 _EXPECTED = {

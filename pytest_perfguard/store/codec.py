@@ -25,6 +25,7 @@ from pytest_perfguard.model import (
     Verdict,
     Where,
 )
+from pytest_perfguard.usermetrics import custom_list, reported_from_dict, reported_properties
 
 
 def from_isoformat(text: str) -> datetime:
@@ -48,6 +49,7 @@ _ENCODE: Mapping[str, Callable[[Any], Any]] = {
     "tracers": list,
     "profile": lambda profile: [cost_to_dict(f) for f in profile],
     "profile_data": _encoded_profile_data,
+    "custom": custom_list,
 }
 """How Measurement attributes that are not JSON values as they are get written."""
 
@@ -101,6 +103,7 @@ def measurement_from_dict(d: Mapping[str, Any]) -> Measurement:
         tracers=tuple(d.get("tracers", ())),
         profile=tuple(cost_from_dict(f) for f in d.get("profile", ())),
         profile_data=None if data is None else base64.b64decode(data),
+        **reported_from_dict(d),
         **metrics,
     )
 
@@ -125,6 +128,8 @@ def settings_to_dict(s: BenchSettings) -> dict[str, Any]:
         "scale": s.scale,
         "limit_scaling": s.limit_scaling,
         "scale_tolerance": s.scale_tolerance,
+        "bytes_processed": s.bytes_processed,
+        "items_processed": s.items_processed,
     }
 
 
@@ -150,6 +155,8 @@ def settings_from_dict(d: Mapping[str, Any]) -> BenchSettings:
         scale=d.get("scale"),  # absent from older results
         limit_scaling=d.get("limit_scaling"),
         scale_tolerance=d.get("scale_tolerance", 0.3),
+        bytes_processed=d.get("bytes_processed"),
+        items_processed=d.get("items_processed"),
     )
 
 
@@ -348,6 +355,7 @@ def junit_properties(m: Measurement, comparison: Comparison | None) -> list[tupl
         properties.append((spec.junit_property, _junit_value(spec, value)))
         if spec.kind is MetricKind.TIME:  # the rounds behind the time, next to it
             properties.append(("perf_rounds_x_loops", f"{m.rounds}x{m.loops}"))
+    properties += reported_properties(m.median_ns, m.bytes_processed, m.items_processed, m.custom)
     if comparison is not None:
         properties.append(("perf_verdict", comparison.verdict.value))
     return properties

@@ -18,6 +18,7 @@ from pytest_perfguard.store.checks import (
     optional_field,
     show,
 )
+from pytest_perfguard.store.customtoml import custom_tables, parse_custom
 from pytest_perfguard.store.keypaths import key, path_of
 from pytest_perfguard.store.limits import MAX_BENCHMARKS, MAX_PROFILE, MAX_RUNS, MAX_STRING
 
@@ -37,6 +38,9 @@ _OTHER_RUN_FIELDS = (
     ("loops", "integer", 0),
     ("samples_ns", "numbers", 5),
     ("ref_ratios", "numbers", 6),
+    ("bytes_processed", "integer", 0),
+    ("items_processed", "integer", 0),
+    ("custom", "custom", 0),
     ("profile", "profile", 0),
 )
 
@@ -86,9 +90,11 @@ def _run_doc(run: RunSummary, where: str) -> dict[str, Any]:
     table: dict[str, Any] = {}
     for name, kind, digits in _RUN_FIELDS:
         value = getattr(run, name)
-        if value is None:
+        if value is None or (kind == "custom" and not value):
             continue
-        if kind == "profile":
+        if kind == "custom":
+            value = custom_tables(value, where)
+        elif kind == "profile":
             value = [profile_line(f) for f in value]
         elif kind in ("number", "numbers"):
             numbers = value if kind == "numbers" else (value,)
@@ -157,7 +163,9 @@ def _parse_run(raw: object, where: str) -> RunSummary:
     check_keys(table, where, {name for name, _, _ in _RUN_FIELDS})
     values: dict[str, Any] = {}
     for name, kind, _ in _RUN_FIELDS:
-        if kind == "profile":
+        if kind == "custom":
+            values[name] = parse_custom(table[name], f"{where}.{name}") if name in table else ()
+        elif kind == "profile":
             values[name] = _parse_profile(table[name], f"{where}.{name}") if name in table else None
         elif name in _RUN_REQUIRED:
             values[name] = field_value(table, name, kind, where)
