@@ -227,6 +227,39 @@ class Perf:
             self._record(measured)
         return result
 
+    def parallel(
+        self,
+        fn: Callable[..., Any],
+        /,
+        *args: Any,
+        threads: int | list[int] | tuple[int, ...] | None = None,
+        setup: Callable[[], Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Call `fn(*args, **kwargs)` on `threads` threads at once (default: the CPUs this
+        process may use), each in its own loop, all started together; return one call's result.
+
+        `setup()` runs once in each thread before its calls, untimed, and returns None (reuse
+        the arguments) or `(args, kwargs)`. A sweep (`threads=[1, 2, 4]`) measures each count
+        in interleaved rounds, for speedup and efficiency against one thread.
+        """
+        from pytest_perfguard.measure import parallel
+
+        self._claim("perf.parallel()")
+        started = self._clock()
+        try:
+            counts, make = parallel.prepare(fn, args, kwargs, threads, setup)
+            result = make()()  # setup's result checked too, on this thread
+        except parallel.ParallelUsage as exc:
+            raise PerfUsageError(f"{self._test}: perf.parallel(): {exc}") from None
+        _refuse_lazy_result(self._test, fn, result)
+        if self._enabled:
+            measured = parallel.measure_parallel(
+                self._engine, self._settings, counts, make, started_ns=started, timing=self._timing
+            )
+            self._record(measured)
+        return result
+
     def _prepare(
         self, setup: Callable[[], Any] | None, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Prepare:

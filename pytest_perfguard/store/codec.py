@@ -22,6 +22,7 @@ from pytest_perfguard.model import (
     Measurement,
     MetricComparison,
     Rule,
+    ThreadRounds,
     Verdict,
     Where,
 )
@@ -48,6 +49,10 @@ _ENCODE: Mapping[str, Callable[[Any], Any]] = {
     "tracers": list,
     "profile": lambda profile: [cost_to_dict(f) for f in profile],
     "profile_data": _encoded_profile_data,
+    "sweep": lambda sweep: [
+        {"threads": t.threads, "samples_ns": list(t.samples_ns), "ops_per_s": t.ops_per_s}
+        for t in sweep
+    ],
 }
 """How Measurement attributes that are not JSON values as they are get written."""
 
@@ -101,6 +106,9 @@ def measurement_from_dict(d: Mapping[str, Any]) -> Measurement:
         tracers=tuple(d.get("tracers", ())),
         profile=tuple(cost_from_dict(f) for f in d.get("profile", ())),
         profile_data=None if data is None else base64.b64decode(data),
+        threads=d.get("threads"),
+        sweep=tuple(ThreadRounds(t["threads"], tuple(t["samples_ns"])) for t in d.get("sweep", ())),
+        python_build=d.get("python_build"),
         **metrics,
     )
 

@@ -37,6 +37,11 @@ _OTHER_RUN_FIELDS = (
     ("loops", "integer", 0),
     ("samples_ns", "numbers", 5),
     ("ref_ratios", "numbers", 6),
+    ("threads", "integer", 0),
+    ("ops_per_s", "number", 5),
+    ("sweep", "integers", 0),
+    ("efficiency", "numbers", 4),
+    ("efficiency_rounds", "numbers", 4),
     ("profile", "profile", 0),
 )
 
@@ -90,6 +95,8 @@ def _run_doc(run: RunSummary, where: str) -> dict[str, Any]:
             continue
         if kind == "profile":
             value = [profile_line(f) for f in value]
+        elif kind == "integers":
+            value = list(value)
         elif kind in ("number", "numbers"):
             numbers = value if kind == "numbers" else (value,)
             if not all(math.isfinite(v) for v in numbers):
