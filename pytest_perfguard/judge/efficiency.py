@@ -20,10 +20,13 @@ from pytest_perfguard.judge.policy import Observation, Policy
 from pytest_perfguard.judge.verdict import compare_benchmark
 from pytest_perfguard.model import (
     BaselineEntry,
+    Comparison,
     Measurement,
     MetricComparison,
     RunSummary,
     ThreadRounds,
+    Verdict,
+    overall_verdict,
 )
 
 __all__ = [
@@ -33,6 +36,7 @@ __all__ = [
     "estimate",
     "saved_figures",
     "sweep_estimates",
+    "with_efficiency",
 ]
 
 
@@ -160,3 +164,23 @@ def efficiency_comparison(
         change=_inverse(time.change) - 1,
         interval=None if time.interval is None else (_inverse(hi) - 1, _inverse(lo) - 1),
     )
+
+
+def with_efficiency(
+    comparison: Comparison,
+    entry: BaselineEntry | None,
+    now: Measurement,
+    policy: Policy,
+    *,
+    min_effect: float,
+    family: int = 1,
+) -> Comparison:
+    """A benchmark's comparison with its sweep's efficiency verdict added, where its saved
+    runs measured the same sweep."""
+    if entry is None or not comparison.metrics or comparison.verdict is Verdict.NEW:
+        return comparison
+    metric = efficiency_comparison(entry.runs, now, policy, min_effect=min_effect, family=family)
+    if metric is None:
+        return comparison
+    metrics = (*comparison.metrics, metric)
+    return replace(comparison, metrics=metrics, verdict=overall_verdict(metrics))
