@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from pytest_perfguard.measure.engine import Engine, TimingPass
-from pytest_perfguard.measure.steps import Kind, Step, drive
+from pytest_perfguard.measure.steps import Step, drive
 from pytest_perfguard.measure.timing import Clock
 from pytest_perfguard.model import BenchSettings, Measurement, ThreadRounds
 
@@ -124,7 +124,8 @@ def prepare(
 
 class Gang:
     """`threads` threads kept for a whole measurement, each with its own call (made by its own
-    setup, in that thread), released together by a barrier for each round."""
+    setup, in that thread), released together by a barrier for each round. Each is named
+    "perfguard-<threads>-<index>"."""
 
     def __init__(self, threads: int, make: Callable[[], Callable[[], Any]]) -> None:
         self.threads = threads
@@ -134,7 +135,9 @@ class Gang:
         self._stop = False
         self._errors: list[BaseException] = []
         self._workers = [
-            threading.Thread(target=self._work, args=(make,), daemon=True, name=f"perf-{i}")
+            threading.Thread(
+                target=self._work, args=(make,), daemon=True, name=f"perfguard-{threads}-{i}"
+            )
             for i in range(threads)
         ]
         for worker in self._workers:
@@ -222,7 +225,8 @@ class SweepDriver:
         order = list(self._gangs)
         self._rng.shuffle(order)
         times = {gang.threads: gang.run(step.n, self._clock) for gang in order}
-        if step.kind is Kind.BENCH:
+        # The step's own enum: a session that re-imported the engine (pytester) has another.
+        if step.kind is type(step.kind).BENCH:
             for k, elapsed in times.items():
                 self.rounds[k].append(elapsed / step.n)
         return times[self.counts[-1]]

@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any, final
 
 from pytest_perfguard.errors import PerfguardError
+from pytest_perfguard.measure import parallel
 from pytest_perfguard.measure.context import MeasureContext
 from pytest_perfguard.measure.engine import Prepare
 from pytest_perfguard.measure.steps import NO_PAUSE, Pause
@@ -243,8 +244,6 @@ class Perf:
         the arguments) or `(args, kwargs)`. A sweep (`threads=[1, 2, 4]`) measures each count
         in interleaved rounds, for speedup and efficiency against one thread.
         """
-        from pytest_perfguard.measure import parallel
-
         self._claim("perf.parallel()")
         started = self._clock()
         try:
