@@ -6,12 +6,16 @@ of the clock whatever the threads, as under a lock."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 FAST = ("--perf-max-time=0.05", "-p", "no:cacheprovider")
 
 CONFTEST = """
 import threading
+import json
+
 import pytest
 from pytest_perfguard.measure.engine import Engine
 from pytest_perfguard.plugin.session import SESSION_KEY
@@ -297,3 +301,20 @@ def busy():
     result = fake.runpytest(*FAST, "--perf-compare")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*efficiency at 2 threads regressed (advisory): 1 -> 0.5*"])
+
+
+def test_json_markdown_and_html_carry_the_figures(fake: pytest.Pytester) -> None:
+    fake.makepyfile(test_sweep=SWEEP)
+    fake.runpytest(
+        *FAST, "--perf-json=out.json", "--perf-markdown=out.md", "--perf-html=out.html"
+    ).assert_outcomes(passed=1)
+    doc = json.loads((fake.path / "out.json").read_text())
+    m = doc["benchmarks"][0]["measurement"]
+    assert (m["threads"], m["ops_per_s"], m["python_build"]) == (2, 2e6, "GIL")
+    one, two = m["sweep"]
+    assert (one["threads"], two["threads"], two["ops_per_s"]) == (1, 2, 2e6)
+    assert two["efficiency"] == 1.0 and two["efficiency_interval"] == [1.0, 1.0]
+    line = "2 threads (GIL build): 2 Mops/s, 1.00 us/op per thread; at 2: speedup 2.00x, "
+    line += "efficiency 1.00 [1.00, 1.00]"
+    assert f"- parallel: test_sweep.py::test_sweep: {line}" in (fake.path / "out.md").read_text()
+    assert line in (fake.path / "out.html").read_text()

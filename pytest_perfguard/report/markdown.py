@@ -9,6 +9,7 @@ from pytest_perfguard.metrics import BY_NAME, METRICS, MetricSpec, shown
 from pytest_perfguard.model import BenchResult, Comparison, Measurement, Verdict
 from pytest_perfguard.report.gfm import code, table
 from pytest_perfguard.report.mdscaling import scaling_markdown
+from pytest_perfguard.report.parallel import parallel_lines
 from pytest_perfguard.report.rules import rule_text
 from pytest_perfguard.report.terminal import (
     describe_metric,
@@ -222,7 +223,8 @@ def _measurements(results: Sequence[BenchResult]) -> list[str]:
                 *(_cell(spec, m) for spec in columns),
             ]
         )
-    return table(header, rows, "l" + "r" * (len(header) - 1))
+    parallel = [f"- {line}" for line in parallel_lines(results)]
+    return table(header, rows, "l" + "r" * (len(header) - 1)) + ["", *parallel] * bool(parallel)
 
 
 def render_markdown(

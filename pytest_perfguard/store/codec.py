@@ -22,10 +22,10 @@ from pytest_perfguard.model import (
     Measurement,
     MetricComparison,
     Rule,
-    ThreadRounds,
     Verdict,
     Where,
 )
+from pytest_perfguard.store.sweep import parallel_figures, sweep_from_list
 
 
 def from_isoformat(text: str) -> datetime:
@@ -49,17 +49,15 @@ _ENCODE: Mapping[str, Callable[[Any], Any]] = {
     "tracers": list,
     "profile": lambda profile: [cost_to_dict(f) for f in profile],
     "profile_data": _encoded_profile_data,
-    "sweep": lambda sweep: [
-        {"threads": t.threads, "samples_ns": list(t.samples_ns), "ops_per_s": t.ops_per_s}
-        for t in sweep
-    ],
+    "sweep": lambda sweep: [],  # parallel_figures writes it
 }
 """How Measurement attributes that are not JSON values as they are get written."""
 
 
 def measurement_to_dict(m: Measurement) -> dict[str, Any]:
     """Every attribute, in the order Measurement declares them (so every metric's too)."""
-    return {f.name: _ENCODE.get(f.name, _as_is)(getattr(m, f.name)) for f in dataclasses.fields(m)}
+    d = {f.name: _ENCODE.get(f.name, _as_is)(getattr(m, f.name)) for f in dataclasses.fields(m)}
+    return d | parallel_figures(m)
 
 
 def _as_is(value: Any) -> Any:
@@ -107,7 +105,7 @@ def measurement_from_dict(d: Mapping[str, Any]) -> Measurement:
         profile=tuple(cost_from_dict(f) for f in d.get("profile", ())),
         profile_data=None if data is None else base64.b64decode(data),
         threads=d.get("threads"),
-        sweep=tuple(ThreadRounds(t["threads"], tuple(t["samples_ns"])) for t in d.get("sweep", ())),
+        sweep=sweep_from_list(d.get("sweep", ())),
         python_build=d.get("python_build"),
         **metrics,
     )
