@@ -1,6 +1,7 @@
 """Thread scaling figures of perf.parallel, on this machine.
 
     python benchmarks/parallel_figures.py [--runs 10] [--compares 10] [--max-time 1.0]
+                                          [--op sha256|sleep] [--gate-only]
 
 1. Efficiency at 2 threads (ops/s at 2 / (2 x ops/s at 1)), `--runs` measurements of a
    threads=[1, 2] sweep each, in this process: a pure-Python (GIL-bound) checksum, expected
@@ -15,6 +16,9 @@
    the test fails with "efficiency at 2 threads regressed" (not advisory); an unchanged run as
    a false failure when the test fails at all. The per-thread and the global lock run the same
    code: the same calls and allocations per op, only the contention differs.
+   `--op sleep` holds the lock around a 1 ms sleep instead (no CPU needed: it scales to 2
+   threads even while other processes keep the cores busy), to show the gate on a loaded
+   machine; `--gate-only` skips part 1.
 """
 
 from __future__ import annotations
@@ -61,8 +65,7 @@ TEST_FILE = """
 import hashlib
 import os
 import threading
-
-import pytest
+import time
 
 BLOCK = bytes(range(256)) * 4096  # 1 MiB
 SHARED = threading.Lock()
@@ -73,14 +76,20 @@ def locked_hash(lock, data):
         return hashlib.sha256(data).digest()
 
 
+def locked_sleep(lock, data):
+    with lock:
+        time.sleep(0.001)
+        return data[:1]
+
+
 def one_lock():
     # Unchanged: a lock of each thread's own. Head (GLOBAL=1): one lock for all threads.
     lock = SHARED if os.environ.get("GLOBAL") else threading.Lock()
     return (lock, BLOCK), {}
 
 
-def test_hash(perf):
-    perf.parallel(locked_hash, threads=[1, 2], setup=one_lock)
+def test_op(perf):
+    perf.parallel(locked_{op}, threads=[1, 2], setup=one_lock)
 """
 
 
@@ -100,10 +109,12 @@ def pytest_run(where: Path, *args: str, head: bool = False) -> tuple[int, str]:
     return done.returncode, done.stdout
 
 
-def gate(compares: int) -> None:
+def gate(compares: int, op: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         where = Path(tmp)
-        (where / "test_gate.py").write_text(TEST_FILE)
+        (where / "test_gate.py").write_text(
+            TEST_FILE.replace("{op}", "hash" if op == "sha256" else op)
+        )
         for _ in range(3):
             code, out = pytest_run(where, "--perf-save")
             if code != 0:
@@ -122,7 +133,7 @@ def gate(compares: int) -> None:
             false += code != 0
             print(f"  unchanged run {i + 1}: exit {code}: {line.strip() or 'efficiency unchanged'}")
         print(
-            f"global lock caught by the efficiency gate: {caught}/{compares} "
+            f"{op}: global lock caught by the efficiency gate: {caught}/{compares} "
             f"(advisory, machine busy: {advisory}); unchanged failed: {false}/{compares}"
         )
 
@@ -132,9 +143,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--compares", type=int, default=10)
     parser.add_argument("--max-time", type=float, default=1.0)
+    parser.add_argument("--op", choices=("sha256", "sleep"), default="sha256")
+    parser.add_argument("--gate-only", action="store_true")
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]} ({python_build()} build), {os.cpu_count()} CPUs")
-    for name, fn in (("pure-Python checksum", checksum), ("sha256, 1 MiB blocks", sha256)):
+    parts = (("pure-Python checksum", checksum), ("sha256, 1 MiB blocks", sha256))
+    for name, fn in () if args.gate_only else parts:
         found = efficiencies(fn, args.runs, args.max_time)
         values = [e for e, _ in found]
         shares = ", ".join("n/a" if o is None else f"{o:.0%}" for _, o in found)
@@ -143,7 +157,7 @@ def main() -> None:
             f"{statistics.median(values):.2f}, range {min(values):.2f}-{max(values):.2f} "
             f"[{', '.join(f'{e:.2f}' for e in values)}]; other processes' share: {shares}"
         )
-    gate(args.compares)
+    gate(args.compares, args.op)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,10 @@ ONE_THREAD_NOTE = (
     "perf.parallel: allocations, calls and peak memory are counted on one thread running "
     "alone (per op, exact there); what the threads add by contending is not counted"
 )
+UNSWEPT_NOTE = (
+    "perf.parallel: no rounds of this sweep ran in this process (paired with another revision, "
+    "workers time them): efficiency not measured"
+)
 MAX_THREADS = 1024
 
 Setup = Callable[[], Any] | None
@@ -257,6 +261,10 @@ def measure_parallel(
         driver.close()
     sweep = tuple(ThreadRounds(k, tuple(driver.rounds[k])) for k in driver.counts)
     notes = measured.notes
+    if not all(t.samples_ns for t in sweep):  # another process ran the rounds (A/B workers)
+        if len(sweep) > 1:
+            notes = (*notes, UNSWEPT_NOTE)
+        sweep = ()
     if settings.allocations or settings.memory or settings.profile:
         notes = (*notes, ONE_THREAD_NOTE)
     return replace(
