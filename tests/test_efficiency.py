@@ -138,3 +138,14 @@ def test_saved_runs_of_another_sweep_or_none_compare_nothing() -> None:
     assert efficiency_comparison(saved(RUNS, (1, 4)), now, Policy(), min_effect=0.1) is None
     plain = tuple(RunSummary("2026-01-01T00:00:00+00:00", 1.0, None, None, 1, 1) for _ in range(3))
     assert efficiency_comparison(plain, now, Policy(), min_effect=0.1) is None
+
+
+def test_json_figures_leave_out_an_unbounded_interval() -> None:
+    from pytest_perfguard.store.sweep import parallel_figures
+
+    few = parallel_figures(measured([1000.0, 1000.0], [2000.0, 2000.0]))
+    assert few["sweep"][1]["efficiency"] == 0.5
+    assert few["sweep"][1]["efficiency_interval"] is None  # 2 rounds: no 95% interval
+    many = parallel_figures(measured(wobble(1000.0), wobble(2000.0, size=0.05)))
+    lo, hi = many["sweep"][1]["efficiency_interval"]
+    assert lo < 0.5 < hi

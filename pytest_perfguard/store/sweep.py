@@ -3,6 +3,7 @@ after the first count, its efficiency against one thread and that estimate's int
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -22,7 +23,9 @@ def parallel_figures(m: Measurement) -> dict[str, Any]:
         for t in m.sweep
     ]
     for count, e in zip(sweep[1:], sweep_estimates(m), strict=False):
-        count["efficiency"], count["efficiency_interval"] = e.efficiency, list(e.interval)
+        # Too few rounds for an interval give an unbounded one: JSON has no infinity.
+        interval = list(e.interval) if all(map(math.isfinite, e.interval)) else None
+        count["efficiency"], count["efficiency_interval"] = e.efficiency, interval
     return {"sweep": sweep, "ops_per_s": m.ops_per_s}
 
 
