@@ -318,3 +318,22 @@ def test_json_markdown_and_html_carry_the_figures(fake: pytest.Pytester) -> None
     line += "efficiency 1.00 [1.00, 1.00]"
     assert f"- parallel: test_sweep.py::test_sweep: {line}" in (fake.path / "out.md").read_text()
     assert line in (fake.path / "out.html").read_text()
+
+
+def test_perf_off_calls_once_on_the_calling_thread(fake: pytest.Pytester) -> None:
+    fake.makepyfile(
+        """
+        import threading
+
+        calls = []
+
+        def op():
+            calls.append(threading.current_thread().name)
+            return 7
+
+        def test_it(perf):
+            assert perf.parallel(op, threads=[1, 2]) == 7
+            assert calls == ["MainThread"] and perf.measurement is None
+        """
+    )
+    fake.runpytest(*FAST, "--perf-off").assert_outcomes(passed=1)

@@ -131,18 +131,14 @@ def efficiency_comparison(
     if not found or len(found) != len(now.sweep) - 1:
         return None
     counts = tuple(t.threads for t in now.sweep)
-    saved = [r for r in runs if r.sweep == counts and r.efficiency]
+    # (level at the largest count, newest-run rounds) of each saved run of the same sweep
+    saved = [
+        (r.efficiency[-1], r.efficiency_rounds) for r in runs if r.sweep == counts and r.efficiency
+    ]
     if not saved:
         return None
-    newest = saved[-1].efficiency_rounds or ()
-    entry = BaselineEntry(
-        "efficiency",
-        None,
-        (
-            *(_as_time(r.efficiency[-1], ()) for r in saved[:-1]),  # type: ignore[index]
-            _as_time(saved[-1].efficiency[-1], newest),  # type: ignore[index]
-        ),
-    )
+    levels = [_as_time(level, ()) for level, _ in saved[:-1]]
+    entry = BaselineEntry("efficiency", None, (*levels, _as_time(saved[-1][0], saved[-1][1] or ())))
     rounds = efficiency_rounds(now.sweep[0], now.sweep[-1])
     level = found[-1].efficiency
     observed = Observation(

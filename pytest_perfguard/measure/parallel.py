@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from pytest_perfguard.measure.engine import Engine, TimingPass
 from pytest_perfguard.measure.steps import Step, drive
@@ -123,7 +123,7 @@ def prepare(
         if value is not None and not callable(value):
             raise ParallelUsage(f"{role} must be callable, got {value!r}")
     counts = thread_counts(threads)
-    return counts, bound_call(fn, args, kwargs, setup)  # type: ignore[arg-type]
+    return counts, bound_call(cast(Callable[..., Any], fn), args, kwargs, cast(Setup, setup))
 
 
 class Gang:
