@@ -130,7 +130,7 @@ def gate(compares: int, op: str, strict: bool) -> None:
                 caught += 1
             elif "regressed (advisory)" in line:
                 advisory += 1
-            print(f"  head run {i + 1}: exit {code}: {line.strip() or 'no efficiency verdict'}")
+            print(f"  head run {i + 1}: exit {code}: {line.strip() or 'efficiency unchanged'}")
             code, out = pytest_run(where, *compare)
             line = next((x for x in out.splitlines() if "efficiency at 2 threads" in x), "")
             false += code != 0
