@@ -2,6 +2,7 @@
 
     python benchmarks/parallel_figures.py [--runs 10] [--compares 10] [--max-time 1.0]
                                           [--op sha256|sleep] [--gate-only] [--strict]
+                                          [--saves 3]
 
 1. Efficiency at 2 threads (ops/s at 2 / (2 x ops/s at 1)), `--runs` measurements of a
    threads=[1, 2] sweep each, in this process: a pure-Python (GIL-bound) checksum, expected
@@ -9,8 +10,8 @@
    idle 2-core machine. Each run prints the share of the machine other processes took while it
    was timed: a busy second core lowers sha256's efficiency toward 0.5, whatever the code.
 2. The efficiency gate against saved runs (stored mode, not same-job A/B): a test file hashing
-   1 MiB blocks in a threads=[1, 2] sweep, each thread holding a lock around the hash. Saved 3
-   times with its own lock per thread (no contention); then `--compares` runs of
+   1 MiB blocks in a threads=[1, 2] sweep, each thread holding a lock around the hash. Saved
+   `--saves` times with its own lock per thread (no contention); then `--compares` runs of
    `pytest --perf-compare` with one global lock (the head's change: the threads serialize),
    alternating with `--compares` runs of the unchanged file. A head run counts as caught when
    the test fails with "efficiency at 2 threads regressed" (not advisory); an unchanged run as
@@ -111,14 +112,14 @@ def pytest_run(where: Path, *args: str, head: bool = False) -> tuple[int, str]:
     return done.returncode, done.stdout
 
 
-def gate(compares: int, op: str, strict: bool) -> None:
+def gate(compares: int, op: str, strict: bool, saves: int) -> None:
     compare = ("--perf-compare", "--perf-strict") if strict else ("--perf-compare",)
     with tempfile.TemporaryDirectory() as tmp:
         where = Path(tmp)
         (where / "test_gate.py").write_text(
             TEST_FILE.replace("{op}", "hash" if op == "sha256" else op)
         )
-        for _ in range(3):
+        for _ in range(saves):
             code, out = pytest_run(where, "--perf-save")
             if code != 0:
                 raise SystemExit(f"saving failed:\n{out}")
@@ -149,6 +150,7 @@ def main() -> None:
     parser.add_argument("--op", choices=("sha256", "sleep"), default="sha256")
     parser.add_argument("--gate-only", action="store_true")
     parser.add_argument("--strict", action="store_true")
+    parser.add_argument("--saves", type=int, default=3)
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]} ({python_build()} build), {os.cpu_count()} CPUs")
     parts = (("pure-Python checksum", checksum), ("sha256, 1 MiB blocks", sha256))
@@ -161,7 +163,7 @@ def main() -> None:
             f"{statistics.median(values):.2f}, range {min(values):.2f}-{max(values):.2f} "
             f"[{', '.join(f'{e:.2f}' for e in values)}]; other processes' share: {shares}"
         )
-    gate(args.compares, args.op, args.strict)
+    gate(args.compares, args.op, args.strict, args.saves)
 
 
 if __name__ == "__main__":
