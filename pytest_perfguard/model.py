@@ -42,6 +42,7 @@ __all__ = [
     "PairedRun",
     "Rule",
     "RunSummary",
+    "ThreadRounds",
     "Verdict",
     "Where",
     "overall_verdict",
@@ -116,6 +117,23 @@ class FunctionCost:
 
 
 @dataclass(frozen=True, slots=True)
+class ThreadRounds:
+    """One thread count of a parallel sweep: per measured round, each thread's time per op."""
+
+    threads: int
+    samples_ns: tuple[float, ...]
+
+    @property
+    def median_ns(self) -> float:
+        return statistics.median(self.samples_ns)
+
+    @property
+    def ops_per_s(self) -> float:
+        """Operations per second of all the threads together."""
+        return self.threads * 1e9 / self.median_ns
+
+
+@dataclass(frozen=True, slots=True)
 class Measurement:
     """What one benchmark measured in one run. Per-op figures are per call of the target."""
 
@@ -166,6 +184,18 @@ class Measurement:
     """Every profiled function (the harness's own left out), by own time, largest first."""
     profile_data: bytes | None = field(default=None, repr=False)
     """The same profile as a marshalled pstats dict (absolute paths), for .pstats files."""
+    threads: int | None = None
+    """perf.parallel: the threads the time per op is of (per thread; None: not parallel)."""
+    sweep: tuple[ThreadRounds, ...] = ()
+    """perf.parallel with a sweep: each thread count's rounds, 1 first, interleaved round by
+    round (the time per op is the last count's)."""
+    python_build: str | None = None
+    """perf.parallel: "GIL" or "free-threaded", the build whose threads were measured."""
+
+    @property
+    def ops_per_s(self) -> float | None:
+        """perf.parallel: operations per second of all the threads together."""
+        return None if self.threads is None else self.threads * 1e9 / self.median_ns
 
     @property
     def ref_ratio(self) -> float | None:
@@ -237,6 +267,15 @@ class RunSummary:
     profile: tuple[FunctionCost, ...] | None = None
     """The top functions by own time, kept for the newest run only (to say where a later run
     regressed)."""
+    threads: int | None = None
+    """perf.parallel: the threads its time per op is of; ops_per_s is all of theirs."""
+    ops_per_s: float | None = None
+    sweep: tuple[int, ...] | None = None
+    """perf.parallel with a sweep: its thread counts, 1 first."""
+    efficiency: tuple[float, ...] | None = None
+    """Efficiency of each count of the sweep against one thread (1.0 for 1)."""
+    efficiency_rounds: tuple[float, ...] | None = None
+    """Per-round efficiency at the sweep's largest count, kept for the newest run only."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,6 +125,23 @@ GOLDEN = Baseline(
             "3.12",
             "test-machine",
         ),
+        "tests/test_z.py::test_hash": BaselineEntry(
+            "tests/test_z.py::test_hash",
+            None,
+            (
+                run(
+                    3,
+                    905430.0,
+                    threads=2,
+                    ops_per_s=2208.9,
+                    sweep=(1, 2),
+                    efficiency=(1.0, 0.9412),
+                    efficiency_rounds=(0.9412, 0.9387, 0.9455),
+                ),
+            ),
+            "3.12",
+            "test-machine",
+        ),
     },
 )
 
@@ -201,7 +218,7 @@ def test_a_baseline_written_before_machines_loads_as_from_an_unknown_machine() -
 def test_golden_file_covers_every_model_field() -> None:
     # A field added to the model must be added to the file format (and a golden file) too.
     text = golden_path().read_text(encoding="utf-8")
-    assert text.count('\nmachine = "test-machine"') == 3  # the file's, and each entry's own
+    assert text.count('\nmachine = "test-machine"') == 4  # the file's, and each entry's own
     for cls in (Fingerprint, RunSummary):
         for field in fields(cls):
             if field.name == "custom":  # a table per metric
@@ -878,3 +895,28 @@ def test_a_save_killed_mid_write_leaves_a_whole_file_and_the_next_save_clears_up
     storage.save_results(path, [result("t::0")], FP, now=T0)  # the lock is free again
     assert not list((tmp_path / storage.SAVE_DIR).glob("*.tmp"))
     assert files_in(tmp_path) == ["baseline.toml", ready.name]
+
+
+def test_a_baseline_written_before_parallel_benchmarks_loads_without_their_keys() -> None:
+    text = golden_path().read_text(encoding="utf-8")
+    older = re.sub(
+        r"\n(threads|ops_per_s) = .*|\n(sweep|efficiency|efficiency_rounds) = \[[^]]*\]", "", text
+    )
+    assert "efficiency" not in older and "threads =" not in older
+    newest = storage.loads(older).entries["tests/test_z.py::test_hash"].runs[-1]
+    assert (newest.threads, newest.sweep, newest.efficiency) == (None, None, None)
+    assert newest.median_ns == 905430.0
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ("threads = 2", "threads = 0"),
+        ("threads = 2", 'threads = "2"'),
+        ("sweep = [\n    1,\n    2,\n]", "sweep = [1, 2.5]"),
+    ],
+)
+def test_a_bad_parallel_key_names_its_benchmark(edit: str, message: str) -> None:
+    text = golden_path().read_text(encoding="utf-8").replace(edit, message)
+    with pytest.raises(storage.BaselineError, match=r"test_z\.py::test_hash.*(threads|sweep)"):
+        storage.loads(text)

@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any, final
 
 from pytest_perfguard.errors import PerfguardError
+from pytest_perfguard.measure import parallel
 from pytest_perfguard.measure.context import MeasureContext
 from pytest_perfguard.measure.engine import Prepare
 from pytest_perfguard.measure.reported import Reported, refuse_shadowed
@@ -276,6 +277,37 @@ class Perf:
         if self._enabled:
             measured = self._engine.measure_prepared(
                 fn, prepare, teardown, settings, started, first, self._timing
+            )
+            self._record(measured)
+        return result
+
+    def parallel(
+        self,
+        fn: Callable[..., Any],
+        /,
+        *args: Any,
+        threads: int | list[int] | tuple[int, ...] | None = None,
+        setup: Callable[[], Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Call `fn(*args, **kwargs)` on `threads` threads at once (default: the CPUs this
+        process may use), each in its own loop, all started together; return one call's result.
+
+        `setup()` runs once in each thread before its calls, untimed, and returns None (reuse
+        the arguments) or `(args, kwargs)`. A sweep (`threads=[1, 2, 4]`) measures each count
+        in interleaved rounds, for speedup and efficiency against one thread.
+        """
+        self._claim("perf.parallel()")
+        started = self._clock()
+        try:
+            counts, make = parallel.prepare(fn, args, kwargs, threads, setup)
+            result = make()()  # setup's result checked too, on this thread
+        except parallel.ParallelUsage as exc:
+            raise PerfUsageError(f"{self._test}: perf.parallel(): {exc}") from None
+        _refuse_lazy_result(self._test, fn, result)
+        if self._enabled:
+            measured = parallel.measure_parallel(
+                self._engine, self._settings, counts, make, started_ns=started, timing=self._timing
             )
             self._record(measured)
         return result

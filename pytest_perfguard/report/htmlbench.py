@@ -22,6 +22,7 @@ from pytest_perfguard.model import (
     RunSummary,
     Verdict,
 )
+from pytest_perfguard.report.parallel import parallel_line
 from pytest_perfguard.report.plotter import Plotter
 from pytest_perfguard.report.rules import comparison_notes, rule_text
 from pytest_perfguard.report.terminal import format_change, format_metric, metric_name
@@ -305,7 +306,8 @@ def _where_part(b: Bench, plotter: Plotter | None) -> list[str]:
 
 
 def _notes_part(b: Bench, plotter: Plotter | None) -> list[str]:
-    notes = b.result.measurement.notes
+    line = parallel_line(b.result.measurement)
+    notes = (*([line] if line else []), *b.result.measurement.notes)
     if not notes:
         return []
     return ['<ul class="notes">', *(f"<li>{escape(n)}</li>" for n in notes), "</ul>"]

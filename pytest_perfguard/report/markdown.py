@@ -10,6 +10,7 @@ from pytest_perfguard.model import BenchResult, Comparison, Measurement, Verdict
 from pytest_perfguard.report.extras import extra_columns
 from pytest_perfguard.report.gfm import code, table
 from pytest_perfguard.report.mdscaling import scaling_markdown
+from pytest_perfguard.report.parallel import parallel_lines
 from pytest_perfguard.report.rules import rule_text
 from pytest_perfguard.report.terminal import (
     describe_metric,
@@ -226,7 +227,8 @@ def _measurements(results: Sequence[BenchResult]) -> list[str]:
                 *extra.cells(m),
             ]
         )
-    return table(header, rows, "l" + "r" * (len(header) - 1))
+    parallel = [f"- {line}" for line in parallel_lines(results)]
+    return table(header, rows, "l" + "r" * (len(header) - 1)) + ["", *parallel] * bool(parallel)
 
 
 def render_markdown(

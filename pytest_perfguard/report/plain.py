@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pytest_perfguard.metrics import BY_NAME
 from pytest_perfguard.model import Decision, MetricComparison, Rule, Verdict
+from pytest_perfguard.report.parallel import efficiency_sentence
 
 __all__ = ["plain_sentence"]
 
@@ -23,6 +24,8 @@ def _noise(d: Decision) -> str:
 
 
 def _time(m: MetricComparison) -> str:
+    if m.metric != "time":  # a sweep's efficiency, judged as time (judge/efficiency.py)
+        return efficiency_sentence(m)
     d, size = m.decision, f"{abs(m.change) * 100:.1f}%"
     if m.verdict is Verdict.REGRESSED:
         return f"Slower by {size}, more than {_noise(d)} explains."

@@ -24,6 +24,7 @@ from pytest_perfguard.report.caveats import (
 )
 from pytest_perfguard.report.caveats import named_number as _number
 from pytest_perfguard.report.caveats import named_text as _text
+from pytest_perfguard.report.parallel import efficiency_rule
 from pytest_perfguard.report.plain import plain_sentence
 
 __all__ = [
@@ -114,6 +115,8 @@ def _detectable(m: MetricComparison) -> str:
 
 
 def _time(m: MetricComparison, d: Decision) -> str:
+    if m.metric != "time":  # a sweep's efficiency, judged as time (judge/efficiency.py)
+        return efficiency_rule(m, d)
     why = _time_saved_runs(m, d) if d.rule is Rule.TIME_SAVED_RUNS else _time_few_runs(m, d)
     text = f"time {m.verdict.value} {_pct(m.change)} ({why}); smallest detectable {_detectable(m)}"
     if _text(d, "scale") == "ref":

@@ -15,6 +15,7 @@ from pytest_perfguard.model import (
     Verdict,
 )
 from pytest_perfguard.report.extras import extra_columns
+from pytest_perfguard.report.parallel import parallel_lines
 from pytest_perfguard.report.rules import comparison_notes, rule_text
 from pytest_perfguard.report.verdicts import comparison_verdict, metric_verdict
 from pytest_perfguard.units import format_bytes, format_time, plural
@@ -101,6 +102,7 @@ def render_results(results: Sequence[BenchResult]) -> list[str]:
         )
 
     lines = align_columns([*HEADER, *(spec.column for spec in columns), *extra.headers], rows)
+    lines += parallel_lines(results)
     by_note: dict[str, list[str]] = {}
     for result in results:
         for note in result.measurement.notes:

@@ -109,6 +109,7 @@ class Gate:
 
     def judge(self, result: BenchResult, family: int) -> Comparison:
         """One benchmark against its saved runs, "where" included for a regression."""
+        from pytest_perfguard.judge.efficiency import with_efficiency
         from pytest_perfguard.judge.policy import Observation
         from pytest_perfguard.judge.verdict import compare_benchmark
 
@@ -123,6 +124,14 @@ class Gate:
             current_env=self.fingerprint,
             family=family,
             prior=self.prior,
+        )
+        comparison = with_efficiency(
+            comparison,
+            entries.get(result.nodeid),
+            result.measurement,
+            self.options.policy,
+            min_effect=result.settings.min_effect,
+            family=family,
         )
         return replace(comparison, nodeid=result.nodeid, group=result.group)
 

@@ -18,6 +18,7 @@ from pytest_perfguard.store.limits import (
     MAX_RATIO,
     MAX_SAMPLES,
     MAX_STRING,
+    MAX_THREADS,
     MIN_NS,
     MIN_RATIO,
 )
@@ -33,6 +34,11 @@ LIMITS: dict[str, tuple[float, float]] = {
     "cpu_count": (1, MAX_CPUS),
     "bytes_processed": (1, MAX_COUNT),
     "items_processed": (1, MAX_COUNT),
+    "threads": (1, MAX_THREADS),
+    "sweep": (1, MAX_THREADS),
+    "ops_per_s": (1 / MAX_NS, 1e9 * MAX_THREADS / MIN_NS),
+    "efficiency": (MIN_RATIO, MAX_RATIO),
+    "efficiency_rounds": (MIN_RATIO, MAX_RATIO),
 }
 """(lowest, highest) value of each numeric field, inclusive; the writer checks them too."""
 _EXPECTED = {
@@ -40,6 +46,7 @@ _EXPECTED = {
     "integer": "an integer",
     "number": "a finite number",
     "numbers": "an array of finite numbers",
+    "integers": "an array of integers",
     "timestamp": "an ISO 8601 date-time with a UTC offset",
 }
 
@@ -61,10 +68,11 @@ def field_value(table: Mapping[str, Any], name: str, kind: str, where: str) -> A
     if name not in table:
         raise Invalid(key, f"missing, expected {_EXPECTED[kind]}")
     value, limits = table[name], LIMITS.get(name)
-    if kind == "numbers" and isinstance(value, list):
+    if kind in ("numbers", "integers") and isinstance(value, list):
         if len(value) > MAX_SAMPLES:
             raise Invalid(key, f"{len(value)} values, more than the {MAX_SAMPLES} allowed")
-        return tuple(_convert(v, "number", f"{key}[{i}]", limits) for i, v in enumerate(value))
+        one = kind.removesuffix("s")
+        return tuple(_convert(v, one, f"{key}[{i}]", limits) for i, v in enumerate(value))
     return _convert(value, kind, key, limits)
 
 

@@ -25,6 +25,7 @@ from pytest_perfguard.model import (
     Verdict,
     Where,
 )
+from pytest_perfguard.store.sweep import parallel_figures, sweep_from_list, threads_from
 from pytest_perfguard.usermetrics import custom_list, reported_from_dict, reported_properties
 
 
@@ -50,13 +51,15 @@ _ENCODE: Mapping[str, Callable[[Any], Any]] = {
     "profile": lambda profile: [cost_to_dict(f) for f in profile],
     "profile_data": _encoded_profile_data,
     "custom": custom_list,
+    "sweep": lambda sweep: [],  # parallel_figures writes it
 }
 """How Measurement attributes that are not JSON values as they are get written."""
 
 
 def measurement_to_dict(m: Measurement) -> dict[str, Any]:
     """Every attribute, in the order Measurement declares them (so every metric's too)."""
-    return {f.name: _ENCODE.get(f.name, _as_is)(getattr(m, f.name)) for f in dataclasses.fields(m)}
+    d = {f.name: _ENCODE.get(f.name, _as_is)(getattr(m, f.name)) for f in dataclasses.fields(m)}
+    return d | parallel_figures(m)
 
 
 def _as_is(value: Any) -> Any:
@@ -104,6 +107,9 @@ def measurement_from_dict(d: Mapping[str, Any]) -> Measurement:
         profile=tuple(cost_from_dict(f) for f in d.get("profile", ())),
         profile_data=None if data is None else base64.b64decode(data),
         **reported_from_dict(d),
+        threads=threads_from(d.get("threads")),
+        sweep=sweep_from_list(d.get("sweep", ())),
+        python_build=d.get("python_build"),
         **metrics,
     )
 

@@ -40,6 +40,11 @@ _OTHER_RUN_FIELDS = (
     ("ref_ratios", "numbers", 6),
     ("bytes_processed", "integer", 0),
     ("items_processed", "integer", 0),
+    ("threads", "integer", 0),
+    ("ops_per_s", "number", 5),
+    ("sweep", "integers", 0),
+    ("efficiency", "numbers", 4),
+    ("efficiency_rounds", "numbers", 4),
     ("custom", "custom", 0),
     ("profile", "profile", 0),
 )
@@ -96,6 +101,8 @@ def _run_doc(run: RunSummary, where: str) -> dict[str, Any]:
             value = custom_tables(value, where)
         elif kind == "profile":
             value = [profile_line(f) for f in value]
+        elif kind == "integers":
+            value = list(value)
         elif kind in ("number", "numbers"):
             numbers = value if kind == "numbers" else (value,)
             if not all(math.isfinite(v) for v in numbers):

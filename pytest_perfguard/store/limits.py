@@ -20,6 +20,8 @@ MAX_RATIO, MIN_RATIO = 1e15, 1e-9
 MAX_ITERATIONS = 10**12  # rounds, loops
 MAX_COUNT = 1e18  # allocations and bytes per op, peak memory bytes
 MAX_CPUS = 1_000_000
+MAX_THREADS = 1024
+"""Threads of a parallel benchmark (perf.parallel refuses more)."""
 MAX_BENCHMARKS = 100_000
 MAX_RUNS = 10_000  # runs per benchmark (--perf-keep-runs keeps 5 by default)
 MAX_SAMPLES = 100_000  # raw per-round values per run (the writer keeps 32)
