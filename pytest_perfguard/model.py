@@ -10,6 +10,8 @@ import statistics
 from dataclasses import dataclass, field
 
 from pytest_perfguard.comparison import (
+    NO_FRAME,
+    AllocSite,
     Caveat,
     CaveatKind,
     Comparison,
@@ -17,6 +19,7 @@ from pytest_perfguard.comparison import (
     FunctionChange,
     MetricComparison,
     Rule,
+    SiteChange,
     Verdict,
     Where,
     overall_verdict,
@@ -25,6 +28,8 @@ from pytest_perfguard.comparison import (
 __all__ = [
     "BUSY_SHARE",
     "DEFAULT_KEEP",
+    "NO_FRAME",
+    "AllocSite",
     "Baseline",
     "BaselineEntry",
     "BenchResult",
@@ -41,6 +46,7 @@ __all__ = [
     "PairedRun",
     "Rule",
     "RunSummary",
+    "SiteChange",
     "Verdict",
     "Where",
     "overall_verdict",
@@ -155,6 +161,8 @@ class Measurement:
     """Every profiled function (the harness's own left out), by own time, largest first."""
     profile_data: bytes | None = field(default=None, repr=False)
     """The same profile as a marshalled pstats dict (absolute paths), for .pstats files."""
+    sites: tuple[AllocSite, ...] = ()
+    """Where the allocations were made (the sites pass), by allocs/op, largest first."""
 
     @property
     def ref_ratio(self) -> float | None:
@@ -223,6 +231,8 @@ class RunSummary:
     profile: tuple[FunctionCost, ...] | None = None
     """The top functions by own time, kept for the newest run only (to say where a later run
     regressed)."""
+    sites: tuple[AllocSite, ...] | None = None
+    """The top allocation sites by allocs/op, kept for the newest run only."""
 
 
 @dataclass(frozen=True, slots=True)
