@@ -11,6 +11,7 @@ from typing import Any
 
 from pytest_perfguard.metrics import METRICS, MetricKind, MetricSpec
 from pytest_perfguard.model import (
+    AllocSite,
     BenchResult,
     BenchSettings,
     Caveat,
@@ -25,6 +26,7 @@ from pytest_perfguard.model import (
     Verdict,
     Where,
 )
+from pytest_perfguard.store.sitedicts import changes_from_dicts, changes_to_dicts
 
 
 def from_isoformat(text: str) -> datetime:
@@ -48,6 +50,7 @@ _ENCODE: Mapping[str, Callable[[Any], Any]] = {
     "tracers": list,
     "profile": lambda profile: [cost_to_dict(f) for f in profile],
     "profile_data": _encoded_profile_data,
+    "sites": lambda sites: [dataclasses.asdict(s) for s in sites],
 }
 """How Measurement attributes that are not JSON values as they are get written."""
 
@@ -101,6 +104,7 @@ def measurement_from_dict(d: Mapping[str, Any]) -> Measurement:
         tracers=tuple(d.get("tracers", ())),
         profile=tuple(cost_from_dict(f) for f in d.get("profile", ())),
         profile_data=None if data is None else base64.b64decode(data),
+        sites=tuple(AllocSite(**s) for s in d.get("sites", ())),  # absent from older results
         **metrics,
     )
 
@@ -312,6 +316,8 @@ def where_to_dict(w: Where) -> dict[str, Any]:
         "live": w.live,
         "by_time": [_change_to_dict(f) for f in w.by_time],
         "by_calls": [_change_to_dict(f) for f in w.by_calls],
+        "sites_by_allocs": changes_to_dicts(w.sites_by_allocs),
+        "sites_by_bytes": changes_to_dicts(w.sites_by_bytes),
     }
 
 
@@ -321,6 +327,8 @@ def where_from_dict(d: Mapping[str, Any]) -> Where:
         by_calls=tuple(_change_from_dict(f) for f in d["by_calls"]),
         base=d["base"],
         live=bool(d.get("live", False)),
+        sites_by_allocs=changes_from_dicts(d.get("sites_by_allocs", ())),
+        sites_by_bytes=changes_from_dicts(d.get("sites_by_bytes", ())),
     )
 
 
