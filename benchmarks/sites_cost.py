@@ -81,7 +81,8 @@ def summary(rows: list[tuple[str, float, float]], i: int) -> str:
         f"run {i + 1}: {len(rows)} benchmarks; allocation pass {allocs:.3f} s, sites "
         f"pass {sites:.3f} s, sites/allocations {sites / allocs:.2f}x summed; per "
         f"benchmark median {statistics.median(ratios):.2f}x, largest "
-        f"{max(ratios):.2f}x ({worst[0]})"
+        f"{max(ratios):.2f}x ({worst[0]}: allocation pass {worst[1] * 1e3:.2f} ms, sites pass "
+        f"{worst[2] * 1e3:.2f} ms)"
     )
 
 
