@@ -157,10 +157,58 @@ class FunctionChange:
         return f"{self.file}:{self.line}({self.function})"
 
 
+NO_FRAME = "<no Python frame>"
+"""The site of allocations with no Python frame of the benchmark's to name: made with no
+frame, without the GIL, or by C code perfguard's own loop called directly."""
+
+
+@dataclass(frozen=True, slots=True)
+class AllocSite:
+    """Where allocations were made, per op: one line of one function (NO_FRAME: none)."""
+
+    file: str
+    """Shortened like a profile's ("" for NO_FRAME)."""
+    line: int
+    function: str
+    """The qualified name (the code object's co_qualname), or NO_FRAME."""
+    allocs_per_op: float
+    bytes_per_op: float
+
+    @property
+    def where(self) -> str:
+        return (
+            self.function
+            if self.function == NO_FRAME
+            else f"{self.file}:{self.line}({self.function})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SiteChange:
+    """One allocation site's change between two site tables, per op (0 where a side lacks it)."""
+
+    file: str
+    line: int
+    function: str
+    base_allocs: float
+    head_allocs: float
+    base_bytes: float
+    head_bytes: float
+
+    @property
+    def where(self) -> str:
+        return (
+            self.function
+            if self.function == NO_FRAME
+            else f"{self.file}:{self.line}({self.function})"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Where:
     """Where a regression happened: the functions whose own time per op and whose calls per
-    op changed most, base against head."""
+    op changed most, base against head; for an allocation or memory regression, the
+    allocation sites whose allocations and bytes per op changed most."""
 
     by_time: tuple[FunctionChange, ...]
     by_calls: tuple[FunctionChange, ...]
@@ -168,6 +216,8 @@ class Where:
     """Which base was profiled: the saved run's timestamp, or REF as given with its commit."""
     live: bool = False
     """True: the base revision measured in this run (A/B); False: the newest saved run."""
+    sites_by_allocs: tuple[SiteChange, ...] = ()
+    sites_by_bytes: tuple[SiteChange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,8 @@ import statistics
 from dataclasses import dataclass, field
 
 from pytest_perfguard.comparison import (
+    NO_FRAME,
+    AllocSite,
     Caveat,
     CaveatKind,
     Comparison,
@@ -17,6 +19,7 @@ from pytest_perfguard.comparison import (
     FunctionChange,
     MetricComparison,
     Rule,
+    SiteChange,
     Verdict,
     Where,
     overall_verdict,
@@ -26,6 +29,8 @@ from pytest_perfguard.usermetrics import CustomMetric
 __all__ = [
     "BUSY_SHARE",
     "DEFAULT_KEEP",
+    "NO_FRAME",
+    "AllocSite",
     "Baseline",
     "BaselineEntry",
     "BenchResult",
@@ -42,6 +47,7 @@ __all__ = [
     "PairedRun",
     "Rule",
     "RunSummary",
+    "SiteChange",
     "ThreadRounds",
     "Verdict",
     "Where",
@@ -197,6 +203,9 @@ class Measurement:
         """perf.parallel: operations per second of all the threads together."""
         return None if self.threads is None else self.threads * 1e9 / self.median_ns
 
+    sites: tuple[AllocSite, ...] = ()
+    """Where the allocations were made (the sites pass), by allocs/op, largest first."""
+
     @property
     def ref_ratio(self) -> float | None:
         """Median of the per-round reference ratios, or None when no reference ran."""
@@ -276,6 +285,8 @@ class RunSummary:
     """Efficiency of each count of the sweep against one thread (1.0 for 1)."""
     efficiency_rounds: tuple[float, ...] | None = None
     """Per-round efficiency at the sweep's largest count, kept for the newest run only."""
+    sites: tuple[AllocSite, ...] | None = None
+    """The top allocation sites by allocs/op, kept for the newest run only."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -265,6 +265,6 @@ def test_a_replaced_number_gives_the_key_and_line() -> None:
     with pytest.raises(BaselineError) as info:
         storage.loads(text, source="b.toml")
     assert str(info.value) == (
-        'b.toml, line 91: benchmarks."tests/test_x.py::test_y[a-\\"b\\"-ü]".runs[0].loops: '
+        'b.toml, line 96: benchmarks."tests/test_x.py::test_y[a-\\"b\\"-ü]".runs[0].loops: '
         "expected an integer from 1 to 1e+12, got 0"
     )

@@ -65,7 +65,8 @@ def test_steps_come_timed_then_counted_then_one_peak_call_then_profiled() -> Non
     profiled = [(s.kind, s.n) for s in steps[-3:]]  # empty, checking, kept
     assert profiled == [(Kind.PROFILE, 0), (Kind.PROFILE, m.loops), (Kind.PROFILE, m.loops)]
     counted = [s.n for s in steps if s.kind is Kind.COUNT]
-    assert counted == [1, 1, m.loops, 0, m.loops]  # warm-up, warm window, empty, measured
+    # warm-up, warm window, empty, measured; then the sites pass's empty and measured windows
+    assert counted == [1, 1, m.loops, 0, m.loops, 0, m.loops]
     assert m.median_ns == 100.0
     assert m.allocs_per_op is not None or any("allocs/op n/a" in n for n in m.notes)
 
@@ -82,12 +83,13 @@ def test_a_warm_up_that_allocates_gets_a_full_collection_before_its_rounds(
 
     monkeypatch.setattr(gc, "collect", collect)
     run_plan(engine(FakeClock()), QUICK, op_ns=100)
-    # Young generations only: before timing, before counting, before profiling.
-    assert collected == [1, 1, 1]
+    # Young generations only: before timing, counting, recording sites and profiling.
+    assert collected == [1, 1, 1, 1]
     collected.clear()
     run_plan(engine(FakeClock()), QUICK, op_ns=100, keep=[])  # keeps containers alive
-    # And a full one before its rounds, before counting and before profiling.
-    assert collected == [1, 2, 2, 2]
+    # And a full one before its rounds, before counting and before profiling (the sites pass
+    # follows the counting pass's full collection: young garbage only is left for it).
+    assert collected == [1, 2, 2, 1, 2]
 
 
 @pytest.mark.parametrize("op_ns", [100, 20_000, 1_000_000])
@@ -111,10 +113,10 @@ def test_a_call_slower_than_max_time_makes_min_rounds_and_the_later_passes_calls
     assert calls[Kind.WARMUP] == 0  # the first call warmed up and sized the rounds
     assert calls[Kind.BENCH] == 5 and m.rounds == 5 and m.loops == 1
     # Allocations: 2 warm-up calls, a warm window, the counted window (exact counts need the
-    # warm-up); peak memory: one call. 11 calls in all, the first included (14 before).
-    assert calls[Kind.COUNT] == 4 and calls[Kind.PEAK] == 1
+    # warm-up), the sites window; peak memory: one call. 12 calls, the first included.
+    assert calls[Kind.COUNT] == 5 and calls[Kind.PEAK] == 1
     note = next(n for n in m.notes if "slower than the time budget" in n)
-    assert "took 36 s (max_time=0.5 s) for min_rounds=5 rounds of 1 call" in note
+    assert "took 39 s (max_time=0.5 s) for min_rounds=5 rounds of 1 call" in note
 
 
 def test_passes_switched_off_are_not_planned() -> None:

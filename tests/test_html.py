@@ -17,6 +17,7 @@ from pytest_perfguard.model import (
     PairedRun,
     Rule,
     RunSummary,
+    SiteChange,
     Verdict,
     Where,
 )
@@ -260,3 +261,17 @@ def test_a_regression_shows_where_its_profile_changed() -> None:
     assert own.index("<parse>") < own.index("tokenize")
     assert "lib.py:3(<parse>)12+1" in calls and "tokenize" not in calls
     assert not any("Where" in s.text for s in others)
+
+
+def test_an_allocation_regression_shows_its_sites_without_a_profile() -> None:
+    change = SiteChange("lib.py", 21, "<helper>", 0.0, 1.0, 0.0, 65536.0)
+    where = Where((), (), "main (1a2b3c4d5e6f)", True, (change,), (change,))
+    report = regressed_report()
+    slow = replace(report.comparisons[SLOW], where=where)
+    report = replace(report, comparisons={**report.comparisons, SLOW: slow})
+    page = read_page(render_html(report, None))
+    tables = page.find("table", "where")
+    assert len(tables) == 2  # no empty own-time table: allocs/op, then B/op
+    allocs, nbytes = (t.text for t in tables)
+    assert "lib.py:21(<helper>)01+1" in allocs  # escaped, read back as text
+    assert "lib.py:21(<helper>)0 B64.0 KiB+64.0 KiB" in nbytes

@@ -134,8 +134,11 @@ def test_perf_profile_writes_a_pstats_file_per_benchmark(pytester: pytest.Pytest
     )
     result = pytester.runpytest(*FAST, "--perf-profile", "profiles")
     result.assert_outcomes(passed=3)
-    files = sorted(p.name for p in (pytester.path / "profiles").iterdir())
-    assert len(files) == 3 and all(f.endswith(".pstats") and "/" not in f for f in files)
+    written = sorted(p.name for p in (pytester.path / "profiles").iterdir())
+    files = [f for f in written if f.endswith(".pstats")]
+    assert len(files) == 3 and all("/" not in f for f in written)
+    # Beside each profile, where its benchmark allocates, its allocation sites' table.
+    assert {f.removesuffix(".sites.txt") + ".pstats" for f in written if f not in files} <= {*files}
     assert [pytester.path / "profiles" / f for f in files] == sorted(
         (pytester.path / "profiles").glob("*.pstats")
     )  # all inside the directory, none hidden
@@ -145,7 +148,7 @@ def test_perf_profile_writes_a_pstats_file_per_benchmark(pytester: pytest.Pytest
     assert called["helper"] == 2 * called["test_calls"]
     # The same node id gets the same file on the next run: nothing is added.
     pytester.runpytest(*FAST, "--perf-profile", "profiles").assert_outcomes(passed=3)
-    assert sorted(p.name for p in (pytester.path / "profiles").iterdir()) == files
+    assert sorted(p.name for p in (pytester.path / "profiles").iterdir()) == written
 
 
 def test_perf_profile_from_the_ini_file_and_no_files_with_profiling_off(

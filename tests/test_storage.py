@@ -19,6 +19,8 @@ import tomli_w
 
 from pytest_perfguard.judge.policy import Policy
 from pytest_perfguard.model import (
+    NO_FRAME,
+    AllocSite,
     Baseline,
     BaselineEntry,
     BenchResult,
@@ -100,6 +102,11 @@ GOLDEN = Baseline(
                         FunctionCost("~", 0, "<built-in method builtins.sorted>", 1.0, 80910.0),
                         FunctionCost("tests/test_sort.py", 12, "test_sorted", 1.0, 412.5),
                         FunctionCost("tests/test_sort.py", 4, "key", 0.5, 30.25),
+                    ),
+                    sites=(
+                        AllocSite("tests/test_sort.py", 13, "test_sorted", 1.0, 80000.0),
+                        AllocSite("", 0, NO_FRAME, 0.5, 28.0),
+                        AllocSite("tests/test_sort.py", 5, "Key.make", 0.5, 28.0),
                     ),
                 ),
             ),
@@ -376,7 +383,7 @@ def test_wrong_type_names_the_key_path(tmp_path: Path) -> None:
         ),
         ('os = "Linux"', 'oss = "Linux"', 6, "environment.oss: unknown key (known: arch, "),
         ('os = "Linux"', "", 3, "environment.os: missing, expected a string"),
-        ("loops = 65536\n", "", 87, 'ü]".runs[0].loops: missing, expected an integer'),
+        ("loops = 65536\n", "", 92, 'ü]".runs[0].loops: missing, expected an integer'),
         # Types right, values impossible: the verdict divides by and takes logs of these.
         (
             "median_ns = 81502.0",

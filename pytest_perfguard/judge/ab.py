@@ -128,8 +128,9 @@ def compare_paired(
         live=True,
         profile=base.profile,
         counts_caveats=() if tracer is None else (tracer,),
+        sites=base.sites,
     )
     if tolerances is None:
         tolerances = tolerances_of(policy)
     metrics = [time, *rule_metrics(evidence, head, tolerances, policy)]
-    return concluded(nodeid, group, evidence, metrics, head.profile)
+    return concluded(nodeid, group, evidence, metrics, head.profile, head.sites)

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 from pytest_perfguard.judge.custom import custom_metrics
 from pytest_perfguard.judge.policy import Policy
+from pytest_perfguard.judge.sites import with_site_changes
 from pytest_perfguard.judge.where import diff_profiles
 from pytest_perfguard.metrics import METRICS, MetricKind, MetricSpec
 from pytest_perfguard.model import (
+    AllocSite,
     Caveat,
     CaveatKind,
     Comparison,
@@ -57,6 +59,10 @@ class Evidence:
     """Measured in this run, alongside the head (A/B); False: saved runs."""
     profile: Sequence[FunctionCost] = ()
     """The base's profile, diffed against now's for a regression's "where"."""
+    sites: Sequence[AllocSite] = ()
+    """The base's allocation sites, diffed against now's for an allocation regression's."""
+    sites_kept: int | None = None
+    """Base's sites are a saved table cut at this many (None: all of them, measured live)."""
     counts_caveats: tuple[Caveat, ...] = ()
     """Why counts and memory are advisory here (another interpreter, a tracer); empty when
     they gate."""
@@ -255,11 +261,14 @@ def concluded(
     evidence: Evidence,
     metrics: Sequence[MetricComparison],
     profile: Sequence[FunctionCost],
+    sites: Sequence[AllocSite] = (),
 ) -> Comparison:
     """The benchmark's verdict, the worst of its metrics; a regression carries "where": the
-    base's profile diffed against now's `profile` when both sides have one."""
+    base's profile diffed against now's `profile` when both sides have one, and for an
+    allocation or memory regression the base's allocation sites against now's `sites`."""
     verdict = overall_verdict(metrics)
     where = None
     if verdict is Verdict.REGRESSED:
         where = diff_profiles(evidence.profile, profile, evidence.name, live=evidence.live)
+        where = with_site_changes(where, evidence, metrics, sites)
     return Comparison(nodeid, group, verdict, tuple(metrics), where=where)

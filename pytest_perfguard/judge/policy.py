@@ -8,6 +8,7 @@ from typing import Any
 from pytest_perfguard.metrics import carried_fields
 from pytest_perfguard.model import (
     BUSY_SHARE,
+    AllocSite,
     BenchSettings,
     FunctionCost,
     Measurement,
@@ -99,6 +100,8 @@ class Observation:
     """Calls per round, also the calls of each counting window (None: not known)."""
     profile: tuple[FunctionCost, ...] = ()
     """Profiled functions, for a regression's "where" (a saved run keeps its top ones)."""
+    sites: tuple[AllocSite, ...] = ()
+    """Allocation sites, for an allocation or memory regression's "where"."""
 
     @classmethod
     def from_measurement(cls, m: Measurement) -> Observation:
@@ -109,6 +112,7 @@ class Observation:
             others_cpu=m.others_cpu,
             tracers=m.tracers,
             profile=m.profile,
+            sites=m.sites,
             loops=m.loops,
             **_metrics(m),
         )
@@ -120,6 +124,7 @@ class Observation:
             samples_ns=r.samples_ns or (),
             ref_ratios=r.ref_ratios or (),
             profile=r.profile or (),
+            sites=r.sites or (),
             loops=r.loops,
             **_metrics(r),
         )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pytest_perfguard.judge import compatibility, stats, timeverdict
 from pytest_perfguard.judge.evidence import Evidence, concluded, rule_metrics
 from pytest_perfguard.judge.policy import Observation, Policy
+from pytest_perfguard.judge.sites import SITES_KEPT
 from pytest_perfguard.judge.timeverdict import (
     NO_TIME_PRIOR,
     TimeAnalysis,
@@ -100,9 +101,11 @@ def _metrics(
         newest.timestamp,
         profile=newest.profile or (),
         counts_caveats=(*case.counts_caveats, *tracing),
+        sites=newest.sites or (),
+        sites_kept=SITES_KEPT,
     )
     metrics = [metric, *rule_metrics(evidence, now, case.tolerances, policy)]
-    return concluded(case.nodeid, case.group, evidence, metrics, now.profile)
+    return concluded(case.nodeid, case.group, evidence, metrics, now.profile, now.sites)
 
 
 def _compare_cases(

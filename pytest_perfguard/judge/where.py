@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 from pytest_perfguard.model import FunctionChange, FunctionCost, Where
 
@@ -12,10 +13,23 @@ __all__ = ["TOP", "diff_profiles", "match_functions"]
 TOP = 10
 """Functions listed per ranking."""
 
-Pair = tuple[FunctionCost | None, FunctionCost | None]
+
+class Located(Protocol):
+    """A function's entry (a profiled function, an allocation site): its file, name, line."""
+
+    @property
+    def file(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def function(self) -> str: ...
 
 
-def _nearest(base: list[FunctionCost], head: list[FunctionCost]) -> list[Pair]:
+L = TypeVar("L", bound=Located)
+Pair = tuple[L | None, L | None]
+
+
+def _nearest(base: list[L], head: list[L]) -> list[Pair[L]]:
     """Pairs of one name in one file when the sides hold different numbers of them: closest
     first lines first (the same line, then a small shift), each function used once."""
     options = sorted(
@@ -25,7 +39,7 @@ def _nearest(base: list[FunctionCost], head: list[FunctionCost]) -> list[Pair]:
     )
     used_b: set[int] = set()
     used_h: set[int] = set()
-    pairs: list[Pair] = []
+    pairs: list[Pair[L]] = []
     for *_, i, j in options:
         if i not in used_b and j not in used_h:
             used_b.add(i)
@@ -36,7 +50,7 @@ def _nearest(base: list[FunctionCost], head: list[FunctionCost]) -> list[Pair]:
     return pairs
 
 
-def match_functions(base: Sequence[FunctionCost], head: Sequence[FunctionCost]) -> list[Pair]:
+def match_functions(base: Sequence[L], head: Sequence[L]) -> list[Pair[L]]:
     """Each function of either profile with its counterpart on the other side (None if none).
 
     A function is its file and its name, not its line: an edit above it moves it, and it is
@@ -46,13 +60,13 @@ def match_functions(base: Sequence[FunctionCost], head: Sequence[FunctionCost]) 
     (edits move them together); different numbers (a saved profile keeps only its top
     functions, or one was added) pair the closest first lines first.
     """
-    sides: dict[tuple[str, str], tuple[list[FunctionCost], list[FunctionCost]]]
+    sides: dict[tuple[str, str], tuple[list[L], list[L]]]
     sides = defaultdict(lambda: ([], []))
     for f in base:
         sides[f.file, f.function][0].append(f)
     for f in head:
         sides[f.file, f.function][1].append(f)
-    pairs: list[Pair] = []
+    pairs: list[Pair[L]] = []
     for key in sorted(sides):
         old = sorted(sides[key][0], key=lambda f: f.line)
         new = sorted(sides[key][1], key=lambda f: f.line)

@@ -11,11 +11,27 @@
  * On Python 3.13+ it also counts objects created by the counting thread, with the reference
  * tracer (PyRefTracer_SetTracer): an object served from a free list (a list, dict, tuple or
  * float reused without an allocator call) is still a creation there.
+ *
+ * With record_sites(True), each counted call is also attributed to its site: the code object
+ * and instruction offset of the counting thread's current Python frame, in a table kept in C
+ * (malloc'd outside the hooked domains). Calls with no frame to read (none, or the RAW domain
+ * called without the GIL) go to one bucket. sites() hands the table over after stop().
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <pythread.h>
 #include <stdint.h>
+#include <stdlib.h>
+#if PY_VERSION_HEX < 0x030B0000
+#include <frameobject.h>
+#elif PY_VERSION_HEX < 0x030C0000
+/* 3.11's public PyThreadState_GetFrame() may materialize a frame object for a frame that has
+ * not run its first instruction yet; read the interpreter frames directly instead, as
+ * tracemalloc does, skipping incomplete ones. */
+#define Py_BUILD_CORE 1
+#include <internal/pycore_frame.h>
+#undef Py_BUILD_CORE
+#endif
 
 #if defined(__has_include)
 #if __has_include(<valgrind/callgrind.h>)
@@ -94,11 +110,129 @@ objects_stop(void)
 }
 #endif
 
+/* ---- allocation sites --------------------------------------------------------------- */
+
+typedef struct {
+    PyObject *code; /* strong reference; NULL: an empty slot */
+    int lasti;      /* byte offset of the instruction running, -1 before the first */
+    uint64_t allocs;
+    uint64_t bytes;
+} site_t;
+
+static int sites_on = 0; /* set between windows only (record_sites) */
+static site_t *site_table = NULL;
+static size_t site_cap = 0; /* a power of two, or 0 */
+static size_t site_len = 0;
+static uint64_t noframe_allocs = 0, noframe_bytes = 0;
+
+static void
+sites_clear(void)
+{
+    for (size_t i = 0; i < site_cap; i++) {
+        Py_XDECREF(site_table[i].code);
+    }
+    free(site_table);
+    site_table = NULL;
+    site_cap = site_len = 0;
+    noframe_allocs = noframe_bytes = 0;
+}
+
+static size_t
+site_slot(site_t *table, size_t cap, PyObject *code, int lasti)
+{
+    size_t h = ((size_t)code >> 4) * 31u + (size_t)(unsigned)lasti * 2654435761u;
+    size_t i = h & (cap - 1);
+    while (table[i].code != NULL && (table[i].code != code || table[i].lasti != lasti)) {
+        i = (i + 1) & (cap - 1);
+    }
+    return i;
+}
+
+static int
+sites_grow(void)
+{
+    size_t cap = site_cap ? site_cap * 2 : 256;
+    site_t *table = calloc(cap, sizeof(site_t));
+    if (table == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < site_cap; i++) {
+        if (site_table[i].code != NULL) {
+            site_t *slot = &table[site_slot(table, cap, site_table[i].code, site_table[i].lasti)];
+            *slot = site_table[i];
+        }
+    }
+    free(site_table);
+    site_table = table;
+    site_cap = cap;
+    return 0;
+}
+
+/* The counting thread's current code object and instruction offset (borrowed code), or 0. */
+static int
+current_site(PyObject **code, int *lasti)
+{
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+    _PyInterpreterFrame *frame = PyThreadState_Get()->cframe->current_frame;
+    while (frame != NULL && _PyFrame_IsIncomplete(frame)) {
+        frame = frame->previous;
+    }
+    if (frame == NULL) {
+        return 0;
+    }
+    *code = (PyObject *)frame->f_code;
+    *lasti = _PyInterpreterFrame_LASTI(frame) * (int)sizeof(_Py_CODEUNIT);
+    return 1;
+#else
+    PyFrameObject *frame = PyThreadState_GetFrame(PyThreadState_Get());
+    if (frame == NULL) {
+        return 0;
+    }
+    PyCodeObject *co = PyFrame_GetCode(frame);
+#if PY_VERSION_HEX >= 0x030B0000
+    *lasti = PyFrame_GetLasti(frame);
+#else
+    *lasti = frame->f_lasti < 0 ? -1 : frame->f_lasti * 2;
+#endif
+    Py_DECREF(co); /* the frame keeps it alive */
+    Py_DECREF(frame);
+    *code = (PyObject *)co;
+    return 1;
+#endif
+}
+
+/* Called from a hook with tl_active already 0: anything allocated here is not counted. */
+static void
+record_site(uint64_t size, int may_lack_gil)
+{
+    PyObject *code = NULL;
+    int lasti = -1;
+    if ((may_lack_gil && !PyGILState_Check()) || !current_site(&code, &lasti)) {
+        noframe_allocs++;
+        noframe_bytes += size;
+        return;
+    }
+    if ((site_len + 1) * 2 > site_cap && sites_grow() < 0) {
+        noframe_allocs++; /* out of memory for the table: counted, not attributed */
+        noframe_bytes += size;
+        return;
+    }
+    site_t *slot = &site_table[site_slot(site_table, site_cap, code, lasti)];
+    if (slot->code == NULL) {
+        Py_INCREF(code);
+        slot->code = code;
+        slot->lasti = lasti;
+        site_len++;
+    }
+    slot->allocs++;
+    slot->bytes += size;
+}
+
 /* One set of hooks per domain, each reading its own saved allocator. The hooks ignore
  * their ctx argument and are installed with the ORIGINAL ctx: a thread calling the RAW
  * domain without the GIL during the swap may pair an old function with a new ctx or the
  * reverse, and either pair still works. */
-#define DEFINE_HOOKS(NAME, ORIG)                                                           \
+#define DEFINE_HOOKS(NAME, ORIG, NOGIL)                                                         \
     static void *NAME##_malloc(void *ctx, size_t size)                                     \
     {                                                                                      \
         (void)ctx;                                                                         \
@@ -108,6 +242,9 @@ objects_stop(void)
         n_allocs++;                                                                        \
         n_bytes += size;                                                                   \
         tl_active = 0; /* the delegate's own allocator calls are part of this one */       \
+        if (sites_on) {                                                                    \
+            record_site(size, NOGIL);                                                      \
+        }                                                                                  \
         void *ptr = ORIG.malloc(ORIG.ctx, size);                                           \
         tl_active = 1;                                                                     \
         return ptr;                                                                        \
@@ -121,6 +258,9 @@ objects_stop(void)
         n_allocs++;                                                                        \
         n_bytes += (uint64_t)nelem * (uint64_t)elsize;                                     \
         tl_active = 0;                                                                     \
+        if (sites_on) {                                                                    \
+            record_site((uint64_t)nelem * (uint64_t)elsize, NOGIL);                        \
+        }                                                                                  \
         void *ptr = ORIG.calloc(ORIG.ctx, nelem, elsize);                                  \
         tl_active = 1;                                                                     \
         return ptr;                                                                        \
@@ -134,14 +274,17 @@ objects_stop(void)
         n_allocs++;                                                                        \
         n_bytes += size;                                                                   \
         tl_active = 0;                                                                     \
+        if (sites_on) {                                                                    \
+            record_site(size, NOGIL);                                                      \
+        }                                                                                  \
         void *ptr = ORIG.realloc(ORIG.ctx, p, size);                                       \
         tl_active = 1;                                                                     \
         return ptr;                                                                        \
     }
 
-DEFINE_HOOKS(raw, orig_raw)
-DEFINE_HOOKS(mem, orig_mem)
-DEFINE_HOOKS(obj, orig_obj)
+DEFINE_HOOKS(raw, orig_raw, 1) /* RAW may be called without the GIL */
+DEFINE_HOOKS(mem, orig_mem, 0)
+DEFINE_HOOKS(obj, orig_obj, 0)
 
 static void
 hook_domain(PyMemAllocatorDomain domain, PyMemAllocatorEx *orig, void *(*m)(void *, size_t),
@@ -201,6 +344,7 @@ allocount_start(PyObject *module, PyObject *Py_UNUSED(ignored))
     owner = PyThread_get_thread_ident();
     n_allocs = 0;
     n_bytes = 0;
+    sites_clear();
 #ifdef HAVE_REFTRACER
     objects_start();
 #endif
@@ -290,6 +434,63 @@ allocount_objects(PyObject *module, PyObject *Py_UNUSED(ignored))
     }
 #endif
     Py_RETURN_NONE;
+}
+
+static PyObject *
+allocount_record_sites(PyObject *module, PyObject *arg)
+{
+    int on = PyObject_IsTrue(arg);
+    if (on < 0) {
+        return NULL;
+    }
+    if (counting) {
+        PyErr_SetString(PyExc_RuntimeError, "record_sites() while counting");
+        return NULL;
+    }
+    sites_on = on;
+    if (!on) {
+        sites_clear();
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+allocount_sites(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    if (counting) {
+        PyErr_SetString(PyExc_RuntimeError, "sites() while counting: call stop() first");
+        return NULL;
+    }
+    PyObject *out = PyList_New(0);
+    if (out == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < site_cap; i++) {
+        site_t *s = &site_table[i];
+        if (s->code == NULL) {
+            continue;
+        }
+        PyObject *row = Py_BuildValue("(OiKK)", s->code, s->lasti, (unsigned long long)s->allocs,
+                                      (unsigned long long)s->bytes);
+        if (row == NULL || PyList_Append(out, row) < 0) {
+            Py_XDECREF(row);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(row);
+    }
+    if (noframe_allocs) {
+        PyObject *row = Py_BuildValue("(OiKK)", Py_None, -1, (unsigned long long)noframe_allocs,
+                                      (unsigned long long)noframe_bytes);
+        if (row == NULL || PyList_Append(out, row) < 0) {
+            Py_XDECREF(row);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(row);
+    }
+    sites_clear();
+    return out;
 }
 
 static PyObject *
@@ -509,6 +710,13 @@ static PyMethodDef allocount_methods[] = {
     {"objects", allocount_objects, METH_NOARGS,
      "objects()\n--\n\nObjects created by the counting thread in the current or last window "
      "(Python 3.13+, free-list reuse included), or None where they are not counted."},
+    {"record_sites", allocount_record_sites, METH_O,
+     "record_sites(on)\n--\n\nAttribute the counted calls of the next windows to their Python "
+     "sites (or not)."},
+    {"sites", allocount_sites, METH_NOARGS,
+     "sites()\n--\n\nThe last window's sites as (code, lasti, allocs, bytes), lasti a byte "
+     "offset (-1: before the first instruction); (None, -1, ...) for calls with no Python "
+     "frame. Empties the table."},
     {"is_counting", allocount_is_counting, METH_NOARGS,
      "is_counting()\n--\n\nTrue between start() and stop()."},
     {NULL, NULL, 0, NULL},

@@ -23,6 +23,7 @@ from pytest_perfguard.measure.outcome import (
 from pytest_perfguard.measure.peak import PeakTracker
 from pytest_perfguard.measure.profile import profile_pass
 from pytest_perfguard.measure.reference import reference_unit
+from pytest_perfguard.measure.sites import SITES_COST, sites_pass, with_sites
 from pytest_perfguard.measure.steps import Kind, Pass, Step, drive
 from pytest_perfguard.measure.timing import (
     Calibration,
@@ -186,6 +187,9 @@ class Engine:
             calls = count_calls(measurement.loops, measurement.median_ns, sides)
             counts = yield from allocation_pass(calls, collect=collect)
             measurement = with_allocations(measurement, counts)
+            if settings.profile:  # where they are made, for "where" (young garbage only left)
+                sites = yield from sites_pass(calls, collect=_collect_young)
+                measurement = with_sites(measurement, sites)
         if settings.memory:
             tracker = PeakTracker()
             tracker.start()
@@ -270,6 +274,7 @@ class Engine:
         rest = REST_FIXED_NS
         if settings.allocations:  # 2 warm-up calls and 2 windows of `loops` calls
             calls += (2 + 2 * cal.loops) * HOOKED_COST
+            calls += cal.loops * SITES_COST if settings.profile else 0  # the sites pass
             if full_collect_ns is not None:  # it collects fully again
                 rest += full_collect_ns
         if settings.memory:

@@ -25,6 +25,7 @@ from pytest_perfguard.model import (
 from pytest_perfguard.report.parallel import parallel_line
 from pytest_perfguard.report.plotter import Plotter
 from pytest_perfguard.report.rules import comparison_notes, rule_text
+from pytest_perfguard.report.sitewords import site_tables
 from pytest_perfguard.report.terminal import format_change, format_metric, metric_name
 from pytest_perfguard.report.verdicts import comparison_verdict, metric_verdict
 from pytest_perfguard.report.where import base_text, signed_count, signed_time
@@ -289,7 +290,7 @@ def _where_part(b: Bench, plotter: Plotter | None) -> list[str]:
         ]
         for c in where.by_time
     ]
-    lines += table(header, rows, "where")
+    lines += table(header, rows, "where") if rows else []
     if where.by_calls:
         header = ["function", "calls/op base", "now", "change"]
         rows = [
@@ -302,6 +303,8 @@ def _where_part(b: Bench, plotter: Plotter | None) -> list[str]:
             for c in where.by_calls
         ]
         lines += table(header, rows, "where")
+    for header, rows in site_tables(where):  # an allocation regression's sites
+        lines += table(header, [[code(r[0]), *map(escape, r[1:])] for r in rows], "where")
     return lines
 
 

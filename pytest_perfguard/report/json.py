@@ -88,6 +88,7 @@ def results_document(
             measured["mb_per_s"] = m.bytes_processed / m.median_ns * 1e3
         if m.median_ns > 0 and m.items_processed is not None:
             measured["items_per_s"] = m.items_processed / m.median_ns * 1e9
+        measured["sites"] = measured["sites"][:PROFILE_TOP]  # all are in --perf-profile's
         comparison = comparisons.get(result.nodeid)
         entry["comparison"] = None if comparison is None else _comparison(comparison)
         benchmarks.append(entry)
@@ -302,6 +303,11 @@ def _checked(result: BenchResult) -> BenchResult:
             value = getattr(f, name)
             if not (name == "cumulative_ns" and value is None):
                 _check_number(f"measurement.profile[{i}].{name}", value, float, (0, MAX_COUNT))
+    for i, s in enumerate(m.sites):
+        if not (isinstance(s.file, str) and isinstance(s.function, str) and type(s.line) is int):
+            raise ValueError(f"measurement.sites[{i}]: expected file, line and function")
+        for name in ("allocs_per_op", "bytes_per_op"):
+            _check_number(f"measurement.sites[{i}].{name}", getattr(s, name), float, (0, MAX_COUNT))
     if type(result.settings.profile) is not bool:
         raise ValueError(
             f"settings.profile: expected true or false, got {result.settings.profile!r}"

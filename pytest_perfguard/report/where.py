@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pytest_perfguard.model import FunctionChange, Where
+from pytest_perfguard.report.sitewords import site_lines, site_top
 from pytest_perfguard.units import format_time
 
 __all__ = ["base_text", "signed_count", "signed_time", "top_line", "where_lines"]
@@ -41,18 +42,21 @@ def _calls_line(c: FunctionChange) -> str:
 
 def where_lines(where: Where, top: int = 10) -> list[str]:
     """Where the time and the calls per op went, largest change first (profiled times are
-    inflated by the profiler alike on both sides)."""
-    lines = [f"where (per op, profiled; base: {base_text(where)}):", "  own time:"]
-    lines += [f"    {_time_line(c)}" for c in where.by_time[:top]]
+    inflated by the profiler alike on both sides); then the allocation sites whose
+    allocations and bytes per op changed most, where an allocation metric regressed."""
+    lines = [f"where (per op, profiled; base: {base_text(where)}):"]
+    if where.by_time:
+        lines.append("  own time:")
+        lines += [f"    {_time_line(c)}" for c in where.by_time[:top]]
     if where.by_calls:
         lines.append("  calls:")
         lines += [f"    {_calls_line(c)}" for c in where.by_calls[:top]]
-    return lines
+    return lines + site_lines(where, top)
 
 
 def top_line(where: Where) -> str:
     """The one function most likely at fault, for one-line outputs (annotations)."""
-    parts = []
+    parts = site_top(where)
     if where.by_calls:
         parts.append(f"most changed calls/op: {_calls_line(where.by_calls[0])}")
     if where.by_time:

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from pytest_perfguard.model import BenchResult, Comparison, PairedRun, Verdict
+from pytest_perfguard.report.sitetable import site_table
 from pytest_perfguard.run.outputs import OutputError, make_directory
 
 __all__ = ["prepare_profile_dir", "pstats_name", "write_profiles"]
@@ -41,16 +42,21 @@ def write_profiles(
     comparison: Comparison | None = None,
     paired: PairedRun | None = None,
 ) -> list[Path]:
-    """Write the result's profile, and for an A/B regression the base side's beside it;
-    return the files written (none when the profiling pass did not run)."""
+    """Write the result's profile and its allocation sites (a text table), and for an A/B
+    regression the base side's beside them; return the files written (none when neither the
+    profiling pass nor the sites pass ran)."""
     written = []
-    data = result.measurement.profile_data
-    if data is not None:
-        written.append(directory / pstats_name(result.nodeid))
-        written[-1].write_bytes(data)
     regressed = comparison is not None and comparison.verdict is Verdict.REGRESSED
     base = paired.base if paired is not None else None
-    if regressed and base is not None and base.profile_data is not None:
-        written.append(directory / pstats_name(result.nodeid, base=True))
-        written[-1].write_bytes(base.profile_data)
+    sides = [(result.measurement, False), *([(base, True)] if regressed and base else [])]
+    for measurement, is_base in sides:
+        name = pstats_name(result.nodeid, base=is_base)
+        if measurement.profile_data is not None:
+            written.append(directory / name)
+            written[-1].write_bytes(measurement.profile_data)
+        if measurement.sites:
+            written.append(directory / (name.removesuffix(".pstats") + ".sites.txt"))
+            side = " (base side)" if is_base else ""
+            text = site_table(result.nodeid, measurement.sites, side)
+            written[-1].write_text(text, encoding="utf-8")
     return written

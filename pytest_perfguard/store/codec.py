@@ -11,6 +11,7 @@ from typing import Any
 
 from pytest_perfguard.metrics import METRICS, MetricKind, MetricSpec
 from pytest_perfguard.model import (
+    AllocSite,
     BenchResult,
     BenchSettings,
     Caveat,
@@ -25,6 +26,7 @@ from pytest_perfguard.model import (
     Verdict,
     Where,
 )
+from pytest_perfguard.store.sitedicts import changes_from_dicts, changes_to_dicts
 from pytest_perfguard.store.sweep import parallel_figures, sweep_from_list, threads_from
 from pytest_perfguard.usermetrics import custom_list, reported_from_dict, reported_properties
 
@@ -52,6 +54,7 @@ _ENCODE: Mapping[str, Callable[[Any], Any]] = {
     "profile_data": _encoded_profile_data,
     "custom": custom_list,
     "sweep": lambda sweep: [],  # parallel_figures writes it
+    "sites": lambda sites: [dataclasses.asdict(s) for s in sites],
 }
 """How Measurement attributes that are not JSON values as they are get written."""
 
@@ -110,6 +113,7 @@ def measurement_from_dict(d: Mapping[str, Any]) -> Measurement:
         threads=threads_from(d.get("threads")),
         sweep=sweep_from_list(d.get("sweep", ())),
         python_build=d.get("python_build"),
+        sites=tuple(AllocSite(**s) for s in d.get("sites", ())),  # absent from older results
         **metrics,
     )
 
@@ -325,6 +329,8 @@ def where_to_dict(w: Where) -> dict[str, Any]:
         "live": w.live,
         "by_time": [_change_to_dict(f) for f in w.by_time],
         "by_calls": [_change_to_dict(f) for f in w.by_calls],
+        "sites_by_allocs": changes_to_dicts(w.sites_by_allocs),
+        "sites_by_bytes": changes_to_dicts(w.sites_by_bytes),
     }
 
 
@@ -334,6 +340,8 @@ def where_from_dict(d: Mapping[str, Any]) -> Where:
         by_calls=tuple(_change_from_dict(f) for f in d["by_calls"]),
         base=d["base"],
         live=bool(d.get("live", False)),
+        sites_by_allocs=changes_from_dicts(d.get("sites_by_allocs", ())),
+        sites_by_bytes=changes_from_dicts(d.get("sites_by_bytes", ())),
     )
 
 

@@ -21,6 +21,7 @@ from pytest_perfguard.store.checks import (
 from pytest_perfguard.store.customtoml import custom_tables, parse_custom
 from pytest_perfguard.store.keypaths import key, path_of
 from pytest_perfguard.store.limits import MAX_BENCHMARKS, MAX_PROFILE, MAX_RUNS, MAX_STRING
+from pytest_perfguard.store.sitelines import parse_sites, site_line
 
 # Every Fingerprint field, in the model's order; cpu_count is its only integer. Fields with a
 # default (machine, hosted) are optional: older files lack them, and "" is not written.
@@ -47,13 +48,16 @@ _OTHER_RUN_FIELDS = (
     ("efficiency_rounds", "numbers", 4),
     ("custom", "custom", 0),
     ("profile", "profile", 0),
+    ("sites", "sites", 0),
 )
+_TAIL = 2
+"""The last keys of a run, after every metric's: its profile and its allocation sites."""
 
 
 def _run_fields() -> tuple[tuple[str, str, int], ...]:
     """Every run key in file order: each metric's after the key its spec names, a metric that
     names none last before the profile (so files written before it keep their layout)."""
-    order = list(_OTHER_RUN_FIELDS[:-1])
+    order = list(_OTHER_RUN_FIELDS[:-_TAIL])
     for spec in METRICS:
         field = (spec.field, spec.toml_type, spec.toml_digits)
         names = [name for name, _, _ in order]
@@ -61,7 +65,7 @@ def _run_fields() -> tuple[tuple[str, str, int], ...]:
         order.insert(at, field)
         if spec.env_field is not None:  # right after its value
             order.insert(at + 1, (spec.env_field, "string", 0))
-    return (*order, _OTHER_RUN_FIELDS[-1])
+    return (*order, *_OTHER_RUN_FIELDS[-_TAIL:])
 
 
 _RUN_FIELDS = _run_fields()
@@ -103,6 +107,8 @@ def _run_doc(run: RunSummary, where: str) -> dict[str, Any]:
             value = [profile_line(f) for f in value]
         elif kind == "integers":
             value = list(value)
+        elif kind == "sites":
+            value = [site_line(s) for s in value]
         elif kind in ("number", "numbers"):
             numbers = value if kind == "numbers" else (value,)
             if not all(math.isfinite(v) for v in numbers):
@@ -174,6 +180,8 @@ def _parse_run(raw: object, where: str) -> RunSummary:
             values[name] = parse_custom(table[name], f"{where}.{name}") if name in table else ()
         elif kind == "profile":
             values[name] = _parse_profile(table[name], f"{where}.{name}") if name in table else None
+        elif kind == "sites":
+            values[name] = parse_sites(table[name], f"{where}.{name}") if name in table else None
         elif name in _RUN_REQUIRED:
             values[name] = field_value(table, name, kind, where)
         else:

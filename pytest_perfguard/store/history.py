@@ -9,6 +9,7 @@ from typing import Any
 
 from pytest_perfguard.judge.compatibility import differences, entry_environment
 from pytest_perfguard.judge.efficiency import saved_figures
+from pytest_perfguard.judge.sites import SITES_KEPT
 from pytest_perfguard.metrics import carried_fields
 from pytest_perfguard.model import (
     DEFAULT_KEEP,
@@ -157,6 +158,7 @@ def _summary(result: BenchResult, stamp: str) -> RunSummary:
         samples_ns=_thin(m.samples_ns),
         ref_ratios=_thin(m.ref_ratios),
         profile=_compact(m.profile) if m.calls_per_op is not None else None,
+        sites=m.sites[:SITES_KEPT] or None,
         **metrics,
         **saved_figures(m, _thin),
     )
@@ -170,7 +172,7 @@ def _compact(profile: tuple[FunctionCost, ...]) -> tuple[FunctionCost, ...]:
 
 def _trim(runs: tuple[RunSummary, ...], keep: int) -> tuple[RunSummary, ...]:
     kept = runs[-keep:]
-    kept = (*(replace(r, profile=None) for r in kept[:-1]), *kept[-1:])  # the newest's only
+    kept = (*(replace(r, profile=None, sites=None) for r in kept[:-1]), *kept[-1:])  # newest's
     with_samples = kept[-1:] if len(kept) < SAMPLES_UNTIL_RUNS else ()
     without = kept[: len(kept) - len(with_samples)]
     return (
@@ -182,7 +184,7 @@ def _trim(runs: tuple[RunSummary, ...], keep: int) -> tuple[RunSummary, ...]:
 def _union(ours: Iterable[RunSummary], theirs: Iterable[RunSummary]) -> tuple[RunSummary, ...]:
     unique: dict[RunSummary, RunSummary] = {}
     for run in (*ours, *theirs):
-        summary = replace(run, samples_ns=None, ref_ratios=None, profile=None)
+        summary = replace(run, samples_ns=None, ref_ratios=None, profile=None, sites=None)
         summary = replace(summary, efficiency_rounds=None)
         if summary not in unique or run.samples_ns is not None or run.profile is not None:
             unique[summary] = run  # the same run with and without raw samples counts once

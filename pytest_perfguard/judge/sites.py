@@ -1,0 +1,102 @@
+"""Where the allocations changed: two allocation-site tables diffed site by site (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Protocol
+
+from pytest_perfguard.judge.where import TOP, match_functions
+from pytest_perfguard.model import AllocSite, MetricComparison, SiteChange, Verdict, Where
+
+__all__ = ["SITES_KEPT", "SITE_METRICS", "diff_sites", "with_site_changes"]
+
+SITES_KEPT = 15
+"""Allocation sites a saved run keeps (the newest run only), by allocs/op: 15 lines each."""
+SITE_METRICS = frozenset({"allocs", "bytes", "objects", "memory"})
+"""Metrics whose regression "where" names the allocation sites for."""
+
+
+def _comparable(
+    base: Sequence[AllocSite], head: Sequence[AllocSite], kept: int | None
+) -> Sequence[AllocSite]:
+    """Head's sites that base can be compared with: all of them, unless base is a saved table
+    cut at `kept` sites by allocs/op; then a head site it lacks is compared only if it makes
+    more allocations per op than the least base kept (else it may be one base cut)."""
+    if kept is None or len(base) < kept:
+        return head
+    floor = min(s.allocs_per_op for s in base)
+    named = {(s.file, s.function) for s in base}
+    return [s for s in head if (s.file, s.function) in named or s.allocs_per_op > floor]
+
+
+def diff_sites(
+    base: Sequence[AllocSite],
+    head: Sequence[AllocSite],
+    top: int = TOP,
+    *,
+    kept: int | None = None,
+) -> tuple[tuple[SiteChange, ...], tuple[SiteChange, ...]]:
+    """The `top` sites by the largest change in allocations per op, and those by the largest
+    change in bytes per op (rises and falls alike, largest first; unchanged ones left out).
+
+    Sites are matched as profiled functions are (file and qualified name, then lines in
+    order, then nearest: an edit above a function moves its lines); a change is named by
+    head's line where head has the site. A site absent from one side counts as 0 there.
+    `kept`: base is a saved table of at most that many sites (see _comparable). Empty when
+    either side has no sites.
+    """
+    if not base or not head:
+        return (), ()
+    changes = []
+    for b, h in match_functions(base, _comparable(base, head, kept)):
+        named = h if h is not None else b
+        assert named is not None
+        changes.append(
+            SiteChange(
+                named.file,
+                named.line,
+                named.function,
+                base_allocs=b.allocs_per_op if b else 0.0,
+                head_allocs=h.allocs_per_op if h else 0.0,
+                base_bytes=b.bytes_per_op if b else 0.0,
+                head_bytes=h.bytes_per_op if h else 0.0,
+            )
+        )
+    changes.sort(key=lambda c: (c.file, c.function, c.line))
+    by_allocs = [c for c in changes if c.head_allocs != c.base_allocs]
+    by_allocs.sort(key=lambda c: -abs(c.head_allocs - c.base_allocs))
+    by_bytes = [c for c in changes if c.head_bytes != c.base_bytes]
+    by_bytes.sort(key=lambda c: -abs(c.head_bytes - c.base_bytes))
+    return tuple(by_allocs[:top]), tuple(by_bytes[:top])
+
+
+class _Base(Protocol):
+    """The evidence's side of it (judge.evidence.Evidence)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def live(self) -> bool: ...
+    @property
+    def sites(self) -> Sequence[AllocSite]: ...
+    @property
+    def sites_kept(self) -> int | None: ...
+
+
+def with_site_changes(
+    where: Where | None,
+    base: _Base,
+    metrics: Sequence[MetricComparison],
+    sites: Sequence[AllocSite],
+) -> Where | None:
+    """`where` with the site changes when an allocation or memory metric regressed (made
+    when the profiles gave none); unchanged otherwise."""
+    if not any(m.verdict is Verdict.REGRESSED and m.metric in SITE_METRICS for m in metrics):
+        return where
+    by_allocs, by_bytes = diff_sites(base.sites, sites, kept=base.sites_kept)
+    if not by_allocs and not by_bytes:
+        return where
+    if where is None:
+        where = Where((), (), base.name, base.live)
+    return replace(where, sites_by_allocs=by_allocs, sites_by_bytes=by_bytes)

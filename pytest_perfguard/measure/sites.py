@@ -1,0 +1,154 @@
+"""The sites pass: where the allocations are made, per op, by function and line.
+
+It runs after the allocation pass, with the same hook (_perfguard_allocount) recording, for
+every counted allocation, the code object and instruction of the counting thread's current
+Python frame. It is a pass of its own so that the allocation pass's counts stay exact whatever
+recording sites costs (on 3.12+ reading the frame makes a frame object, uncounted but GC
+tracked). Like the allocation pass it counts `n` calls less an empty window of 0 calls.
+
+What the benchmark's own frames did not make is never dropped: allocations with no frame,
+made without the GIL, or by C code that perfguard's own loop called directly (`perf(sorted,
+data)`) add up to one site, NO_FRAME, so the sites always sum to the pass's total.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from types import CodeType
+from typing import Protocol, cast
+
+from pytest_perfguard.measure.allocations import AllocationCounter, allocation_counter, counting
+from pytest_perfguard.measure.profile import HARNESS, short_file
+from pytest_perfguard.measure.steps import Kind, Pass, Step
+from pytest_perfguard.model import NO_FRAME, AllocSite, Measurement
+
+__all__ = ["SITES_COST", "SiteHooks", "SitesResult", "resolve", "sites_pass", "with_sites"]
+
+SITES_COST = 3.0
+"""A call with its allocation sites recorded, relative to a timed one, with margin."""
+RawSite = tuple["CodeType | None", int, int, int]
+"""(code object or None for no frame, instruction byte offset or -1, allocations, bytes)."""
+
+
+class SiteHooks(Protocol):
+    """The extension's site recording, on top of the counting hooks."""
+
+    def record_sites(self, on: bool) -> None: ...
+    def sites(self) -> list[RawSite]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SitesResult:
+    """The sites of one pass, by allocs/op (largest first), or none and why."""
+
+    sites: tuple[AllocSite, ...] = ()
+    note: str | None = None
+
+
+def line_of(code: CodeType, lasti: int) -> int:
+    """The line of the instruction at byte offset `lasti` (the first line before any)."""
+    if lasti >= 0:
+        for start, end, line in code.co_lines():
+            if start <= lasti < end and line is not None:
+                return line
+    return code.co_firstlineno
+
+
+def _net(
+    window: Iterable[RawSite], empty: Iterable[RawSite]
+) -> dict[tuple[object, int], list[int]]:
+    """Per (code, offset): the window's allocations and bytes less the empty window's."""
+    out: dict[tuple[object, int], list[int]] = defaultdict(lambda: [0, 0])
+    for sign, rows in ((1, window), (-1, empty)):
+        for code, lasti, allocs, nbytes in rows:
+            cell = out[code, lasti]
+            cell[0] += sign * allocs
+            cell[1] += sign * nbytes
+    return out
+
+
+def resolve(
+    window: Sequence[RawSite],
+    empty: Sequence[RawSite],
+    totals: tuple[int, int],
+    ops: int,
+    *,
+    harness: Sequence[str] = (HARNESS,),
+    roots: Iterable[str] = (),
+) -> tuple[AllocSite, ...]:
+    """Per-op sites of `ops` calls: each (code, offset) of the window less the empty window's,
+    named by file, qualified name and line; what the benchmark's frames did not make (no
+    frame, perfguard's frames) is the rest of `totals` (the pass's net allocations and bytes,
+    pauses' own cost already taken out) and goes to NO_FRAME."""
+    roots = tuple(roots)
+    named: dict[tuple[str, str, int], list[int]] = defaultdict(lambda: [0, 0])
+    for (code, lasti), (allocs, nbytes) in _net(window, empty).items():
+        if not isinstance(code, CodeType) or code.co_filename.startswith(tuple(harness)):
+            continue
+        if allocs <= 0 and nbytes <= 0:
+            continue
+        name = getattr(code, "co_qualname", code.co_name)  # 3.10 has no co_qualname
+        key = (short_file(code.co_filename, roots), name, line_of(code, lasti))
+        named[key][0] += max(allocs, 0)
+        named[key][1] += max(nbytes, 0)
+    rest = [totals[0] - sum(a for a, _ in named.values()), totals[1]]
+    rest[1] -= sum(b for _, b in named.values())
+    if rest[0] > 0 or rest[1] > 0:
+        named["", NO_FRAME, 0] = [max(rest[0], 0), max(rest[1], 0)]
+    sites = (
+        AllocSite(file, line, function, allocs / ops, nbytes / ops)
+        for (file, function, line), (allocs, nbytes) in named.items()
+    )
+    return tuple(
+        sorted(sites, key=lambda s: (-s.allocs_per_op, -s.bytes_per_op, s.file, s.function, s.line))
+    )
+
+
+def sites_pass(
+    n: int,
+    *,
+    counter: AllocationCounter | None = None,
+    collect: Callable[[], object] = gc.collect,
+    harness: Sequence[str] = (HARNESS,),
+    roots: Iterable[str] | None = None,
+) -> Pass[SitesResult]:
+    """COUNT steps (work to leave out in `with step.pause:`): an empty window, then one of `n`
+    calls, recording sites; returns the sites per op. Run after the allocation pass, which
+    warmed the calls up."""
+    if counter is None:
+        counter = allocation_counter()
+    hooks = counter.hooks
+    if hooks is None or not hasattr(hooks, "record_sites"):
+        return SitesResult()  # the allocation pass's note says why
+    recorder = cast(SiteHooks, hooks)
+    collect()
+    rows: list[list[RawSite]] = []
+    recorder.record_sites(True)
+    try:
+        with counting(counter) as empty:
+            yield Step(Kind.COUNT, 0, empty.paused())
+        rows.append(recorder.sites())
+        with counting(counter) as window:
+            yield Step(Kind.COUNT, n, window.paused())
+        rows.append(recorder.sites())
+    finally:
+        recorder.record_sites(False)
+    raw, base = window.raw, empty.raw
+    if raw is None or base is None or raw.allocs is None or base.allocs is None:
+        return SitesResult(note="sites n/a: counting did not run")
+    if raw.failure or base.failure:
+        return SitesResult(note=f"sites n/a: {raw.failure or base.failure}")
+    assert raw.bytes is not None and base.bytes is not None
+    totals = (raw.allocs - base.allocs, raw.bytes - base.bytes)
+    roots = sys.path if roots is None else roots
+    return SitesResult(resolve(rows[1], rows[0], totals, n, harness=harness, roots=roots))
+
+
+def with_sites(measurement: Measurement, result: SitesResult) -> Measurement:
+    """The measurement with the pass's sites, and its note where there are none."""
+    notes = measurement.notes if result.note is None else (*measurement.notes, result.note)
+    return replace(measurement, sites=result.sites, notes=notes)

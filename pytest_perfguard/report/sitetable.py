@@ -1,0 +1,28 @@
+"""A benchmark's allocation sites as a flat text table (--perf-profile): readable with nothing
+but a pager, diffable with `diff`, and greppable by file or function (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pytest_perfguard.model import AllocSite
+
+__all__ = ["site_table"]
+
+
+def _number(value: float) -> str:
+    return f"{value:.0f}" if value == int(value) else f"{value:.6g}"
+
+
+def site_table(nodeid: str, sites: Sequence[AllocSite], side: str = "") -> str:
+    """One line per site, by allocs/op (largest first): allocs/op, B/op, share of all
+    allocations, then file:line(function) (`<no Python frame>`: no frame of the benchmark's)."""
+    total = sum(s.allocs_per_op for s in sites) or 1.0
+    head = f"allocation sites of {nodeid}{side}, per op (the sites pass, by allocs/op)"
+    lines = [head, f"{'allocs/op':>12} {'B/op':>14} {'share':>6}  site"]
+    for s in sites:
+        share = f"{s.allocs_per_op / total:.1%}"
+        lines.append(
+            f"{_number(s.allocs_per_op):>12} {_number(s.bytes_per_op):>14} {share:>6}  {s.where}"
+        )
+    return "\n".join(lines) + "\n"
