@@ -216,7 +216,7 @@ class PerfSession:
         # The marker-only form: the test body itself is the benchmark.
         if self.state.switches.off or not self.marker_only(pyfuncitem):
             return None
-        from pytest_perfguard.measure.perf import async_body_error, bind_fixtures, lazy_kind
+        from pytest_perfguard.measure.usage import async_body_error, bind_fixtures, lazy_kind
 
         # An async plugin may have put a sync wrapper in place (pytest-asyncio does): unwrap.
         if lazy_kind(inspect.unwrap(pyfuncitem.obj)) in ("coroutine", "async generator"):
@@ -229,7 +229,7 @@ class PerfSession:
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
         if SETTINGS_KEY not in item.stash:
             return (yield)
-        from pytest_perfguard.measure.perf import PerfUsageError
+        from pytest_perfguard.measure.usage import PerfUsageError
 
         usage = None
         try:
