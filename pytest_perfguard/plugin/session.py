@@ -287,13 +287,14 @@ class PerfSession:
         if call.when != "call" or result is None:
             return report
         from pytest_perfguard.store import codec
+        from pytest_perfguard.store.verdictcodec import comparison_to_dict
 
         comparison = item.stash.get(COMPARED_KEY, None)
         # Plain JSON types: pytest serializes report attributes for xdist.
         member = item.stash.get(SCALE_KEY, None)
         report.perfguard = {  # type: ignore[attr-defined]
             "result": codec.result_to_dict(result),
-            "comparison": None if comparison is None else codec.comparison_to_dict(comparison),
+            "comparison": None if comparison is None else comparison_to_dict(comparison),
             "scaling": None if member is None else list(member),
         }
         # JUnit XML takes properties from the item when its teardown is reported.
@@ -304,12 +305,12 @@ class PerfSession:
         data = getattr(report, "perfguard", None)
         if report.when != "call" or data is None:
             return
-        from pytest_perfguard.store import codec
+        from pytest_perfguard.store import codec, verdictcodec
 
         comparison = data["comparison"]
         self.state.receive(
             codec.result_from_dict(data["result"]),
-            None if comparison is None else codec.comparison_from_dict(comparison),
+            None if comparison is None else verdictcodec.comparison_from_dict(comparison),
             report.passed,
         )
         scaling = data.get("scaling")
