@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pytest_perfguard.report import html
 from pytest_perfguard.report.json import parse_results
-from pytest_perfguard.store import codec
+from pytest_perfguard.store import verdictcodec
 from pytest_perfguard.store.baseline import load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +56,7 @@ def main() -> None:
         for metric in comparison["metrics"]:
             change = metric["change"]
             metric["change"] = float("nan") if change is None else float(change)
-    comparisons = {k: codec.comparison_from_dict(v) for k, v in raw.items() if v}
+    comparisons = {k: verdictcodec.comparison_from_dict(v) for k, v in raw.items() if v}
     baseline = load(ROOT / ".perfguard" / "baseline.toml")
     history = {r.nodeid: baseline.entries[r.nodeid].runs for r in results
                if r.nodeid in baseline.entries}  # fmt: skip

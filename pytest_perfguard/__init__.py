@@ -14,7 +14,8 @@ from pytest_perfguard.errors import PerfguardError
 
 if TYPE_CHECKING:
     from pytest_perfguard.config.settings import SettingsError
-    from pytest_perfguard.measure.perf import Perf, PerfUsageError
+    from pytest_perfguard.measure.perf import Perf
+    from pytest_perfguard.measure.usage import PerfUsageError
     from pytest_perfguard.model import Measurement
     from pytest_perfguard.store.baseline import BaselineError
 
@@ -32,7 +33,7 @@ _LAZY = {
     "BaselineError": "pytest_perfguard.store.baseline",
     "Measurement": "pytest_perfguard.model",
     "Perf": "pytest_perfguard.measure.perf",
-    "PerfUsageError": "pytest_perfguard.measure.perf",
+    "PerfUsageError": "pytest_perfguard.measure.usage",
     "SettingsError": "pytest_perfguard.config.settings",
 }
 

@@ -18,13 +18,8 @@ from pytest_perfguard.model import (
     Rule,
     Verdict,
 )
-from pytest_perfguard.store.codec import (
-    comparison_from_dict,
-    comparison_to_dict,
-    junit_properties,
-    result_from_dict,
-    result_to_dict,
-)
+from pytest_perfguard.store.codec import junit_properties, result_from_dict, result_to_dict
+from pytest_perfguard.store.verdictcodec import comparison_from_dict, comparison_to_dict
 
 
 def test_results_round_trip_through_json() -> None:

@@ -22,8 +22,8 @@ from pytest_perfguard.report.where import top_line, where_lines
 from pytest_perfguard.store import baseline as storage
 from pytest_perfguard.store.baseline import BaselineError
 from pytest_perfguard.store.checks import Invalid
-from pytest_perfguard.store.codec import where_from_dict, where_to_dict
 from pytest_perfguard.store.sitelines import parse_sites, site_line
+from pytest_perfguard.store.verdictcodec import where_from_dict, where_to_dict
 
 BASE = (
     AllocSite("lib.py", 10, "build", 3.0, 300.0),

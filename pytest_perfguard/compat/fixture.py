@@ -21,8 +21,8 @@ from pytest_perfguard.compat.pedantic import Exact, measure_exact
 from pytest_perfguard.compat.stats import Metadata, NodeInfo
 from pytest_perfguard.measure.context import MeasureContext
 from pytest_perfguard.measure.engine import Prepare
-from pytest_perfguard.measure.perf import PerfUsageError, lazy_kind
 from pytest_perfguard.measure.timing import MIN_ROUND_NS
+from pytest_perfguard.measure.usage import PerfUsageError, lazy_kind
 from pytest_perfguard.model import BenchSettings, Measurement
 
 __all__ = ["BenchmarkFixture", "FixtureAlreadyUsed", "options_of"]

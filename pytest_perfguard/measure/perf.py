@@ -3,107 +3,23 @@
 from __future__ import annotations
 
 import functools
-import inspect
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from types import TracebackType
 from typing import Any, final
 
-from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.measure import parallel
 from pytest_perfguard.measure.context import MeasureContext
-from pytest_perfguard.measure.engine import Prepare
 from pytest_perfguard.measure.reported import Reported, refuse_shadowed
 from pytest_perfguard.measure.steps import NO_PAUSE, Pause
+from pytest_perfguard.measure.usage import (
+    PerfUsageError,
+    check_call,
+    checked_setup,
+    refuse_lazy_result,
+)
 from pytest_perfguard.model import Measurement
-
-
-def bind_fixtures(
-    function: Callable[..., object], values: dict[str, object]
-) -> Callable[[], object]:
-    """A test function with its fixture values bound once, positionally where possible:
-    a partial with keywords would build a dict on every call and count it as the test's."""
-    positional: list[object] = []
-    keywords: dict[str, object] = {}
-    for name, parameter in inspect.signature(function).parameters.items():
-        if name not in values:
-            continue
-        if parameter.kind is parameter.KEYWORD_ONLY or keywords:
-            keywords[name] = values[name]
-        else:
-            positional.append(values[name])
-    return functools.partial(function, *positional, **keywords)
-
-
-class PerfUsageError(PerfguardError):
-    """The perf fixture was used in a way that cannot give a measurement."""
-
-
-def lazy_kind(fn: object) -> str | None:
-    """What calling `fn` makes instead of running its body ("coroutine", ...), or None."""
-    if inspect.iscoroutinefunction(fn):
-        return "coroutine"
-    if inspect.isasyncgenfunction(fn):
-        return "async generator"
-    if inspect.isgeneratorfunction(fn):
-        return "generator"
-    return None
-
-
-_CONSUME = {
-    "coroutine": "run it to completion in a sync call, e.g. perf(lambda: "
-    "loop.run_until_complete({name}())) with loop = asyncio.new_event_loop() (the loop's cost "
-    "is then part of every op), or await it inside `for _ in perf.loop():` in an async test",
-    "async generator": "consume it in a sync call that runs an event loop, or inside "
-    "`for _ in perf.loop():` in an async test",
-    "generator": "consume it in the call, e.g. perf(lambda: list({name}()))",
-    "awaitable": "await it inside `for _ in perf.loop():` in an async test",
-}
-
-
-def async_body_error(test: str, marker: str) -> PerfUsageError:
-    """The marker-only form given an async test body."""
-    return PerfUsageError(
-        f"{test}: @pytest.mark.{marker} cannot measure an async test body "
-        "(calling it only creates a coroutine); measure from a sync test, e.g. "
-        "perf(lambda: loop.run_until_complete(work())) with "
-        "loop = asyncio.new_event_loop() (the loop's cost is then part of every op), "
-        "or await inside `for _ in perf.loop():` in a test your async plugin runs"
-    )
-
-
-def _name(fn: object) -> str:
-    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
-
-
-def _advice(kind: str, name: str) -> str:
-    return _CONSUME[kind].format(name=name if name.isidentifier() else "work")
-
-
-def _refuse_lazy_result(test: str, fn: object, result: object) -> None:
-    """A call that returned a coroutine or generator measured its creation, not its work."""
-    kind = (
-        "coroutine"
-        if inspect.iscoroutine(result)
-        else "async generator"
-        if inspect.isasyncgen(result)
-        else "generator"
-        if inspect.isgenerator(result)
-        else "awaitable"
-        if inspect.isawaitable(result)
-        else None
-    )
-    if kind is None:
-        return
-    close = getattr(result, "close", None)  # no "coroutine was never awaited" warning
-    if kind != "async generator" and callable(close):
-        close()
-    name = _name(fn)
-    raise PerfUsageError(
-        f"{test}: perf() got a function that returns a {kind} ({name}): each call only creates "
-        f"it, so its work would never be measured; {_advice(kind, name)}"
-    )
 
 
 @final
@@ -235,22 +151,7 @@ class Perf:
             if amount is not None:
                 refuse_shadowed(self._test, fn, keyword)
                 self._reported.set_amount(keyword, amount)
-        for role, value in (
-            ("the function to measure", fn),
-            ("setup", setup),
-            ("teardown", teardown),
-        ):
-            if value is not None and not callable(value):
-                raise PerfUsageError(
-                    f"{self._test}: perf() needs {role} to be callable, got {value!r}"
-                )
-        kind = lazy_kind(fn)
-        if kind is not None:
-            name = _name(fn)
-            raise PerfUsageError(
-                f"{self._test}: perf() got a {kind} function ({name}): calling it only creates "
-                f"a {kind}, so its work would never be measured; " + _advice(kind, name)
-            )
+        check_call(self._test, fn, setup, teardown)
         # The first call is one of the warm-up calls; its result is what perf() returns, and
         # max_time counts from its start.
         settings = replace(self._settings, warmup=max(self._settings.warmup - 1, 0))
@@ -260,20 +161,20 @@ class Perf:
             call = functools.partial(fn, *args, **kwargs) if args or kwargs else fn
             result = call()
             first = clock() - started
-            _refuse_lazy_result(self._test, fn, result)
+            refuse_lazy_result(self._test, fn, result)
             if self._enabled:
                 measured = self._engine.measure_call(call, settings, started, first, self._timing)
                 self._record(measured)
             return result
 
-        prepare = self._prepare(setup, args, kwargs)
+        prepare = checked_setup(self._test, setup, args, kwargs)
         first_args, first_kwargs = prepare()
         t0 = clock()
         result = fn(*first_args, **first_kwargs)
         first = clock() - t0
         if teardown is not None:
             teardown(*first_args, **first_kwargs)
-        _refuse_lazy_result(self._test, fn, result)
+        refuse_lazy_result(self._test, fn, result)
         if self._enabled:
             measured = self._engine.measure_prepared(
                 fn, prepare, teardown, settings, started, first, self._timing
@@ -304,33 +205,13 @@ class Perf:
             result = make()()  # setup's result checked too, on this thread
         except parallel.ParallelUsage as exc:
             raise PerfUsageError(f"{self._test}: perf.parallel(): {exc}") from None
-        _refuse_lazy_result(self._test, fn, result)
+        refuse_lazy_result(self._test, fn, result)
         if self._enabled:
             measured = parallel.measure_parallel(
                 self._engine, self._settings, counts, make, started_ns=started, timing=self._timing
             )
             self._record(measured)
         return result
-
-    def _prepare(
-        self, setup: Callable[[], Any] | None, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Prepare:
-        def prepare() -> tuple[tuple[object, ...], dict[str, object]]:
-            got = setup() if setup is not None else None
-            if got is None:
-                return args, kwargs
-            if (
-                isinstance(got, tuple)
-                and len(got) == 2
-                and isinstance(got[0], tuple)
-                and isinstance(got[1], dict)
-            ):
-                return got
-            raise PerfUsageError(
-                f"{self._test}: setup must return None or (args_tuple, kwargs_dict), got {got!r}"
-            )
-
-        return prepare
 
     def loop(self) -> Iterator[None]:
         """`for _ in perf.loop():` runs the body as many times as perfguard needs (Go's b.Loop)."""

@@ -216,7 +216,7 @@ class PerfSession:
         # The marker-only form: the test body itself is the benchmark.
         if self.state.switches.off or not self.marker_only(pyfuncitem):
             return None
-        from pytest_perfguard.measure.perf import async_body_error, bind_fixtures, lazy_kind
+        from pytest_perfguard.measure.usage import async_body_error, bind_fixtures, lazy_kind
 
         # An async plugin may have put a sync wrapper in place (pytest-asyncio does): unwrap.
         if lazy_kind(inspect.unwrap(pyfuncitem.obj)) in ("coroutine", "async generator"):
@@ -229,7 +229,7 @@ class PerfSession:
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
         if SETTINGS_KEY not in item.stash:
             return (yield)
-        from pytest_perfguard.measure.perf import PerfUsageError
+        from pytest_perfguard.measure.usage import PerfUsageError
 
         usage = None
         try:
@@ -287,13 +287,14 @@ class PerfSession:
         if call.when != "call" or result is None:
             return report
         from pytest_perfguard.store import codec
+        from pytest_perfguard.store.verdictcodec import comparison_to_dict
 
         comparison = item.stash.get(COMPARED_KEY, None)
         # Plain JSON types: pytest serializes report attributes for xdist.
         member = item.stash.get(SCALE_KEY, None)
         report.perfguard = {  # type: ignore[attr-defined]
             "result": codec.result_to_dict(result),
-            "comparison": None if comparison is None else codec.comparison_to_dict(comparison),
+            "comparison": None if comparison is None else comparison_to_dict(comparison),
             "scaling": None if member is None else list(member),
         }
         # JUnit XML takes properties from the item when its teardown is reported.
@@ -304,12 +305,12 @@ class PerfSession:
         data = getattr(report, "perfguard", None)
         if report.when != "call" or data is None:
             return
-        from pytest_perfguard.store import codec
+        from pytest_perfguard.store import codec, verdictcodec
 
         comparison = data["comparison"]
         self.state.receive(
             codec.result_from_dict(data["result"]),
-            None if comparison is None else codec.comparison_from_dict(comparison),
+            None if comparison is None else verdictcodec.comparison_from_dict(comparison),
             report.passed,
         )
         scaling = data.get("scaling")

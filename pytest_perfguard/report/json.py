@@ -23,13 +23,7 @@ from pytest_perfguard.judge.scaling_groups import Member
 from pytest_perfguard.metrics import METRICS, TOLERANCES, MetricKind
 from pytest_perfguard.model import BenchResult, Comparison, Fingerprint
 from pytest_perfguard.report.rules import comparison_notes, reason_text, rule_text
-from pytest_perfguard.store.codec import (
-    comparison_from_dict,
-    comparison_to_dict,
-    from_isoformat,
-    result_from_dict,
-    result_to_dict,
-)
+from pytest_perfguard.store.codec import from_isoformat, result_from_dict, result_to_dict
 from pytest_perfguard.store.limits import (
     MAX_COUNT,
     MAX_ITERATIONS,
@@ -39,6 +33,7 @@ from pytest_perfguard.store.limits import (
     MIN_NS,
     MIN_RATIO,
 )
+from pytest_perfguard.store.verdictcodec import comparison_from_dict, comparison_to_dict
 
 __all__ = [
     "SCHEMA_VERSION",
