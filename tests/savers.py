@@ -1,5 +1,5 @@
 """Real processes saving to one baseline file at once, and saves killed mid-write: for
-tests/test_storage.py and the benchmarks/concurrent_save.py and benchmarks/kill_save.py figures.
+tests/store/test_storage.py and the benchmarks/concurrent_save.py and kill_save.py figures.
 
     python -m tests.savers save PATH PREFIX COUNT GO   # wait for file GO, then COUNT saves
     python -m tests.savers loop PATH                   # save PATH's entries again, forever

@@ -12,7 +12,7 @@ import pytest
 from pytest_perfguard.store import baseline as storage
 
 from .fakes import CONFTEST
-from .test_plugin_baseline import STEADY, SUITE, baseline_with, write_baseline
+from .plugin.test_plugin_baseline import STEADY, SUITE, baseline_with, write_baseline
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 BLOCKS = re.findall(r"^```(\w*)\n(.*?)^```", README, flags=re.DOTALL | re.MULTILINE)
@@ -195,7 +195,7 @@ def test_the_machine_note_is_the_line_the_summary_prints() -> None:
 
     from pytest_perfguard.judge.compatibility import machine_caveat
     from pytest_perfguard.report.machine import machine_note
-    from tests.test_environment import FP
+    from tests.measure.test_environment import FP
 
     quoted = next(b for b in blocks("text") if b.startswith("note: baseline recorded"))
     there = dataclasses.replace(FP, machine="perfguard-dev-vm")
