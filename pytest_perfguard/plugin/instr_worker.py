@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
+from collections.abc import Generator
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -18,6 +20,7 @@ from pytest_perfguard.measure.instructions import (
     instruction_pass,
     load_callgrind,
 )
+from pytest_perfguard.measure.packages import imported_packages
 from pytest_perfguard.model import BenchSettings, Measurement
 from pytest_perfguard.plugin.session import SESSION_KEY, SETTINGS_KEY
 from pytest_perfguard.run.instructions import DIR_ENV, PROGRESS, TODO
@@ -27,6 +30,9 @@ if TYPE_CHECKING:
     from pytest_perfguard.measure.steps import Pass
 
 __all__ = ["InstructionWorker"]
+
+LOADED_KEY = pytest.StashKey[frozenset[str]]()
+"""Top-level modules loaded before the conftests: pytest, its plugins, perfguard."""
 
 
 def _placeholder(windows: Windows | None) -> Measurement:
@@ -78,7 +84,10 @@ class _Counted:
 class InstructionWorker:
     """Runs only the perf tests of the to-do list, each through the instruction pass."""
 
-    def __init__(self, work: Path, hooks: CallgrindHooks | None) -> None:
+    def __init__(
+        self, work: Path, hooks: CallgrindHooks | None, loaded: frozenset[str], root: Path
+    ) -> None:
+        self.loaded, self.root = loaded, root
         self.todo: dict[str, int] = json.loads((work / TODO).read_text())
         self.hooks = hooks
         self.state = "the C extension was not built" if hooks is None else hooks.callgrind_state()
@@ -125,13 +134,25 @@ class InstructionWorker:
         last = lines[-1].strip() if lines else "no details"
         self.emit("error", index, error=f"failed under valgrind ({report.when}): {last}")
 
+    def pytest_sessionfinish(self) -> None:
+        """The versions of the packages the conftests, test files and benchmarks imported."""
+        packages = imported_packages(self.loaded, root=self.root)
+        self.emit("packages", -1, packages=packages)
+
     def pytest_unconfigure(self) -> None:
         self._progress.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None]:
+    if os.environ.get(DIR_ENV):
+        early_config.stash[LOADED_KEY] = frozenset(m.partition(".")[0] for m in sys.modules)
+    yield
 
 
 def pytest_configure(config: pytest.Config) -> None:
     work = os.environ.get(DIR_ENV)
     if work:
-        config.pluginmanager.register(
-            InstructionWorker(Path(work), load_callgrind()), "perfguard-instr-worker"
-        )
+        loaded = config.stash.get(LOADED_KEY, frozenset())
+        worker = InstructionWorker(Path(work), load_callgrind(), loaded, config.rootpath)
+        config.pluginmanager.register(worker, "perfguard-instr-worker")
