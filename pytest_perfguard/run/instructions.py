@@ -18,7 +18,11 @@ from pathlib import Path
 from pytest_perfguard.errors import PerfguardError
 from pytest_perfguard.measure.packages import join_environment
 from pytest_perfguard.model import Measurement
-from pytest_perfguard.run.instr_env import counting_environment, valgrind_version
+from pytest_perfguard.run.instr_env import (
+    WORKER_VARIABLES,
+    counting_environment,
+    valgrind_version,
+)
 from pytest_perfguard.worker.process import Deadlines, WorkerExit, run_worker
 
 __all__ = [
@@ -221,7 +225,7 @@ def count_instructions(
             (work / TODO).write_text(json.dumps(todo))
             progress = work / PROGRESS
             progress.write_text("")
-            env = {**environ, DIR_ENV: str(work), "PYTHONHASHSEED": "0"}
+            env = {**environ, DIR_ENV: str(work), **WORKER_VARIABLES}
             exit = run(
                 worker_command(valgrind, work, python, args),
                 env=env,
