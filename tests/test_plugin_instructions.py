@@ -138,3 +138,18 @@ def test_without_the_flag_nothing_is_counted(pytester: pytest.Pytester) -> None:
     assert "counting instructions" not in result.stdout.str()
     assert "instr/op" not in result.stdout.str()
     assert instructions(pytester.path / "out.json") == {"test_once": None}
+
+
+def test_with_xdist_workers_it_is_a_usage_error_saying_to_run_without_n(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_suite=SUITE)
+    result = pytester.runpytest("-n", "2", "--perf-instructions", "--perf-save")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*--perf-instructions runs its own worker under valgrind; run it without -n*"]
+    )
+    assert not (pytester.path / ".perfguard").exists()  # nothing else ran
+    ini = pytester.makeini("[pytest]\nperf_instructions = true\n")
+    result = pytester.runpytest("-n", "2", "--perf-save", "-c", str(ini))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # from the ini too
