@@ -7,10 +7,11 @@ import json
 import math
 import os
 import sys
-from collections.abc import Generator
+import time
+from collections.abc import Callable, Generator
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 import pytest
 
@@ -41,6 +42,22 @@ def _placeholder(windows: Windows | None) -> Measurement:
     return Measurement(math.inf, 0.0, 1, loops, (), (), math.nan, 0.0)
 
 
+class _Marked:
+    """The extension's hooks, saying in the progress file when counting starts (after the
+    warm-up): benchmarks/instructions_cost.py reads where the pass's time goes."""
+
+    def __init__(self, hooks: CallgrindHooks, mark: Callable[[], None]) -> None:
+        self._hooks, self._mark = hooks, mark
+
+    def callgrind_instrument(self, on: bool, /) -> None:
+        if on:
+            self._mark()
+        self._hooks.callgrind_instrument(on)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._hooks, name)
+
+
 class _Counted:
     """The timing pass the worker's session runs instead of timed rounds: the instruction pass
     (see `measure.instructions`), for every form of perf test."""
@@ -68,7 +85,8 @@ class _Counted:
                 "error", self._index, error=f"callgrind windows unavailable: {worker.state}"
             )
             return _placeholder(None)
-        windows = yield from instruction_pass(hooks, self._index)
+        marked = cast(CallgrindHooks, _Marked(hooks, lambda: worker.emit("counting", self._index)))
+        windows = yield from instruction_pass(marked, self._index)
         if windows.threads > 1:  # as calls/op: not a count that holds from run to run
             worker.emit(
                 "error",
@@ -95,7 +113,8 @@ class InstructionWorker:
         self._reported: set[str] = set()
 
     def emit(self, event: str, index: int, **values: object) -> None:
-        self._progress.write(json.dumps({"event": event, "index": index, **values}) + "\n")
+        line = {"event": event, "index": index, "t": round(time.monotonic(), 3), **values}
+        self._progress.write(json.dumps(line) + "\n")
         self._progress.flush()
 
     @pytest.hookimpl(trylast=True)
