@@ -38,13 +38,14 @@ WARMUP_CALLS = 16
 a few executions (and backs off on misses); the 3rd call is steady in time, 16 leave margin."""
 WARMUP_BUDGET_S = 30.0
 """Warm-up stops early (after at least 2 calls) once it took this long under valgrind."""
-WINDOW_CALLS = 2
+WINDOW_CALLS = 10
 """Calls in the first window (the second has twice as many). The same for every benchmark in
 every run, not chosen from the clock: a count that moved with the machine's speed would change
 the heap and the caches the calls start from, and so the count (an A/A run that sized windows
-by time spread up to 2.9% between runs). Counts are exact, so few calls suffice: 10 made the
-windows 78% of the pass's time on the examples (benchmarks/instructions_cost.py); 2 after
-the warm-up gave the same A/A spread (benchmarks/instructions_aa.py)."""
+by time spread up to 2.9% between runs). Not fewer: counts were identical run after run with
+smaller windows too, but not the same count. What the C library's malloc does once in a while
+(growing or trimming the heap) then weighs more per op: sorting 500 floats read 17,260
+instructions/op with 10, 10,913 with 5, 8,081 with 4 and -7,596 with 2."""
 SLOW_CALL_S = 2.0
 """A warm-up call slower than this under valgrind (uninstrumented; about 10x slower again
 once counted) gets windows of one and two calls instead. Far above any usual benchmark: a
