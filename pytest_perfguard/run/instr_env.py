@@ -9,13 +9,11 @@ from collections.abc import Callable
 
 __all__ = ["WORKER_VARIABLES", "counting_environment", "valgrind_version"]
 
-WORKER_VARIABLES = {"PYTHONHASHSEED": "0", "PYTHONMALLOC": "malloc"}
-"""Set for the worker under valgrind. A fixed hash seed: dict and set layouts the same in
-every run. The C library's malloc instead of pymalloc: pymalloc's pool bookkeeping made a
-count depend on the heap's history, so the same code counted 0.05% apart in two checkouts of
-other paths, and up to 0.2% apart after other tests (benchmarks/instructions_ab.py); with
-malloc the counts were identical. Part of the recorded environment, since counts differ
-(about 1.4% more for an int-heavy loop)."""
+WORKER_VARIABLES = {"PYTHONHASHSEED": "0"}
+"""Set for the worker under valgrind: dict and set layouts the same in every run. Not
+PYTHONMALLOC=malloc: it made one allocation-light loop count the same in two checkouts of
+other paths (pymalloc: 0.05% apart), but the four benchmarks of instructions_gate.py up to
+11.6% apart, against 0.39% with pymalloc (benchmarks/instructions_ab.py)."""
 
 
 def valgrind_version(valgrind: str) -> str:
@@ -29,11 +27,10 @@ def valgrind_version(valgrind: str) -> str:
 
 def counting_environment(valgrind: str, version: Callable[[str], str] = valgrind_version) -> str:
     """What an instruction count depends on besides the code: this interpreter's build
-    (version, build date, compiler), valgrind's version, the architecture and the allocator
-    the worker ran with. Counts recorded under another are not compared exactly."""
+    (version, build date, compiler), valgrind's version and the architecture. Counts recorded
+    under another are not compared exactly."""
     number, date = platform.python_build()
     return (
         f"{platform.python_implementation()} {platform.python_version()} ({number}, {date}, "
-        f"{platform.python_compiler()}); {version(valgrind)}; {platform.machine()}; "
-        f"PYTHONMALLOC={WORKER_VARIABLES['PYTHONMALLOC']}"
+        f"{platform.python_compiler()}); {version(valgrind)}; {platform.machine()}"
     )
