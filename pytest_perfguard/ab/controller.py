@@ -74,6 +74,15 @@ class Outcome:
     measurement: Mapping[str, Any] | None
 
 
+def tree_pythonpath(tree: BaseTree, roots: Sequence[Path], inherited: str) -> str:
+    """PYTHONPATH for a session in `tree`: its import roots first (given, or its rootdir and
+    src/ where it exists), then `inherited`."""
+    paths = [str(tree.rootdir / root) for root in roots] or [str(tree.rootdir)]
+    if not roots and (tree.rootdir / "src").is_dir():
+        paths.append(str(tree.rootdir / "src"))
+    return os.pathsep.join([*paths, inherited]).rstrip(os.pathsep)
+
+
 class Worker:
     """A pytest session in a tree (the base's, or head's own for a head worker) that runs perf
     tests on command (plugin/ab_worker.py). One side runs at a time: while the other measures,
@@ -103,11 +112,7 @@ class Worker:
         env[PARENT_ENV] = str(os.getpid())
         if not passes:
             env[TIMING_ONLY_ENV] = "1"
-        # The tree's import roots first: given, or its rootdir and src/ where it exists.
-        paths = [str(tree.rootdir / root) for root in roots] or [str(tree.rootdir)]
-        if not roots and (tree.rootdir / "src").is_dir():
-            paths.append(str(tree.rootdir / "src"))
-        env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        env["PYTHONPATH"] = tree_pythonpath(tree, roots, env.get("PYTHONPATH", ""))
         command = [python or sys.executable, "-m", "pytest", "-p", WORKER_PLUGIN, *args]
         try:
             with open(log, "wb") as output:

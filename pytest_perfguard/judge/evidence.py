@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pytest_perfguard.judge.custom import custom_metrics
+from pytest_perfguard.judge.environments import environment_caveats
 from pytest_perfguard.judge.policy import Policy
 from pytest_perfguard.judge.sites import with_site_changes
 from pytest_perfguard.judge.where import diff_profiles
@@ -19,7 +20,6 @@ from pytest_perfguard.metrics import METRICS, MetricKind, MetricSpec
 from pytest_perfguard.model import (
     AllocSite,
     Caveat,
-    CaveatKind,
     Comparison,
     Decision,
     FunctionCost,
@@ -204,25 +204,6 @@ def memory_metric(
     return MetricComparison(spec.name, base, now, _change(base, now), None, None, verdict, decision)
 
 
-def _environment_caveat(spec: MetricSpec, evidence: Evidence, now: object) -> tuple[Caveat, ...]:
-    """Why `spec`'s values cannot be compared exactly: the base's were recorded under another
-    environment than now's (an instruction count under another Python build, valgrind or
-    architecture; a base that recorded none is unknown)."""
-    if spec.env_field is None:
-        return ()
-    current = getattr(now, spec.env_field, None)
-    seen = {
-        getattr(r, spec.env_field, None)
-        for r in evidence.runs
-        if getattr(r, spec.field, None) is not None
-    }
-    if seen <= {current} and current is not None:
-        return ()
-    old = "; or ".join(sorted(env or "unknown" for env in seen))
-    texts = {"what": spec.env_field, "old": old, "new": current or "unknown"}
-    return (Caveat(CaveatKind.ENVIRONMENT, texts=texts),)
-
-
 def rule_metrics(
     evidence: Evidence, now: object, tolerances: Mapping[str, float], policy: Policy
 ) -> list[MetricComparison]:
@@ -245,7 +226,7 @@ def rule_metrics(
             continue  # time: the evidence's own rule
         if metric is None:
             continue
-        caveats = evidence.counts_caveats + _environment_caveat(spec, evidence, now)
+        caveats = evidence.counts_caveats + environment_caveats(spec, evidence.runs, now)
         if caveats:
             decision = dataclasses.replace(metric.decision, caveats=caveats)
             metric = dataclasses.replace(metric, decision=decision, advisory=True)

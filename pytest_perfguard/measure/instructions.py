@@ -42,7 +42,10 @@ WINDOW_CALLS = 10
 """Calls in the first window (the second has twice as many). The same for every benchmark in
 every run, not chosen from the clock: a count that moved with the machine's speed would change
 the heap and the caches the calls start from, and so the count (an A/A run that sized windows
-by time spread up to 2.9% between runs)."""
+by time spread up to 2.9% between runs). Not fewer: counts were identical run after run with
+smaller windows too, but not the same count. What the C library's malloc does once in a while
+(growing or trimming the heap) then weighs more per op: sorting 500 floats read 17,260
+instructions/op with 10, 10,913 with 5, 8,081 with 4 and -7,596 with 2."""
 SLOW_CALL_S = 2.0
 """A warm-up call slower than this under valgrind (uninstrumented; about 10x slower again
 once counted) gets windows of one and two calls instead. Far above any usual benchmark: a
@@ -162,14 +165,20 @@ class _Counting:
             gc.enable()
 
 
-def _warm_up(warmup: int, pause: _Pause, clock: Callable[[], float]) -> Pass[tuple[int, float]]:
-    """Warm-up calls one at a time, up to `warmup` or the time budget: (calls, s per call)."""
+def _warm_up(
+    warmup: int,
+    pause: _Pause,
+    clock: Callable[[], float],
+    threads: Callable[[], int] = lambda: 1,
+) -> Pass[tuple[int, float]]:
+    """Warm-up calls one at a time, up to `warmup` or the time budget: (calls, s per call).
+    Other threads alive after a call end it: that benchmark gets no count."""
     done = 0
     start = clock()
     while done < warmup:
         yield Step(Kind.COUNT, 1, pause)
         done += 1
-        if done >= 2 and clock() - start > WARMUP_BUDGET_S:
+        if (done >= 2 and clock() - start > WARMUP_BUDGET_S) or threads() > 1:
             break
     return done, (clock() - start) / max(done, 1)
 
@@ -186,7 +195,10 @@ def instruction_pass(
     """COUNT steps for any driver (per-call setup, perf.loop()): warm-up, then two windows
     that this pass opens and closes around the steps; `with step.pause:` is not counted."""
     pause = _Pause(hooks)
-    done, per_call = yield from _warm_up(warmup, pause, clock)
+    done, per_call = yield from _warm_up(warmup, pause, clock, threads)
+    alive = threads()
+    if alive > 1:  # the count would be n/a (see Windows.threads): no windows, they cost most
+        return Windows(index, 0, done, alive)
     calls = window_calls(per_call)
     counting = _Counting(hooks, collect, threads)
     with counting:

@@ -17,9 +17,10 @@ from pytest_perfguard.ab.protocol import FDS_ENV
 
 if TYPE_CHECKING:
     from pytest_perfguard.ab.run import ABRun
+    from pytest_perfguard.ab.worktree import BaseTree
     from pytest_perfguard.judge.policy import Policy
 
-__all__ = ["add_options", "start"]
+__all__ = ["add_options", "base_interpreter", "start"]
 
 REF_HELP = (
     "compare with REF measured in this run: a git revision (main, origin/main, a tag, a sha, "
@@ -154,9 +155,7 @@ def start(config: pytest.Config, policy: Policy) -> ABRun | None:
     except BaseException:
         run_dir.close()
         raise
-    python = config.getoption("perf_ref_python") or config.getini("perf_ref_python") or None
-    roots = [Path(p) for p in config.getini("perf_ref_pythonpath")]
-    roots = [tree.rootdir / p.relative_to(config.rootpath) if p.is_absolute() else p for p in roots]
+    python, roots = base_interpreter(config, tree)
     # The head side runs in workers too, started the same way: the controlling process
     # differs from a worker (its heap, its plugins), and that showed as a steady bias.
     here = BaseTree("the working tree", config.rootpath, None)
@@ -188,6 +187,15 @@ def start(config: pytest.Config, policy: Policy) -> ABRun | None:
     config.add_cleanup(run.close)  # cleanups run last-in first: before the handler goes
     config.pluginmanager.register(_Lifecycle(run), "perfguard-ab-lifecycle")
     return run
+
+
+def base_interpreter(config: pytest.Config, tree: BaseTree) -> tuple[str | None, list[Path]]:
+    """The base side's interpreter (None: this one) and import roots (--perf-ref-python,
+    perf_ref_pythonpath), roots given under head's rootdir moved into the base tree."""
+    python = config.getoption("perf_ref_python") or config.getini("perf_ref_python") or None
+    roots = [Path(p) for p in config.getini("perf_ref_pythonpath")]
+    roots = [tree.rootdir / p.relative_to(config.rootpath) if p.is_absolute() else p for p in roots]
+    return python, roots
 
 
 def _resolve_timeout(config: pytest.Config) -> float | None:

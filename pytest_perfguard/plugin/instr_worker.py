@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
+import time
+from collections.abc import Callable, Generator
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 import pytest
 
@@ -18,6 +21,7 @@ from pytest_perfguard.measure.instructions import (
     instruction_pass,
     load_callgrind,
 )
+from pytest_perfguard.measure.packages import imported_packages
 from pytest_perfguard.model import BenchSettings, Measurement
 from pytest_perfguard.plugin.session import SESSION_KEY, SETTINGS_KEY
 from pytest_perfguard.run.instructions import DIR_ENV, PROGRESS, TODO
@@ -28,11 +32,30 @@ if TYPE_CHECKING:
 
 __all__ = ["InstructionWorker"]
 
+LOADED_KEY = pytest.StashKey[frozenset[str]]()
+"""Top-level modules loaded before the conftests: pytest, its plugins, perfguard."""
+
 
 def _placeholder(windows: Windows | None) -> Measurement:
     """What the worker's own session records: nobody reads its figures."""
     loops = 1 if windows is None else windows.calls
     return Measurement(math.inf, 0.0, 1, loops, (), (), math.nan, 0.0)
+
+
+class _Marked:
+    """The extension's hooks, saying in the progress file when counting starts (after the
+    warm-up): benchmarks/instructions_cost.py reads where the pass's time goes."""
+
+    def __init__(self, hooks: CallgrindHooks, mark: Callable[[], None]) -> None:
+        self._hooks, self._mark = hooks, mark
+
+    def callgrind_instrument(self, on: bool, /) -> None:
+        if on:
+            self._mark()
+        self._hooks.callgrind_instrument(on)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._hooks, name)
 
 
 class _Counted:
@@ -62,7 +85,8 @@ class _Counted:
                 "error", self._index, error=f"callgrind windows unavailable: {worker.state}"
             )
             return _placeholder(None)
-        windows = yield from instruction_pass(hooks, self._index)
+        marked = cast(CallgrindHooks, _Marked(hooks, lambda: worker.emit("counting", self._index)))
+        windows = yield from instruction_pass(marked, self._index)
         if windows.threads > 1:  # as calls/op: not a count that holds from run to run
             worker.emit(
                 "error",
@@ -78,7 +102,10 @@ class _Counted:
 class InstructionWorker:
     """Runs only the perf tests of the to-do list, each through the instruction pass."""
 
-    def __init__(self, work: Path, hooks: CallgrindHooks | None) -> None:
+    def __init__(
+        self, work: Path, hooks: CallgrindHooks | None, loaded: frozenset[str], root: Path
+    ) -> None:
+        self.loaded, self.root = loaded, root
         self.todo: dict[str, int] = json.loads((work / TODO).read_text())
         self.hooks = hooks
         self.state = "the C extension was not built" if hooks is None else hooks.callgrind_state()
@@ -86,7 +113,8 @@ class InstructionWorker:
         self._reported: set[str] = set()
 
     def emit(self, event: str, index: int, **values: object) -> None:
-        self._progress.write(json.dumps({"event": event, "index": index, **values}) + "\n")
+        line = {"event": event, "index": index, "t": round(time.monotonic(), 3), **values}
+        self._progress.write(json.dumps(line) + "\n")
         self._progress.flush()
 
     @pytest.hookimpl(trylast=True)
@@ -125,13 +153,25 @@ class InstructionWorker:
         last = lines[-1].strip() if lines else "no details"
         self.emit("error", index, error=f"failed under valgrind ({report.when}): {last}")
 
+    def pytest_sessionfinish(self) -> None:
+        """The versions of the packages the conftests, test files and benchmarks imported."""
+        packages = imported_packages(self.loaded, root=self.root)
+        self.emit("packages", -1, packages=packages)
+
     def pytest_unconfigure(self) -> None:
         self._progress.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None]:
+    if os.environ.get(DIR_ENV):
+        early_config.stash[LOADED_KEY] = frozenset(m.partition(".")[0] for m in sys.modules)
+    yield
 
 
 def pytest_configure(config: pytest.Config) -> None:
     work = os.environ.get(DIR_ENV)
     if work:
-        config.pluginmanager.register(
-            InstructionWorker(Path(work), load_callgrind()), "perfguard-instr-worker"
-        )
+        loaded = config.stash.get(LOADED_KEY, frozenset())
+        worker = InstructionWorker(Path(work), load_callgrind(), loaded, config.rootpath)
+        config.pluginmanager.register(worker, "perfguard-instr-worker")

@@ -70,18 +70,23 @@ class InstructionPass:
         except PerfguardError as exc:
             raise pytest.UsageError(f"pytest-perfguard: {exc}") from None
         config = self.config
-        args = [a for a in worker_arguments(config, config.rootpath) if a not in _DROP]
         say = _writer(config)
         say(f"perfguard: counting instructions of {len(nodeids)} benchmarks under valgrind")
-        counts = count_instructions(
-            nodeids, args, cwd=config.invocation_params.dir, valgrind=valgrind
-        )
-        failed = f", {len(counts.errors)} n/a" if counts.errors else ""
-        say(
-            f"perfguard: instructions counted for {len(counts.per_op)} benchmarks{failed} "
-            f"in {counts.seconds:.1f} s"
-        )
-        self.counts = counts
+        ab = self.session.ab
+        if ab is not None:  # A/B: the base side counted the same way, in its own tree
+            from pytest_perfguard.plugin.instr_ab import count_both, with_base_counts
+
+            self.counts, base = count_both(config, ab, nodeids, valgrind, _DROP, say)
+            self.session.amend_base = with_base_counts(base)
+        else:
+            args = [a for a in worker_arguments(config, config.rootpath) if a not in _DROP]
+            cwd = config.invocation_params.dir
+            self.counts = count_instructions(nodeids, args, cwd=cwd, valgrind=valgrind)
+            failed = f", {len(self.counts.errors)} n/a" if self.counts.errors else ""
+            say(
+                f"perfguard: instructions counted for {len(self.counts.per_op)} benchmarks"
+                f"{failed} in {self.counts.seconds:.1f} s"
+            )
         self.session.amend = self.amend
 
     def amend(self, nodeid: str, measurement: Measurement) -> Measurement:

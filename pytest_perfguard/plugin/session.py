@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from pytest_perfguard.measure.context import MeasureContext
     from pytest_perfguard.measure.engine import Engine, TimingPass
     from pytest_perfguard.measure.perf import Perf
+    from pytest_perfguard.model import PairedRun
 
 # The measuring code and the codec are imported by the first perf test, so that installing
 # perfguard costs a run without perf tests next to nothing.
@@ -75,6 +76,8 @@ class PerfSession:
         self.amend: Callable[[str, Measurement], Measurement] | None = None
         """Adds what another process counted for a test (--perf-instructions) to its
         measurement."""
+        self.amend_base: Callable[[str, PairedRun], PairedRun] = lambda nodeid, paired: paired
+        """The same for the base side's measurement in A/B (--perf-compare-ref)."""
 
     def marker_only(self, item: pytest.Item) -> bool:
         """A perf test whose body is the benchmark (no `perf` or `benchmark` fixture)."""
@@ -240,7 +243,7 @@ class PerfSession:
             if self.ab is not None and self.state.ab is not None:
                 paired = self.ab.finished(item.nodeid)
                 if paired is not None:
-                    self.state.ab.runs[item.nodeid] = paired
+                    self.state.ab.runs[item.nodeid] = self.amend_base(item.nodeid, paired)
         if usage is not None:  # outside the except: else the message is printed twice, chained
             pytest.fail(usage, pytrace=False)
         perf = item.stash.get(FIXTURE_KEY, None)

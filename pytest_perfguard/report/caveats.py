@@ -19,6 +19,7 @@ _ENVIRONMENT = {
     "cpu_model": "CPU",
     "machine": "machine",
     "instructions_env": "what the instruction counts depend on (Python build; valgrind; arch)",
+    "packages": "versions of the packages the benchmarks imported",
 }
 AB_PROCESSES = (
     "one process per side cannot tell a real change from the variation between processes "

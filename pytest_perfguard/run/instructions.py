@@ -9,7 +9,6 @@ import os
 import platform
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -17,7 +16,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pytest_perfguard.errors import PerfguardError
+from pytest_perfguard.measure.packages import join_environment
 from pytest_perfguard.model import Measurement
+from pytest_perfguard.run.instr_env import (
+    WORKER_VARIABLES,
+    counting_environment,
+    valgrind_version,
+)
 from pytest_perfguard.worker.process import Deadlines, WorkerExit, run_worker
 
 __all__ = [
@@ -137,6 +142,10 @@ class Events:
     windows: dict[int, int] = field(default_factory=dict)
     """index -> calls in the first window"""
     errors: dict[int, str] = field(default_factory=dict)
+    packages: dict[str, str] = field(default_factory=dict)
+    """Versions of the packages the session imported (see measure/packages.py)."""
+    finished: list[bool] = field(default_factory=list)
+    """[True] once the session reported them (it ended normally)."""
 
 
 def read_events(lines: Iterable[str]) -> Events:
@@ -147,7 +156,10 @@ def read_events(lines: Iterable[str]) -> Events:
         except ValueError:  # the last line of a killed worker may be cut short
             continue
         index = int(event["index"])
-        if event["event"] == "start":
+        if event["event"] == "packages":
+            events.packages.update(event["packages"])
+            events.finished.append(True)
+        elif event["event"] == "start":
             events.started.append(index)
         elif event["event"] == "windows":
             events.windows[index] = int(event["calls"])
@@ -174,26 +186,6 @@ class InstructionCounts:
     workers: int
     environment: str = ""
     """What the counts depend on (counting_environment), stored with each of them."""
-
-
-def valgrind_version(valgrind: str) -> str:
-    """`valgrind --version`'s answer ("valgrind-3.19.0"), or that it gave none."""
-    try:
-        done = subprocess.run([valgrind, "--version"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return "valgrind of unknown version"
-    return done.stdout.strip() or "valgrind of unknown version"
-
-
-def counting_environment(valgrind: str, version: Callable[[str], str] = valgrind_version) -> str:
-    """What an instruction count depends on besides the code: this interpreter's build
-    (version, build date, compiler), valgrind's version and the architecture. Counts recorded
-    under another are not compared exactly."""
-    number, date = platform.python_build()
-    return (
-        f"{platform.python_implementation()} {platform.python_version()} ({number}, {date}, "
-        f"{platform.python_compiler()}); {version(valgrind)}; {platform.machine()}"
-    )
 
 
 def _ended(exit: WorkerExit, deadlines: Deadlines) -> str:
@@ -224,6 +216,7 @@ def count_instructions(
     windows: dict[int, int] = {}
     seconds = 0.0
     workers = 0
+    packages: dict[str, str] | None = None
     with tempfile.TemporaryDirectory(prefix="perfguard-instr-") as tmp:
         work = Path(tmp)
         todo = dict(index_of)
@@ -232,7 +225,7 @@ def count_instructions(
             (work / TODO).write_text(json.dumps(todo))
             progress = work / PROGRESS
             progress.write_text("")
-            env = {**environ, DIR_ENV: str(work), "PYTHONHASHSEED": "0"}
+            env = {**environ, DIR_ENV: str(work), **WORKER_VARIABLES}
             exit = run(
                 worker_command(valgrind, work, python, args),
                 env=env,
@@ -244,6 +237,8 @@ def count_instructions(
             seconds += exit.seconds
             events = read_events(progress.read_text().splitlines())
             windows.update(events.windows)
+            if events.finished:
+                packages = {**(packages or {}), **events.packages}
             by_index = {i: n for n, i in todo.items()}
             for i, message in events.errors.items():
                 errors[by_index[i]] = message
@@ -271,7 +266,7 @@ def count_instructions(
             errors[nodeid] = "not counted: the worker did not measure it (not a perf test there?)"
         else:
             counts[nodeid] = value
-    environment = counting_environment(valgrind, version)
+    environment = join_environment(counting_environment(valgrind, version), packages)
     return InstructionCounts(counts, errors, seconds, workers, environment)
 
 

@@ -373,13 +373,24 @@ def test_no_instruction_count_on_either_side_is_no_instruction_verdict() -> None
 
 
 def test_threads_alive_during_the_windows_are_reported() -> None:
-    alive = iter([1, 3])  # a thread started by the calls, still alive after them
+    alive = iter([1, 1, 1, 1, 3])  # a thread started by the windows' calls, alive after them
     windows = drive(
         ins.instruction_pass(FakeCallgrind(), 0, warmup=2, clock=ticking(0.0),
                              threads=lambda: next(alive)),
         lambda step: None,
     )  # fmt: skip
-    assert windows.threads == 3
+    assert windows.threads == 3 and windows.calls == ins.WINDOW_CALLS
+
+
+def test_threads_alive_after_the_warm_up_skip_the_windows() -> None:
+    fake = FakeCallgrind()
+    alive = iter([1, 3, 3])  # the first warm-up call left a thread running
+    windows = drive(
+        ins.instruction_pass(fake, 0, warmup=16, clock=ticking(0.0), threads=lambda: next(alive)),
+        lambda step: None,
+    )
+    assert windows.threads == 3 and windows.warmup == 2 and windows.calls == 0
+    assert "start" not in fake.log  # no window opened: the count would be n/a anyway
     quiet = drive(ins.instruction_pass(FakeCallgrind(), 0, warmup=2), lambda step: None)
     assert quiet.threads == 1
 

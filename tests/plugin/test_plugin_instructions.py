@@ -107,11 +107,12 @@ def test_counts_scale_with_the_work_and_leave_out_setup(pytester: pytest.Pyteste
     assert got["test_compat"] == pytest.approx(once, rel=0.02)
     saved = (pytester.path / ".perfguard" / "baseline.toml").read_text()
     assert saved.count("instructions_per_op = ") == 6
-    # Each count with what it depends on: this Python's build, valgrind's version, the arch.
+    # Each count with what it depends on: this Python's build, valgrind's version, the arch,
+    # the versions of the installed packages the tests imported.
     envs = set(re.findall(r'instructions_env = "(.*)"', saved))
     (env,) = envs
     assert platform.python_version() in env and "valgrind-3." in env
-    assert env.endswith(platform.machine())
+    assert env.endswith(f"; {platform.machine()}; packages: none")  # only the stdlib imported
 
 
 def test_valgrind_missing_is_a_usage_error_saying_how_to_install_it(
@@ -137,3 +138,18 @@ def test_without_the_flag_nothing_is_counted(pytester: pytest.Pytester) -> None:
     assert "counting instructions" not in result.stdout.str()
     assert "instr/op" not in result.stdout.str()
     assert instructions(pytester.path / "out.json") == {"test_once": None}
+
+
+def test_with_xdist_workers_it_is_a_usage_error_saying_to_run_without_n(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_suite=SUITE)
+    result = pytester.runpytest("-n", "2", "--perf-instructions", "--perf-save")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*--perf-instructions runs its own worker under valgrind; run it without -n*"]
+    )
+    assert not (pytester.path / ".perfguard").exists()  # nothing else ran
+    ini = pytester.makeini("[pytest]\nperf_instructions = true\n")
+    result = pytester.runpytest("-n", "2", "--perf-save", "-c", str(ini))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # from the ini too
