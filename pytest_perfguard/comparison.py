@@ -162,6 +162,11 @@ NO_FRAME = "<no Python frame>"
 frame, without the GIL, or by C code perfguard's own loop called directly."""
 
 
+def site_name(file: str, line: int, function: str) -> str:
+    """An allocation site as the reports name it: "lib.py:17(work)", or NO_FRAME alone."""
+    return function if function == NO_FRAME else f"{file}:{line}({function})"
+
+
 @dataclass(frozen=True, slots=True)
 class AllocSite:
     """Where allocations were made, per op: one line of one function (NO_FRAME: none)."""
@@ -176,11 +181,7 @@ class AllocSite:
 
     @property
     def where(self) -> str:
-        return (
-            self.function
-            if self.function == NO_FRAME
-            else f"{self.file}:{self.line}({self.function})"
-        )
+        return site_name(self.file, self.line, self.function)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,11 +198,7 @@ class SiteChange:
 
     @property
     def where(self) -> str:
-        return (
-            self.function
-            if self.function == NO_FRAME
-            else f"{self.file}:{self.line}({self.function})"
-        )
+        return site_name(self.file, self.line, self.function)
 
 
 @dataclass(frozen=True, slots=True)
