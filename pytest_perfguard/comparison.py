@@ -176,8 +176,10 @@ class AllocSite:
     line: int
     function: str
     """The qualified name (the code object's co_qualname), or NO_FRAME."""
-    allocs_per_op: float
-    bytes_per_op: float
+    allocs: float
+    """Allocations per op."""
+    nbytes: float
+    """Bytes per op."""
 
     @property
     def where(self) -> str:

@@ -25,9 +25,9 @@ def _comparable(
     more allocations per op than the least base kept (else it may be one base cut)."""
     if kept is None or len(base) < kept:
         return head
-    floor = min(s.allocs_per_op for s in base)
+    floor = min(s.allocs for s in base)
     named = {(s.file, s.function) for s in base}
-    return [s for s in head if (s.file, s.function) in named or s.allocs_per_op > floor]
+    return [s for s in head if (s.file, s.function) in named or s.allocs > floor]
 
 
 def diff_sites(
@@ -57,10 +57,10 @@ def diff_sites(
                 named.file,
                 named.line,
                 named.function,
-                base_allocs=b.allocs_per_op if b else 0.0,
-                head_allocs=h.allocs_per_op if h else 0.0,
-                base_bytes=b.bytes_per_op if b else 0.0,
-                head_bytes=h.bytes_per_op if h else 0.0,
+                base_allocs=b.allocs if b else 0.0,
+                head_allocs=h.allocs if h else 0.0,
+                base_bytes=b.nbytes if b else 0.0,
+                head_bytes=h.nbytes if h else 0.0,
             )
         )
     changes.sort(key=lambda c: (c.file, c.function, c.line))

@@ -103,9 +103,7 @@ def resolve(
         AllocSite(file, line, function, allocs / ops, nbytes / ops)
         for (file, function, line), (allocs, nbytes) in named.items()
     )
-    return tuple(
-        sorted(sites, key=lambda s: (-s.allocs_per_op, -s.bytes_per_op, s.file, s.function, s.line))
-    )
+    return tuple(sorted(sites, key=lambda s: (-s.allocs, -s.nbytes, s.file, s.function, s.line)))
 
 
 def sites_pass(

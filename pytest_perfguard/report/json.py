@@ -301,7 +301,7 @@ def _checked(result: BenchResult) -> BenchResult:
     for i, s in enumerate(m.sites):
         if not (isinstance(s.file, str) and isinstance(s.function, str) and type(s.line) is int):
             raise ValueError(f"measurement.sites[{i}]: expected file, line and function")
-        for name in ("allocs_per_op", "bytes_per_op"):
+        for name in ("allocs", "nbytes"):
             _check_number(f"measurement.sites[{i}].{name}", getattr(s, name), float, (0, MAX_COUNT))
     if type(result.settings.profile) is not bool:
         raise ValueError(

@@ -17,12 +17,10 @@ def _number(value: float) -> str:
 def site_table(nodeid: str, sites: Sequence[AllocSite], side: str = "") -> str:
     """One line per site, by allocs/op (largest first): allocs/op, B/op, share of all
     allocations, then file:line(function) (`<no Python frame>`: no frame of the benchmark's)."""
-    total = sum(s.allocs_per_op for s in sites) or 1.0
+    total = sum(s.allocs for s in sites) or 1.0
     head = f"allocation sites of {nodeid}{side}, per op (the sites pass, by allocs/op)"
     lines = [head, f"{'allocs/op':>12} {'B/op':>14} {'share':>6}  site"]
     for s in sites:
-        share = f"{s.allocs_per_op / total:.1%}"
-        lines.append(
-            f"{_number(s.allocs_per_op):>12} {_number(s.bytes_per_op):>14} {share:>6}  {s.where}"
-        )
+        share = f"{s.allocs / total:.1%}"
+        lines.append(f"{_number(s.allocs):>12} {_number(s.nbytes):>14} {share:>6}  {s.where}")
     return "\n".join(lines) + "\n"

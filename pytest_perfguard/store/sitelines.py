@@ -20,8 +20,8 @@ _LINE = re.compile(r"^(\S+) allocs, (\S+) B: (?:(<no Python frame>)|(.+):(\d+)\(
 def site_line(s: AllocSite) -> str:
     """`<allocs> allocs, <bytes> B: file:line(function)`, 7 significant digits of each (counts
     below 10 million exact), never an exponent."""
-    allocs = format(float(f"{s.allocs_per_op:.7g}"), ".15g")
-    nbytes = format(float(f"{s.bytes_per_op:.7g}"), ".15g")
+    allocs = format(float(f"{s.allocs:.7g}"), ".15g")
+    nbytes = format(float(f"{s.nbytes:.7g}"), ".15g")
     return f"{allocs} allocs, {nbytes} B: {s.where}"
 
 

@@ -52,7 +52,7 @@ def test_sites_match_by_function_when_an_edit_above_moves_their_lines() -> None:
 
 
 def _rest(s: AllocSite) -> tuple[str, float, float]:
-    return (s.function, s.allocs_per_op, s.bytes_per_op)
+    return (s.function, s.allocs, s.nbytes)
 
 
 def test_rises_and_falls_are_ranked_by_size_and_cut_at_top() -> None:

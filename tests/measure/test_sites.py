@@ -54,12 +54,12 @@ def test_each_allocation_is_named_by_its_function_and_line_two_calls_below() -> 
     result = drive(sites_pass(200, collect=lambda: None), run_top)
     sites = by_function(result.sites)
     assert result.note is None
-    assert sites["helper"].allocs_per_op == 1.0
+    assert sites["helper"].allocs == 1.0
     assert sites["helper"].line == line_in(helper, "the site")
     assert sites["helper"].file.endswith("test_sites.py")
-    assert sites["top"].allocs_per_op == 2.0
+    assert sites["top"].allocs == 2.0
     assert sites["top"].line == line_in(top, "bytearray(1000)")
-    assert sites["top"].bytes_per_op >= 1001
+    assert sites["top"].nbytes >= 1001
     assert "middle" not in sites  # it allocates nothing itself
     assert result.sites[0].function == "top"  # by allocs/op, largest first
 
@@ -88,7 +88,7 @@ def test_allocations_of_c_code_the_harness_calls_directly_go_to_the_no_frame_buc
 
     harness = (HERE, HARNESS)
     sites = drive(sites_pass(100, collect=lambda: None, harness=harness), run).sites
-    assert [(s.function, s.allocs_per_op) for s in sites] == [(NO_FRAME, 2.0)]
+    assert [(s.function, s.allocs) for s in sites] == [(NO_FRAME, 2.0)]
     assert sites[0].where == NO_FRAME
 
 
@@ -100,9 +100,9 @@ def test_paused_work_is_not_attributed() -> None:
             helper()
 
     sites = by_function(drive(sites_pass(100, collect=lambda: None), run).sites)
-    assert sites["helper"].allocs_per_op == 1.0
+    assert sites["helper"].allocs == 1.0
     # The `with` line keeps the pause's own cost (its bound __enter__/__exit__), not the setup.
-    assert all(s.bytes_per_op < 5000 for s in sites.values())
+    assert all(s.nbytes < 5000 for s in sites.values())
 
 
 def test_a_thread_without_the_gil_is_counted_in_the_no_frame_bucket_or_its_site() -> None:
@@ -118,7 +118,7 @@ def test_a_thread_without_the_gil_is_counted_in_the_no_frame_bucket_or_its_site(
 
     sites = drive(sites_pass(5, collect=lambda: None), run).sites
     assert "other" not in {s.function for s in sites}
-    total = sum(s.allocs_per_op for s in sites)
+    total = sum(s.allocs for s in sites)
     assert total > 0  # starting a thread allocates in the counting thread
 
 
