@@ -28,6 +28,15 @@ from pytest_perfguard.model import NO_FRAME, AllocSite, Measurement
 
 __all__ = ["SITES_COST", "SiteHooks", "SitesResult", "resolve", "sites_pass", "with_sites"]
 
+SUPPORTED = sys.version_info >= (3, 11)
+"""Sites need Python 3.11+: code objects' qualified names, and a frame layout whose current
+frame at the hook is the allocating one (on 3.10, a call's frame object is allocated while its
+caller is current, and the counts per site came out wrong)."""
+UNSUPPORTED_NOTE = (
+    "allocation sites n/a: they need Python 3.11 or later (this is "
+    f"{sys.version_info.major}.{sys.version_info.minor}); allocs/op and B/op are counted as usual"
+)
+
 SITES_COST = 3.0
 """A call with its allocation sites recorded, relative to a timed one, with margin."""
 RawSite = tuple["CodeType | None", int, int, int]
@@ -117,6 +126,8 @@ def sites_pass(
     """COUNT steps (work to leave out in `with step.pause:`): an empty window, then one of `n`
     calls, recording sites; returns the sites per op. Run after the allocation pass, which
     warmed the calls up."""
+    if not SUPPORTED:
+        return SitesResult(note=UNSUPPORTED_NOTE)
     if counter is None:
         counter = allocation_counter()
     hooks = counter.hooks

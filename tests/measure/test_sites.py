@@ -9,14 +9,19 @@ from pathlib import Path
 
 import pytest
 
+from pytest_perfguard.measure import sites as sites_module
 from pytest_perfguard.measure.allocations import AllocationCounter
 from pytest_perfguard.measure.profile import HARNESS
-from pytest_perfguard.measure.sites import line_of, resolve, sites_pass
+from pytest_perfguard.measure.sites import SUPPORTED, line_of, resolve, sites_pass
 from pytest_perfguard.measure.steps import Step, drive
 from pytest_perfguard.model import NO_FRAME, AllocSite
 
 allocount = pytest.importorskip("_perfguard_allocount")
 HERE = str(Path(__file__).resolve().parent)
+needs_311 = pytest.mark.skipif(
+    not SUPPORTED,
+    reason="sites need Python 3.11+; before, the pass says so (test_before_3_11_the_pass_...)",
+)
 
 
 class Slot:
@@ -50,6 +55,7 @@ def by_function(sites: tuple[AllocSite, ...]) -> dict[str, AllocSite]:
     return {s.function: s for s in sites}
 
 
+@needs_311
 def test_each_allocation_is_named_by_its_function_and_line_two_calls_below() -> None:
     result = drive(sites_pass(200, collect=lambda: None), run_top)
     sites = by_function(result.sites)
@@ -64,6 +70,7 @@ def test_each_allocation_is_named_by_its_function_and_line_two_calls_below() -> 
     assert result.sites[0].function == "top"  # by allocs/op, largest first
 
 
+@needs_311
 def test_qualified_names_tell_methods_apart() -> None:
     class Maker:
         def make(self) -> object:
@@ -80,6 +87,7 @@ def test_qualified_names_tell_methods_apart() -> None:
     assert "test_qualified_names_tell_methods_apart.<locals>.Maker.make" in names, names
 
 
+@needs_311
 def test_allocations_of_c_code_the_harness_calls_directly_go_to_the_no_frame_bucket() -> None:
     # This file plays perfguard's own loop: bytearray() runs with no frame of the benchmark's.
     def run(step: Step) -> None:
@@ -92,6 +100,7 @@ def test_allocations_of_c_code_the_harness_calls_directly_go_to_the_no_frame_buc
     assert sites[0].where == NO_FRAME
 
 
+@needs_311
 def test_paused_work_is_not_attributed() -> None:
     def run(step: Step) -> None:
         for _ in itertools.repeat(None, step.n):
@@ -105,6 +114,7 @@ def test_paused_work_is_not_attributed() -> None:
     assert all(s.nbytes < 5000 for s in sites.values())
 
 
+@needs_311
 def test_a_thread_without_the_gil_is_counted_in_the_no_frame_bucket_or_its_site() -> None:
     # Allocations are counted for the counting thread only; another thread's are not seen.
     def other() -> None:
@@ -138,6 +148,17 @@ def test_resolve_names_code_lines_and_puts_the_rest_in_the_no_frame_bucket() -> 
 
 def test_line_of_an_offset_before_the_first_instruction_is_the_first_line() -> None:
     assert line_of(top.__code__, -1) == top.__code__.co_firstlineno
+
+
+def test_before_3_11_the_pass_says_sites_are_unavailable_and_makes_no_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sites_module, "SUPPORTED", False)
+    with pytest.raises(StopIteration) as stop:
+        next(sites_pass(10))  # no step at all
+    result = stop.value.value
+    assert result.sites == ()
+    assert result.note is not None and "need Python 3.11 or later" in result.note
 
 
 def test_no_extension_means_no_sites_and_no_extra_calls() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_perfguard.measure import sites
 from tests.fakes import CONFTEST
 
 FAST = ("--perf-max-time=0.01", "-p", "no:cacheprovider")
@@ -328,11 +329,13 @@ def test_help_lists_the_options(pytester: pytest.Pytester) -> None:
 
 def test_max_time_bounds_a_benchmark_whose_one_call_exceeds_it(pytester: pytest.Pytester) -> None:
     # A call "taking" 3 s against max_time=0.5: min_rounds of it, the allocation pass's four
-    # calls (exact counts need their warm-up), one for its sites, one for peak memory and one
-    # profiled, the first included: 13 calls, and a note that says why it took longer.
+    # calls (exact counts need their warm-up), one for its sites (Python 3.11+), one for peak
+    # memory and one profiled, the first included: 13 calls (12 on 3.10), and a note that says
+    # why it took longer.
+    expected = 13 if sites.SUPPORTED else 12
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(
-        """
+        f"""
         import pytest
         from conftest import tick
 
@@ -348,9 +351,10 @@ def test_max_time_bounds_a_benchmark_whose_one_call_exceeds_it(pytester: pytest.
             assert perf.measurement.rounds == 5
 
         def test_calls():
-            assert len(calls) == 13
+            assert len(calls) == {expected}
         """
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["*slower than the time budget: took 39 s (max_time=0.5 s)*"])
+    took = f"took {3 * expected} s (max_time=0.5 s)"
+    result.stdout.fnmatch_lines([f"*slower than the time budget: {took}*"])

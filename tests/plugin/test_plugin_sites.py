@@ -9,6 +9,12 @@ import subprocess
 
 import pytest
 
+from pytest_perfguard.measure.sites import SUPPORTED
+
+pytestmark = pytest.mark.skipif(
+    not SUPPORTED, reason="sites need Python 3.11+ (tests/measure/test_sites.py: the note)"
+)
+
 FAST = ("--perf-max-time=0.02", "-p", "no:cacheprovider")
 
 LIB = """\
