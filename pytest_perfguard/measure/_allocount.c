@@ -15,7 +15,9 @@
  * With record_sites(True), each counted call is also attributed to its site: the code object
  * and instruction offset of the counting thread's current Python frame, in a table kept in C
  * (malloc'd outside the hooked domains). Calls with no frame to read (none, or the RAW domain
- * called without the GIL) go to one bucket. sites() hands the table over after stop().
+ * called without the GIL) go to one bucket. On 3.13+ each object created by the counting
+ * thread is attributed the same way, in a third counter. sites() hands the table over after
+ * stop().
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -65,8 +67,11 @@ static int pause_depth = 0;
 static unsigned long owner = 0;
 static PyMemAllocatorEx orig_raw, orig_mem, orig_obj;
 
+static int sites_on = 0; /* set between windows only (record_sites) */
+
 #if PY_VERSION_HEX >= 0x030D0000
 #define HAVE_REFTRACER 1
+static void record_object(void);
 static uint64_t n_objects = 0;
 static int tracing_objects = 0; /* our tracer was installed for this window */
 static PyRefTracer prev_tracer = NULL; /* the tracer ours replaced, called on from ours */
@@ -78,6 +83,11 @@ object_tracer(PyObject *op, PyRefTracerEvent event, void *data)
     (void)data;
     if (event == PyRefTracer_CREATE && tl_active) {
         n_objects++;
+        if (sites_on) {
+            tl_active = 0; /* reading the frame may make a frame object: not counted */
+            record_object();
+            tl_active = 1;
+        }
     }
     return prev_tracer != NULL ? prev_tracer(op, event, prev_data) : 0;
 }
@@ -117,13 +127,13 @@ typedef struct {
     int lasti;      /* byte offset of the instruction running, -1 before the first */
     uint64_t allocs;
     uint64_t bytes;
+    uint64_t objects; /* objects created there (3.13+, the reference tracer) */
 } site_t;
 
-static int sites_on = 0; /* set between windows only (record_sites) */
 static site_t *site_table = NULL;
 static size_t site_cap = 0; /* a power of two, or 0 */
 static size_t site_len = 0;
-static uint64_t noframe_allocs = 0, noframe_bytes = 0;
+static uint64_t noframe_allocs = 0, noframe_bytes = 0, noframe_objects = 0;
 
 static void
 sites_clear(void)
@@ -134,7 +144,7 @@ sites_clear(void)
     free(site_table);
     site_table = NULL;
     site_cap = site_len = 0;
-    noframe_allocs = noframe_bytes = 0;
+    noframe_allocs = noframe_bytes = noframe_objects = 0;
 }
 
 static size_t
@@ -201,21 +211,18 @@ current_site(PyObject **code, int *lasti)
 #endif
 }
 
-/* Called from a hook with tl_active already 0: anything allocated here is not counted. */
-static void
-record_site(uint64_t size, int may_lack_gil)
+/* The table's entry for the current site, made if new; NULL: no frame to read (or no memory
+ * for the table), the caller counts it in the no-frame bucket. */
+static site_t *
+current_slot(int may_lack_gil)
 {
     PyObject *code = NULL;
     int lasti = -1;
     if ((may_lack_gil && !PyGILState_Check()) || !current_site(&code, &lasti)) {
-        noframe_allocs++;
-        noframe_bytes += size;
-        return;
+        return NULL;
     }
     if ((site_len + 1) * 2 > site_cap && sites_grow() < 0) {
-        noframe_allocs++; /* out of memory for the table: counted, not attributed */
-        noframe_bytes += size;
-        return;
+        return NULL; /* out of memory for the table: counted, not attributed */
     }
     site_t *slot = &site_table[site_slot(site_table, site_cap, code, lasti)];
     if (slot->code == NULL) {
@@ -224,9 +231,36 @@ record_site(uint64_t size, int may_lack_gil)
         slot->lasti = lasti;
         site_len++;
     }
+    return slot;
+}
+
+/* Called from a hook with tl_active already 0: anything allocated here is not counted. */
+static void
+record_site(uint64_t size, int may_lack_gil)
+{
+    site_t *slot = current_slot(may_lack_gil);
+    if (slot == NULL) {
+        noframe_allocs++;
+        noframe_bytes += size;
+        return;
+    }
     slot->allocs++;
     slot->bytes += size;
 }
+
+#ifdef HAVE_REFTRACER
+/* Called from the reference tracer (the GIL held) with tl_active 0: one object created. */
+static void
+record_object(void)
+{
+    site_t *slot = current_slot(0);
+    if (slot == NULL) {
+        noframe_objects++;
+        return;
+    }
+    slot->objects++;
+}
+#endif
 
 /* One set of hooks per domain, each reading its own saved allocator. The hooks ignore
  * their ctx argument and are installed with the ORIGINAL ctx: a thread calling the RAW
@@ -454,6 +488,18 @@ allocount_record_sites(PyObject *module, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+/* (code, lasti, allocs, bytes, objects), objects None where they were not counted. */
+static PyObject *
+site_row(PyObject *code, int lasti, uint64_t allocs, uint64_t bytes, uint64_t n_obj, int counted)
+{
+    if (!counted) {
+        return Py_BuildValue("(OiKKO)", code, lasti, (unsigned long long)allocs,
+                             (unsigned long long)bytes, Py_None);
+    }
+    return Py_BuildValue("(OiKKK)", code, lasti, (unsigned long long)allocs,
+                         (unsigned long long)bytes, (unsigned long long)n_obj);
+}
+
 static PyObject *
 allocount_sites(PyObject *module, PyObject *Py_UNUSED(ignored))
 {
@@ -461,6 +507,10 @@ allocount_sites(PyObject *module, PyObject *Py_UNUSED(ignored))
         PyErr_SetString(PyExc_RuntimeError, "sites() while counting: call stop() first");
         return NULL;
     }
+    int objects = 0; /* the window's objects were counted (3.13+, our tracer stayed on) */
+#ifdef HAVE_REFTRACER
+    objects = tracing_objects;
+#endif
     PyObject *out = PyList_New(0);
     if (out == NULL) {
         return NULL;
@@ -470,8 +520,7 @@ allocount_sites(PyObject *module, PyObject *Py_UNUSED(ignored))
         if (s->code == NULL) {
             continue;
         }
-        PyObject *row = Py_BuildValue("(OiKK)", s->code, s->lasti, (unsigned long long)s->allocs,
-                                      (unsigned long long)s->bytes);
+        PyObject *row = site_row(s->code, s->lasti, s->allocs, s->bytes, s->objects, objects);
         if (row == NULL || PyList_Append(out, row) < 0) {
             Py_XDECREF(row);
             Py_DECREF(out);
@@ -479,9 +528,9 @@ allocount_sites(PyObject *module, PyObject *Py_UNUSED(ignored))
         }
         Py_DECREF(row);
     }
-    if (noframe_allocs) {
-        PyObject *row = Py_BuildValue("(OiKK)", Py_None, -1, (unsigned long long)noframe_allocs,
-                                      (unsigned long long)noframe_bytes);
+    if (noframe_allocs || (objects && noframe_objects)) {
+        PyObject *row =
+            site_row(Py_None, -1, noframe_allocs, noframe_bytes, noframe_objects, objects);
         if (row == NULL || PyList_Append(out, row) < 0) {
             Py_XDECREF(row);
             Py_DECREF(out);
@@ -714,9 +763,10 @@ static PyMethodDef allocount_methods[] = {
      "record_sites(on)\n--\n\nAttribute the counted calls of the next windows to their Python "
      "sites (or not)."},
     {"sites", allocount_sites, METH_NOARGS,
-     "sites()\n--\n\nThe last window's sites as (code, lasti, allocs, bytes), lasti a byte "
-     "offset (-1: before the first instruction); (None, -1, ...) for calls with no Python "
-     "frame. Empties the table."},
+     "sites()\n--\n\nThe last window's sites as (code, lasti, allocs, bytes, objects), lasti a "
+     "byte offset (-1: before the first instruction), objects created there (Python 3.13+) or "
+     "None where they are not counted; (None, -1, ...) for calls with no Python frame. "
+     "Empties the table."},
     {"is_counting", allocount_is_counting, METH_NOARGS,
      "is_counting()\n--\n\nTrue between start() and stop()."},
     {NULL, NULL, 0, NULL},
