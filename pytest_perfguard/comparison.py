@@ -180,6 +180,8 @@ class AllocSite:
     """Allocations per op."""
     nbytes: float
     """Bytes per op."""
+    objects: float | None = None
+    """Objects created per op (3.13+, free-list reuse included); None where not counted."""
 
     @property
     def where(self) -> str:
@@ -197,6 +199,9 @@ class SiteChange:
     head_allocs: float
     base_bytes: float
     head_bytes: float
+    base_objects: float | None = None
+    head_objects: float | None = None
+    """Objects created per op (3.13+); None where a side did not count them."""
 
     @property
     def where(self) -> str:
@@ -217,6 +222,7 @@ class Where:
     """True: the base revision measured in this run (A/B); False: the newest saved run."""
     sites_by_allocs: tuple[SiteChange, ...] = ()
     sites_by_bytes: tuple[SiteChange, ...] = ()
+    sites_by_objects: tuple[SiteChange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

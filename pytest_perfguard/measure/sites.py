@@ -39,8 +39,9 @@ UNSUPPORTED_NOTE = (
 
 SITES_COST = 3.0
 """A call with its allocation sites recorded, relative to a timed one, with margin."""
-RawSite = tuple["CodeType | None", int, int, int]
-"""(code object or None for no frame, instruction byte offset or -1, allocations, bytes)."""
+RawSite = tuple["CodeType | None", int, int, int, "int | None"]
+"""(code object or None for no frame, instruction byte offset or -1, allocations, bytes,
+objects created or None where not counted: before 3.13)."""
 
 
 class SiteHooks(Protocol):
@@ -70,13 +71,15 @@ def line_of(code: CodeType, lasti: int) -> int:
 def _net(
     window: Iterable[RawSite], empty: Iterable[RawSite]
 ) -> dict[tuple[object, int], list[int]]:
-    """Per (code, offset): the window's allocations and bytes less the empty window's."""
-    out: dict[tuple[object, int], list[int]] = defaultdict(lambda: [0, 0])
+    """Per (code, offset): the window's allocations, bytes and objects less the empty
+    window's (objects 0 where not counted)."""
+    out: dict[tuple[object, int], list[int]] = defaultdict(lambda: [0, 0, 0])
     for sign, rows in ((1, window), (-1, empty)):
-        for code, lasti, allocs, nbytes in rows:
+        for code, lasti, allocs, nbytes, objects in rows:
             cell = out[code, lasti]
             cell[0] += sign * allocs
             cell[1] += sign * nbytes
+            cell[2] += sign * (objects or 0)
     return out
 
 
@@ -94,25 +97,38 @@ def resolve(
     frame, perfguard's frames) is the rest of `totals` (the pass's net allocations and bytes,
     pauses' own cost already taken out) and goes to NO_FRAME."""
     roots = tuple(roots)
-    named: dict[tuple[str, str, int], list[int]] = defaultdict(lambda: [0, 0])
-    for (code, lasti), (allocs, nbytes) in _net(window, empty).items():
+    counted = any(row[4] is not None for row in window)  # objects: 3.13+
+    net = _net(window, empty)
+    named: dict[tuple[str, str, int], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for (code, lasti), (allocs, nbytes, objects) in net.items():
         if not isinstance(code, CodeType) or code.co_filename.startswith(tuple(harness)):
             continue
-        if allocs <= 0 and nbytes <= 0:
+        if allocs <= 0 and nbytes <= 0 and objects <= 0:
             continue
         name = getattr(code, "co_qualname", code.co_name)  # 3.10 has no co_qualname
         key = (short_file(code.co_filename, roots), name, line_of(code, lasti))
-        named[key][0] += max(allocs, 0)
-        named[key][1] += max(nbytes, 0)
-    rest = [totals[0] - sum(a for a, _ in named.values()), totals[1]]
-    rest[1] -= sum(b for _, b in named.values())
-    if rest[0] > 0 or rest[1] > 0:
-        named["", NO_FRAME, 0] = [max(rest[0], 0), max(rest[1], 0)]
+        for i, value in enumerate((allocs, nbytes, objects)):
+            named[key][i] += max(value, 0)
+    # The rest of each total: allocations and bytes as the pass counted them; objects as the
+    # rows sum them (no frame and perfguard's frames).
+    all_objects = sum(cell[2] for cell in net.values())
+    rest = [
+        t - sum(cell[i] for cell in named.values()) for i, t in enumerate((*totals, all_objects))
+    ]
+    if any(value > 0 for value in rest):
+        named["", NO_FRAME, 0] = [max(value, 0) for value in rest]
     sites = (
-        AllocSite(file, line, function, allocs / ops, nbytes / ops)
-        for (file, function, line), (allocs, nbytes) in named.items()
+        AllocSite(
+            file, line, function, allocs / ops, nbytes / ops, objects / ops if counted else None
+        )
+        for (file, function, line), (allocs, nbytes, objects) in named.items()
     )
-    return tuple(sorted(sites, key=lambda s: (-s.allocs, -s.nbytes, s.file, s.function, s.line)))
+    return tuple(sorted(sites, key=_order))
+
+
+def _order(s: AllocSite) -> tuple[float, float, float, str, str, int]:
+    """By allocs/op, then objects/op, then B/op (largest first), then by name."""
+    return (-s.allocs, -(s.objects or 0.0), -s.nbytes, s.file, s.function, s.line)
 
 
 def sites_pass(

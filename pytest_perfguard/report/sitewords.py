@@ -5,7 +5,7 @@ from __future__ import annotations
 from pytest_perfguard.model import SiteChange, Where
 from pytest_perfguard.units import format_bytes
 
-__all__ = ["allocs_text", "bytes_text", "site_lines", "site_tables", "site_top"]
+__all__ = ["allocs_text", "bytes_text", "objects_text", "site_lines", "site_tables", "site_top"]
 
 
 def _count(value: float) -> str:
@@ -18,6 +18,12 @@ def allocs_text(c: SiteChange) -> str:
     return f"{sign}{_count(abs(delta))} allocs ({_count(c.base_allocs)} -> {_count(c.head_allocs)})"
 
 
+def objects_text(c: SiteChange) -> str:
+    base, head = c.base_objects or 0.0, c.head_objects or 0.0
+    sign = "+" if head >= base else "-"
+    return f"{sign}{_count(abs(head - base))} objects ({_count(base)} -> {_count(head)})"
+
+
 def bytes_text(c: SiteChange) -> str:
     delta = c.head_bytes - c.base_bytes
     sign = "+" if delta >= 0 else "-"
@@ -28,11 +34,15 @@ def bytes_text(c: SiteChange) -> str:
 
 
 def site_lines(where: Where, top: int = 10) -> list[str]:
-    """The sites whose allocations, then whose bytes per op changed most (none: no lines)."""
+    """The sites whose allocations, objects (3.13+), then bytes per op changed most (none: no
+    lines)."""
     lines = []
     if where.sites_by_allocs:
         lines.append("  allocation sites, by allocs/op:")
         lines += [f"    {allocs_text(c)} {c.where}" for c in where.sites_by_allocs[:top]]
+    if where.sites_by_objects:
+        lines.append("  allocation sites, by objects/op:")
+        lines += [f"    {objects_text(c)} {c.where}" for c in where.sites_by_objects[:top]]
     if where.sites_by_bytes:
         lines.append("  allocation sites, by B/op:")
         lines += [f"    {bytes_text(c)} {c.where}" for c in where.sites_by_bytes[:top]]
@@ -45,6 +55,9 @@ def site_top(where: Where) -> list[str]:
     if where.sites_by_allocs:
         c = where.sites_by_allocs[0]
         parts.append(f"most changed allocs/op: {allocs_text(c)} {c.where}")
+    if where.sites_by_objects:
+        c = where.sites_by_objects[0]
+        parts.append(f"most changed objects/op: {objects_text(c)} {c.where}")
     if where.sites_by_bytes:
         c = where.sites_by_bytes[0]
         parts.append(f"most changed B/op: {bytes_text(c)} {c.where}")
@@ -63,6 +76,18 @@ def site_tables(where: Where) -> list[Table]:
         rows = [
             [c.where, _count(c.base_allocs), _count(c.head_allocs), allocs_text(c).split(" (")[0]]
             for c in where.sites_by_allocs
+        ]
+        tables.append((header, rows))
+    if where.sites_by_objects:
+        header = ["allocation site", "objects/op base", "now", "change"]
+        rows = [
+            [
+                c.where,
+                _count(c.base_objects or 0.0),
+                _count(c.head_objects or 0.0),
+                objects_text(c).split(" (")[0],
+            ]
+            for c in where.sites_by_objects
         ]
         tables.append((header, rows))
     if where.sites_by_bytes:

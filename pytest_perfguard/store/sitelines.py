@@ -14,20 +14,26 @@ __all__ = ["MAX_SITES", "parse_sites", "site_line"]
 MAX_SITES = 100
 """Sites of a saved run (perfguard keeps SITES_KEPT): more is a hand edit gone wrong."""
 
-_LINE = re.compile(r"^(\S+) allocs, (\S+) B: (?:(<no Python frame>)|(.+):(\d+)\((.*)\))$")
+_LINE = re.compile(
+    r"^(\S+) allocs, (\S+) B(?:, (\S+) objects)?: (?:(<no Python frame>)|(.+):(\d+)\((.*)\))$"
+)
+
+
+def _plain(value: float) -> str:
+    """7 significant digits (counts below 10 million exact), never an exponent."""
+    return format(float(f"{value:.7g}"), ".15g")
 
 
 def site_line(s: AllocSite) -> str:
-    """`<allocs> allocs, <bytes> B: file:line(function)`, 7 significant digits of each (counts
-    below 10 million exact), never an exponent."""
-    allocs = format(float(f"{s.allocs:.7g}"), ".15g")
-    nbytes = format(float(f"{s.nbytes:.7g}"), ".15g")
-    return f"{allocs} allocs, {nbytes} B: {s.where}"
+    """`<allocs> allocs, <bytes> B: file:line(function)`, with `, <objects> objects` after the
+    bytes where objects were counted (3.13+)."""
+    objects = "" if s.objects is None else f", {_plain(s.objects)} objects"
+    return f"{_plain(s.allocs)} allocs, {_plain(s.nbytes)} B{objects}: {s.where}"
 
 
-def _numbers(allocs: str, nbytes: str) -> tuple[float, float] | None:
+def _numbers(*texts: str | None) -> tuple[float, ...] | None:
     try:
-        values = float(allocs), float(nbytes)
+        values = tuple(float(t) for t in texts if t is not None)
     except ValueError:
         return None
     return values if all(math.isfinite(v) and v >= 0 for v in values) else None
@@ -40,14 +46,17 @@ def parse_sites(raw: object, where: str) -> tuple[AllocSite, ...]:
     out = []
     for i, line in enumerate(raw):
         match = _LINE.match(line) if isinstance(line, str) else None
-        numbers = _numbers(match.group(1), match.group(2)) if match else None
+        numbers = _numbers(*match.group(1, 2, 3)) if match else None
         if match is None or numbers is None or len(line) > MAX_STRING:
             raise Invalid(
                 f"{where}[{i}]",
-                f"expected '<allocs> allocs, <bytes> B: file:line(function)', got {show(line)}",
+                "expected '<allocs> allocs, <bytes> B[, <objects> objects]: "
+                f"file:line(function)', got {show(line)}",
             )
-        if match.group(3):
-            out.append(AllocSite("", 0, NO_FRAME, *numbers))
+        allocs, nbytes, *objects = numbers
+        counts = (allocs, nbytes, objects[0] if objects else None)
+        if match.group(4):
+            out.append(AllocSite("", 0, NO_FRAME, *counts))
         else:
-            out.append(AllocSite(match.group(4), int(match.group(5)), match.group(6), *numbers))
+            out.append(AllocSite(match.group(5), int(match.group(6)), match.group(7), *counts))
     return tuple(out)

@@ -163,6 +163,7 @@ def where_to_dict(w: Where) -> dict[str, Any]:
         "by_calls": [_change_to_dict(f) for f in w.by_calls],
         "sites_by_allocs": changes_to_dicts(w.sites_by_allocs),
         "sites_by_bytes": changes_to_dicts(w.sites_by_bytes),
+        "sites_by_objects": changes_to_dicts(w.sites_by_objects),
     }
 
 
@@ -174,6 +175,7 @@ def where_from_dict(d: Mapping[str, Any]) -> Where:
         live=bool(d.get("live", False)),
         sites_by_allocs=changes_from_dicts(d.get("sites_by_allocs", ())),
         sites_by_bytes=changes_from_dicts(d.get("sites_by_bytes", ())),
+        sites_by_objects=changes_from_dicts(d.get("sites_by_objects", ())),
     )
 
 

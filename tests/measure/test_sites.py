@@ -136,8 +136,12 @@ def test_resolve_names_code_lines_and_puts_the_rest_in_the_no_frame_bucket() -> 
     code = top.__code__
     offset = next(start for start, _, line in code.co_lines() if line == line_in(top, "bytearray"))
     harness_code = compile("x = 1", "/perfguard/engine.py", "exec")
-    window = [(code, offset, 30, 300), (harness_code, 0, 7, 70), (None, -1, 3, 30)]
-    empty = [(harness_code, 0, 2, 20)]
+    window = [
+        (code, offset, 30, 300, None),
+        (harness_code, 0, 7, 70, None),
+        (None, -1, 3, 30, None),
+    ]
+    empty = [(harness_code, 0, 2, 20, None)]
     # Totals: the window's 40 less the empty window's 2, less 1 for pauses' own cost.
     sites = resolve(window, empty, (37, 370), 10, harness=("/perfguard/",), roots=(HERE,))
     assert sites == (
