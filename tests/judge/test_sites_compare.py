@@ -126,7 +126,9 @@ def test_saved_site_lines_read_back_and_name_a_bad_one() -> None:
         "0.5 allocs, 8 B: <no Python frame>",
     ]
     assert parse_sites(lines, "x.sites") == BASE
-    with pytest.raises(Invalid, match=r"expected '<allocs> allocs, <bytes> B\[, <objects> objects\]: file:") as info:
+    with pytest.raises(
+        Invalid, match=r"expected '<allocs> allocs, <bytes> B\[, <objects> objects\]: file:"
+    ) as info:
         parse_sites([lines[0], "3 allocs: lib.py:10(build)"], "x.sites")
     assert info.value.key == "x.sites[1]"
 

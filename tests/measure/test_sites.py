@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import sys
 import threading
 from pathlib import Path
 
@@ -181,3 +182,41 @@ def test_the_extension_refuses_to_switch_recording_while_counting() -> None:
             allocount.sites()
     finally:
         allocount.stop()
+
+
+def make_tag() -> object:
+    return []  # the list
+
+
+def run_tags(step: Step) -> None:
+    for _ in itertools.repeat(None, step.n):
+        make_tag()
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="objects are counted on Python 3.13+")
+def test_an_empty_list_per_call_is_one_object_per_op_at_its_line() -> None:
+    result = drive(sites_pass(200, collect=lambda: None), run_tags)
+    sites = by_function(result.sites)
+    assert sites["make_tag"].objects == 1.0  # from the free list: no allocator call needed
+    assert sites["make_tag"].line == line_in(make_tag, "the list")
+    assert all(s.objects is not None for s in result.sites)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 13), reason="before 3.13 objects are not counted")
+def test_before_3_13_sites_have_no_objects() -> None:
+    result = drive(sites_pass(50, collect=lambda: None), run_top)
+    assert result.sites and all(s.objects is None for s in result.sites)
+
+
+def test_resolve_counts_objects_per_op_and_puts_unnamed_ones_in_the_no_frame_bucket() -> None:
+    code = make_tag.__code__
+    line = line_in(make_tag, "the list")
+    offset = next(start for start, _, at in code.co_lines() if at == line)
+    harness_code = compile("x = 1", "/perfguard/engine.py", "exec")
+    window = [(code, offset, 0, 0, 10), (harness_code, 0, 0, 0, 4), (None, -1, 0, 0, 3)]
+    empty = [(harness_code, 0, 0, 0, 2)]
+    sites = resolve(window, empty, (0, 0), 10, harness=("/perfguard/",), roots=(HERE,))
+    assert sites == (
+        AllocSite("test_sites.py", line, "make_tag", 0.0, 0.0, 1.0),
+        AllocSite("", 0, NO_FRAME, 0.0, 0.0, 0.5),
+    )
