@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
 import pytest
 
@@ -149,3 +150,31 @@ def test_perf_profile_writes_each_benchmarks_site_table(pytester: pytest.Pyteste
     rows = [line.split() for line in text.splitlines() if "mylib.py:3(helper)" in line]
     assert len(rows) == 1 and rows[0][0] == "2"  # the bytearray and its buffer, per op
     assert float(rows[0][1]) >= 65536  # bytes per op
+
+
+TAG = "    tag = []  # a free-list object: no allocator call, one more object\n"
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="objects are counted on Python 3.13+")
+def test_one_more_free_list_object_two_calls_below_is_the_top_objects_site(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(mylib=lib(), test_work=TESTS)
+    pytester.runpytest(*FAST, "--perf-save").assert_outcomes(passed=1)
+    saved = (pytester.path / ".perfguard" / "baseline.toml").read_text(encoding="utf-8")
+    assert " objects: mylib.py:2(helper)" in saved  # the site's objects, kept
+    pytester.makepyfile(mylib=lib(TAG))
+    result = pytester.runpytest(*FAST, "--perf-compare", "--perf-json=out.json")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*objects/op regressed: * -> *",
+            "*allocation sites, by objects/op:",
+            "*+1 objects (0 -> 1) mylib.py:3(helper)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*allocation sites, by allocs/op:")  # allocs unchanged
+    doc = json.loads((pytester.path / "out.json").read_text(encoding="utf-8"))
+    top = doc["benchmarks"][0]["comparison"]["where"]["sites_by_objects"][0]
+    assert (top["file"], top["line"], top["function"]) == ("mylib.py", 3, "helper")
+    assert (top["base_objects"], top["head_objects"]) == (0.0, 1.0)
