@@ -1,6 +1,6 @@
 """Figures of the allocation sites' "where" (issue 29), printed for the README.
 
-    python benchmarks/sites_figures.py [--reps 5] [--cost-runs 1]
+    python benchmarks/sites_figures.py [--reps 5] [--cost-runs 1] [--only free-list]
 
 1. A helper two calls below the benchmarked function allocates one extra list per call: the
    failure's "where" (its JSON) names that helper's function and line as the top allocs/op
@@ -9,6 +9,8 @@
    repetition in a fresh temporary directory.
 2. The same helper allocating a 64 KiB bytearray per call: named as the top B/op change
    (stored mode and A/B).
+   On Python 3.13+ also: the same helper making one `tag = []` per call (a free-list list: no
+   allocator call, one more object), named as the top objects/op change.
 3. The sites pass's cost as a ratio to the allocation pass on the benchmarks of examples/
    (benchmarks/sites_cost.py, `--cost-runs` processes).
 """
@@ -43,6 +45,8 @@ CHANGES = {
     "one extra list per call": ("    kept = [n, n, n]\n", "sites_by_allocs"),
     "+64 KiB bytearray per call": ("    blob = bytearray(65536)\n", "sites_by_bytes"),
 }
+if sys.version_info >= (3, 13):  # objects per site: the reference tracer
+    CHANGES["one free-list object per call"] = ("    tag = []\n", "sites_by_objects")
 NEW_LINE = 3
 """The line the change adds in helper()."""
 TESTS = """
@@ -105,9 +109,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--cost-runs", type=int, default=1)
+    parser.add_argument("--only", default="", help="only the changes whose name contains this")
     args = parser.parse_args()
     want = f"mylib.py:{NEW_LINE}(helper)"
     for i, (change, (extra, ranking)) in enumerate(CHANGES.items(), 1):
+        if args.only not in change:
+            continue
         for mode in ("stored", "A/B"):
             tops = [one(mode, extra, ranking) for _ in range(args.reps)]
             hits = sum(t == want for t in tops)
