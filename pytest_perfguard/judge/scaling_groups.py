@@ -99,10 +99,13 @@ def judge_groups(
     groups: Mapping[str, Member],
     results: Mapping[str, BenchResult],
     saved: Mapping[str, RunSummary | Measurement] | None,
+    time_advisory: str | None = None,
 ) -> list[GroupResult]:
     """Every group whose cases were all measured: its fits, and against `saved` (each case's
     newest saved run, or the base revision's measurement in A/B) its verdicts;
-    `limit_scaling` checked either way."""
+    `limit_scaling` checked either way. With `time_advisory` (why), a time exponent that
+    regressed against `saved` is said with that reason and fails nothing, as the time verdicts
+    of those benchmarks."""
     by_group: dict[str, list[tuple[int, BenchResult]]] = {}
     for nodeid, member in groups.items():
         if nodeid in results:
@@ -123,9 +126,13 @@ def judge_groups(
         for name, now in fits.items():
             before = base.get(name)
             if isinstance(now, Fit) and isinstance(before, Fit):
-                verdicts[name] = compare_fits(before, now, settings.scale_tolerance)
-                if verdicts[name][0] is ScalingVerdict.REGRESSED:
-                    failures.append(f"{group}: {name} scaling regressed: {verdicts[name][1]}")
+                verdict, said = compare_fits(before, now, settings.scale_tolerance)
+                advisory = time_advisory if name == "time" else None
+                if verdict is ScalingVerdict.REGRESSED and advisory is not None:
+                    said += f" (advisory: {advisory})"
+                elif verdict is ScalingVerdict.REGRESSED:
+                    failures.append(f"{group}: {name} scaling regressed: {said}")
+                verdicts[name] = (verdict, said)
             if isinstance(now, Fit) and settings.limit_scaling is not None:
                 limit = class_named(settings.limit_scaling)
                 breach = over_limit(now, limit, settings.scale_tolerance)

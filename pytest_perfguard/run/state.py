@@ -132,8 +132,13 @@ class RunState:
         if unpaired is not None:
             self.errors.append(unpaired)
         if self.scale_members:
+            # As the time verdicts: over one process pair, A/B time counts only with --perf-strict.
+            one_pair = self.ab is not None and self.ab.processes == 1 and not self.switches.strict
             self.scaling = judge_groups(
-                self.scale_members, {r.nodeid: r for r in results}, self._scaling_base()
+                self.scale_members,
+                {r.nodeid: r for r in results},
+                self._scaling_base(),
+                "one process pair (--perf-ab-processes)" if one_pair else None,
             )
         finished = Finished(
             results,

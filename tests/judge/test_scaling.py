@@ -19,6 +19,8 @@ from pytest_perfguard.judge.scaling import (
     local_exponent,
     over_limit,
 )
+from pytest_perfguard.judge.scaling_groups import Member, judge_groups
+from pytest_perfguard.model import BenchResult, Measurement
 
 SIZES = [100, 300, 1000, 3000, 10000]
 
@@ -164,3 +166,25 @@ def test_data_steeper_than_a_class_is_not_that_class() -> None:
     result = fitted(sizes, samples)
     assert result.exponent > 1.05
     assert result.best.name == "n log n"
+
+
+def _group(power: int) -> dict[str, BenchResult]:
+    """A group of 4 sizes whose time per op grows as n**power, with a little noise."""
+    rng = random.Random(power)
+    results = {}
+    for n in (16, 32, 64, 128):
+        samples = tuple(100.0 * n**power * rng.uniform(0.99, 1.01) for _ in range(20))
+        m = Measurement(sorted(samples)[10], 1.0, 20, 1, samples, (), 1.0, 0.0)
+        results[f"t.py::test_grow[{n}]"] = BenchResult(f"t.py::test_grow[{n}]", None, m)
+    return results
+
+
+def test_a_time_exponent_judged_advisory_is_said_and_fails_nothing() -> None:
+    members = {f"t.py::test_grow[{n}]": Member("t.py::test_grow", n) for n in (16, 32, 64, 128)}
+    base = {nodeid: r.measurement for nodeid, r in _group(1).items()}
+    (counted,) = judge_groups(members, _group(2), base)
+    assert counted.failures and "time scaling regressed" in counted.failures[0]
+    (advisory,) = judge_groups(members, _group(2), base, "one process pair")
+    assert advisory.failures == ()
+    verdict, said = advisory.verdicts["time"]
+    assert verdict is ScalingVerdict.REGRESSED and said.endswith("(advisory: one process pair)")
