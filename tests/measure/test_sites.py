@@ -202,6 +202,7 @@ def test_an_empty_list_per_call_is_one_object_per_op_at_its_line() -> None:
     assert all(s.objects is not None for s in result.sites)
 
 
+@needs_311
 @pytest.mark.skipif(sys.version_info >= (3, 13), reason="before 3.13 objects are not counted")
 def test_before_3_13_sites_have_no_objects() -> None:
     result = drive(sites_pass(50, collect=lambda: None), run_top)
